@@ -1,0 +1,53 @@
+/* guestkit: THE API table.  Every call is one entry in one of the
+ * calls/<area>.def files included below; see common/README.md for how to
+ * add a call.  Procedure numbers are wire ABI: never reuse or change one.
+ */
+#include <stddef.h>
+#include "api.h"
+
+#define A_(n, t, s) { n, t, s }
+#define STR(n)      A_(n, GK_T_STRING, GK_S_PLAIN)
+#define OPTSTR(n)   A_(n, GK_T_OPTSTRING, GK_S_PLAIN)
+#define PATH(n)     A_(n, GK_T_STRING, GK_S_PATHNAME)
+#define DEV(n)      A_(n, GK_T_STRING, GK_S_DEVICE)
+#define MNT(n)      A_(n, GK_T_STRING, GK_S_MOUNTABLE)
+#define FILEIN(n)   A_(n, GK_T_STRING, GK_S_FILEIN)
+#define FILEOUT(n)  A_(n, GK_T_STRING, GK_S_FILEOUT)
+#define INT(n)      A_(n, GK_T_INT, GK_S_PLAIN)
+#define INT64(n)    A_(n, GK_T_INT64, GK_S_PLAIN)
+#define BOOL(n)     A_(n, GK_T_BOOL, GK_S_PLAIN)
+#define SLIST(n)    A_(n, GK_T_STRINGLIST, GK_S_PLAIN)
+#define BUF(n)      A_(n, GK_T_BUFFER, GK_S_PLAIN)
+
+const struct gk_int_call gk_int_calls[] = {
+#include "calls/handle.def"
+#include "calls/devices.def"
+#include "calls/mount.def"
+#include "calls/files.def"
+#include "calls/dirs.def"
+#include "calls/meta.def"
+#include "calls/transfer.def"
+#include "calls/misc.def"
+  { .name = NULL }
+};
+
+const struct gk_int_struct gk_int_structs[] = {
+  { "timing", { { "name", GK_FT_STRING }, { "usec", GK_FT_INT64 } } },
+  { "partition", { { "part_num", GK_FT_INT64 }, { "part_start", GK_FT_INT64 },
+                   { "part_end", GK_FT_INT64 }, { "part_size", GK_FT_INT64 } } },
+  { "statns", { { "st_dev", GK_FT_INT64 }, { "st_ino", GK_FT_INT64 },
+                { "st_mode", GK_FT_INT64 }, { "st_nlink", GK_FT_INT64 },
+                { "st_uid", GK_FT_INT64 }, { "st_gid", GK_FT_INT64 },
+                { "st_rdev", GK_FT_INT64 }, { "st_size", GK_FT_INT64 },
+                { "st_blksize", GK_FT_INT64 }, { "st_blocks", GK_FT_INT64 },
+                { "st_atime_sec", GK_FT_INT64 }, { "st_atime_nsec", GK_FT_INT64 },
+                { "st_mtime_sec", GK_FT_INT64 }, { "st_mtime_nsec", GK_FT_INT64 },
+                { "st_ctime_sec", GK_FT_INT64 }, { "st_ctime_nsec", GK_FT_INT64 } } },
+  { "statvfs", { { "bsize", GK_FT_INT64 }, { "frsize", GK_FT_INT64 },
+                 { "blocks", GK_FT_INT64 }, { "bfree", GK_FT_INT64 },
+                 { "bavail", GK_FT_INT64 }, { "files", GK_FT_INT64 },
+                 { "ffree", GK_FT_INT64 }, { "favail", GK_FT_INT64 },
+                 { "fsid", GK_FT_INT64 }, { "flag", GK_FT_INT64 },
+                 { "namemax", GK_FT_INT64 } } },
+  { NULL, { { NULL, GK_FT_END } } }
+};

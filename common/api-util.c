@@ -1,0 +1,97 @@
+/* guestkit: lookups and freeing over the API table. */
+#include <stdlib.h>
+#include <string.h>
+#include "api.h"
+
+const struct gk_int_call *
+gk_int_lookup_call (const char *name)
+{
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    const struct gk_int_call *c = &gk_int_calls[i];
+    if (strcmp (c->name, name) == 0) return c;
+    if (c->aliases) {
+      size_t n = strlen (name);
+      for (const char *p = c->aliases; *p; ) {
+        size_t w = strcspn (p, " ");
+        if (w == n && strncmp (p, name, n) == 0) return c;
+        p += w;
+        while (*p == ' ') p++;
+      }
+    }
+  }
+  return NULL;
+}
+
+const struct gk_int_call *
+gk_int_lookup_proc (int proc)
+{
+  if (proc <= 0) return NULL;
+  for (size_t i = 0; gk_int_calls[i].name; i++)
+    if (gk_int_calls[i].proc == proc) return &gk_int_calls[i];
+  return NULL;
+}
+
+const struct gk_int_struct *
+gk_int_lookup_struct (const char *name)
+{
+  for (size_t i = 0; gk_int_structs[i].name; i++)
+    if (strcmp (gk_int_structs[i].name, name) == 0) return &gk_int_structs[i];
+  return NULL;
+}
+
+size_t
+gk_int_count_args (const struct gk_int_arg *args)
+{
+  size_t n = 0;
+  while (args[n].type != GK_T_END) n++;
+  return n;
+}
+
+static void
+free_strlist (char **sl)
+{
+  if (!sl) return;
+  for (size_t i = 0; sl[i]; i++) free (sl[i]);
+  free (sl);
+}
+
+void
+gk_int_free_val (enum gk_int_type t, union gk_int_val *v)
+{
+  switch (t) {
+  case GK_T_STRING: case GK_T_OPTSTRING: free (v->s); v->s = NULL; break;
+  case GK_T_STRINGLIST: free_strlist (v->sl); v->sl = NULL; break;
+  case GK_T_BUFFER: free (v->buf.data); v->buf.data = NULL; break;
+  default: break;
+  }
+}
+
+void
+gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v)
+{
+  for (size_t i = 0; s->fields[i].type != GK_FT_END; i++)
+    if (s->fields[i].type == GK_FT_STRING) { free (v->f[i].s); v->f[i].s = NULL; }
+}
+
+void
+gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v)
+{
+  const struct gk_int_struct *s = c->ret_struct ? gk_int_lookup_struct (c->ret_struct) : NULL;
+  switch (c->ret) {
+  case GK_R_STRING: free (v->s); v->s = NULL; break;
+  case GK_R_STRINGLIST: free_strlist (v->sl); v->sl = NULL; break;
+  case GK_R_BUFFER: free (v->buf.data); v->buf.data = NULL; break;
+  case GK_R_STRUCT:
+    if (v->st) { gk_int_free_sval (s, v->st); free (v->st); v->st = NULL; }
+    break;
+  case GK_R_STRUCTLIST:
+    if (v->stl) {
+      for (size_t i = 0; i < v->stl->len; i++) gk_int_free_sval (s, &v->stl->val[i]);
+      free (v->stl->val);
+      free (v->stl);
+      v->stl = NULL;
+    }
+    break;
+  default: break;
+  }
+}

@@ -1,0 +1,128 @@
+/* guestkit: the API description types.
+ *
+ * One table (common/api-*.c) describes every call.  The generator
+ * (generator/gen.c) reads it to write the public prototypes, library stubs,
+ * daemon dispatch and docs; the library, the daemon and gkfish also link
+ * the table itself so encoding, validation and help need no generated code.
+ */
+#ifndef GK_COMMON_API_H
+#define GK_COMMON_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Argument types. */
+enum gk_int_type {
+  GK_T_END = 0,       /* terminates an argument list */
+  GK_T_BOOL,          /* int, 0 or 1 */
+  GK_T_INT,           /* int (32 bit on the wire) */
+  GK_T_INT64,         /* int64_t */
+  GK_T_STRING,        /* const char *, never NULL */
+  GK_T_OPTSTRING,     /* const char *, may be NULL */
+  GK_T_STRINGLIST,    /* char *const *, NULL-terminated */
+  GK_T_BUFFER,        /* const char *, size_t (two C parameters) */
+};
+
+/* What a string argument means; the daemon validates by subtype. */
+enum gk_int_sub {
+  GK_S_PLAIN = 0,
+  GK_S_DEVICE,        /* /dev/sdX or /dev/sdXN, translated in the daemon */
+  GK_S_MOUNTABLE,     /* a device that may hold a filesystem */
+  GK_S_PATHNAME,      /* absolute guest path, resolved inside the sysroot */
+  GK_S_FILEIN,        /* local host file streamed to the daemon (not sent) */
+  GK_S_FILEOUT,       /* local host file the daemon streams to (not sent) */
+};
+
+/* Return types. */
+enum gk_int_ret {
+  GK_R_ERR = 0,       /* int: 0 or -1 */
+  GK_R_INT,           /* int, -1 on error */
+  GK_R_INT64,         /* int64_t, -1 on error */
+  GK_R_BOOL,          /* int: 0, 1, or -1 on error */
+  GK_R_STRING,        /* char *, caller frees; NULL on error */
+  GK_R_STRINGLIST,    /* char **, NULL-terminated, caller frees */
+  GK_R_STRUCT,        /* struct gk_<s> *, caller frees with gk_free_<s> */
+  GK_R_STRUCTLIST,    /* struct gk_<s>_list *, gk_free_<s>_list */
+  GK_R_BUFFER,        /* char *, size_t *size_r: bytes, may contain NUL */
+};
+
+/* Flags of a call. */
+#define GK_F_LOCAL     0x01  /* implemented in the library, no RPC */
+#define GK_F_CONFIG    0x02  /* only before launch */
+#define GK_F_NOLAUNCH  0x04  /* local call usable in any state */
+#define GK_F_PROGRESS  0x08  /* may send progress messages */
+#define GK_F_FISHONLY  0x10  /* reserved */
+
+#define GK_MAX_ARGS 8
+#define GK_MAX_OPTARGS 8
+
+struct gk_int_arg {
+  const char *name;           /* C and shell name (underscores) */
+  enum gk_int_type type;
+  enum gk_int_sub sub;
+};
+
+struct gk_int_call {
+  const char *name;           /* shell name, with dashes: "mkdir-p" */
+  int proc;                   /* wire procedure number, 0 for local calls */
+  enum gk_int_ret ret;
+  const char *ret_struct;     /* struct name for GK_R_STRUCT(LIST) */
+  struct gk_int_arg args[GK_MAX_ARGS];       /* GK_T_END terminated */
+  struct gk_int_arg optargs[GK_MAX_OPTARGS]; /* GK_T_END terminated */
+  unsigned flags;
+  const char *shortdesc;      /* one line */
+  const char *longdesc;       /* paragraphs, plain text */
+  /* Test script, gkfish syntax, one command per line.  A line
+   * "CMD => TEXT" asserts the printed output of CMD equals TEXT
+   * ("\n" escapes allowed); "CMD =! ERRNO" asserts failure with that
+   * errno name; "CMD =~ TEXT" asserts the output contains TEXT.
+   * Runs on a fresh 1 GiB disk /dev/sda with /dev/sda1 ext4 mounted at /. */
+  const char *tests;
+  const char *aliases;        /* space-separated shell aliases, or NULL */
+};
+
+/* Struct return types: every field is a string or an int64. */
+enum gk_int_ftype { GK_FT_END = 0, GK_FT_INT64, GK_FT_STRING };
+struct gk_int_field { const char *name; enum gk_int_ftype type; };
+struct gk_int_struct {
+  const char *name;
+  struct gk_int_field fields[24];
+};
+
+extern const struct gk_int_call gk_int_calls[];          /* name==NULL ends */
+extern const struct gk_int_struct gk_int_structs[];      /* name==NULL ends */
+
+const struct gk_int_call *gk_int_lookup_call (const char *name);
+const struct gk_int_call *gk_int_lookup_proc (int proc);
+const struct gk_int_struct *gk_int_lookup_struct (const char *name);
+size_t gk_int_count_args (const struct gk_int_arg *args);
+
+/* A value of any argument or return type, as used by the generic paths
+ * (wire encoding, daemon dispatch, gkfish). */
+struct gk_int_buf { char *data; size_t len; };
+struct gk_int_sval;                         /* one decoded struct */
+struct gk_int_slist { size_t len; struct gk_int_sval *val; };
+struct gk_int_sval { union gk_int_fval { int64_t i; char *s; } f[24]; };
+
+union gk_int_val {
+  int32_t i;                    /* BOOL, INT, R_ERR, R_BOOL, R_INT */
+  int64_t i64;
+  char *s;                      /* STRING, OPTSTRING (may be NULL) */
+  char **sl;                    /* STRINGLIST, NULL-terminated */
+  struct gk_int_buf buf;        /* BUFFER */
+  struct gk_int_sval *st;       /* R_STRUCT */
+  struct gk_int_slist *stl;     /* R_STRUCTLIST */
+};
+
+/* Optional arguments travel as a bitmask plus values; unset values are
+ * zero/NULL. */
+struct gk_int_optvals {
+  uint64_t bitmask;
+  union gk_int_val v[GK_MAX_OPTARGS];
+};
+
+void gk_int_free_val (enum gk_int_type t, union gk_int_val *v);
+void gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v);
+void gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v);
+
+#endif

@@ -1,0 +1,104 @@
+/* guestkit: wire encoding shared by the library and the daemon.
+ * The format is described in docs/protocol.md.  Every decoder checks
+ * bounds: a peer that sends garbage gets an error, never a crash.
+ */
+#ifndef GK_COMMON_WIRE_H
+#define GK_COMMON_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "api.h"
+
+#define GK_PROTO_VERSION 1
+/* Largest frame (kind + header + body).  Bulk data goes in chunks well
+ * below this; strings and lists larger than this are refused. */
+#define GK_MSG_MAX (4u * 1024 * 1024)
+#define GK_CHUNK_MAX (1024u * 1024)        /* data bytes per CHUNK frame */
+#define GK_CHUNK_DEFAULT (256u * 1024)
+#define GK_ERRNAME_MAX 32
+#define GK_ERRMSG_MAX 4096
+
+/* Frame kinds. */
+enum gk_int_kind {
+  GK_K_CALL = 1,      /* host->daemon: proc, serial, optmask, args */
+  GK_K_REPLY = 2,     /* daemon->host: proc, serial, status, ret|error */
+  GK_K_CHUNK = 3,     /* both: serial, flags, data */
+  GK_K_PROGRESS = 4,  /* daemon->host: proc, serial, done, total */
+  GK_K_READY = 5,     /* daemon->host, once: version, timings */
+  GK_K_CANCEL = 6,    /* either side: serial; stop the current stream */
+};
+
+enum gk_int_status { GK_ST_OK = 0, GK_ST_ERROR = 1 };
+enum gk_int_chunkflag { GK_CH_DATA = 0, GK_CH_END = 1, GK_CH_CANCEL = 2 };
+
+/* A growable output buffer.  The first 4 bytes are reserved for the
+ * frame length, filled in by gk_int_wb_finish. */
+struct gk_int_wbuf {
+  char *p;
+  size_t len, cap;
+  int oom;            /* sticky: an allocation failed */
+};
+
+void gk_int_wb_init (struct gk_int_wbuf *b, enum gk_int_kind kind);
+void gk_int_wb_u32 (struct gk_int_wbuf *b, uint32_t v);
+void gk_int_wb_u64 (struct gk_int_wbuf *b, uint64_t v);
+void gk_int_wb_bytes (struct gk_int_wbuf *b, const void *p, size_t n);
+void gk_int_wb_str (struct gk_int_wbuf *b, const char *s);  /* NULL ok */
+void gk_int_wb_raw (struct gk_int_wbuf *b, const void *p, size_t n);
+/* Returns 0, or -1 if allocation failed or the frame exceeds GK_MSG_MAX. */
+int gk_int_wb_finish (struct gk_int_wbuf *b);
+void gk_int_wb_free (struct gk_int_wbuf *b);
+
+/* A bounded reader over a received frame body. */
+struct gk_int_rbuf {
+  const char *p;
+  size_t len, off;
+  const char *err;    /* first decoding error, static string */
+};
+
+void gk_int_rb_init (struct gk_int_rbuf *r, const void *p, size_t len);
+uint32_t gk_int_rb_u32 (struct gk_int_rbuf *r);
+uint64_t gk_int_rb_u64 (struct gk_int_rbuf *r);
+/* Strings: NUL-free, at most GK_MSG_MAX; allocated; NULL on error or if
+ * the peer sent the absent marker (only valid for optional strings). */
+char *gk_int_rb_str (struct gk_int_rbuf *r, int *absent);
+int gk_int_rb_bytes (struct gk_int_rbuf *r, char **p, size_t *n);
+const char *gk_int_rb_rest (struct gk_int_rbuf *r, size_t *n);
+int gk_int_rb_done (struct gk_int_rbuf *r);  /* -1 if error or bytes left */
+
+/* Typed values (arguments, optional arguments, returns). */
+void gk_int_enc_val (struct gk_int_wbuf *b, enum gk_int_type t,
+                     const union gk_int_val *v);
+int gk_int_dec_val (struct gk_int_rbuf *r, enum gk_int_type t,
+                    union gk_int_val *v);
+/* Args of a call, excluding FILEIN/FILEOUT which are never sent. */
+void gk_int_enc_args (struct gk_int_wbuf *b, const struct gk_int_call *c,
+                      const union gk_int_val *args,
+                      const struct gk_int_optvals *opt);
+int gk_int_dec_args (struct gk_int_rbuf *r, const struct gk_int_call *c,
+                     union gk_int_val *args, struct gk_int_optvals *opt);
+void gk_int_free_args (const struct gk_int_call *c, union gk_int_val *args,
+                       struct gk_int_optvals *opt);
+void gk_int_enc_ret (struct gk_int_wbuf *b, const struct gk_int_call *c,
+                     const union gk_int_val *ret);
+int gk_int_dec_ret (struct gk_int_rbuf *r, const struct gk_int_call *c,
+                    union gk_int_val *ret);
+
+/* Little-endian helpers for fixed headers. */
+static inline uint32_t gk_int_get_u32 (const void *p)
+{
+  const unsigned char *b = p;
+  return (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16
+    | (uint32_t) b[3] << 24;
+}
+static inline void gk_int_put_u32 (void *p, uint32_t v)
+{
+  unsigned char *b = p;
+  b[0] = v; b[1] = v >> 8; b[2] = v >> 16; b[3] = v >> 24;
+}
+
+/* errno <-> name, so errors are portable between host and appliance. */
+const char *gk_int_errno_name (int e);
+int gk_int_errno_from_name (const char *name);
+
+#endif

@@ -1,0 +1,128 @@
+/* guestkitd: helpers shared by the daemon's handler files.
+ *
+ * Conventions for a handler do_NAME (prototype generated in actions.h):
+ * - Arguments are already validated by the dispatcher: a GK_S_PATHNAME
+ *   argument is absolute, has no "..", no NUL, and is shorter than
+ *   PATH_MAX; a GK_S_DEVICE / GK_S_MOUNTABLE argument has been checked to
+ *   exist and is already translated to the appliance's name (/dev/vda1);
+ *   use gk_int_dev_to_user() when a device name goes back to the user.
+ * - On error, call gk_int_err() or gk_int_perr() exactly once and return
+ *   -1 (or NULL).  The message names the path or device and says why, e.g.
+ *   "/etc/foo: No such file or directory"; the library prefixes the call
+ *   name.  Never print to stdout: it is not the channel.
+ * - Guest paths must be opened with gk_int_open()/gk_int_open_parent() so
+ *   that symlinks in the guest cannot lead outside the sysroot.
+ * - Returned strings and lists are malloc'd; the dispatcher frees them.
+ */
+#ifndef GK_DAEMON_H
+#define GK_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "api.h"
+#include "wire.h"
+
+#define GK_SYSROOT "/sysroot"
+/* Where guest filesystems are mounted: GK_SYSROOT in the appliance; tests
+ * on the host may point it at a temporary directory. */
+extern const char *gk_int_sysroot;
+
+/* --- errors (errors.c) --- */
+/* Set the error for the current call: errno name from ERRNUM (0 means
+ * EINVAL).  Returns -1. */
+int gk_int_err (int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+/* Same, using errno and appending ": strerror(errno)".  Returns -1. */
+int gk_int_perr (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Used by the dispatcher. */
+void gk_int_err_clear (void);
+int gk_int_err_isset (void);
+const char *gk_int_err_name (void);
+const char *gk_int_err_msg (void);
+
+/* Debug log to the console (visible with GUESTKIT_DEBUG=1). */
+void gk_int_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* --- guest paths (sysroot.c) --- */
+/* Open a guest path with every component resolved inside the sysroot
+ * (openat2 RESOLVE_IN_ROOT).  Same flags/mode as open(2).  On error
+ * returns -1 with errno set (the caller reports it). */
+int gk_int_open (const char *path, int flags, mode_t mode);
+/* Open the parent directory of PATH (resolved in the sysroot) and return
+ * its fd; *base_r is set to a malloc'd last component.  PATH "/" has no
+ * parent: EINVAL.  Returns -1 with errno set on error. */
+int gk_int_open_parent (const char *path, char **base_r);
+/* The appliance-side path of a guest path, symlinks resolved inside the
+ * sysroot, e.g. "<sysroot>/etc/hosts", for passing to external programs.
+ * The final component need not exist.  malloc'd; NULL with errno set. */
+char *gk_int_sysroot_path (const char *path);
+/* 1 if something is mounted at the sysroot, else 0 with an error set
+ * ("no filesystem is mounted at /: call mount first"). */
+int gk_int_need_root (void);
+/* Lexical check used by the dispatcher: 0 if ok, else -1 + error. */
+int gk_int_check_path (const char *path);
+
+/* --- devices (device.c) --- */
+/* "/dev/sda1" -> "/dev/vda1" (qemu) or "/dev/ubda1" (UML).  malloc'd, or
+ * NULL + error if the name is not a device of the appliance. */
+char *gk_int_dev_from_user (const char *user);
+/* "/dev/vda1" -> "/dev/sda1".  malloc'd copy; unknown names are copied. */
+char *gk_int_dev_to_user (const char *dev);
+/* Translate every device name in a list in place (for returns). */
+void gk_int_devs_to_user (char **list);
+/* Replace appliance device names inside free text (df output ...). */
+char *gk_int_text_to_user (const char *text);
+/* The appliance's whole-disk devices in order: "/dev/vda", ... */
+char **gk_int_list_disks (void);
+
+/* --- running programs (command.c) --- */
+/* Run ARGV (argv[0] looked up in the appliance PATH) with standard input
+ * from IN (may be NULL) and capture standard output into *OUT_R
+ * (malloc'd, NUL-terminated, may be NULL if not wanted) up to GK_MSG_MAX.
+ * A non-zero exit status sets the error "ARGV0: <stderr>" and returns -1.
+ * Returns 0 on success. */
+int gk_int_run (char **out_r, const char *in, const char *const *argv);
+/* Like gk_int_run but argv[0] runs chrooted into the sysroot. */
+int gk_int_run_chroot (char **out_r, const char *const *argv);
+/* Same, returning the exit status (>= 0) instead of failing on non-zero;
+ * stderr captured into *err_r if not NULL.  -1 only if it could not run. */
+int gk_int_run_status (char **out_r, char **err_r, const char *in,
+                       const char *const *argv);
+
+/* --- file streams (stream.c) --- */
+/* For a FILEIN call: receive the host's chunks, calling CB for each.  If
+ * CB returns -1 (after setting the error), the host is told to stop and
+ * the rest is drained.  Returns 0 when the whole stream arrived, -1 on
+ * error or cancellation (error set). */
+int gk_int_recv_stream (int (*cb) (void *opaque, const char *buf, size_t n),
+                        void *opaque);
+/* For a FILEOUT call: send data.  Returns -1 (error set) if the host
+ * cancelled or the channel failed: stop sending and return -1. */
+int gk_int_send_chunk (const char *buf, size_t n);
+/* End the FILEOUT stream: ok=1 after all data, ok=0 to abort.  The
+ * dispatcher ends it with ok=0 if the handler did not. */
+int gk_int_send_end (int ok);
+/* Progress for calls with GK_F_PROGRESS; rate-limited here. */
+void gk_int_progress (uint64_t done, uint64_t total);
+
+/* Time spent by the current transfer on the guest side, reported to the
+ * host in the reply (see timings in docs/protocol.md). */
+struct gk_int_xfer_times {
+  uint64_t write_ns, fsync_ns, bytes;
+};
+extern struct gk_int_xfer_times gk_int_xfer;
+
+/* --- small utilities (utils.c) --- */
+char **gk_int_split_lines (char *text);    /* consumes TEXT; NULL-terminated */
+char *gk_int_join (char *const *words, const char *sep);
+int gk_int_sort_strings (char **list);
+size_t gk_int_count_strings (char *const *list);
+void gk_int_free_strings (char **list);
+uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
+
+/* The dispatcher (generated). */
+int gk_int_dispatch (const struct gk_int_call *c, union gk_int_val *a,
+                     struct gk_int_optvals *o, union gk_int_val *r);
+
+#endif

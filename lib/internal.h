@@ -1,0 +1,128 @@
+/* guestkit library internals.  Nothing here is part of the ABI. */
+#ifndef GK_LIB_INTERNAL_H
+#define GK_LIB_INTERNAL_H
+
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+#include "guestkit.h"
+#include "api.h"
+#include "wire.h"
+
+#define GK_MAX_DRIVES 24
+#define GK_DEFAULT_MEMSIZE 512
+
+enum gk_int_state { GK_CONFIG = 0, GK_LAUNCHING, GK_READY, GK_DEAD };
+
+struct gk_int_drive {
+  char *filename;       /* absolute path */
+  char *format;         /* "raw" or "qcow2" */
+  int readonly;
+  char *cachemode;      /* "writeback" or "unsafe" */
+};
+
+/* Named phases (launch.*, guest.*, xfer.*), in microseconds. */
+#define GK_MAX_TIMINGS 48
+struct gk_int_timing { char name[48]; int64_t usec; };
+
+struct gk_int_backend_ops;
+
+struct gk_h {
+  enum gk_int_state state;
+  int debug;
+  char *last_error;
+  int last_errno;
+
+  char *backend;                  /* as set: "qemu", "qemu:tcg", "uml" */
+  char *backend_used;             /* after launch: "qemu:kvm", "qemu:tcg", "uml" */
+  const struct gk_int_backend_ops *ops;
+  void *bdata;                    /* backend private data */
+  int memsize;
+
+  struct gk_int_drive drives[GK_MAX_DRIVES];
+  size_t nr_drives;
+
+  /* Channel to the daemon and the console (both owned by the library). */
+  int sock;                       /* control channel, -1 when closed */
+  int console;                    /* console/log output of the VM, or -1 */
+  pid_t pid;                      /* main backend process, 0 if none */
+  uint32_t serial;
+  char contail[8192];             /* last console bytes, ring */
+  size_t contail_len, contail_pos;
+  char conline[512];              /* current console line (debug echo) */
+  size_t conline_len;
+  int kernel_seen;                /* first console byte arrived */
+  int64_t t_launch0;              /* monotonic usec at launch start */
+
+  struct gk_int_timing timings[GK_MAX_TIMINGS];
+  size_t nr_timings;
+
+  gk_progress_cb progress_cb;
+  void *progress_opaque;
+  volatile sig_atomic_t cancel;   /* set by gk_user_cancel */
+  size_t chunk_size;              /* upload chunk size */
+};
+
+/* errors.c */
+void gk_int_error (gk_h *g, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+void gk_int_error_errno (gk_h *g, int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+void gk_int_perror (gk_h *g, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+void gk_int_debug (gk_h *g, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+
+/* timings.c */
+int64_t gk_int_now_us (void);
+void gk_int_timing_reset (gk_h *g, const char *prefix);
+void gk_int_timing_set (gk_h *g, const char *name, int64_t usec);
+
+/* appliance.c: find or build the cached appliance for FLAVOUR ("qemu"
+ * or "uml").  Holds a lock while building so concurrent launches neither
+ * race nor see a half-built cache. */
+struct gk_int_appliance {
+  char *dir;            /* cache directory */
+  char *kernel;         /* kernel to boot (vmlinux for PVH, or bzImage) */
+  char *initrd;         /* initramfs (cpio) */
+  int pvh;              /* kernel is an uncompressed ELF with a PVH note */
+};
+int gk_int_appliance_get (gk_h *g, const char *flavour,
+                          struct gk_int_appliance *ap);
+void gk_int_appliance_free (struct gk_int_appliance *ap);
+
+/* proto.c: calls to the daemon. */
+int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
+                 struct gk_int_optvals *o, union gk_int_val *r);
+int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
+                           union gk_int_val *a, struct gk_int_optvals *o,
+                           union gk_int_val *r);
+/* gkfish and the test runner: any call, by table entry. */
+GK_API int gk_int_call_generic (gk_h *g, const struct gk_int_call *c,
+                                union gk_int_val *a, struct gk_int_optvals *o,
+                                union gk_int_val *r);
+/* Wait for the daemon's READY frame (launch). */
+int gk_int_wait_ready (gk_h *g, int timeout_ms);
+
+/* conn.c: framed I/O on g->sock that also drains the console.  Each
+ * returns -1 with the error set (including the console tail when the
+ * appliance died). */
+int gk_int_send_frame (gk_h *g, const struct gk_int_wbuf *b);
+/* Receive one frame; *buf_r is malloc'd (kind + body), *len_r its size. */
+int gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms);
+/* Non-blocking: 1 if a frame's bytes are waiting on the socket. */
+int gk_int_readable (gk_h *g);
+void gk_int_console_drain (gk_h *g);
+/* Append the console tail to an error message (when useful). */
+void gk_int_error_with_console (gk_h *g, int errnum, const char *what);
+/* The appliance is gone: close fds, reap, mark the handle dead. */
+void gk_int_mark_dead (gk_h *g);
+
+/* launch.c */
+int gk_int_check_ready (gk_h *g, const char *call);
+
+/* Paths of the installed (or, with GUESTKIT_* env vars, in-tree) parts. */
+const char *gk_int_daemon_path (void);       /* GUESTKIT_DAEMON */
+const char *gk_int_builder_path (void);      /* GUESTKIT_APPLIANCE_BUILDER */
+
+#endif

@@ -259,9 +259,10 @@ gk_int_dec_args (struct gk_int_rbuf *r, const struct gk_int_call *c,
                  union gk_int_val *args, struct gk_int_optvals *opt)
 {
   size_t nopt = gk_int_count_args (c->optargs);
+  /* Zero everything first: on failure the caller frees all slots. */
   memset (opt, 0, sizeof *opt);
+  memset (args, 0, gk_int_count_args (c->args) * sizeof *args);
   for (size_t i = 0; c->args[i].type != GK_T_END; i++) {
-    memset (&args[i], 0, sizeof args[i]);
     if (is_sent (&c->args[i]) && gk_int_dec_val (r, c->args[i].type, &args[i]) == -1)
       return -1;
   }

@@ -1,0 +1,53 @@
+/* guestkit backends: one file per backend, one struct of operations.
+ * Fields are only ever appended; struct_size says which exist. */
+#ifndef GK_BACKEND_H
+#define GK_BACKEND_H
+
+#include <sys/types.h>
+#include "internal.h"
+
+struct gk_int_backend_ops {
+  size_t struct_size;
+  const char *name;             /* "qemu", "uml" */
+  const char *flavour;          /* which cached appliance it boots */
+  int max_drives;
+  /* Can it run here?  Choose the variant (e.g. kvm or tcg; VARIANT is
+   * what the user forced, or NULL), set g->backend_used.  -1 + error. */
+  int (*prepare) (gk_h *g, const char *variant);
+  /* Start the VM: CTL is the appliance end of the control channel,
+   * CONSOLE where its console and errors go.  Returns the pid, or -1. */
+  pid_t (*start) (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console);
+  /* Optional: after the main process is gone, remove what else it left
+   * (helper processes, files). */
+  void (*cleanup) (gk_h *g);
+};
+
+extern const struct gk_int_backend_ops gk_int_backend_qemu;
+
+/* "qemu:tcg" -> qemu ops, *variant_r = "tcg".  NULL if unknown. */
+const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
+                                                      const char **variant_r);
+
+/* fork+exec ARGV with the console on stdout/stderr, CTL as fd 3, no
+ * other fds, its own process group, and SIGKILL when we die. */
+pid_t gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console);
+
+/* Wait up to GRACE_MS for the backend process to exit, then kill it.
+ * Returns its wait status (-1 if there was none). */
+int gk_int_backend_reap (gk_h *g, int grace_ms);
+
+/* qemu-args.c: the qemu command line, a pure function (unit-tested). */
+struct gk_int_qemu_cfg {
+  const char *qemu;             /* binary */
+  int kvm;                      /* 1: KVM, 0: TCG */
+  int memsize;                  /* MiB */
+  const char *kernel, *initrd;
+  int debug;
+  size_t nr_drives;
+  const struct gk_int_drive *drives;
+  int ctl_fd;
+};
+char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
+char *gk_int_qemu_append (int debug);
+
+#endif

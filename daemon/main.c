@@ -1,0 +1,235 @@
+/* guestkitd: the appliance's /init and the daemon.
+ *
+ * As PID 1 it does the whole of userspace boot itself (no shell, no
+ * udev: exec costs tens of ms under TCG): mount /proc /sys /dev, load the
+ * few boot modules with finit_module, find the control port, then fork.
+ * The child serves the host; PID 1 reaps orphans and, when the child
+ * exits, syncs and stops the machine.
+ *
+ * Outside the appliance (tests): guestkitd --channel PATH [--sysroot DIR].
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "daemon.h"
+
+#define CHANNEL_NAME "org.guestkit.channel.0"
+
+int gk_int_debug_mode;
+static const char *halt_mode = "reboot";      /* qemu: -no-reboot exits */
+static char *channel_path;
+
+/* Boot timings, microseconds since the kernel started (CLOCK_BOOTTIME). */
+struct btime { const char *name; uint64_t us; };
+static struct btime btimes[8];
+static size_t nbtimes;
+
+static uint64_t
+boot_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_BOOTTIME, &ts);
+  return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void
+mark (const char *name)
+{
+  if (nbtimes < sizeof btimes / sizeof btimes[0])
+    btimes[nbtimes++] = (struct btime) { name, boot_us () };
+}
+
+static void
+ensure_stdio (void)
+{
+  /* Without /dev/console in the initramfs the kernel leaves fds 0-2
+   * closed; the channel must never land on them. */
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl (fd, F_GETFD) == -1) {
+      int c = open ("/dev/console", O_RDWR | O_NOCTTY);
+      if (c == -1) c = open ("/dev/null", O_RDWR);
+      if (c != -1 && c != fd) { dup2 (c, fd); close (c); }
+    }
+}
+
+static void
+read_cmdline (void)
+{
+  char buf[4096];
+  int fd = open ("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  for (char *save = NULL, *w = strtok_r (buf, " \n", &save); w;
+       w = strtok_r (NULL, " \n", &save)) {
+    if (strcmp (w, "gk.debug=1") == 0) gk_int_debug_mode = 1;
+    else if (strncmp (w, "gk.halt=", 8) == 0) halt_mode = strdup (w + 8);
+    else if (strncmp (w, "gk.channel=", 11) == 0) channel_path = strdup (w + 11);
+  }
+}
+
+static void
+load_modules (void)
+{
+  FILE *f = fopen ("/lib/gk/boot-modules", "re");
+  if (!f) return;
+  char line[512];
+  while (fgets (line, sizeof line, f)) {
+    line[strcspn (line, "\n")] = '\0';
+    if (!line[0] || line[0] == '#') continue;
+    int fd = open (line, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) { fprintf (stderr, "guestkitd: %s: %m\n", line); continue; }
+    if (syscall (SYS_finit_module, fd, "", 0) == -1 && errno != EEXIST)
+      fprintf (stderr, "guestkitd: finit_module %s: %m\n", line);
+    close (fd);
+  }
+  fclose (f);
+}
+
+static void
+init_system (void)
+{
+  mount ("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  ensure_stdio ();
+  mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  mount ("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  mkdir ("/tmp", 01777);
+  mkdir ("/run", 0755);
+  mkdir (GK_SYSROOT, 0755);
+  setenv ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  setenv ("HOME", "/", 1);
+  setenv ("LC_ALL", "C", 1);
+  /* The kernel runs modprobe for filesystems on demand (mount -t xfs). */
+  int fd = open ("/proc/sys/kernel/modprobe", O_WRONLY | O_CLOEXEC);
+  if (fd != -1) { (void) !write (fd, "/sbin/modprobe\n", 15); close (fd); }
+  read_cmdline ();
+  mark ("guest.init");
+  load_modules ();
+  mark ("guest.modules");
+}
+
+/* Find /dev/vportNpM whose name is ours. */
+static char *
+find_vport (void)
+{
+  DIR *d = opendir ("/sys/class/virtio-ports");
+  if (!d) return NULL;
+  struct dirent *e;
+  char *found = NULL;
+  while (!found && (e = readdir (d))) {
+    if (e->d_name[0] == '.') continue;
+    char p[512], name[128];
+    snprintf (p, sizeof p, "/sys/class/virtio-ports/%s/name", e->d_name);
+    int fd = open (p, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) continue;
+    ssize_t n = read (fd, name, sizeof name - 1);
+    close (fd);
+    if (n <= 0) continue;
+    name[n] = '\0';
+    name[strcspn (name, "\n")] = '\0';
+    if (strcmp (name, CHANNEL_NAME) == 0) {
+      snprintf (p, sizeof p, "/dev/%s", e->d_name);
+      if (access (p, F_OK) == 0) found = strdup (p);
+    }
+  }
+  closedir (d);
+  return found;
+}
+
+static int
+open_channel (void)
+{
+  const struct timespec ms = { 0, 1000000 };
+  for (int i = 0; i < 20000; i++) {       /* up to ~20 s */
+    char *p = channel_path ? strdup (channel_path) : find_vport ();
+    if (p && access (p, F_OK) == 0) {
+      int fd = open (p, O_RDWR | O_CLOEXEC | O_NOCTTY);
+      if (fd != -1 && isatty (fd)) {
+        /* UML serial line: raw bytes, no echo, no flow control. */
+        struct termios t;
+        if (tcgetattr (fd, &t) == 0) {
+          cfmakeraw (&t);
+          t.c_cflag |= CLOCAL;
+          tcsetattr (fd, TCSANOW, &t);
+        }
+      }
+      if (fd != -1) gk_int_log ("channel %s", p);
+      free (p);
+      if (fd != -1) return fd;
+    }
+    free (p);
+    nanosleep (&ms, NULL);
+  }
+  fprintf (stderr, "guestkitd: control channel %s not found\n",
+           channel_path ? channel_path : CHANNEL_NAME);
+  return -1;
+}
+
+int gk_int_serve (int chan);
+void gk_int_ready_times (struct gk_int_wbuf *b);
+
+/* Encoded in proto.c's ready message. */
+void
+gk_int_ready_times (struct gk_int_wbuf *b)
+{
+  gk_int_wb_u32 (b, (uint32_t) nbtimes);
+  for (size_t i = 0; i < nbtimes; i++) {
+    gk_int_wb_str (b, btimes[i].name);
+    gk_int_wb_u64 (b, btimes[i].us);
+  }
+}
+
+static void
+stop_machine (void)
+{
+  sync ();
+  if (strcmp (halt_mode, "poweroff") == 0) reboot (RB_POWER_OFF);
+  reboot (RB_AUTOBOOT);
+  for (;;) pause ();
+}
+
+int
+main (int argc, char **argv)
+{
+  int pid1 = getpid () == 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp (argv[i], "--channel") == 0 && i + 1 < argc) channel_path = argv[++i];
+    else if (strcmp (argv[i], "--sysroot") == 0 && i + 1 < argc) gk_int_sysroot = argv[++i];
+    else if (strcmp (argv[i], "--debug") == 0) gk_int_debug_mode = 1;
+  }
+  if (pid1) init_system ();
+  else mark ("guest.init");
+
+  int chan = open_channel ();
+  mark ("guest.channel");
+  if (chan == -1) {
+    if (pid1) stop_machine ();
+    return 1;
+  }
+  if (!pid1) return gk_int_serve (chan) == 0 ? 0 : 1;
+
+  pid_t child = fork ();
+  if (child == 0) _exit (gk_int_serve (chan) == 0 ? 0 : 1);
+  close (chan);
+  /* PID 1: reap everything; stop when the daemon is gone. */
+  for (;;) {
+    int st;
+    pid_t p = wait (&st);
+    if (p == child || (p == -1 && errno == ECHILD)) break;
+  }
+  stop_machine ();
+}

@@ -1,0 +1,229 @@
+/* guestkitd: the request loop.  Reads a CALL, checks every field and
+ * argument, runs the handler, sends one REPLY (docs/protocol.md). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "proto.h"
+
+uint64_t gk_int_optargs_bitmask;
+struct gk_int_xfer_times gk_int_xfer;
+struct gk_int_stream gk_int_cur;
+static int chan = -1;
+
+void gk_int_ready_times (struct gk_int_wbuf *b);
+
+int
+gk_int_chan_write (const void *p, size_t n)
+{
+  const char *s = p;
+  while (n > 0) {
+    ssize_t w = write (chan, s, n);
+    if (w == -1 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    s += w;
+    n -= (size_t) w;
+  }
+  return 0;
+}
+
+static int
+read_full (void *p, size_t n)
+{
+  char *s = p;
+  while (n > 0) {
+    ssize_t r = read (chan, s, n);
+    if (r == -1 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    s += r;
+    n -= (size_t) r;
+  }
+  return 0;
+}
+
+int gk_int_p_chan (void) { return chan; }
+
+int
+gk_int_chan_readable (void)
+{
+  struct pollfd p = { .fd = chan, .events = POLLIN };
+  return poll (&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+int
+gk_int_send_wbuf (struct gk_int_wbuf *b)
+{
+  if (gk_int_wb_finish (b) == -1) return -1;
+  return gk_int_chan_write (b->p, b->len);
+}
+
+/* One frame, body malloc'd (starting at the kind).  -1 on EOF/garbage:
+ * a host that breaks framing can't be resynchronised, so we stop. */
+int
+gk_int_recv_frame (char **buf_r, size_t *len_r)
+{
+  unsigned char h[4];
+  if (read_full (h, 4) == -1) return -1;
+  uint32_t len = gk_int_get_u32 (h);
+  if (len < 4 || len > GK_MSG_MAX) {
+    fprintf (stderr, "guestkitd: bad frame length %u from host\n", len);
+    return -1;
+  }
+  char *buf = malloc (len);
+  if (!buf || read_full (buf, len) == -1) { free (buf); return -1; }
+  *buf_r = buf;
+  *len_r = len;
+  return 0;
+}
+
+static int
+check_args (const struct gk_int_call *c, union gk_int_val *a)
+{
+  for (size_t i = 0; c->args[i].type != GK_T_END; i++) {
+    const struct gk_int_arg *d = &c->args[i];
+    if (d->type != GK_T_STRING) continue;
+    if (d->sub == GK_S_PATHNAME) {
+      if (gk_int_check_path (a[i].s) == -1 || !gk_int_need_root ()) return -1;
+    }
+    else if (d->sub == GK_S_DEVICE || d->sub == GK_S_MOUNTABLE) {
+      char *dev = gk_int_dev_from_user (a[i].s);
+      if (!dev) return -1;
+      free (a[i].s);
+      a[i].s = dev;
+    }
+  }
+  return 0;
+}
+
+static void
+send_reply (const struct gk_int_call *c, uint32_t proc, uint32_t serial,
+            int ok, union gk_int_val *r, uint64_t handler_ns)
+{
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_REPLY);
+  gk_int_wb_u32 (&b, proc);
+  gk_int_wb_u32 (&b, serial);
+  gk_int_wb_u32 (&b, ok ? GK_ST_OK : GK_ST_ERROR);
+  gk_int_wb_u64 (&b, handler_ns);
+  gk_int_wb_u64 (&b, gk_int_xfer.bytes);
+  gk_int_wb_u64 (&b, gk_int_xfer.write_ns);
+  gk_int_wb_u64 (&b, gk_int_xfer.fsync_ns);
+  size_t mark = b.len;
+  if (ok) gk_int_enc_ret (&b, c, r);
+  else {
+    gk_int_wb_str (&b, gk_int_err_name ());
+    gk_int_wb_str (&b, gk_int_err_msg ());
+  }
+  if (ok && gk_int_wb_finish (&b) == -1) {
+    /* The result does not fit in a message: say so instead. */
+    b.oom = 0;
+    b.len = mark;
+    gk_int_p_replace_status (&b);
+    gk_int_wb_str (&b, "EFBIG");
+    gk_int_wb_str (&b, "result larger than the protocol limit (4 MiB): use a "
+                   "streaming call such as download");
+  }
+  if (gk_int_send_wbuf (&b) == -1) {
+    gk_int_wb_free (&b);
+    exit (1);                   /* host gone */
+  }
+  gk_int_wb_free (&b);
+}
+
+static void
+handle_call (struct gk_int_rbuf *rb)
+{
+  uint32_t proc = gk_int_rb_u32 (rb);
+  uint32_t serial = gk_int_rb_u32 (rb);
+  const struct gk_int_call *c = gk_int_lookup_proc ((int) proc);
+  union gk_int_val a[GK_MAX_ARGS], r;
+  struct gk_int_optvals o;
+  memset (a, 0, sizeof a);
+  memset (&o, 0, sizeof o);
+  memset (&r, 0, sizeof r);
+  memset (&gk_int_xfer, 0, sizeof gk_int_xfer);
+  gk_int_err_clear ();
+
+  int ok = 0;
+  if (rb->err) { fprintf (stderr, "guestkitd: short call header\n"); exit (1); }
+  if (!c || (c->flags & GK_F_LOCAL))
+    gk_int_err (ENOSYS, "unknown procedure %u (host library is newer than the appliance?)", proc);
+  else if (gk_int_dec_args (rb, c, a, &o) == -1)
+    gk_int_err (EINVAL, "protocol error decoding arguments: %s", rb->err);
+  else {
+    int in = 0, out = 0;
+    for (size_t i = 0; c->args[i].type != GK_T_END; i++) {
+      in |= c->args[i].sub == GK_S_FILEIN;
+      out |= c->args[i].sub == GK_S_FILEOUT;
+    }
+    gk_int_cur = (struct gk_int_stream) { .serial = serial, .proc = proc,
+                                          .in = in, .out = out };
+    gk_int_optargs_bitmask = o.bitmask;
+    uint64_t t0 = gk_int_now_ns ();
+    if (check_args (c, a) == 0) {
+      gk_int_log ("=> %s", c->name);
+      ok = gk_int_dispatch (c, a, &o, &r) == 0;
+      if (!ok && !gk_int_err_isset ())
+        gk_int_err (EIO, "%s failed without saying why", c->name);
+    }
+    gk_int_stream_finish (ok);
+    uint64_t dt = gk_int_now_ns () - t0;
+    send_reply (c, proc, serial, ok, &r, dt);
+    if (ok) gk_int_free_ret (c, &r);
+    gk_int_free_args (c, a, &o);
+    return;
+  }
+  /* Refused before running: still a well-formed error reply.  If the
+   * call had a FILEIN, the host is streaming: drain it. */
+  if (c) {
+    int in = 0;
+    for (size_t i = 0; c->args[i].type != GK_T_END; i++) in |= c->args[i].sub == GK_S_FILEIN;
+    gk_int_cur = (struct gk_int_stream) { .serial = serial, .proc = proc, .in = in,
+                                          .out = 0 };
+    gk_int_stream_finish (0);
+    gk_int_free_args (c, a, &o);
+  }
+  send_reply (c ? c : &(struct gk_int_call) { .ret = GK_R_ERR }, proc, serial, 0, &r, 0);
+}
+
+static void
+send_ready (void)
+{
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_READY);
+  gk_int_wb_u32 (&b, GK_PROTO_VERSION);
+  gk_int_ready_times (&b);
+  if (gk_int_send_wbuf (&b) == -1) exit (1);
+  gk_int_wb_free (&b);
+}
+
+int
+gk_int_serve (int fd)
+{
+  chan = fd;
+  send_ready ();
+  for (;;) {
+    char *buf;
+    size_t len;
+    if (gk_int_recv_frame (&buf, &len) == -1) return 0;   /* host closed */
+    struct gk_int_rbuf rb;
+    gk_int_rb_init (&rb, buf, len);
+    uint32_t kind = gk_int_rb_u32 (&rb);
+    if (kind == GK_K_CALL) handle_call (&rb);
+    /* Stray CHUNK/CANCEL frames can follow a stream the host aborted
+     * late; anything else is ignored too, but logged. */
+    else if (kind != GK_K_CHUNK && kind != GK_K_CANCEL)
+      fprintf (stderr, "guestkitd: ignoring frame of kind %u\n", kind);
+    free (buf);
+  }
+}
+
+void
+gk_int_p_replace_status (struct gk_int_wbuf *b)
+{
+  /* Frame: length, kind, proc, serial, status (each 4 bytes). */
+  gk_int_put_u32 (b->p + 16, GK_ST_ERROR);
+}

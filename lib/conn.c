@@ -1,0 +1,221 @@
+/* guestkit: framed I/O on the control channel.  While waiting, the
+ * console is drained (a VM blocked on a full console pipe would stall)
+ * and its tail kept for error messages. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include "internal.h"
+#include "backend.h"
+
+static void
+console_keep (gk_h *g, const char *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char c = p[i];
+    g->contail[g->contail_pos] = c;
+    g->contail_pos = (g->contail_pos + 1) % sizeof g->contail;
+    if (g->contail_len < sizeof g->contail) g->contail_len++;
+    if (g->debug) {
+      if (c == '\n' || g->conline_len == sizeof g->conline - 1) {
+        g->conline[g->conline_len] = '\0';
+        fprintf (stderr, "[%7.3f] %s\n", (gk_int_now_us () - g->t_launch0) / 1e6, g->conline);
+        g->conline_len = 0;
+      }
+      else if (c != '\r') g->conline[g->conline_len++] = c;
+    }
+  }
+}
+
+void
+gk_int_console_drain (gk_h *g)
+{
+  char buf[4096];
+  while (g->console >= 0) {
+    ssize_t n = read (g->console, buf, sizeof buf);
+    if (n > 0) {
+      if (!g->kernel_seen) {
+        g->kernel_seen = 1;
+        gk_int_timing_set (g, "launch.first_console", gk_int_now_us () - g->t_launch0);
+      }
+      console_keep (g, buf, (size_t) n);
+      continue;
+    }
+    if (n == -1 && errno == EINTR) continue;
+    if (n == 0) { close (g->console); g->console = -1; }
+    break;                      /* EAGAIN: nothing more now */
+  }
+}
+
+/* The last lines of the console, made printable (a guest could send
+ * terminal escapes). */
+static char *
+console_tail (gk_h *g, size_t max)
+{
+  size_t n = g->contail_len < max ? g->contail_len : max;
+  char *s = malloc (n + 1);
+  if (!s) return NULL;
+  size_t start = (g->contail_pos + sizeof g->contail - n) % sizeof g->contail;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) g->contail[(start + i) % sizeof g->contail];
+    s[i] = (c == '\n' || c == '\t' || (c >= 32 && c < 127)) ? (char) c : '?';
+  }
+  s[n] = '\0';
+  return s;
+}
+
+void
+gk_int_error_with_console (gk_h *g, int errnum, const char *what)
+{
+  gk_int_console_drain (g);
+  char *tail = console_tail (g, 2048);
+  if (tail && *tail)
+    gk_int_error_errno (g, errnum, "%s\n--- last console output of the appliance ---\n%s",
+                        what, tail);
+  else
+    gk_int_error_errno (g, errnum, "%s (the appliance printed nothing; "
+                        "set GUESTKIT_DEBUG=1 to see its console)", what);
+  free (tail);
+}
+
+void
+gk_int_mark_dead (gk_h *g)
+{
+  if (g->sock >= 0) { close (g->sock); g->sock = -1; }
+  if (g->pid > 0) gk_int_backend_reap (g, 0);
+  if (g->console >= 0) {
+    gk_int_console_drain (g);
+    if (g->console >= 0) { close (g->console); g->console = -1; }
+  }
+  if (g->state != GK_CONFIG || g->pid == 0) g->state = GK_DEAD;
+}
+
+/* Waits until the socket is ready for EVENTS, draining the console.
+ * Returns 0, or -1 on timeout (error set) or appliance death. */
+static int
+wait_sock (gk_h *g, short events, int timeout_ms)
+{
+  int64_t deadline = timeout_ms < 0 ? -1 : gk_int_now_us () + (int64_t) timeout_ms * 1000;
+  for (;;) {
+    struct pollfd p[2] = { { g->sock, events, 0 }, { g->console, POLLIN, 0 } };
+    int wait = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - gk_int_now_us ();
+      if (left <= 0) {
+        gk_int_error_with_console (g, ETIMEDOUT, "timed out waiting for the appliance");
+        return -1;
+      }
+      wait = (int) (left / 1000) + 1;
+    }
+    int r = poll (p, g->console >= 0 ? 2 : 1, wait);
+    if (r == -1 && errno == EINTR) {
+      if (g->cancel) return 0;  /* let the caller see the cancel flag */
+      continue;
+    }
+    if (r == -1) { gk_int_perror (g, "poll"); return -1; }
+    if (g->console >= 0 && p[1].revents) gk_int_console_drain (g);
+    if (p[0].revents & (events | POLLHUP | POLLERR)) return 0;
+  }
+}
+
+static void
+died (gk_h *g, const char *doing)
+{
+  char what[256];
+  int st = g->pid > 0 ? gk_int_backend_reap (g, 1) : -1;
+  if (st >= 0 && WIFSIGNALED (st))
+    snprintf (what, sizeof what, "the appliance died while %s (backend killed by signal %d)",
+              doing, WTERMSIG (st));
+  else
+    snprintf (what, sizeof what, "the appliance died while %s", doing);
+  gk_int_error_with_console (g, EIO, what);
+  gk_int_mark_dead (g);
+}
+
+static int
+write_all_v (gk_h *g, struct iovec *iov, int cnt)
+{
+  while (cnt > 0) {
+    if (wait_sock (g, POLLOUT, -1) == -1) return -1;
+    ssize_t w = writev (g->sock, iov, cnt);
+    if (w == -1 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (w == -1) { died (g, "receiving a request"); return -1; }
+    while (cnt > 0 && (size_t) w >= iov->iov_len) { w -= (ssize_t) iov->iov_len; iov++; cnt--; }
+    if (cnt > 0) { iov->iov_base = (char *) iov->iov_base + w; iov->iov_len -= (size_t) w; }
+  }
+  return 0;
+}
+
+int
+gk_int_send_frame (gk_h *g, const struct gk_int_wbuf *b)
+{
+  struct iovec iov = { b->p, b->len };
+  return write_all_v (g, &iov, 1);
+}
+
+int
+gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
+                         const char *data, size_t n)
+{
+  unsigned char h[16];
+  gk_int_put_u32 (h, (uint32_t) (12 + n));
+  gk_int_put_u32 (h + 4, GK_K_CHUNK);
+  gk_int_put_u32 (h + 8, serial);
+  gk_int_put_u32 (h + 12, flags);
+  struct iovec iov[2] = { { h, 16 }, { (void *) data, n } };
+  return write_all_v (g, iov, n ? 2 : 1);
+}
+
+static int
+read_all (gk_h *g, void *buf, size_t n, int timeout_ms)
+{
+  char *p = buf;
+  while (n > 0) {
+    if (wait_sock (g, POLLIN, timeout_ms) == -1) return -1;
+    ssize_t r = read (g->sock, p, n);
+    if (r == -1 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (r <= 0) { died (g, "handling a call"); return -1; }
+    p += r;
+    n -= (size_t) r;
+  }
+  return 0;
+}
+
+int
+gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
+{
+  unsigned char h[4];
+  *buf_r = NULL;
+  if (g->sock < 0) {
+    gk_int_error_errno (g, EIO, "the appliance is not running");
+    return -1;
+  }
+  if (read_all (g, h, 4, timeout_ms) == -1) return -1;
+  uint32_t len = gk_int_get_u32 (h);
+  if (len < 4 || len > GK_MSG_MAX) {
+    /* Framing is lost: the channel can't be trusted any more. */
+    gk_int_error_errno (g, EPROTO, "protocol error: the appliance sent a frame of %u bytes "
+                        "(limit %u); stopping it", len, GK_MSG_MAX);
+    gk_int_mark_dead (g);
+    return -1;
+  }
+  char *buf = malloc (len);
+  if (!buf) { gk_int_error_errno (g, ENOMEM, "out of memory receiving %u bytes", len); return -1; }
+  if (read_all (g, buf, len, timeout_ms) == -1) { free (buf); return -1; }
+  *buf_r = buf;
+  *len_r = len;
+  return 0;
+}
+
+int
+gk_int_readable (gk_h *g)
+{
+  struct pollfd p = { g->sock, POLLIN, 0 };
+  return g->sock >= 0 && poll (&p, 1, 0) == 1;
+}

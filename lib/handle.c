@@ -1,0 +1,154 @@
+/* guestkit: the handle, its states and its settings. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+static const char *const valid_backends[] = { "qemu", "qemu:kvm", "qemu:tcg", "uml", NULL };
+
+GK_API gk_h *
+gk_create (void)
+{
+  gk_h *g = calloc (1, sizeof *g);
+  if (!g) return NULL;
+  g->sock = g->console = -1;
+  g->memsize = GK_DEFAULT_MEMSIZE;
+  g->chunk_size = GK_CHUNK_DEFAULT;
+  const char *d = getenv ("GUESTKIT_DEBUG");
+  g->debug = d && *d && strcmp (d, "0") != 0;
+  const char *b = getenv ("GUESTKIT_BACKEND");
+  g->backend = strdup (b && *b ? b : "qemu");
+  if (!g->backend) { free (g); return NULL; }
+  const char *cs = getenv ("GUESTKIT_CHUNK_SIZE");
+  if (cs && *cs) {
+    long v = strtol (cs, NULL, 0);
+    if (v >= 4096 && v <= (long) GK_CHUNK_MAX) g->chunk_size = (size_t) v;
+  }
+  return g;
+}
+
+GK_API void
+gk_close (gk_h *g)
+{
+  if (!g) return;
+  if (g->state == GK_READY || g->state == GK_LAUNCHING) (void) gk_shutdown (g);
+  gk_int_mark_dead (g);
+  for (size_t i = 0; i < g->nr_drives; i++) {
+    free (g->drives[i].filename);
+    free (g->drives[i].format);
+    free (g->drives[i].cachemode);
+  }
+  free (g->backend);
+  free (g->backend_used);
+  free (g->last_error);
+  free (g);
+}
+
+GK_API void
+gk_set_debug (gk_h *g, int on)
+{
+  g->debug = on != 0;
+}
+
+GK_API void
+gk_set_progress_callback (gk_h *g, gk_progress_cb cb, void *opaque)
+{
+  g->progress_cb = cb;
+  g->progress_opaque = opaque;
+}
+
+GK_API void
+gk_user_cancel (gk_h *g)
+{
+  g->cancel = 1;
+}
+
+GK_API void
+gk_free_strings (char **list)
+{
+  if (!list) return;
+  for (size_t i = 0; list[i]; i++) free (list[i]);
+  free (list);
+}
+
+static int
+check_config (gk_h *g, const char *call)
+{
+  if (g->state != GK_CONFIG) {
+    gk_int_error_errno (g, EINVAL, "%s: only allowed before launch", call);
+    return -1;
+  }
+  return 0;
+}
+
+GK_API int
+gk_set_backend (gk_h *g, const char *backend)
+{
+  if (check_config (g, "set-backend") == -1) return -1;
+  for (size_t i = 0; valid_backends[i]; i++)
+    if (strcmp (backend, valid_backends[i]) == 0) {
+      char *b = strdup (backend);
+      if (!b) { gk_int_error_errno (g, ENOMEM, "set-backend: out of memory"); return -1; }
+      free (g->backend);
+      g->backend = b;
+      return 0;
+    }
+  gk_int_error_errno (g, EINVAL, "set-backend: unknown backend '%s' "
+                      "(valid: qemu, qemu:kvm, qemu:tcg, uml)", backend);
+  return -1;
+}
+
+GK_API char *
+gk_get_backend (gk_h *g)
+{
+  char *s = strdup (g->backend_used ? g->backend_used : g->backend);
+  if (!s) gk_int_error_errno (g, ENOMEM, "get-backend: out of memory");
+  return s;
+}
+
+GK_API int
+gk_set_memsize (gk_h *g, int memsize)
+{
+  if (check_config (g, "set-memsize") == -1) return -1;
+  if (memsize < 128 || memsize > 65536) {
+    gk_int_error_errno (g, EINVAL, "set-memsize: %d MiB is out of range (128 to 65536)", memsize);
+    return -1;
+  }
+  g->memsize = memsize;
+  return 0;
+}
+
+GK_API int
+gk_get_memsize (gk_h *g)
+{
+  return g->memsize;
+}
+
+/* States as the user sees them, for messages. */
+int
+gk_int_check_ready (gk_h *g, const char *call)
+{
+  switch (g->state) {
+  case GK_READY: return 0;
+  case GK_CONFIG:
+    gk_int_error_errno (g, EINVAL, "%s: call launch before using the appliance", call);
+    return -1;
+  case GK_LAUNCHING:
+    gk_int_error_errno (g, EINVAL, "%s: the appliance is still launching", call);
+    return -1;
+  case GK_DEAD: break;
+  }
+  gk_int_error_errno (g, EINVAL, "%s: the appliance has been shut down or has died; "
+                      "close the handle and create a new one", call);
+  return -1;
+}
+
+GK_API int
+gk_int_call_generic (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
+                     struct gk_int_optvals *o, union gk_int_val *r)
+{
+  if (c->flags & GK_F_LOCAL) return gk_int_local_dispatch (g, c, a, o, r);
+  return gk_int_call (g, c, a, o, r);
+}

@@ -1,0 +1,176 @@
+/* guestkit: launch and shutdown, the same for every backend. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "internal.h"
+#include "backend.h"
+
+#define READY_TIMEOUT_MS 120000   /* TCG boots in ~2 s; allow a slow host */
+#define SHUTDOWN_GRACE_MS 10000
+
+static const struct { const char *name; const struct gk_int_backend_ops *ops; } backends[] = {
+  { "qemu", &gk_int_backend_qemu },
+};
+
+const struct gk_int_backend_ops *
+gk_int_find_backend (const char *name, const char **variant_r)
+{
+  size_t n = strcspn (name, ":");
+  *variant_r = name[n] == ':' ? name + n + 1 : NULL;
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+    if (strlen (backends[i].name) == n && strncmp (backends[i].name, name, n) == 0)
+      return backends[i].ops;
+  return NULL;
+}
+
+pid_t
+gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console)
+{
+  pid_t parent = getpid ();
+  pid_t pid = fork ();
+  if (pid == -1) {
+    gk_int_perror (g, "launch: fork");
+    return -1;
+  }
+  if (pid > 0) return pid;
+  /* Child.  Die with the host program, even on SIGKILL. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent) _exit (1);
+  setpgid (0, 0);               /* Ctrl-C in a shell is for gkfish */
+  signal (SIGINT, SIG_DFL);
+  signal (SIGPIPE, SIG_DFL);
+  int null = open ("/dev/null", O_RDONLY);
+  if (null == -1 || dup2 (null, 0) == -1 || dup2 (console, 1) == -1
+      || dup2 (console, 2) == -1 || (ctl != 3 && dup2 (ctl, 3) == -1))
+    _exit (1);
+  fcntl (3, F_SETFD, 0);
+  close_range (4, ~0U, 0);
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  execvp (argv[0], argv);
+  fprintf (stderr, "guestkit: exec %s: %s\n", argv[0], strerror (errno));
+  _exit (127);
+}
+
+int
+gk_int_backend_reap (gk_h *g, int grace_ms)
+{
+  int st = -1;
+  if (g->pid <= 0) return -1;
+  const struct timespec tick = { 0, 5000000 };
+  for (int waited = 0; ; waited += 5) {
+    pid_t r = waitpid (g->pid, &st, WNOHANG);
+    if (r == g->pid || (r == -1 && errno != EINTR)) break;
+    if (waited >= grace_ms) {
+      kill (g->pid, SIGKILL);
+      while (waitpid (g->pid, &st, 0) == -1 && errno == EINTR) ;
+      break;
+    }
+    nanosleep (&tick, NULL);
+  }
+  g->pid = 0;
+  if (g->ops && g->ops->cleanup) g->ops->cleanup (g);
+  return st;
+}
+
+GK_API int
+gk_launch (gk_h *g)
+{
+  if (g->state != GK_CONFIG) {
+    gk_int_error_errno (g, EINVAL, "launch: the handle was already launched; "
+                        "create a new handle");
+    return -1;
+  }
+  const char *variant;
+  const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
+  if (!ops) {
+    gk_int_error_errno (g, EINVAL, "launch: unknown backend '%s' "
+                        "(valid: qemu, qemu:kvm, qemu:tcg, uml)", g->backend);
+    return -1;
+  }
+  if ((int) g->nr_drives > ops->max_drives) {
+    gk_int_error_errno (g, EINVAL, "launch: backend %s supports at most %d drives",
+                        ops->name, ops->max_drives);
+    return -1;
+  }
+  gk_int_timing_reset (g, "launch.");
+  gk_int_timing_reset (g, "guest.");
+  g->t_launch0 = gk_int_now_us ();
+  g->kernel_seen = 0;
+  g->contail_len = g->contail_pos = 0;
+  if (ops->prepare (g, variant) == -1) return -1;
+  g->ops = ops;
+
+  struct gk_int_appliance ap = { 0 };
+  if (gk_int_appliance_get (g, ops->flavour, &ap) == -1) return -1;
+  int64_t t_app = gk_int_now_us ();
+  gk_int_timing_set (g, "launch.appliance", t_app - g->t_launch0);
+
+  int sv[2], cp[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+    gk_int_perror (g, "launch: socketpair");
+    gk_int_appliance_free (&ap);
+    return -1;
+  }
+  if (pipe2 (cp, O_CLOEXEC) == -1) {
+    gk_int_perror (g, "launch: pipe");
+    close (sv[0]); close (sv[1]);
+    gk_int_appliance_free (&ap);
+    return -1;
+  }
+  g->state = GK_LAUNCHING;
+  pid_t pid = ops->start (g, &ap, sv[1], cp[1]);
+  gk_int_appliance_free (&ap);
+  close (sv[1]);
+  close (cp[1]);
+  g->sock = sv[0];
+  g->console = cp[0];
+  fcntl (g->sock, F_SETFL, O_NONBLOCK);
+  fcntl (g->console, F_SETFL, O_NONBLOCK);
+  if (pid == -1) {
+    gk_int_mark_dead (g);
+    return -1;
+  }
+  g->pid = pid;
+  int64_t t_spawn = gk_int_now_us ();
+  gk_int_timing_set (g, "launch.spawn", t_spawn - t_app);
+
+  if (gk_int_wait_ready (g, READY_TIMEOUT_MS) == -1) {
+    gk_int_mark_dead (g);
+    return -1;
+  }
+  g->state = GK_READY;
+  gk_int_timing_set (g, "launch.total", gk_int_now_us () - g->t_launch0);
+  return 0;
+}
+
+GK_API int
+gk_shutdown (gk_h *g)
+{
+  int r = 0;
+  if (g->state == GK_CONFIG) {
+    g->state = GK_DEAD;
+    return 0;
+  }
+  if (g->state == GK_READY) {
+    /* Everything the user wrote must be on the images when we return. */
+    if (gk_umount_all (g) == -1 || gk_sync (g) == -1) r = -1;
+    if (g->sock >= 0) { close (g->sock); g->sock = -1; }   /* daemon exits */
+    int st = gk_int_backend_reap (g, SHUTDOWN_GRACE_MS);
+    if (r == 0 && st != -1 && !(WIFEXITED (st) && WEXITSTATUS (st) == 0)) {
+      gk_int_error_with_console (g, EIO, "shutdown: the backend did not exit cleanly");
+      r = -1;
+    }
+  }
+  gk_int_mark_dead (g);
+  return r;
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install every Debian 12 package guestkit needs to build, boot its
+# appliance and run its tests.  Run as root (or with sudo available).
+set -e
+PKGS="autoconf automake libtool pkg-config make gcc libc6-dev libblkid-dev
+libreadline-dev qemu-system-x86 linux-image-cloud-amd64 busybox-static
+e2fsprogs fdisk util-linux dosfstools xfsprogs btrfs-progs lvm2 kmod lz4
+cpio file xz-utils gzip tar coreutils user-mode-linux valgrind"
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+missing=
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "install-deps: installing:$missing"
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -q --no-install-recommends $missing
+fi

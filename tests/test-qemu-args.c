@@ -1,0 +1,72 @@
+/* Unit test of the qemu command line: the KVM path cannot run on these
+ * machines, so check here that it differs from TCG only where intended. */
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "tap.h"
+
+static int
+has (char **v, const char *s)
+{
+  for (size_t i = 0; v[i]; i++) if (strcmp (v[i], s) == 0) return 1;
+  return 0;
+}
+
+static int
+has_sub (char **v, const char *s)
+{
+  for (size_t i = 0; v[i]; i++) if (strstr (v[i], s)) return 1;
+  return 0;
+}
+
+int
+main (void)
+{
+  struct gk_int_drive d[2] = {
+    { "/img/a.img", "raw", 0, "writeback" },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe" },
+  };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", 0, 2, d, 3 };
+  char **tcg = gk_int_qemu_argv (&c);
+  c.kvm = 1;
+  char **kvm = gk_int_qemu_argv (&c);
+  CHECK (tcg && kvm, "argv built");
+  CHECK (has (tcg, "q35,accel=tcg") && has (kvm, "q35,accel=kvm"), "accelerator per variant");
+  CHECK (!has (tcg, "-cpu") && has (kvm, "host"), "-cpu host only with KVM");
+  size_t nt = 0, nk = 0;
+  while (tcg[nt]) nt++;
+  while (kvm[nk]) nk++;
+  CHECK (nk == nt + 2, "KVM adds exactly -cpu host (%zu vs %zu words)", nk, nt);
+  size_t diff = 0;
+  for (size_t i = 0, j = 0; i < nt && j < nk; i++, j++) {
+    if (strcmp (kvm[j], "-cpu") == 0) j += 2;
+    if (strcmp (tcg[i], kvm[j]) != 0) diff++;
+  }
+  CHECK (diff == 1, "otherwise identical (only the -machine value differs: %zu)", diff);
+  CHECK (has_sub (tcg, "file=/img/a.img,format=raw,") && has_sub (tcg, "cache=writeback"),
+         "drive 0 raw writeback");
+  CHECK (has_sub (tcg, "file=/img/b.qcow2,format=qcow2,") && has_sub (tcg, ",snapshot=on"),
+         "read-only drive uses a snapshot overlay");
+  CHECK (has (tcg, "virtio-blk-pci,drive=hd0") && has (tcg, "virtio-blk-pci,drive=hd1"),
+         "drives on virtio-blk in order");
+  CHECK (has (tcg, "socket,id=ch0,fd=3") && has_sub (tcg, "name=org.guestkit.channel.0"),
+         "control channel is the passed fd");
+  CHECK (has (tcg, "-no-reboot") && has_sub (tcg, "panic=-1"), "a guest panic ends qemu");
+  CHECK (has_sub (tcg, " quiet") && !has_sub (tcg, "gk.debug=1"), "quiet unless debugging");
+  c.debug = 1;
+  char **dbg = gk_int_qemu_argv (&c);
+  CHECK (dbg && has_sub (dbg, "gk.debug=1") && !has_sub (dbg, " quiet"), "debug shows the console");
+  gk_free_strings (tcg);
+  gk_free_strings (kvm);
+  gk_free_strings (dbg);
+  return tap_done ();
+}
+
+/* The test links backends/qemu-args.c alone. */
+void
+gk_free_strings (char **l)
+{
+  if (!l) return;
+  for (size_t i = 0; l[i]; i++) free (l[i]);
+  free (l);
+}

@@ -1,0 +1,184 @@
+/* Unit tests of the wire encoding, no appliance: round trips of every
+ * type, and garbage that must be refused without crashing (run under
+ * ASan/UBSan with ./configure --enable-sanitizers). */
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include "api.h"
+#include "wire.h"
+#include "tap.h"
+
+static const struct gk_int_call *
+call (const char *name)
+{
+  const struct gk_int_call *c = gk_int_lookup_call (name);
+  if (!c) { fprintf (stderr, "no call %s\n", name); exit (2); }
+  return c;
+}
+
+/* Encode args of C, decode them back; returns the decoder status. */
+static int
+roundtrip_args (const struct gk_int_call *c, union gk_int_val *in,
+                struct gk_int_optvals *oin, union gk_int_val *out,
+                struct gk_int_optvals *oout)
+{
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_CALL);
+  gk_int_enc_args (&b, c, in, oin);
+  if (gk_int_wb_finish (&b) == -1) { gk_int_wb_free (&b); return -2; }
+  struct gk_int_rbuf r;
+  gk_int_rb_init (&r, b.p + 8, b.len - 8);
+  int rc = gk_int_dec_args (&r, c, out, oout);
+  gk_int_wb_free (&b);
+  return rc;
+}
+
+static void
+test_args (void)
+{
+  union gk_int_val in[GK_MAX_ARGS] = { 0 }, out[GK_MAX_ARGS];
+  struct gk_int_optvals o = { 0 }, oo;
+  in[0].i = 0755;
+  in[1].s = "/a/b";
+  CHECK (roundtrip_args (call ("chmod"), in, &o, out, &oo) == 0
+         && out[0].i == 0755 && strcmp (out[1].s, "/a/b") == 0, "chmod args round trip");
+  gk_int_free_args (call ("chmod"), out, &oo);
+
+  memset (in, 0, sizeof in);
+  in[0].s = "ext4"; in[1].s = "/dev/sda1";
+  o.bitmask = 1 | 4;            /* blocksize and label */
+  o.v[0].i = 4096; o.v[2].s = "LBL";
+  CHECK (roundtrip_args (call ("mkfs"), in, &o, out, &oo) == 0 && oo.bitmask == 5
+         && oo.v[0].i == 4096 && oo.v[1].s == NULL && strcmp (oo.v[2].s, "LBL") == 0,
+         "optional args keep their bitmask and values");
+  gk_int_free_args (call ("mkfs"), out, &oo);
+
+  char *words[] = { "a", "", "c d", NULL };
+  memset (in, 0, sizeof in);
+  memset (&o, 0, sizeof o);
+  in[0].sl = words;
+  CHECK (roundtrip_args (call ("echo-daemon"), in, &o, out, &oo) == 0
+         && out[0].sl && strcmp (out[0].sl[1], "") == 0 && strcmp (out[0].sl[2], "c d") == 0
+         && out[0].sl[3] == NULL, "string list round trip, empty strings kept");
+  gk_int_free_args (call ("echo-daemon"), out, &oo);
+
+  char bin[5] = { 'a', 0, 'b', 0, (char) 0xff };
+  memset (in, 0, sizeof in);
+  in[0].s = "/f"; in[1].buf.data = bin; in[1].buf.len = 5;
+  CHECK (roundtrip_args (call ("write"), in, &o, out, &oo) == 0 && out[1].buf.len == 5
+         && memcmp (out[1].buf.data, bin, 5) == 0, "buffers carry NUL bytes");
+  gk_int_free_args (call ("write"), out, &oo);
+
+  /* FILEIN args are never sent: only the remote path travels. */
+  memset (in, 0, sizeof in);
+  in[0].s = "/local/secret/path"; in[1].s = "/remote";
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_CALL);
+  gk_int_enc_args (&b, call ("upload"), in, &o);
+  gk_int_wb_finish (&b);
+  CHECK (memmem (b.p, b.len, "secret", 6) == NULL, "local file names are not sent");
+  gk_int_wb_free (&b);
+}
+
+static int
+decode_garbage (const struct gk_int_call *c, const char *p, size_t n)
+{
+  union gk_int_val out[GK_MAX_ARGS];
+  struct gk_int_optvals oo;
+  struct gk_int_rbuf r;
+  gk_int_rb_init (&r, p, n);
+  int rc = gk_int_dec_args (&r, c, out, &oo);
+  gk_int_free_args (c, out, &oo);
+  return rc;
+}
+
+static void
+test_garbage (void)
+{
+  /* A string claiming 4 GiB. */
+  const char huge[] = { (char) 0xfe, (char) 0xff, (char) 0xff, (char) 0x7f, 'x' };
+  CHECK (decode_garbage (call ("mkdir"), huge, sizeof huge) == -1, "huge string length refused");
+  /* Embedded NUL in a path. */
+  const char nul[] = { 3, 0, 0, 0, '/', 0, 'x', 0, 0, 0, 0, 0, 0, 0, 0 };
+  CHECK (decode_garbage (call ("mkdir"), nul, sizeof nul) == -1, "NUL inside a string refused");
+  /* Bool out of range. */
+  const char bb[] = { 1, 0, 0, 0, '/', 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0 };
+  CHECK (decode_garbage (call ("is-dir"), bb, sizeof bb) == -1, "boolean 7 refused");
+  /* Unknown optional argument bit. */
+  const char ob[] = { 1, 0, 0, 0, '/', 2, 0, 0, 0, 0, 0, 0, 0 };
+  CHECK (decode_garbage (call ("is-dir"), ob, sizeof ob) == -1, "unknown optarg bit refused");
+  /* Trailing bytes. */
+  const char tb[] = { 1, 0, 0, 0, '/', 0, 0, 0, 0, 0, 0, 0, 0, 'z' };
+  CHECK (decode_garbage (call ("mkdir"), tb, sizeof tb) == -1, "trailing bytes refused");
+  /* A list count far beyond the frame. */
+  const char lc[] = { (char) 0xff, (char) 0xff, (char) 0xff, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0 };
+  CHECK (decode_garbage (call ("echo-daemon"), lc, sizeof lc) == -1, "list count beyond frame refused");
+  /* Random bytes into every call's decoder: must never crash. */
+  srand (42);
+  int crashes = 0;
+  for (int round = 0; round < 2000; round++) {
+    char buf[64];
+    size_t n = (size_t) (rand () % (int) sizeof buf);
+    for (size_t i = 0; i < n; i++) buf[i] = (char) (rand () % 4 == 0 ? 0 : rand ());
+    for (size_t i = 0; gk_int_calls[i].name; i++) decode_garbage (&gk_int_calls[i], buf, n);
+  }
+  CHECK (crashes == 0, "2000 random frames decoded without a crash");
+}
+
+static void
+test_returns (void)
+{
+  const struct gk_int_call *c = call ("statns");
+  struct gk_int_sval sv = { 0 };
+  sv.f[7].i = 12345;
+  union gk_int_val in = { .st = &sv }, out;
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_REPLY);
+  gk_int_enc_ret (&b, c, &in);
+  gk_int_wb_finish (&b);
+  struct gk_int_rbuf r;
+  gk_int_rb_init (&r, b.p + 8, b.len - 8);
+  CHECK (gk_int_dec_ret (&r, c, &out) == 0 && out.st->f[7].i == 12345, "struct return round trip");
+  gk_int_free_ret (c, &out);
+  /* Truncated struct. */
+  gk_int_rb_init (&r, b.p + 8, b.len - 9);
+  CHECK (gk_int_dec_ret (&r, c, &out) == -1, "truncated struct refused");
+  gk_int_wb_free (&b);
+
+  c = call ("part-list");
+  const char bad[] = { (char) 0xff, (char) 0xff, (char) 0xff, (char) 0xff };
+  gk_int_rb_init (&r, bad, sizeof bad);
+  CHECK (gk_int_dec_ret (&r, c, &out) == -1, "struct list count beyond frame refused");
+}
+
+static void
+test_errno (void)
+{
+  CHECK (gk_int_errno_from_name ("ENOENT") == ENOENT && strcmp (gk_int_errno_name (ENOSPC), "ENOSPC") == 0,
+         "errno names both ways");
+  CHECK (gk_int_errno_from_name ("EWHATEVER") == EIO, "unknown errno name maps to EIO");
+}
+
+static void
+test_table (void)
+{
+  size_t n = 0, rpc = 0;
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    n++;
+    if (!(gk_int_calls[i].flags & GK_F_LOCAL)) rpc++;
+  }
+  CHECK (n > 50 && rpc > 40, "table has %zu calls (%zu in the appliance)", n, rpc);
+  CHECK (gk_int_lookup_call ("run") == gk_int_lookup_call ("launch"), "aliases resolve");
+  CHECK (gk_int_lookup_proc (999999) == NULL, "unknown procedure not found");
+}
+
+int
+main (void)
+{
+  test_args ();
+  test_garbage ();
+  test_returns ();
+  test_errno ();
+  test_table ();
+  return tap_done ();
+}

@@ -1,0 +1,494 @@
+/* guestkit: the table-driven API test runner.
+ *
+ * Every call of the API table that carries a `tests' script is run here
+ * against ONE real appliance, through the same command layer gkfish uses
+ * (fish/cmd.c), so a passing run proves both the call and its shell form.
+ *
+ *   tests/test-api              run every call's tests
+ *   tests/test-api mkdir cat    only these calls (names or aliases)
+ *
+ * Environment: GK_TEST_BACKEND (passed to gk_set_backend), GK_TEST_VERBOSE=1
+ * (print every test line with its time), GK_TEST_TIMEOUT (seconds for the
+ * whole run, default 1200: a hang fails instead of blocking CI).
+ * Exit 0 only if all passed.
+ *
+ * The fixture: /dev/sda (256 MiB) holds one MBR partition /dev/sda1 with
+ * ext4 mounted at /; /dev/sdb (64 MiB) is blank.  Before each call's tests
+ * the fixture is reset (umount-all, zero sdb, mkfs sda1, mount) so that
+ * no call's tests see another's leftovers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "cmd.h"
+#include "internal.h"   /* gk_h's pid, for the last-resort kill on timeout */
+#include "wire.h"       /* errno names */
+
+#define GLOBAL_TIMEOUT 1200     /* seconds for the whole run */
+#define CANCEL_GRACE 30         /* seconds a cancelled call gets to return */
+#define SDA_SIZE (256 << 20)
+#define SDB_SIZE (64 << 20)
+
+static char tmpdir[256];
+static char sda[300], sdb[300];
+static gk_h *g;
+static int verbose;
+static volatile sig_atomic_t timed_out;
+
+static const char *const fixture_prepare[] = {
+  "part-disk /dev/sda mbr", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
+};
+static const char *const fixture_reset[] = {
+  "umount-all", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
+};
+
+/* ---- temporary files and the emergency exits -------------------------- */
+
+/* Only async-signal-safe calls: also run from the signal handlers. */
+static void
+remove_tmp (void)
+{
+  if (!tmpdir[0]) return;
+  unlink (sda);
+  unlink (sdb);
+  rmdir (tmpdir);
+  tmpdir[0] = '\0';
+}
+
+static void
+say (const char *s)
+{
+  ssize_t r = write (STDOUT_FILENO, s, strlen (s));
+  (void) r;
+}
+
+/* The call in flight did not return: kill the appliance ourselves (the
+ * handle cannot be closed from a signal handler), clean up and die. */
+static void
+emergency_exit (int code)
+{
+  if (g && g->pid > 0) kill (g->pid, SIGKILL);
+  remove_tmp ();
+  _exit (code);
+}
+
+static void
+on_alarm (int sig)
+{
+  if (!timed_out) {
+    /* First try the polite way: the call fails with ECANCELED and the
+     * main loop stops, closes the handle and reports. */
+    timed_out = 1;
+    say ("test-api: global timeout reached, cancelling\n");
+    if (g) gk_user_cancel (g);
+    alarm (CANCEL_GRACE);
+    return;
+  }
+  say ("test-api: cancel did not help, killing the appliance\n");
+  emergency_exit (1);
+}
+
+static void
+on_fatal (int sig)
+{
+  emergency_exit (128 + sig);
+}
+
+static void
+install_signals (void)
+{
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sigaction (SIGALRM, &sa, NULL);
+  sa.sa_handler = on_fatal;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  const char *t = getenv ("GK_TEST_TIMEOUT");
+  alarm (t && atoi (t) > 0 ? (unsigned) atoi (t) : GLOBAL_TIMEOUT);
+}
+
+static int
+make_image (const char *path, off_t size)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd == -1 || ftruncate (fd, size) == -1) {
+    fprintf (stderr, "test-api: %s: %s\n", path, strerror (errno));
+    if (fd >= 0) close (fd);
+    return -1;
+  }
+  return close (fd);
+}
+
+static int
+make_images (void)
+{
+  const char *t = getenv ("TMPDIR");
+  snprintf (tmpdir, sizeof tmpdir, "%s/gktest.XXXXXX", t && *t ? t : "/tmp");
+  if (!mkdtemp (tmpdir)) {
+    fprintf (stderr, "test-api: mkdtemp %s: %s\n", tmpdir, strerror (errno));
+    tmpdir[0] = '\0';
+    return -1;
+  }
+  snprintf (sda, sizeof sda, "%s/sda.img", tmpdir);
+  snprintf (sdb, sizeof sdb, "%s/sdb.img", tmpdir);
+  if (make_image (sda, SDA_SIZE) == -1 || make_image (sdb, SDB_SIZE) == -1)
+    return -1;
+  return 0;
+}
+
+static int64_t
+now_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- running one command ---------------------------------------------- */
+
+struct result {
+  int ok;               /* the call succeeded */
+  int usage;            /* the line did not even parse: a bug in the test */
+  int errnum;           /* gk_last_errno after a failed call */
+  char *out, *err;      /* what it printed */
+  size_t outlen;
+};
+
+static void
+free_result (struct result *r)
+{
+  free (r->out);
+  free (r->err);
+  memset (r, 0, sizeof *r);
+}
+
+/* Run CMDLINE through the command layer, capturing its output. */
+static void
+run_cmd (const char *cmdline, struct result *r)
+{
+  char *why = NULL;
+  size_t errlen;
+  char **words = gk_cmd_split (cmdline, &why);
+  FILE *out = open_memstream (&r->out, &r->outlen);
+  FILE *errf = open_memstream (&r->err, &errlen);
+  struct gk_cmd cmd;
+
+  r->ok = r->usage = 0;
+  r->errnum = 0;
+  if (!out || !errf) {
+    perror ("test-api: open_memstream");
+    exit (1);
+  }
+  if (!words) {
+    fprintf (errf, "cannot split: %s", why);
+    r->usage = 1;
+  }
+  else if (!words[0]) {
+    fprintf (errf, "empty command");
+    r->usage = 1;
+  }
+  else if (gk_cmd_parse (words, &cmd, errf) == -1)
+    r->usage = 1;
+  else {
+    r->ok = gk_cmd_exec (g, &cmd, out, errf) == 0;
+    if (!r->ok) r->errnum = gk_last_errno (g);
+    gk_cmd_clear (&cmd);
+  }
+  fclose (out);
+  fclose (errf);
+  gk_cmd_free_words (words);
+  free (why);
+}
+
+/* Run each line of a fixture script; report the first failure. */
+static int
+run_script (const char *const *lines)
+{
+  for (size_t i = 0; lines[i]; i++) {
+    struct result r = { 0 };
+    run_cmd (lines[i], &r);
+    if (!r.ok) {
+      fprintf (stdout, "test-api: fixture: %s: %s", lines[i], r.err);
+      free_result (&r);
+      return -1;
+    }
+    free_result (&r);
+  }
+  return 0;
+}
+
+/* ---- checking one test line ------------------------------------------- */
+
+enum op { OP_PLAIN, OP_EQ, OP_ERR, OP_SUB };
+
+/* Split "CMD => EXPECTED" (or =! or =~) in place.  A line that ends with
+ * the separator minus its trailing blank ("mounts =>") also counts, in
+ * case an editor trimmed it. */
+static enum op
+split_test (char *line, char **expected)
+{
+  static const struct { const char *s; enum op op; } seps[] = {
+    { " => ", OP_EQ }, { " =! ", OP_ERR }, { " =~ ", OP_SUB },
+  };
+  char *best = NULL;
+  enum op op = OP_PLAIN;
+  size_t len = strlen (line);
+
+  for (size_t i = 0; i < 3; i++) {
+    char *p = strstr (line, seps[i].s);
+    if (!p && len >= 3 && strncmp (line + len - 3, seps[i].s, 3) == 0)
+      p = line + len - 3;
+    if (p && (!best || p < best)) { best = p; op = seps[i].op; }
+  }
+  if (!best) { *expected = line + len; return OP_PLAIN; }
+  *best = '\0';
+  *expected = best[3] ? best + 4 : best + 3;
+  return op;
+}
+
+/* Expected text uses \n (and \t, \\) escapes for what the output has. */
+static void
+unescape (char *s)
+{
+  char *d = s;
+  for (; *s; s++) {
+    if (*s == '\\' && (s[1] == 'n' || s[1] == 't' || s[1] == '\\')) {
+      s++;
+      *d++ = *s == 'n' ? '\n' : *s == 't' ? '\t' : '\\';
+    }
+    else
+      *d++ = *s;
+  }
+  *d = '\0';
+}
+
+/* A one-line, bounded rendering of output for a FAIL line. */
+static char *
+show (const char *s, size_t n)
+{
+  size_t cap = 4 * (n < 300 ? n : 300) + 8;
+  char *r = malloc (cap), *d = r;
+  if (!r) return NULL;
+  *d++ = '\'';
+  for (size_t i = 0; i < n && i < 300; i++) {
+    unsigned char ch = s[i];
+    if (ch == '\n') { *d++ = '\\'; *d++ = 'n'; }
+    else if (ch < 32 || ch >= 127) d += sprintf (d, "\\x%02x", ch);
+    else *d++ = ch;
+  }
+  if (n > 300) d += sprintf (d, "...");
+  *d++ = '\'';
+  *d = '\0';
+  return r;
+}
+
+/* The first line of an error message, without its prefix noise. */
+static char *
+first_line (const char *s)
+{
+  return strndup (s ? s : "", strcspn (s ? s : "", "\n"));
+}
+
+/* Compare the result of a test line with what it asserts.  Returns NULL
+ * if it holds, else a malloc'd description of what went wrong. */
+static char *
+judge (enum op op, const char *expected, struct result *r)
+{
+  char *why = NULL, *got = NULL, *msg = first_line (r->err);
+
+  if (r->usage) {
+    if (asprintf (&why, "bad test line: %s", msg) == -1) why = NULL;
+    free (msg);
+    return why;
+  }
+  /* Compare with one trailing newline stripped. */
+  size_t n = r->outlen;
+  if (n > 0 && r->out[n - 1] == '\n') r->out[--n] = '\0';
+  got = show (r->out, n);
+
+  int e = op == OP_ERR ? gk_int_errno_from_name (expected) : 0;
+  int rc = 0;
+  if (op == OP_ERR && strcmp (gk_int_errno_name (e), expected) != 0)
+    rc = asprintf (&why, "unknown errno name '%s' in the test", expected);
+  else if (op == OP_ERR && r->ok)
+    rc = asprintf (&why, "expected failure with %s, got success, output %s",
+                   expected, got);
+  else if (op == OP_ERR && r->errnum != e)
+    rc = asprintf (&why, "expected errno %s, got %s (%s)", expected,
+                   r->errnum ? gk_int_errno_name (r->errnum) : "none", msg);
+  else if (op != OP_ERR && !r->ok)
+    rc = asprintf (&why, "failed: %s", msg);
+  else if (op == OP_EQ && strcmp (r->out, expected) != 0)
+    rc = asprintf (&why, "got %s", got);
+  else if (op == OP_SUB && !strstr (r->out, expected))
+    rc = asprintf (&why, "output does not contain '%s': got %s", expected, got);
+  if (rc == -1) why = strdup ("out of memory");
+  free (got);
+  free (msg);
+  return why;
+}
+
+/* Run one test line; NULL if it passed, else the reason. */
+static char *
+check_line (const char *line)
+{
+  char *copy = strdup (line), *expected;
+  if (!copy) return strdup ("out of memory");
+  enum op op = split_test (copy, &expected);
+  unescape (expected);
+
+  struct result r = { 0 };
+  int64_t t0 = now_us ();
+  run_cmd (copy, &r);
+  if (verbose)
+    printf ("  + %s (%" PRId64 " ms)\n", line, (now_us () - t0) / 1000);
+  char *why = judge (op, expected, &r);
+  free_result (&r);
+  free (copy);
+  return why;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+struct stats {
+  int passed, failed, skipped;
+  int resets;
+  int64_t reset_us;
+  int broken;           /* the fixture could not be reset: stop */
+};
+
+/* Run all lines of call C's tests; print PASS/FAIL. */
+static void
+test_call (const struct gk_int_call *c, struct stats *st)
+{
+  int64_t t0 = now_us ();
+  if (run_script (fixture_reset) == -1) {
+    printf ("FAIL %s: fixture reset failed\n", c->name);
+    st->failed++;
+    st->broken = 1;
+    return;
+  }
+  st->reset_us += now_us () - t0;
+  st->resets++;
+
+  char *tests = strdup (c->tests), *save = NULL, *why = NULL;
+  const char *bad = NULL;
+  for (char *line = strtok_r (tests, "\n", &save); line && !why;
+       line = strtok_r (NULL, "\n", &save)) {
+    why = check_line (line);
+    bad = line;
+  }
+  if (why) {
+    printf ("FAIL %s: %s: %s\n", c->name, bad, why);
+    st->failed++;
+  }
+  else {
+    printf ("PASS %s\n", c->name);
+    st->passed++;
+  }
+  free (why);
+  free (tests);
+}
+
+static int
+selected (const struct gk_int_call *c, int argc, char **argv)
+{
+  if (argc < 2) return 1;
+  for (int i = 1; i < argc; i++)
+    if (gk_int_lookup_call (argv[i]) == c) return 1;
+  return 0;
+}
+
+static int
+check_filter (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (!gk_int_lookup_call (argv[i])) {
+      gk_cmd_unknown (stderr, argv[i], NULL);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+launch (void)
+{
+  const char *be = getenv ("GK_TEST_BACKEND");
+  int64_t t0 = now_us ();
+
+  if (!(g = gk_create ())) {
+    fprintf (stderr, "test-api: gk_create failed\n");
+    return -1;
+  }
+  if ((be && *be && gk_set_backend (g, be) == -1)
+      || gk_add_drive (g, sda, NULL) == -1 || gk_add_drive (g, sdb, NULL) == -1
+      || gk_launch (g) == -1) {
+    fprintf (stderr, "test-api: %s\n", gk_last_error (g));
+    return -1;
+  }
+  printf ("test-api: launched in %" PRId64 " ms\n", (now_us () - t0) / 1000);
+  return 0;
+}
+
+static void
+run_all (int argc, char **argv, struct stats *st)
+{
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    const struct gk_int_call *c = &gk_int_calls[i];
+    if (!c->tests || !selected (c, argc, argv)) continue;
+    if (c->flags & GK_F_CONFIG) {
+      printf ("SKIP %s (only before launch)\n", c->name);
+      st->skipped++;
+    }
+    else if (st->broken || timed_out) {
+      printf ("FAIL %s: not run (%s)\n", c->name,
+              timed_out ? "global timeout" : "fixture broken");
+      st->failed++;
+    }
+    else
+      test_call (c, st);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  struct stats st = { 0 };
+  int ok = 0;
+
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  gk_cmd_set_prefix ("test-api");
+  verbose = getenv ("GK_TEST_VERBOSE") && *getenv ("GK_TEST_VERBOSE") == '1';
+  if (check_filter (argc, argv) == -1) return 2;
+  install_signals ();
+  atexit (remove_tmp);
+
+  if (make_images () == 0 && launch () == 0
+      && run_script (fixture_prepare) == 0) {
+    run_all (argc, argv, &st);
+    ok = 1;
+  }
+  else {
+    /* Count it, so that a summary of all test programs shows it. */
+    printf ("FAIL (setup): no appliance or fixture, no call was tested\n");
+    st.failed++;
+  }
+  if (st.resets)
+    printf ("test-api: %d fixture resets, %" PRId64 " ms each on average\n",
+            st.resets, st.reset_us / st.resets / 1000);
+  if (st.skipped) printf ("%d skipped\n", st.skipped);
+  printf ("%d passed, %d failed\n", st.passed, st.failed);
+  if (g) gk_close (g);
+  g = NULL;
+  remove_tmp ();
+  return ok && st.failed == 0 && !timed_out ? 0 : 1;
+}

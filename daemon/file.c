@@ -1,0 +1,271 @@
+/* guestkitd: reading and writing whole files (cat, write, fill ...).
+ *
+ * Files are opened with gk_int_open so that every symlink, including the
+ * last component, is resolved inside the sysroot.  O_NONBLOCK on opens
+ * keeps a FIFO planted in the guest from hanging the daemon; it has no
+ * effect on regular files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "actions.h"
+
+/* Largest file returned in one reply, leaving room for the headers. */
+#define READ_MAX ((size_t) GK_MSG_MAX - 4096)
+/* Buffer size for fill. */
+#define FILL_CHUNK ((size_t) 1024 * 1024)
+
+#define OPEN_READ (O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+#define OPEN_WRITE (O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+
+/* Write all of BUF, retrying short writes.  -1 with errno on error. */
+static int
+write_all (int fd, const char *buf, size_t n)
+{
+  while (n > 0) {
+    ssize_t r = write (fd, buf, n);
+    if (r == -1) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    buf += r;
+    n -= (size_t) r;
+  }
+  return 0;
+}
+
+/* Close FD, reporting a delayed write error against PATH. */
+static int
+close_checked (int fd, const char *path)
+{
+  if (close (fd) == -1)
+    return gk_int_perr ("%s", path);
+  return 0;
+}
+
+static int
+too_big (const char *path, uint64_t size, const char *what)
+{
+  return gk_int_err (EFBIG, "%s: file too large (%llu bytes) for %s, "
+                     "use download", path, (unsigned long long) size, what);
+}
+
+/* Read the whole of PATH into a malloc'd, NUL-terminated buffer, at most
+ * READ_MAX bytes.  WHAT names the call for the size error. */
+static char *
+read_whole (const char *path, size_t *size_r, const char *what)
+{
+  int fd = gk_int_open (path, OPEN_READ, 0);
+  if (fd == -1) {
+    gk_int_perr ("%s", path);
+    return NULL;
+  }
+  struct stat st;
+  if (fstat (fd, &st) == -1) {
+    gk_int_perr ("%s", path);
+    goto fail;
+  }
+  if (S_ISREG (st.st_mode) && (uint64_t) st.st_size > READ_MAX) {
+    too_big (path, (uint64_t) st.st_size, what);
+    goto fail;
+  }
+  /* Devices and FIFOs should block like an ordinary read. */
+  if (!S_ISREG (st.st_mode))
+    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+
+  /* The size from fstat is only a hint: the file may change, and
+   * non-regular files report 0, so grow as needed up to the limit. */
+  size_t cap = S_ISREG (st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+  size_t len = 0;
+  char *buf = malloc (cap + 1);
+  if (!buf) {
+    gk_int_err (ENOMEM, "%s: out of memory", path);
+    goto fail;
+  }
+  for (;;) {
+    if (len == cap) {
+      if (cap > READ_MAX) {
+        too_big (path, len, what);
+        goto fail_buf;
+      }
+      size_t ncap = cap * 2 > READ_MAX + 1 ? READ_MAX + 1 : cap * 2;
+      char *nbuf = realloc (buf, ncap + 1);
+      if (!nbuf) {
+        gk_int_err (ENOMEM, "%s: out of memory", path);
+        goto fail_buf;
+      }
+      buf = nbuf;
+      cap = ncap;
+    }
+    ssize_t r = read (fd, buf + len, cap - len);
+    if (r == -1) {
+      if (errno == EINTR) continue;
+      gk_int_perr ("%s", path);
+      goto fail_buf;
+    }
+    if (r == 0) break;
+    len += (size_t) r;
+  }
+  if (len > READ_MAX) {
+    too_big (path, len, what);
+    goto fail_buf;
+  }
+  close (fd);
+  buf[len] = '\0';
+  *size_r = len;
+  return buf;
+
+ fail_buf:
+  free (buf);
+ fail:
+  close (fd);
+  return NULL;
+}
+
+char *
+do_cat (const char *path)
+{
+  size_t len;
+  char *buf = read_whole (path, &len, "cat");
+  if (buf && memchr (buf, '\0', len)) {
+    free (buf);
+    gk_int_err (EINVAL, "%s: file contains NUL bytes, use read-file", path);
+    return NULL;
+  }
+  return buf;
+}
+
+char *
+do_read_file (const char *path, size_t *size_r)
+{
+  return read_whole (path, size_r, "read-file");
+}
+
+static int
+write_file (const char *path, const char *content, size_t n, int flags)
+{
+  int fd = gk_int_open (path, OPEN_WRITE | O_CREAT | flags, 0644);
+  if (fd == -1)
+    return gk_int_perr ("%s", path);
+  if (write_all (fd, content, n) == -1) {
+    gk_int_perr ("%s", path);
+    close (fd);
+    return -1;
+  }
+  return close_checked (fd, path);
+}
+
+int
+do_write (const char *path, const char *content, size_t content_size)
+{
+  return write_file (path, content, content_size, O_TRUNC);
+}
+
+int
+do_write_append (const char *path, const char *content, size_t content_size)
+{
+  return write_file (path, content, content_size, O_APPEND);
+}
+
+/* Set the times of the existing guest file open as the O_PATH FD to now.
+ * futimens refuses O_PATH descriptors, but the /proc magic link names
+ * exactly this inode; opening the file for real could fail or have side
+ * effects (a FIFO without a reader, a running program, a device). */
+static int
+touch_existing (int fd, const char *path)
+{
+  char proc[64];
+  snprintf (proc, sizeof proc, "/proc/self/fd/%d", fd);
+  int r = utimensat (AT_FDCWD, proc, NULL, 0);
+  int saved = errno;
+  close (fd);
+  errno = saved;
+  return r == -1 ? gk_int_perr ("%s", path) : 0;
+}
+
+int
+do_touch (const char *path)
+{
+  int fd = gk_int_open (path, O_PATH | O_CLOEXEC, 0);
+  if (fd >= 0)
+    return touch_existing (fd, path);
+  if (errno != ENOENT)
+    return gk_int_perr ("%s", path);
+  /* Missing (or a dangling symlink, whose target is created inside the
+   * sysroot): create it.  O_CREAT sets the times to now. */
+  fd = gk_int_open (path, OPEN_WRITE | O_CREAT, 0644);
+  if (fd == -1)
+    return gk_int_perr ("%s", path);
+  return close_checked (fd, path);
+}
+
+/* Write LEN bytes of C to FD, reporting progress. */
+static int
+fill_fd (int fd, const char *path, int c, uint64_t len)
+{
+  size_t bufsize = len < FILL_CHUNK ? (size_t) len : FILL_CHUNK;
+  char *buf = malloc (bufsize ? bufsize : 1);
+  if (!buf)
+    return gk_int_err (ENOMEM, "%s: out of memory", path);
+  memset (buf, c, bufsize);
+  uint64_t done = 0;
+  while (done < len) {
+    size_t n = len - done < bufsize ? (size_t) (len - done) : bufsize;
+    if (write_all (fd, buf, n) == -1) {
+      free (buf);
+      return gk_int_perr ("%s", path);
+    }
+    done += n;
+    gk_int_progress (done, len);
+  }
+  free (buf);
+  return 0;
+}
+
+int
+do_fill (int c, int len, const char *path)
+{
+  if (c < 0 || c > 255)
+    return gk_int_err (EINVAL, "%s: byte value %d is not in 0..255", path, c);
+  if (len < 0)
+    return gk_int_err (EINVAL, "%s: negative length %d", path, len);
+
+  /* This is the write-without-upload benchmark: time the guest writes,
+   * and do not fsync (sync is a separate, separately timed call). */
+  uint64_t t0 = gk_int_now_ns ();
+  int fd = gk_int_open (path, OPEN_WRITE | O_CREAT | O_TRUNC, 0644);
+  if (fd == -1)
+    return gk_int_perr ("%s", path);
+  if (fill_fd (fd, path, c, (uint64_t) len) == -1) {
+    close (fd);
+    return -1;
+  }
+  if (close_checked (fd, path) == -1)
+    return -1;
+  gk_int_xfer.bytes = (uint64_t) len;
+  gk_int_xfer.write_ns = gk_int_now_ns () - t0;
+  gk_int_xfer.fsync_ns = 0;
+  return 0;
+}
+
+int
+do_truncate_size (const char *path, int64_t size)
+{
+  if (size < 0)
+    return gk_int_err (EINVAL, "%s: negative size %lld", path,
+                       (long long) size);
+  int fd = gk_int_open (path, OPEN_WRITE, 0);
+  if (fd == -1)
+    return gk_int_perr ("%s", path);
+  if (ftruncate (fd, (off_t) size) == -1) {
+    gk_int_perr ("%s", path);
+    close (fd);
+    return -1;
+  }
+  return close_checked (fd, path);
+}

@@ -1,0 +1,117 @@
+/* guestkitd: small string-list and time utilities.
+ *
+ * Functions that allocate set the call's error (ENOMEM) themselves when
+ * they fail, so a handler just returns NULL / -1.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "daemon.h"
+
+/* Append S (taken over) to the growing NULL-terminated list *LIST. */
+static int
+push (char ***list, size_t *n, size_t *cap, char *s)
+{
+  if (*n + 1 >= *cap) {
+    size_t ncap = *cap ? *cap * 2 : 16;
+    char **p = realloc (*list, ncap * sizeof *p);
+    if (!p) return -1;
+    *list = p;
+    *cap = ncap;
+  }
+  (*list)[(*n)++] = s;
+  (*list)[*n] = NULL;
+  return 0;
+}
+
+char **
+gk_int_split_lines (char *text)
+{
+  /* Allocated up front: an empty list is still a list, not a failure. */
+  size_t n = 0, cap = 16;
+  char **list = calloc (cap, sizeof *list);
+  if (!list)
+    goto oom;
+  const char *p = text ? text : "";
+  while (*p) {
+    size_t len = strcspn (p, "\n");
+    char *line = strndup (p, len);
+    if (!line || push (&list, &n, &cap, line) == -1) {
+      free (line);
+      goto oom;
+    }
+    p += len;
+    if (*p == '\n') p++;   /* so a final newline adds no empty line */
+  }
+  free (text);
+  return list;
+
+ oom:
+  gk_int_free_strings (list);
+  free (text);
+  gk_int_err (ENOMEM, "out of memory");
+  return NULL;
+}
+
+char *
+gk_int_join (char *const *words, const char *sep)
+{
+  size_t seplen = strlen (sep), total = 1;
+  for (size_t i = 0; words && words[i]; i++)
+    total += strlen (words[i]) + (i > 0 ? seplen : 0);
+  char *s = malloc (total);
+  if (!s) {
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  char *q = s;
+  for (size_t i = 0; words && words[i]; i++) {
+    if (i > 0) { memcpy (q, sep, seplen); q += seplen; }
+    size_t len = strlen (words[i]);
+    memcpy (q, words[i], len);
+    q += len;
+  }
+  *q = '\0';
+  return s;
+}
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+int
+gk_int_sort_strings (char **list)
+{
+  if (list)
+    qsort (list, gk_int_count_strings (list), sizeof *list, compare_strings);
+  return 0;
+}
+
+size_t
+gk_int_count_strings (char *const *list)
+{
+  size_t n = 0;
+  if (list)
+    while (list[n]) n++;
+  return n;
+}
+
+void
+gk_int_free_strings (char **list)
+{
+  if (!list) return;
+  for (size_t i = 0; list[i]; i++)
+    free (list[i]);
+  free (list);
+}
+
+uint64_t
+gk_int_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}

@@ -2,8 +2,8 @@
  *
  * Conventions for a handler do_NAME (prototype generated in actions.h):
  * - Arguments are already validated by the dispatcher: a GK_S_PATHNAME
- *   argument is absolute, has no "..", no NUL, and is shorter than
- *   PATH_MAX; a GK_S_DEVICE / GK_S_MOUNTABLE argument has been checked to
+ *   argument is absolute, has no ".." that climbs above "/", no NUL, and
+ *   is shorter than PATH_MAX (and a filesystem is mounted at "/"); a GK_S_DEVICE / GK_S_MOUNTABLE argument has been checked to
  *   exist and is already translated to the appliance's name (/dev/vda1);
  *   use gk_int_dev_to_user() when a device name goes back to the user.
  * - On error, call gk_int_err() or gk_int_perr() exactly once and return

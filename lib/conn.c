@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include "internal.h"
@@ -143,9 +144,12 @@ write_all_v (gk_h *g, struct iovec *iov, int cnt)
 {
   while (cnt > 0) {
     if (wait_sock (g, POLLOUT, -1) == -1) return -1;
-    ssize_t w = writev (g->sock, iov, cnt);
+    /* sendmsg, not writev: MSG_NOSIGNAL, so a dead appliance is an
+     * error here rather than SIGPIPE killing the host program. */
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
+    ssize_t w = sendmsg (g->sock, &m, MSG_NOSIGNAL);
     if (w == -1 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (w == -1) { died (g, "receiving a request"); return -1; }
+    if (w == -1) { died (g, "a request was being sent to it"); return -1; }
     while (cnt > 0 && (size_t) w >= iov->iov_len) { w -= (ssize_t) iov->iov_len; iov++; cnt--; }
     if (cnt > 0) { iov->iov_base = (char *) iov->iov_base + w; iov->iov_len -= (size_t) w; }
   }
@@ -180,7 +184,7 @@ read_all (gk_h *g, void *buf, size_t n, int timeout_ms)
     if (wait_sock (g, POLLIN, timeout_ms) == -1) return -1;
     ssize_t r = read (g->sock, p, n);
     if (r == -1 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (r <= 0) { died (g, "handling a call"); return -1; }
+    if (r <= 0) { died (g, "a call was running"); return -1; }
     p += r;
     n -= (size_t) r;
   }

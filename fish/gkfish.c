@@ -250,8 +250,13 @@ run_command (struct shell *sh, char **words)
     r = CMD_ERROR;
   }
   in_command = 0;
-  fflush (stdout);
   words[0] = name0;
+  /* Output gone (gkfish ... | head): stop, but through the normal exit
+   * so that the appliance is shut down. */
+  if (fflush (stdout) == EOF || ferror (stdout)) {
+    got_quit = 1;
+    return CMD_ERROR;
+  }
   return r;
 }
 
@@ -450,6 +455,10 @@ install_signals (void)
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   sigaction (SIGHUP, &sa, NULL);
+  /* A closed output pipe is an error to handle, not a reason to die
+   * with the appliance still running. */
+  sa.sa_handler = SIG_IGN;
+  sigaction (SIGPIPE, &sa, NULL);
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -651,7 +660,8 @@ main (int argc, char **argv)
   gk_close (sh.g);
   free_options (&o);
   if (fflush (stdout) == EOF || ferror (stdout)) {
-    fail ("error writing standard output: %s", strerror (errno));
+    /* A reader that went away (EPIPE) needs no message, as in cat. */
+    if (errno != EPIPE) fail ("error writing standard output");
     r = -1;
   }
   return r == 0 ? 0 : 1;

@@ -1,0 +1,327 @@
+/* guestkitd: upload and download (file streams, daemon.h).
+ *
+ * An upload goes to a temporary file next to the target (unnamed with
+ * O_TMPFILE where the filesystem allows), which replaces the target only
+ * once all the data arrived and reached the disk: if anything fails the
+ * guest file is left as it was.  The target
+ * is replaced, not written through: a symbolic link is replaced by the
+ * file, and hard links to the old file keep the old contents.  The owner
+ * and permissions of a replaced regular file are kept (best effort).  Devices (a
+ * target that is a block or character special file) are written in
+ * place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include "daemon.h"
+#include "actions.h"
+
+#define TMP_PREFIX ".gk-upload-"
+#define TMP_TRIES 100
+
+struct upload {
+  int fd;
+  const char *path;             /* the guest path, for messages */
+};
+
+static int
+write_all (int fd, const char *buf, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write (fd, buf, n);
+    if (w == -1) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (w == 0) {               /* should not happen for n > 0 */
+      errno = ENOSPC;
+      return -1;
+    }
+    buf += w;
+    n -= (size_t) w;
+  }
+  return 0;
+}
+
+static int
+upload_chunk (void *opaque, const char *buf, size_t n)
+{
+  struct upload *u = opaque;
+  uint64_t t0 = gk_int_now_ns ();
+  int r = write_all (u->fd, buf, n);
+  gk_int_xfer.write_ns += gk_int_now_ns () - t0;
+  if (r == -1)
+    return gk_int_perr ("%s", u->path);
+  gk_int_xfer.bytes += n;
+  return 0;
+}
+
+/* Receive the whole stream into U->fd and fsync it.  Returns 0 or -1
+ * with the error set. */
+static int
+receive (struct upload *u, int is_device)
+{
+  if (gk_int_recv_stream (upload_chunk, u) == -1) {
+    if (!gk_int_err_isset ())
+      gk_int_err (EIO, "%s: upload failed", u->path);
+    return -1;
+  }
+  uint64_t t0 = gk_int_now_ns ();
+  int r = fsync (u->fd);
+  gk_int_xfer.fsync_ns = gk_int_now_ns () - t0;
+  /* Character devices (/dev/null) cannot be synced. */
+  if (r == -1 && !(is_device && (errno == EINVAL || errno == EROFS)))
+    return gk_int_perr ("%s", u->path);
+  return 0;
+}
+
+/* A temporary name in DIRFD: NAME of SIZE bytes.  Returns what CREATE
+ * returned for the first name that was free. */
+static int
+temp_name (int dirfd, char *name, size_t size,
+           int (*create) (int dirfd, const char *name, void *opaque),
+           void *opaque)
+{
+  static unsigned counter;
+  for (int i = 0; i < TMP_TRIES; i++) {
+    uint64_t x = gk_int_now_ns () ^ ((uint64_t) getpid () << 20)
+      ^ (uint64_t) ++counter * 0x9e3779b97f4a7c15u;
+    snprintf (name, size, TMP_PREFIX "%06x",
+              (unsigned) (x ^ (x >> 24)) & 0xffffff);
+    int r = create (dirfd, name, opaque);
+    if (r >= 0 || errno != EEXIST)
+      return r;
+  }
+  errno = EEXIST;
+  return -1;
+}
+
+static int
+create_file (int dirfd, const char *name, void *opaque)
+{
+  (void) opaque;
+  return openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+                 | O_NOCTTY, 0644);
+}
+
+static int
+link_file (int dirfd, const char *name, void *opaque)
+{
+  return linkat (*(int *) opaque, "", dirfd, name, AT_EMPTY_PATH);
+}
+
+/* The file that receives the data: preferably an unnamed file in DIRFD
+ * (O_TMPFILE), which vanishes by itself if anything fails, even a crash
+ * of the appliance.  If the filesystem cannot do that, a named temporary
+ * file, whose name is put in TMP. */
+static int
+open_temp (int dirfd, char *tmp, size_t size)
+{
+  tmp[0] = '\0';
+  int fd = openat (dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+    return fd;
+  return temp_name (dirfd, tmp, size, create_file, NULL);
+}
+
+/* Put the received file in place of BASE.  An unnamed file is linked
+ * (directly when BASE does not exist, else under a temporary name in
+ * TMP, then renamed over). */
+static int
+install (int fd, int dirfd, const char *base, int exists, char *tmp,
+         size_t size)
+{
+  if (tmp[0] == '\0') {
+    if (!exists) {
+      if (linkat (fd, "", dirfd, base, AT_EMPTY_PATH) == 0)
+        return 0;
+      if (errno != EEXIST)
+        return -1;
+    }
+    if (temp_name (dirfd, tmp, size, link_file, &fd) == -1) {
+      tmp[0] = '\0';
+      return -1;
+    }
+  }
+  return renameat (dirfd, tmp, dirfd, base);
+}
+
+/* Give the new file the owner and mode of the file it replaces.  Best
+ * effort: some filesystems (vfat) refuse, and the data is what counts. */
+static void
+keep_owner_mode (int fd, const struct stat *old)
+{
+  struct stat st;
+  if (fstat (fd, &st) == -1)
+    return;
+  /* chown first: it clears the set-user-ID bits. */
+  if ((st.st_uid != old->st_uid || st.st_gid != old->st_gid)
+      && fchown (fd, old->st_uid, old->st_gid) == -1)
+    gk_int_log ("upload: fchown: %m");
+  if (fchmod (fd, old->st_mode & 07777) == -1)
+    gk_int_log ("upload: fchmod: %m");
+}
+
+int
+do_upload (const char *remotefilename)
+{
+  const char *path = remotefilename;
+  struct upload u = { .fd = -1, .path = path };
+  char *base = NULL;
+  char tmp[sizeof TMP_PREFIX + 16];
+  int ret = -1;
+  struct stat st;
+
+  tmp[0] = '\0';
+  memset (&gk_int_xfer, 0, sizeof gk_int_xfer);
+  /* On an error before the stream is read, the dispatcher tells the host
+   * to stop and discards what it already sent. */
+  int dirfd = gk_int_open_parent (path, &base);
+  if (dirfd == -1)
+    return gk_int_perr ("%s", path);
+
+  int exists = fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (!exists && errno != ENOENT) {
+    gk_int_perr ("%s", path);
+    goto out;
+  }
+  if (exists && S_ISDIR (st.st_mode)) {
+    gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
+    goto out;
+  }
+
+  if (exists && (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))) {
+    u.fd = openat (dirfd, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (u.fd == -1) {
+      gk_int_perr ("%s", path);
+      goto out;
+    }
+    if (receive (&u, 1) == -1) goto out;
+    int r = close (u.fd);
+    u.fd = -1;
+    if (r == -1) {
+      gk_int_perr ("%s", path);
+      goto out;
+    }
+    ret = 0;
+    goto out;
+  }
+
+  u.fd = open_temp (dirfd, tmp, sizeof tmp);
+  if (u.fd == -1) {
+    gk_int_perr ("%s", path);
+    goto out;
+  }
+  if (exists && S_ISREG (st.st_mode))
+    keep_owner_mode (u.fd, &st);
+  if (receive (&u, 0) == -1
+      || install (u.fd, dirfd, base, exists, tmp, sizeof tmp) == -1) {
+    if (!gk_int_err_isset ())
+      gk_int_perr ("%s", path);
+    if (tmp[0])
+      unlinkat (dirfd, tmp, 0);
+    goto out;
+  }
+  int r = close (u.fd);
+  u.fd = -1;
+  if (r == -1) {
+    /* Data already synced; this is unexpected but must not be hidden. */
+    gk_int_perr ("%s", path);
+    goto out;
+  }
+  ret = 0;
+
+ out:
+  if (u.fd >= 0) close (u.fd);
+  close (dirfd);
+  free (base);
+  return ret;
+}
+
+int
+do_download (const char *remotefilename)
+{
+  const char *path = remotefilename;
+  char *buf = NULL;
+  int e;
+
+  /* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
+  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+  if (fd == -1) {
+    e = errno;
+    gk_int_send_end (0);
+    errno = e;
+    return gk_int_perr ("%s", path);
+  }
+  struct stat st;
+  if (fstat (fd, &st) == -1) {
+    e = errno;
+    gk_int_send_end (0);
+    errno = e;
+    gk_int_perr ("%s", path);
+    goto fail;
+  }
+  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)
+      && !S_ISCHR (st.st_mode)) {
+    gk_int_send_end (0);
+    if (S_ISDIR (st.st_mode))
+      gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
+    else
+      gk_int_err (EINVAL, "%s: not a regular file or device", path);
+    goto fail;
+  }
+  /* Reads of devices should block as usual. */
+  if (!S_ISREG (st.st_mode))
+    fcntl (fd, F_SETFL, 0);
+
+  uint64_t total = 0;          /* 0: unknown */
+  if (S_ISREG (st.st_mode))
+    total = (uint64_t) st.st_size;
+  else if (S_ISBLK (st.st_mode) && ioctl (fd, BLKGETSIZE64, &total) == -1)
+    total = 0;
+  posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  buf = malloc (GK_CHUNK_DEFAULT);
+  if (!buf) {
+    gk_int_send_end (0);
+    gk_int_err (ENOMEM, "out of memory");
+    goto fail;
+  }
+  uint64_t done = 0;
+  for (;;) {
+    ssize_t n = read (fd, buf, GK_CHUNK_DEFAULT);
+    if (n == 0) break;
+    if (n == -1) {
+      if (errno == EINTR) continue;
+      e = errno;
+      gk_int_send_end (0);
+      errno = e;
+      gk_int_perr ("%s", path);
+      goto fail;
+    }
+    /* On failure (the host cancelled, the error is set) stop sending. */
+    if (gk_int_send_chunk (buf, (size_t) n) == -1)
+      goto fail;
+    done += (uint64_t) n;
+    gk_int_progress (done, total && total < done ? done : total);
+  }
+  free (buf);
+  close (fd);
+  if (gk_int_send_end (1) == -1) {
+    if (!gk_int_err_isset ())
+      gk_int_err (EIO, "%s: download failed", path);
+    return -1;
+  }
+  return 0;
+
+ fail:
+  free (buf);
+  close (fd);
+  return -1;
+}

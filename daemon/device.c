@@ -1,0 +1,398 @@
+/* guestkitd: device names (daemon.h, "devices").
+ *
+ * The user always sees /dev/sda, /dev/sdb ... in the order the drives were
+ * added, whatever the appliance calls them: /dev/vda ... under qemu
+ * (virtio-blk), /dev/ubda ... under User-Mode Linux.  The mapping is by
+ * position in the sorted list of the appliance's disks, so it does not
+ * depend on the letters the appliance kernel happened to choose.
+ * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
+ *
+ * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
+ * and outside and pass through unchanged.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "daemon.h"
+
+#define SYS_BLOCK "/sys/block"
+
+/* Bounds that keep the name arithmetic trivially safe: 4 letters name
+ * 475254 disks, 4 digits 9999 partitions, far beyond any real limit. */
+#define MAX_LETTERS 4
+#define MAX_DIGITS 4
+/* Longest device name accepted from the user (a dm name is at most 127
+ * bytes; "/dev/mapper/" and "/dev/VG/LV" stay well below this). */
+#define MAX_USER_NAME 255
+
+/* A parsed "/dev/<kind><letters>[<digits>]". */
+struct devname {
+  const char *kind;             /* "sd", "vd" or "ubd" */
+  const char *letters;
+  size_t nletters;
+  const char *digits;           /* "" for a whole disk */
+  size_t ndigits;
+};
+
+static const char *const kinds[] = { "sd", "vd", "ubd", NULL };
+
+/* Parse NAME (the part after "/dev/").  The syntax is strict: lower-case
+ * letters, then an optional partition number without leading zero.
+ * Returns 0, or -1 if NAME is not of that form. */
+static int
+parse_name (const char *name, struct devname *d)
+{
+  const char *p = NULL;
+  for (size_t i = 0; kinds[i]; i++) {
+    size_t k = strlen (kinds[i]);
+    if (strncmp (name, kinds[i], k) == 0) {
+      d->kind = kinds[i];
+      p = name + k;
+      break;
+    }
+  }
+  if (!p) return -1;
+
+  d->letters = p;
+  while (*p >= 'a' && *p <= 'z') p++;
+  d->nletters = (size_t) (p - d->letters);
+  if (d->nletters == 0 || d->nletters > MAX_LETTERS) return -1;
+
+  d->digits = p;
+  while (*p >= '0' && *p <= '9') p++;
+  d->ndigits = (size_t) (p - d->digits);
+  if (d->ndigits > MAX_DIGITS) return -1;
+  if (d->ndigits > 0 && d->digits[0] == '0') return -1;
+  return *p == '\0' ? 0 : -1;
+}
+
+/* Disk letters are a bijective base-26 number: a=0 ... z=25, aa=26. */
+static size_t
+letters_to_index (const char *s, size_t n)
+{
+  size_t v = 0;
+  for (size_t i = 0; i < n; i++)
+    v = v * 26 + (size_t) (s[i] - 'a' + 1);
+  return v - 1;
+}
+
+/* BUF must hold MAX_LETTERS + 1 bytes; returns -1 if INDEX needs more. */
+static int
+index_to_letters (size_t index, char *buf)
+{
+  char tmp[MAX_LETTERS];
+  size_t n = 0;
+  size_t v = index + 1;
+  while (v > 0) {
+    if (n == MAX_LETTERS) return -1;
+    v--;
+    tmp[n++] = (char) ('a' + v % 26);
+    v /= 26;
+  }
+  for (size_t i = 0; i < n; i++)
+    buf[i] = tmp[n - 1 - i];
+  buf[n] = '\0';
+  return 0;
+}
+
+/* An appliance disk in /sys/block: "vd" or "ubd" plus letters only
+ * (loop, ram, dm-, sr, zram ... are not the user's drives). */
+static int
+is_disk_name (const char *name)
+{
+  struct devname d;
+  if (parse_name (name, &d) == -1) return 0;
+  return strcmp (d.kind, "sd") != 0 && d.ndigits == 0;
+}
+
+/* Drive order: vda..vdz, then vdaa..: shorter names first. */
+static int
+compare_disks (const void *a, const void *b)
+{
+  const char *x = *(char *const *) a, *y = *(char *const *) b;
+  size_t lx = strlen (x), ly = strlen (y);
+  if (lx != ly) return lx < ly ? -1 : 1;
+  return strcmp (x, y);
+}
+
+/* The disk list; if REPORT, failures set the call's error (list_disks is
+ * also used quietly when translating names back to the user, which must
+ * not fail a call that otherwise succeeded). */
+static char **
+scan_disks (int report)
+{
+  DIR *dir = opendir (SYS_BLOCK);
+  if (!dir) {
+    if (report) gk_int_perr ("%s", SYS_BLOCK);
+    return NULL;
+  }
+  size_t n = 0, cap = 8;
+  char **list = malloc (cap * sizeof *list);
+  if (!list) goto oom;
+
+  struct dirent *e;
+  errno = 0;
+  while ((e = readdir (dir)) != NULL) {
+    if (!is_disk_name (e->d_name)) continue;
+    if (n + 1 >= cap) {
+      char **l = realloc (list, 2 * cap * sizeof *list);
+      if (!l) goto oom;
+      list = l;
+      cap *= 2;
+    }
+    size_t len = strlen (e->d_name);
+    char *s = malloc (len + 6);
+    if (!s) goto oom;
+    memcpy (s, "/dev/", 5);
+    memcpy (s + 5, e->d_name, len + 1);
+    list[n++] = s;
+    errno = 0;
+  }
+  if (errno != 0) {
+    int saved = errno;
+    closedir (dir);
+    list[n] = NULL;
+    gk_int_free_strings (list);
+    errno = saved;
+    if (report) gk_int_perr ("%s: readdir", SYS_BLOCK);
+    return NULL;
+  }
+  closedir (dir);
+  list[n] = NULL;
+  qsort (list, n, sizeof *list, compare_disks);
+  return list;
+
+ oom:
+  closedir (dir);
+  if (list) {
+    list[n] = NULL;
+    gk_int_free_strings (list);
+  }
+  if (report) gk_int_err (ENOMEM, "%s: out of memory", SYS_BLOCK);
+  return NULL;
+}
+
+char **
+gk_int_list_disks (void)
+{
+  return scan_disks (1);
+}
+
+/* Check that the appliance node DEV exists and is a block device;
+ * errors name the user's spelling USER. */
+static int
+check_block (const char *dev, const char *user)
+{
+  struct stat st;
+  if (stat (dev, &st) == -1) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return gk_int_err (ENOENT, "%s: no such device", user);
+    return gk_int_perr ("%s", user);
+  }
+  if (!S_ISBLK (st.st_mode))
+    return gk_int_err (EINVAL, "%s: not a block device", user);
+  return 0;
+}
+
+/* A name as LVM and device-mapper make them: [A-Za-z0-9+_.-], not
+ * starting with '-' or '.', so "." and ".." are impossible. */
+static int
+is_dm_component (const char *s, size_t n)
+{
+  if (n == 0 || s[0] == '-' || s[0] == '.') return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char) s[i];
+    if (!isalnum (c) && c != '+' && c != '_' && c != '.' && c != '-')
+      return 0;
+  }
+  return 1;
+}
+
+/* "/dev/mapper/NAME" or "/dev/VG/LV". */
+static int
+is_dm_path (const char *user)
+{
+  if (strncmp (user, "/dev/", 5) != 0) return 0;
+  const char *a = user + 5;
+  const char *slash = strchr (a, '/');
+  if (!slash) return 0;
+  const char *b = slash + 1;
+  if (strchr (b, '/')) return 0;
+  return is_dm_component (a, (size_t) (slash - a))
+    && is_dm_component (b, strlen (b));
+}
+
+char *
+gk_int_dev_from_user (const char *user)
+{
+  if (strnlen (user, MAX_USER_NAME + 1) > MAX_USER_NAME) {
+    gk_int_err (EINVAL, "%.64s...: device name too long", user);
+    return NULL;
+  }
+
+  struct devname d;
+  char *dev = NULL;
+  if (strncmp (user, "/dev/", 5) == 0 && parse_name (user + 5, &d) == 0) {
+    if (strcmp (d.kind, "sd") == 0) {
+      char **disks = gk_int_list_disks ();
+      if (!disks) return NULL;
+      size_t idx = letters_to_index (d.letters, d.nletters);
+      size_t n = gk_int_count_strings (disks);
+      if (idx < n) {
+        size_t dl = strlen (disks[idx]);
+        dev = malloc (dl + d.ndigits + 1);
+        if (dev) {
+          memcpy (dev, disks[idx], dl);
+          memcpy (dev + dl, d.digits, d.ndigits + 1);
+        }
+      }
+      gk_int_free_strings (disks);
+      if (idx >= n) {
+        gk_int_err (ENOENT, "%s: no such device", user);
+        return NULL;
+      }
+    }
+    else                        /* already the appliance's name */
+      dev = strdup (user);
+  }
+  else if (is_dm_path (user))
+    dev = strdup (user);
+  else {
+    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX or "
+                "/dev/sdXN)", user);
+    return NULL;
+  }
+
+  if (!dev) {
+    gk_int_err (ENOMEM, "%s: out of memory", user);
+    return NULL;
+  }
+  if (check_block (dev, user) == -1) {
+    free (dev);
+    return NULL;
+  }
+  return dev;
+}
+
+/* If DEV is an appliance disk or partition name found in DISKS, write the
+ * user's name into BUF (size MAX_USER_NAME + 1) and return 0, else -1. */
+static int
+user_name (char *const *disks, const char *dev, char *buf)
+{
+  struct devname d;
+  if (!disks || strncmp (dev, "/dev/", 5) != 0
+      || parse_name (dev + 5, &d) == -1 || strcmp (d.kind, "sd") == 0)
+    return -1;
+  size_t disklen = 5 + strlen (d.kind) + d.nletters;
+  for (size_t i = 0; disks[i]; i++) {
+    if (strlen (disks[i]) != disklen || strncmp (disks[i], dev, disklen) != 0)
+      continue;
+    char letters[MAX_LETTERS + 1];
+    if (index_to_letters (i, letters) == -1) return -1;
+    snprintf (buf, MAX_USER_NAME + 1, "/dev/sd%s%.*s", letters,
+              (int) d.ndigits, d.digits);
+    return 0;
+  }
+  return -1;
+}
+
+static char *
+to_user (char *const *disks, const char *dev)
+{
+  char buf[MAX_USER_NAME + 1];
+  char *r = strdup (user_name (disks, dev, buf) == 0 ? buf : dev);
+  if (!r) gk_int_err (ENOMEM, "%s: out of memory", dev);
+  return r;
+}
+
+char *
+gk_int_dev_to_user (const char *dev)
+{
+  char **disks = scan_disks (0);
+  char *r = to_user (disks, dev);
+  gk_int_free_strings (disks);
+  return r;
+}
+
+void
+gk_int_devs_to_user (char **list)
+{
+  char **disks = scan_disks (0);
+  if (!disks) return;
+  for (size_t i = 0; list[i]; i++) {
+    char buf[MAX_USER_NAME + 1];
+    if (user_name (disks, list[i], buf) == -1) continue;
+    char *s = strdup (buf);
+    if (!s) continue;           /* keep the appliance name */
+    free (list[i]);
+    list[i] = s;
+  }
+  gk_int_free_strings (disks);
+}
+
+/* Characters that continue a word around a device name in free text. */
+static int
+is_word_char (char c)
+{
+  return isalnum ((unsigned char) c) || c == '_';
+}
+
+char *
+gk_int_text_to_user (const char *text)
+{
+  char **disks = scan_disks (0);
+  size_t len = strlen (text);
+  /* A user name is never longer than the appliance name it replaces
+   * (the disk's position is at most the value of its letters), but grow
+   * anyway rather than rely on that. */
+  size_t cap = len + 1, n = 0;
+  char *out = malloc (cap);
+  if (!out) goto oom;
+
+  for (size_t i = 0; i < len;) {
+    const char *piece = text + i;
+    size_t plen = 1;
+    char buf[MAX_USER_NAME + 1];
+    if (disks && strncmp (piece, "/dev/", 5) == 0
+        && (i == 0 || (!is_word_char (text[i - 1]) && text[i - 1] != '/'))) {
+      /* The longest run that could be a device name. */
+      size_t j = 5;
+      while (j < MAX_USER_NAME && (islower ((unsigned char) piece[j])
+                                   || isdigit ((unsigned char) piece[j])))
+        j++;
+      if (!is_word_char (piece[j])) {
+        char name[MAX_USER_NAME + 1];
+        memcpy (name, piece, j);
+        name[j] = '\0';
+        if (user_name (disks, name, buf) == 0) {
+          plen = j;
+          piece = buf;
+        }
+      }
+    }
+    size_t add = piece == buf ? strlen (buf) : 1;
+    if (n + add + 1 > cap) {
+      size_t ncap = 2 * cap + add;
+      char *o = realloc (out, ncap);
+      if (!o) goto oom;
+      out = o;
+      cap = ncap;
+    }
+    memcpy (out + n, piece, add);
+    n += add;
+    i += plen;
+  }
+  out[n] = '\0';
+  gk_int_free_strings (disks);
+  return out;
+
+ oom:
+  free (out);
+  gk_int_free_strings (disks);
+  gk_int_err (ENOMEM, "out of memory");
+  return NULL;
+}

@@ -1,0 +1,217 @@
+/* guestkitd: mkfs.
+ *
+ * Each supported type maps to one program of the appliance.  Arguments
+ * are checked here first so that the user gets a clear error before
+ * anything is written (the mkfs tools overwrite the device's start,
+ * partition tables and old signatures included, as soon as they run).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include "daemon.h"
+#include "actions.h"
+
+enum family { FS_EXT, FS_XFS, FS_VFAT, FS_BTRFS };
+
+struct fstype {
+  const char *name;
+  enum family family;
+  const char *prog;             /* the program run */
+  size_t label_max;             /* bytes the on-disk label holds */
+};
+
+static const struct fstype fstypes[] = {
+  { "ext2", FS_EXT, "mke2fs", 16 },
+  { "ext3", FS_EXT, "mke2fs", 16 },
+  { "ext4", FS_EXT, "mke2fs", 16 },
+  { "xfs", FS_XFS, "mkfs.xfs", 12 },
+  { "vfat", FS_VFAT, "mkfs.vfat", 11 },
+  { "btrfs", FS_BTRFS, "mkfs.btrfs", 255 },
+  { NULL, 0, NULL, 0 }
+};
+
+/* Where the appliance keeps programs (the same list command.c
+ * searches). */
+static const char *const bindirs[] = {
+  "/sbin", "/usr/sbin", "/bin", "/usr/bin", NULL
+};
+
+#define FEATURES_MAX 1024
+
+static int
+have_program (const char *prog)
+{
+  for (size_t i = 0; bindirs[i]; i++) {
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", bindirs[i], prog);
+    if (access (path, X_OK) == 0) return 1;
+  }
+  return 0;
+}
+
+static int
+is_pow2 (int n)
+{
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+/* Run ARGV on appliance device DEV.  A failure reads "/dev/sdb:
+ * mkfs.xfs: <its stderr>", with device names translated. */
+static int
+run_on_dev (const char *dev, const char *const *argv)
+{
+  char *errs = NULL;
+  int st = gk_int_run_status (NULL, &errs, NULL, argv);
+  if (st <= 0) {                /* 0: success; -1: error already set */
+    free (errs);
+    return st;
+  }
+  char *msg = gk_int_text_to_user (errs ? errs : "");
+  free (errs);
+  if (!msg) return -1;
+  size_t len = strlen (msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+    msg[--len] = '\0';
+  /* The end of the output says why; keep what fits in a message. */
+  size_t max = GK_ERRMSG_MAX / 2;
+  const char *tail = len > max ? msg + len - max : msg;
+  char *u = gk_int_dev_to_user (dev);
+  if (len > 0)
+    gk_int_err (0, "%s: %s: %s%s", u ? u : dev, argv[0],
+                tail != msg ? "..." : "", tail);
+  else
+    gk_int_err (0, "%s: %s: exited with status %d", u ? u : dev, argv[0],
+                st);
+  free (u);
+  free (msg);
+  return -1;
+}
+
+/* Refuse a device that is mounted or otherwise claimed (for a disk:
+ * one of its partitions).  mke2fs checks this itself, not every tool
+ * does, and making a filesystem under a mounted one corrupts both. */
+static int
+check_not_in_use (const char *dev)
+{
+  int fd = open (dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_EXCL);
+  if (fd >= 0) {
+    close (fd);
+    return 0;
+  }
+  int e = errno;
+  char *u = gk_int_dev_to_user (dev);
+  if (e == EBUSY)
+    gk_int_err (EBUSY, "%s: device is in use (mounted?)", u ? u : dev);
+  else
+    gk_int_err (e, "%s: %s", u ? u : dev, strerror (e));
+  free (u);
+  return -1;
+}
+
+/* mkfs on a whole disk wipes its partition table, but the kernel keeps
+ * the old partitions until told: tell it.  On a partition the ioctl
+ * fails with EINVAL, which is expected. */
+static void
+reread_partitions (const char *dev)
+{
+  int fd = open (dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd == -1) return;
+  if (ioctl (fd, BLKRRPART, 0) == -1 && errno != EINVAL)
+    gk_int_log ("%s: re-reading the partition table: %s", dev,
+                strerror (errno));
+  close (fd);
+}
+
+int
+do_mkfs (const char *fstype, const char *device, int blocksize,
+         const char *features, const char *label)
+{
+  const uint64_t opts = gk_int_optargs_bitmask;
+  const struct fstype *t = NULL;
+  for (size_t i = 0; fstypes[i].name; i++)
+    if (strcmp (fstypes[i].name, fstype) == 0) t = &fstypes[i];
+  if (!t)
+    return gk_int_err (EINVAL, "%.64s: unknown filesystem type", fstype);
+  if (!have_program (t->prog))
+    return gk_int_err (EINVAL, "%s: not supported by this appliance "
+                       "(%s is missing)", fstype, t->prog);
+
+  char bsarg[64];
+  bsarg[0] = '\0';
+  if (opts & GK_MKFS_BLOCKSIZE) {
+    int min = t->family == FS_EXT ? 1024 : 512;
+    if (t->family == FS_BTRFS)
+      return gk_int_err (EINVAL, "btrfs: blocksize is not supported "
+                         "(btrfs chooses its sector size)");
+    if (!is_pow2 (blocksize) || blocksize < min || blocksize > 65536)
+      return gk_int_err (EINVAL, "%d: invalid blocksize for %s (a power "
+                         "of 2 from %d to 65536)", blocksize, fstype, min);
+    switch (t->family) {
+    case FS_XFS: snprintf (bsarg, sizeof bsarg, "size=%d", blocksize); break;
+    /* FAT's unit is the cluster, given in 512-byte sectors. */
+    case FS_VFAT: snprintf (bsarg, sizeof bsarg, "%d", blocksize / 512); break;
+    default: snprintf (bsarg, sizeof bsarg, "%d", blocksize); break;
+    }
+  }
+  if (opts & GK_MKFS_FEATURES) {
+    if (t->family != FS_EXT)
+      return gk_int_err (EINVAL, "%s: features are only supported for "
+                         "ext2, ext3 and ext4", fstype);
+    if (strlen (features) > FEATURES_MAX)
+      return gk_int_err (EINVAL, "%.64s...: features string too long",
+                         features);
+  }
+  /* The tools would truncate (mke2fs) or reject a long label; refuse
+   * before anything is written. */
+  if ((opts & GK_MKFS_LABEL) && strlen (label) > t->label_max)
+    return gk_int_err (EINVAL, "%.64s: label too long for %s (at most "
+                       "%zu bytes)", label, fstype, t->label_max);
+
+  const char *argv[20];
+  size_t n = 0;
+  argv[n++] = t->prog;
+  switch (t->family) {
+  case FS_EXT:
+    /* -F: also on a whole disk and without asking; lazy init leaves
+     * the inode tables (ext4) and journal to be zeroed later, which
+     * saves most of the time on an emulated disk. */
+    argv[n++] = "-t"; argv[n++] = t->name;
+    argv[n++] = "-F"; argv[n++] = "-q";
+    argv[n++] = "-E"; argv[n++] = "lazy_itable_init=1,lazy_journal_init=1";
+    if (*bsarg) { argv[n++] = "-b"; argv[n++] = bsarg; }
+    if (opts & GK_MKFS_FEATURES) { argv[n++] = "-O"; argv[n++] = features; }
+    if (opts & GK_MKFS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
+    break;
+  case FS_XFS:
+    argv[n++] = "-f"; argv[n++] = "-q";
+    if (*bsarg) { argv[n++] = "-b"; argv[n++] = bsarg; }
+    if (opts & GK_MKFS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
+    break;
+  case FS_VFAT:
+    /* -I: a whole disk without partition table is fine. */
+    argv[n++] = "-I";
+    if (*bsarg) { argv[n++] = "-s"; argv[n++] = bsarg; }
+    if (opts & GK_MKFS_LABEL) { argv[n++] = "-n"; argv[n++] = label; }
+    break;
+  case FS_BTRFS:
+    argv[n++] = "-f";
+    if (opts & GK_MKFS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
+    break;
+  }
+  argv[n++] = device;
+  argv[n] = NULL;
+
+  if (check_not_in_use (device) == -1) return -1;
+
+  gk_int_progress (0, 1);
+  if (run_on_dev (device, argv) == -1) return -1;
+  reread_partitions (device);
+  gk_int_progress (1, 1);
+  return 0;
+}

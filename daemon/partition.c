@@ -1,0 +1,444 @@
+/* guestkitd: partitions (list-partitions, part-disk, part-list).
+ *
+ * What the kernel sees is read from sysfs (/sys/block/<disk>/<part>/
+ * {partition,start,size}, always in 512-byte sectors) rather than by
+ * running sfdisk: no exec, and part-disk makes sure the kernel's view is
+ * the new table before it returns.  Tables are written with sfdisk.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+#include <linux/blkpg.h>
+#include <blkid/blkid.h>
+#include "daemon.h"
+#include "actions.h"
+
+#define SYS_BLOCK "/sys/block"
+#define SECTOR 512
+/* The one partition of part-disk starts at 1 MiB. */
+#define FIRST_SECTOR 2048
+/* How long to wait for the kernel and devtmpfs to show a new partition. */
+#define SETTLE_NS (2000 * 1000000ull)
+#define SETTLE_STEP_NS (10 * 1000000l)
+
+static int
+dev_perr (const char *dev, const char *what)
+{
+  int e = errno;
+  char *u = gk_int_dev_to_user (dev);
+  errno = e;
+  gk_int_perr ("%s: %s", u ? u : dev, what);
+  free (u);
+  return -1;
+}
+
+static int
+dev_err (int e, const char *dev, const char *why)
+{
+  char *u = gk_int_dev_to_user (dev);
+  gk_int_err (e, "%s: %s", u ? u : dev, why);
+  free (u);
+  return -1;
+}
+
+/* Run ARGV, a tool working on appliance device DEV.  A failure reads
+ * "/dev/sdb: sfdisk: <its stderr>", with device names translated. */
+static int
+run_on_dev (const char *dev, const char *in, const char *const *argv)
+{
+  char *errs = NULL;
+  int st = gk_int_run_status (NULL, &errs, in, argv);
+  if (st <= 0) {                /* 0: success; -1: error already set */
+    free (errs);
+    return st;
+  }
+  char *msg = gk_int_text_to_user (errs ? errs : "");
+  free (errs);
+  if (!msg) return -1;
+  size_t len = strlen (msg);
+  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+    msg[--len] = '\0';
+  /* The end of the output says why; keep what fits in a message. */
+  size_t max = GK_ERRMSG_MAX / 2;
+  const char *tail = len > max ? msg + len - max : msg;
+  char *u = gk_int_dev_to_user (dev);
+  if (len > 0)
+    gk_int_err (0, "%s: %s: %s%s", u ? u : dev, argv[0],
+                tail != msg ? "..." : "", tail);
+  else
+    gk_int_err (0, "%s: %s: exited with status %d", u ? u : dev, argv[0],
+                st);
+  free (u);
+  free (msg);
+  return -1;
+}
+
+/* Read a sysfs file holding one unsigned number. */
+static int
+read_u64 (const char *path, uint64_t *v)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  char buf[32];
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0) {
+    if (n == 0) errno = EINVAL;
+    return -1;
+  }
+  buf[n] = '\0';
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull (buf, &end, 10);
+  if (errno || end == buf || (*end && *end != '\n')) {
+    errno = EINVAL;
+    return -1;
+  }
+  *v = x;
+  return 0;
+}
+
+struct part {
+  uint64_t num, start, size;    /* start and size in sectors */
+};
+
+static int
+compare_parts (const void *a, const void *b)
+{
+  const struct part *x = a, *y = b;
+  return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/* The partitions the kernel knows on DISK ("vda"), sorted by number.
+ * *PARTS_R is malloc'd (may be NULL when *N_R is 0).  Returns 0, or -1
+ * with errno set. */
+static int
+disk_parts (const char *disk, struct part **parts_r, size_t *n_r)
+{
+  char path[PATH_MAX];
+  *parts_r = NULL;
+  *n_r = 0;
+  if ((size_t) snprintf (path, sizeof path, SYS_BLOCK "/%s", disk)
+      >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  DIR *dir = opendir (path);
+  if (!dir) return -1;
+
+  struct part *parts = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir (dir)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    struct part p;
+    char f[PATH_MAX];
+    /* Only partitions have a "partition" file (not queue, holders ...). */
+    if ((size_t) snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/partition", disk,
+                           e->d_name) >= sizeof f
+        || read_u64 (f, &p.num) == -1)
+      continue;
+    snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/start", disk, e->d_name);
+    if (read_u64 (f, &p.start) == -1) goto fail;
+    snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/size", disk, e->d_name);
+    if (read_u64 (f, &p.size) == -1) goto fail;
+    if (n == cap) {
+      size_t ncap = cap ? 2 * cap : 8;
+      struct part *np = realloc (parts, ncap * sizeof *np);
+      if (!np) { errno = ENOMEM; goto fail; }
+      parts = np;
+      cap = ncap;
+    }
+    parts[n++] = p;
+  }
+  closedir (dir);
+  if (n > 0) qsort (parts, n, sizeof *parts, compare_parts);
+  *parts_r = parts;
+  *n_r = n;
+  return 0;
+
+ fail:;
+  int saved = errno;
+  closedir (dir);
+  free (parts);
+  errno = saved;
+  return -1;
+}
+
+/* The kernel's name of partition NUM of DISK ("vda" 1 -> "/dev/vda1";
+ * a disk name ending in a digit takes a "p": "loop0p1"). */
+static char *
+part_name (const char *disk, uint64_t num)
+{
+  size_t len = strlen (disk);
+  int p = len > 0 && disk[len - 1] >= '0' && disk[len - 1] <= '9';
+  char *s;
+  if (asprintf (&s, "/dev/%s%s%" PRIu64, disk, p ? "p" : "", num) == -1)
+    return NULL;
+  return s;
+}
+
+/* "/dev/vda" -> "vda". */
+static const char *
+base_name (const char *dev)
+{
+  const char *s = strrchr (dev, '/');
+  return s ? s + 1 : dev;
+}
+
+char **
+do_list_partitions (void)
+{
+  char **disks = gk_int_list_disks ();
+  if (!disks) return NULL;
+  size_t n = 0, cap = 16;
+  char **list = malloc (cap * sizeof *list);
+  if (!list) goto oom;
+  list[0] = NULL;
+
+  for (size_t i = 0; disks[i]; i++) {
+    const char *disk = base_name (disks[i]);
+    struct part *parts;
+    size_t np;
+    if (disk_parts (disk, &parts, &np) == -1) {
+      dev_perr (disks[i], "reading partitions from " SYS_BLOCK);
+      goto fail;
+    }
+    for (size_t j = 0; j < np; j++) {
+      if (n + 1 >= cap) {
+        char **l = realloc (list, 2 * cap * sizeof *list);
+        if (!l) { free (parts); goto oom; }
+        list = l;
+        cap *= 2;
+      }
+      char *s = part_name (disk, parts[j].num);
+      if (!s) { free (parts); goto oom; }
+      list[n++] = s;
+      list[n] = NULL;
+    }
+    free (parts);
+  }
+  gk_int_free_strings (disks);
+  gk_int_devs_to_user (list);
+  return list;
+
+ oom:
+  gk_int_err (ENOMEM, "out of memory");
+ fail:
+  gk_int_free_strings (disks);
+  gk_int_free_strings (list);
+  return NULL;
+}
+
+/* 1 if DEV is one of the appliance's whole disks, 0 if not, -1 on
+ * error. */
+static int
+is_whole_disk (const char *dev)
+{
+  char **disks = gk_int_list_disks ();
+  if (!disks) return -1;
+  int r = 0;
+  for (size_t i = 0; disks[i]; i++)
+    if (strcmp (disks[i], dev) == 0) r = 1;
+  gk_int_free_strings (disks);
+  return r;
+}
+
+static int
+need_whole_disk (const char *dev)
+{
+  int r = is_whole_disk (dev);
+  if (r == 0) dev_err (EINVAL, dev, "not a whole disk");
+  return r == 1 ? 0 : -1;
+}
+
+struct gk_partition_list *
+do_part_list (const char *device)
+{
+  if (need_whole_disk (device) == -1) return NULL;
+  struct part *parts;
+  size_t n;
+  if (disk_parts (base_name (device), &parts, &n) == -1) {
+    dev_perr (device, "reading partitions from " SYS_BLOCK);
+    return NULL;
+  }
+  struct gk_partition_list *l = malloc (sizeof *l);
+  if (l) l->val = calloc (n ? n : 1, sizeof *l->val);
+  if (!l || !l->val) {
+    free (l);
+    free (parts);
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  l->len = n;
+  for (size_t i = 0; i < n; i++) {
+    /* sysfs counts 512-byte sectors whatever the logical block size;
+     * the values are bounded by the device size, far below 2^63 bytes. */
+    l->val[i].part_num = (int64_t) parts[i].num;
+    l->val[i].part_start = (int64_t) (parts[i].start * SECTOR);
+    l->val[i].part_size = (int64_t) (parts[i].size * SECTOR);
+    l->val[i].part_end = l->val[i].part_start + l->val[i].part_size - 1;
+  }
+  free (parts);
+  return l;
+}
+
+/* 1 if the kernel shows exactly the table part-disk wrote. */
+static int
+kernel_has_new_table (const char *disk)
+{
+  struct part *parts;
+  size_t n;
+  if (disk_parts (disk, &parts, &n) == -1) return 0;
+  int ok = n == 1 && parts[0].num == 1 && parts[0].start == FIRST_SECTOR;
+  free (parts);
+  return ok;
+}
+
+static void
+sleep_ns (long ns)
+{
+  struct timespec ts = { 0, ns };
+  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+    ;
+}
+
+/* Tell the kernel the partitions one by one (BLKPG), from the table on
+ * the disk, as partx(8) does.  For when BLKRRPART does not take: some
+ * kernels accept it and change nothing (a loop device without partition
+ * scanning, for instance). */
+static int
+update_kernel_parts (int fd, const char *device)
+{
+  struct part *old;
+  size_t nold;
+  if (disk_parts (base_name (device), &old, &nold) == -1)
+    return dev_perr (device, "reading partitions from " SYS_BLOCK);
+  for (size_t i = 0; i < nold; i++) {
+    struct blkpg_partition bp = { .pno = (int) old[i].num };
+    struct blkpg_ioctl_arg arg = { .op = BLKPG_DEL_PARTITION,
+                                   .datalen = sizeof bp, .data = &bp };
+    if (ioctl (fd, BLKPG, &arg) == -1) {
+      free (old);
+      return dev_perr (device, "removing an old partition (in use?)");
+    }
+  }
+  free (old);
+
+  blkid_probe pr = blkid_new_probe ();
+  if (!pr) return gk_int_err (ENOMEM, "out of memory");
+  int r = -1;
+  blkid_partlist pl = NULL;
+  if (blkid_probe_set_device (pr, fd, 0, 0) == 0
+      && blkid_probe_enable_partitions (pr, 1) == 0)
+    pl = blkid_probe_get_partitions (pr);
+  if (!pl) {
+    dev_err (EIO, device, "cannot read the new partition table");
+    goto out;
+  }
+  int n = blkid_partlist_numof_partitions (pl);
+  for (int i = 0; i < n; i++) {
+    blkid_partition p = blkid_partlist_get_partition (pl, i);
+    /* libblkid counts 512-byte sectors, BLKPG bytes. */
+    struct blkpg_partition bp = {
+      .start = (long long) blkid_partition_get_start (p) * SECTOR,
+      .length = (long long) blkid_partition_get_size (p) * SECTOR,
+      .pno = blkid_partition_get_partno (p)
+    };
+    struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION,
+                                   .datalen = sizeof bp, .data = &bp };
+    if (ioctl (fd, BLKPG, &arg) == -1) {
+      dev_perr (device, "adding a partition");
+      goto out;
+    }
+  }
+  r = 0;
+ out:
+  blkid_free_probe (pr);
+  return r;
+}
+
+/* Make the kernel use the table just written and wait for the node of
+ * partition 1 (devtmpfs creates it as the kernel adds the partition). */
+static int
+settle (const char *device)
+{
+  const char *disk = base_name (device);
+  uint64_t deadline = gk_int_now_ns () + SETTLE_NS;
+
+  /* sfdisk asks the kernel itself; try again only if that did not work.
+   * EBUSY is transient only if something briefly held the disk. */
+  if (!kernel_has_new_table (disk)) {
+    int fd = open (device, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd == -1) return dev_perr (device, "open");
+    int r;
+    while ((r = ioctl (fd, BLKRRPART, 0)) == -1 && errno == EBUSY
+           && gk_int_now_ns () < deadline)
+      sleep_ns (SETTLE_STEP_NS);
+    if (r == -1 && errno != EBUSY) {
+      dev_perr (device, "re-reading the partition table");
+      close (fd);
+      return -1;
+    }
+    if (!kernel_has_new_table (disk)
+        && update_kernel_parts (fd, device) == -1) {
+      close (fd);
+      return -1;
+    }
+    close (fd);
+    if (!kernel_has_new_table (disk))
+      return dev_err (EIO, device, "the kernel still uses the old "
+                      "partition table");
+  }
+
+  char *node = part_name (disk, 1);
+  if (!node) return gk_int_err (ENOMEM, "out of memory");
+  struct stat st;
+  while (stat (node, &st) == -1 || !S_ISBLK (st.st_mode)) {
+    if (gk_int_now_ns () >= deadline) {
+      free (node);
+      return dev_err (ETIMEDOUT, device,
+                      "the partition device did not appear");
+    }
+    sleep_ns (SETTLE_STEP_NS);
+  }
+  free (node);
+  return 0;
+}
+
+int
+do_part_disk (const char *device, const char *parttype)
+{
+  const char *label;
+  if (strcmp (parttype, "mbr") == 0 || strcmp (parttype, "msdos") == 0)
+    label = "dos";
+  else if (strcmp (parttype, "gpt") == 0)
+    label = "gpt";
+  else
+    return gk_int_err (EINVAL, "%.64s: unknown partition table type "
+                       "(expected mbr, msdos or gpt)", parttype);
+  if (need_whole_disk (device) == -1) return -1;
+
+  /* One partition from 1 MiB to the end; sfdisk picks the type (Linux
+   * filesystem).  --wipe always removes old signatures from the disk's
+   * first sectors and --wipe-partitions always those found in the new
+   * partition, so "everything on the disk is lost" holds for blkid too.
+   * sfdisk refuses a disk with mounted partitions. */
+  char script[64];
+  snprintf (script, sizeof script, "label: %s\nstart=%d\n", label,
+            FIRST_SECTOR);
+  const char *argv[] = { "sfdisk", "--quiet", "--wipe", "always",
+                         "--wipe-partitions", "always", device, NULL };
+  if (run_on_dev (device, script, argv) == -1) return -1;
+  return settle (device);
+}

@@ -89,13 +89,17 @@ struct gk_int_struct {
   struct gk_int_field fields[24];
 };
 
-extern const struct gk_int_call gk_int_calls[];          /* name==NULL ends */
-extern const struct gk_int_struct gk_int_structs[];      /* name==NULL ends */
+/* Exported from libguestkit (despite the gk_int_ prefix) for gkfish and
+ * the test runner, which must use the library's own table. */
+#define GK_INT_EXPORT __attribute__ ((visibility ("default")))
 
-const struct gk_int_call *gk_int_lookup_call (const char *name);
-const struct gk_int_call *gk_int_lookup_proc (int proc);
-const struct gk_int_struct *gk_int_lookup_struct (const char *name);
-size_t gk_int_count_args (const struct gk_int_arg *args);
+extern GK_INT_EXPORT const struct gk_int_call gk_int_calls[];          /* name==NULL ends */
+extern GK_INT_EXPORT const struct gk_int_struct gk_int_structs[];      /* name==NULL ends */
+
+GK_INT_EXPORT const struct gk_int_call *gk_int_lookup_call (const char *name);
+GK_INT_EXPORT const struct gk_int_call *gk_int_lookup_proc (int proc);
+GK_INT_EXPORT const struct gk_int_struct *gk_int_lookup_struct (const char *name);
+GK_INT_EXPORT size_t gk_int_count_args (const struct gk_int_arg *args);
 
 /* A value of any argument or return type, as used by the generic paths
  * (wire encoding, daemon dispatch, gkfish). */
@@ -121,8 +125,8 @@ struct gk_int_optvals {
   union gk_int_val v[GK_MAX_OPTARGS];
 };
 
-void gk_int_free_val (enum gk_int_type t, union gk_int_val *v);
-void gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v);
-void gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v);
+GK_INT_EXPORT void gk_int_free_val (enum gk_int_type t, union gk_int_val *v);
+GK_INT_EXPORT void gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v);
+GK_INT_EXPORT void gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v);
 
 #endif

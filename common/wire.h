@@ -98,7 +98,7 @@ static inline void gk_int_put_u32 (void *p, uint32_t v)
 }
 
 /* errno <-> name, so errors are portable between host and appliance. */
-const char *gk_int_errno_name (int e);
-int gk_int_errno_from_name (const char *name);
+GK_INT_EXPORT const char *gk_int_errno_name (int e);
+GK_INT_EXPORT int gk_int_errno_from_name (const char *name);
 
 #endif

@@ -75,6 +75,9 @@ run_on_dev (const char *dev, const char *const *argv)
   char *msg = gk_int_text_to_user (errs ? errs : "");
   free (errs);
   if (!msg) return -1;
+  /* Some tools follow the reason with their usage text: drop it. */
+  char *usage = strstr (msg, "\nUsage:");
+  if (usage) *usage = '\0';
   size_t len = strlen (msg);
   while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
     msg[--len] = '\0';

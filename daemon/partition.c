@@ -428,6 +428,15 @@ do_part_disk (const char *device, const char *parttype)
     return gk_int_err (EINVAL, "%.64s: unknown partition table type "
                        "(expected mbr, msdos or gpt)", parttype);
   if (need_whole_disk (device) == -1) return -1;
+  /* O_EXCL fails while a partition of the disk is mounted or claimed:
+   * say so plainly (sfdisk would refuse too, at more length). */
+  int fd = open (device, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_EXCL);
+  if (fd == -1) {
+    if (errno == EBUSY)
+      return dev_err (EBUSY, device, "device is in use (mounted?)");
+    return dev_perr (device, "open");
+  }
+  close (fd);
 
   /* One partition from 1 MiB to the end; sfdisk picks the type (Linux
    * filesystem).  --wipe always removes old signatures from the disk's

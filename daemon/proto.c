@@ -86,7 +86,7 @@ check_args (const struct gk_int_call *c, union gk_int_val *a)
     const struct gk_int_arg *d = &c->args[i];
     if (d->type != GK_T_STRING) continue;
     if (d->sub == GK_S_PATHNAME) {
-      if (gk_int_check_path (a[i].s) == -1 || !gk_int_need_root ()) return -1;
+      if (gk_int_check_path (a[i].s) == -1 || gk_int_need_root () <= 0) return -1;
     }
     else if (d->sub == GK_S_DEVICE || d->sub == GK_S_MOUNTABLE) {
       char *dev = gk_int_dev_from_user (a[i].s);

@@ -100,7 +100,7 @@ lookup () {
     esac
     [ -n "$FOUND" ]
 }
-for t in cpio od dd ldd find sort stat cp; do
+for t in cpio od dd find sort stat cp readlink touch; do
     lookup "$t" || die "host program '$t' not found (needed to build the appliance)"
 done
 
@@ -451,12 +451,13 @@ in_path () {
 }
 # The kernel's on-demand module loading runs /sbin/modprobe.
 canon_dir /sbin || die "/sbin does not exist on the host"
-if [ -z "${present[$CANON/modprobe]+x}" ]; then
+sbin=$CANON
+if [ -z "${present[$sbin/modprobe]+x}" ]; then
     lookup modprobe || die "modprobe not found (install kmod)"
     add_path "$FOUND"
     flush_links
     canon_dir "${FOUND%/*}"
-    skel_link "$(canon_dir /sbin; echo "$CANON")/modprobe" "$CANON/${FOUND##*/}"
+    skel_link "$sbin/modprobe" "$CANON/${FOUND##*/}"
 fi
 
 # Shared libraries of the daemon and of every ELF program: the dynamic
@@ -708,7 +709,8 @@ fi
 mv -f -- "$outdir/manifest.tmp" "$outdir/manifest" || die "cannot write $outdir/manifest"
 
 t_end=$EPOCHREALTIME
-us=$(( ${t_end/./} - ${t_start/./} ))
+us=0
+if [ -n "$t_start" ] && [ -n "$t_end" ]; then us=$(( 10#${t_end/./} - 10#${t_start/./} )); fi
 isize=$(stat -c %s -- "$outdir/initrd")
 printf '%s: %s appliance, kernel %s (%s%s), initrd %d bytes (%d host files, %d modules), built in %d.%02d s\n' \
     "$PROG" "$flavour" "$kver" "$ksrc" "$( [ -e "$outdir/pvh" ] && echo ', PVH vmlinux')" \

@@ -442,6 +442,9 @@ run_builder (gk_h *g, const char *builder, const char *flavour,
 
   int status;
   while (waitpid (pid, &status, 0) == -1) {
+    /* SIGCHLD ignored by the application: the child was reaped for us.
+     * Its output is checked anyway, so carry on. */
+    if (errno == ECHILD) return 0;
     if (errno != EINTR) { gk_int_perror (g, "waitpid (appliance builder)"); return -1; }
   }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0) return 0;

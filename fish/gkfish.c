@@ -150,6 +150,27 @@ depth (const char *path)
   return n;
 }
 
+static int
+mount_one (struct shell *sh, const struct mnt *m)
+{
+  char ro_opts[1024];
+  const char *cmd = sh->o->readonly ? "mount-ro" : "mount";
+  char *words[5];
+  size_t n = 0;
+
+  /* With options, mount-options; --ro adds "ro" to them. */
+  if (m->options) {
+    snprintf (ro_opts, sizeof ro_opts, "ro,%s", m->options);
+    cmd = "mount-options";
+  }
+  words[n++] = (char *) cmd;
+  if (m->options) words[n++] = sh->o->readonly ? ro_opts : m->options;
+  words[n++] = m->dev;
+  words[n++] = m->mountpoint;
+  words[n] = NULL;
+  return gk_cmd_run (sh->g, words, stdout, stderr);
+}
+
 /* Mount the -m filesystems, parents before children ("/" before "/boot")
  * whatever order they were given in. */
 static int
@@ -158,18 +179,9 @@ do_mounts (struct shell *sh)
   const struct options *o = sh->o;
   for (size_t d = 0, done = 0; done < o->nr_mounts; d++)
     for (size_t i = 0; i < o->nr_mounts; i++) {
-      const struct mnt *m = &o->mounts[i];
-      if (depth (m->mountpoint) != d) continue;
+      if (depth (o->mounts[i].mountpoint) != d) continue;
       done++;
-      char ro_opts[1024];
-      snprintf (ro_opts, sizeof ro_opts, "ro,%s", m->options ? m->options : "");
-      char *w_plain[] = { (char *) (o->readonly ? "mount-ro" : "mount"),
-                          m->dev, m->mountpoint, NULL };
-      char *w_opts[] = { (char *) "mount-options",
-                         o->readonly ? ro_opts : m->options,
-                         m->dev, m->mountpoint, NULL };
-      if (gk_cmd_run (sh->g, m->options ? w_opts : w_plain, stdout, stderr) == -1)
-        return -1;
+      if (mount_one (sh, &o->mounts[i]) == -1) return -1;
     }
   return 0;
 }

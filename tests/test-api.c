@@ -215,7 +215,10 @@ run_script (const char *const *lines)
 {
   for (size_t i = 0; lines[i]; i++) {
     struct result r = { 0 };
+    int64_t t0 = now_us ();
     run_cmd (lines[i], &r);
+    if (verbose)
+      printf ("  . %s (%" PRId64 " ms)\n", lines[i], (now_us () - t0) / 1000);
     if (!r.ok) {
       fprintf (stdout, "test-api: fixture: %s: %s", lines[i], r.err);
       free_result (&r);

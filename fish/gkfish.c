@@ -297,17 +297,17 @@ run_argv_commands (struct shell *sh, char **argv)
   return got_quit ? -1 : 0;
 }
 
-/* One line of a script or of the prompt.  WHERE ("file:3") prefixes
- * errors when known. */
+/* One line of a script or of the prompt.  Errors carry the command
+ * layer's prefix, which holds the script location when there is one. */
 static int
-run_line (struct shell *sh, const char *line, const char *where)
+run_line (struct shell *sh, const char *line)
 {
   char *why = NULL;
   char **words = gk_cmd_split (line, &why);
   int r = CMD_OK;
 
   if (!words) {
-    fail ("%s%s%s", where ? where : "", where ? ": " : "", why);
+    fail ("%s", why);
     free (why);
     return CMD_ERROR;
   }
@@ -322,16 +322,19 @@ run_line (struct shell *sh, const char *line, const char *where)
 static int
 run_stream (struct shell *sh, FILE *f, const char *name)
 {
-  char *line = NULL, where[1200], pfx[1300];
+  char *line = NULL, pfx[1300];
   size_t cap = 0, lineno = 0;
+  ssize_t len;
   int r = CMD_OK;
 
-  while (r == CMD_OK && !got_quit && getline (&line, &cap, f) != -1) {
+  while (r == CMD_OK && !got_quit && (len = getline (&line, &cap, f)) != -1) {
     lineno++;
-    snprintf (where, sizeof where, "%s:%zu", name, lineno);
-    snprintf (pfx, sizeof pfx, "gkfish: %s", where);
+    /* The line's end is not part of its last word ("echo a\"). */
+    if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+    if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+    snprintf (pfx, sizeof pfx, "gkfish: %s:%zu", name, lineno);
     gk_cmd_set_prefix (pfx);
-    r = run_line (sh, line, where);
+    r = run_line (sh, line);
   }
   gk_cmd_set_prefix ("gkfish");
   free (line);
@@ -428,7 +431,7 @@ run_interactive (struct shell *sh)
     if (!line) { eof = 1; break; }
     got_sigint = 0;
     if (line[strspn (line, " \t")]) add_history (line);
-    int r = run_line (sh, line, NULL);
+    int r = run_line (sh, line);
     free (line);
     if (r == CMD_QUIT) break;
   }

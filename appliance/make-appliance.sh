@@ -9,8 +9,11 @@
 #             (booted through PVH), or a copy of the bzImage when that fails;
 #             uml: a symbolic link to linux.uml.
 #   pvh       empty file, present only when kernel is a PVH-capable ELF.
-#   initrd    uncompressed newc cpio: /init = the daemon, busybox, the host
-#             programs of files.list with their libraries, kernel modules.
+#   initrd    uncompressed newc cpio.  qemu: /init (the daemon, linked
+#             statically) and the boot modules only.  uml: everything below.
+#   root      qemu only: ext2 image of the appliance tree (busybox, the host
+#             programs of files.list with their libraries, kernel modules),
+#             attached read-only; /init mounts it and switches to it.
 #   manifest  "#key<TAB>value" lines, then one "path<TAB>size<TAB>mtime" line
 #             per host input (mtime as seconds.nanoseconds, from lstat).
 #
@@ -640,7 +643,16 @@ boot_list=
 for m in "${BOOTMODS[@]}"; do boot_list+="/lib/modules/$kver/$m"$'\n'; done
 
 # ---- write the archives ------------------------------------------------
-exec 3> "$outdir/initrd" || die "cannot write $outdir/initrd"
+# qemu: the full tree goes into an ext2 image (root) attached as a
+# read-only disk, and the initrd holds only /init and the boot modules.
+# Every MB of initrd costs 5-7 ms of boot and ~3 MB of qemu memory (qemu's
+# copy, the guest's copy, the unpacked files); disk pages are read only
+# when used.  uml keeps the whole tree in the initrd.
+split=0
+[ "$flavour" = qemu ] && split=1
+full=$outdir/initrd
+[ $split = 1 ] && full=$outdir/.root1.cpio
+exec 3> "$full" || die "cannot write $full"
 nc_ino=0
 nc_pad () {
     case $1 in 1) printf '\0' >&3 ;; 2) printf '\0\0' >&3 ;; 3) printf '\0\0\0' >&3 ;; esac
@@ -683,17 +695,59 @@ nc_pad $(( (4 - dsize % 4) % 4 ))
 nc_hdr 'TRAILER!!!' 0 0 0 0 1
 exec 3>&-
 
-# 2: host files, at their host paths.
+# 2: host files, at their host paths.  (split: separate files, since
+# cpio -i stops at the first archive's end.)
+[ $split = 1 ] && full=$outdir/.root2.cpio
 (builtin cd / && printf '%s\n' "${REGS[@]#/}" |
-    cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$outdir/initrd" ||
+    cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$full" ||
     die "cpio failed archiving the host files"
 # 3: modules.
+[ $split = 1 ] && full=$outdir/.root3.cpio
 if [ -d "$M/lib" ]; then
     (builtin cd "$M" && touch -h -d @0 -- lib && find lib -exec touch -h -d @0 -- {} + &&
-        find lib -mindepth 1 | sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$outdir/initrd" ||
+        find lib -mindepth 1 | sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$full" ||
         die "cpio failed archiving the modules"
-    rm -rf "$M"
 fi
+
+if [ $split = 1 ]; then
+    # root: the tree as an ext2 image (mke2fs -d, no root rights needed).
+    R=$outdir/.rootfs
+    rm -rf "$R"; mkdir -p "$R" || die "cannot create $R"
+    for a in "$outdir"/.root[123].cpio; do
+        [ -f "$a" ] || continue
+        (builtin cd "$R" && cpio -idm --quiet --no-absolute-filenames --nonmatching 'dev/console' < "$a") ||
+            die "cpio failed unpacking $a into $R"
+        rm -f "$a"
+    done
+    kb=$(du -sk "$R" | cut -f1) || die "du failed on $R"
+    lookup mke2fs || die "mke2fs not found (install e2fsprogs)"
+    "$FOUND" -q -F -t ext2 -b 4096 -m 0 -L gkroot -E root_owner=0:0 -d "$R" \
+        "$outdir/root" $(( kb * 5 / 4 + 8192 ))K || die "mke2fs -d failed building $outdir/root"
+    rm -rf "$R"
+    # initrd: /init (the daemon, static), /dev/console, the boot modules.
+    exec 3> "$outdir/initrd" || die "cannot write $outdir/initrd"
+    nc_ino=0
+    for d in dev proc sys gkroot lib lib/gk lib/modules "lib/modules/$kver"; do
+        nc_hdr "$d" $((8#40755)) 0 0 0 2
+    done
+    nc_hdr dev/console $((8#20600)) 0 5 1 1
+    nc_data "/lib/gk/boot-modules" 644 "$boot_list"
+    nc_hdr init $((8#100755)) "$dsize" 0 0 1
+    cat -- "$daemon" >&3 || die "cannot read the daemon $daemon"
+    nc_pad $(( (4 - dsize % 4) % 4 ))
+    nc_hdr 'TRAILER!!!' 0 0 0 0 1
+    exec 3>&-
+    if [ ${#BOOTMODS[@]} -gt 0 ]; then
+        (builtin cd "$M" && printf "lib/modules/$kver/%s\n" "${BOOTMODS[@]}" |
+            while IFS= read -r f; do printf '%s\n' "${f%/*}"; done | sort -u |
+            awk -F/ '{ p = $1; for (i = 2; i <= NF; i++) { p = p "/" $i; if (i > 3 && !(p in s)) { s[p]; print p } } }' > "$outdir/.dirs" &&
+            { cat "$outdir/.dirs"; printf "lib/modules/$kver/%s\n" "${BOOTMODS[@]}"; } |
+            cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$outdir/initrd" ||
+            die "cpio failed archiving the boot modules"
+        rm -f "$outdir/.dirs"
+    fi
+fi
+rm -rf "$M"
 
 # ---- manifest -----------------------------------------------------------
 {

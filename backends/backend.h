@@ -42,12 +42,13 @@ struct gk_int_qemu_cfg {
   int kvm;                      /* 1: KVM, 0: TCG */
   int memsize;                  /* MiB */
   const char *kernel, *initrd;
+  const char *root;             /* appliance root image, or NULL */
   int debug;
   size_t nr_drives;
   const struct gk_int_drive *drives;
   int ctl_fd;
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
-char *gk_int_qemu_append (int debug);
+char *gk_int_qemu_append (int debug, int root);
 
 #endif

@@ -8,6 +8,7 @@
 #include "backend.h"
 
 #define CHANNEL_NAME "org.guestkit.channel.0"
+#define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
 
 /* Kernel flags, each measured under TCG (shared/research RESULTS.md):
  * quiet (the emulated UART is slow, -0.2 s), acpi=off (-0.3 s: no ACPI
@@ -15,12 +16,13 @@
  * cryptomgr.notests/edd=off (skip probes).  panic=-1 turns a guest panic
  * into an immediate exit (with -no-reboot) instead of a hang. */
 char *
-gk_int_qemu_append (int debug)
+gk_int_qemu_append (int debug, int root)
 {
   char *s = NULL;
   if (asprintf (&s, "console=ttyS0 panic=-1 no_timer_check tsc=reliable "
                 "8250.nr_uarts=1 cryptomgr.notests edd=off mitigations=off "
-                "nokaslr acpi=off gk.halt=reboot %s",
+                "nokaslr acpi=off gk.halt=reboot%s %s",
+                root ? " gk.root=" ROOT_SERIAL : "",
                 debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
     return NULL;
   return s;
@@ -74,12 +76,15 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
    * and no decompression (-0.3 s). */
   add (&a, "-kernel"); add (&a, c->kernel);
   add (&a, "-initrd"); add (&a, c->initrd);
-  char *app = gk_int_qemu_append (c->debug);
+  char *app = gk_int_qemu_append (c->debug, c->root != NULL);
   if (!app) a.oom = 1;
   else { add (&a, "-append"); add (&a, app); free (app); }
   add (&a, "-chardev"); add (&a, "stdio,id=con0,signal=off");
   add (&a, "-serial"); add (&a, "chardev:con0");
   add (&a, "-chardev"); addf (&a, "socket,id=ch0,fd=%d", c->ctl_fd);
+  /* Entropy for mkfs UUIDs and the like, without waiting (-4 s). */
+  add (&a, "-object"); add (&a, "rng-random,id=rng0,filename=/dev/urandom");
+  add (&a, "-device"); add (&a, "virtio-rng-pci,rng=rng0");
   add (&a, "-device"); add (&a, "virtio-serial-pci");
   add (&a, "-device"); add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
   for (size_t i = 0; i < c->nr_drives; i++) {
@@ -91,6 +96,14 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
           d->filename, d->format, i, d->cachemode, d->readonly ? ",snapshot=on" : "");
     add (&a, "-device");
     addf (&a, "virtio-blk-pci,drive=hd%zu", i);
+  }
+  if (c->root) {
+    /* Last, so the user's drives keep their order; shared read-only by
+     * every appliance running at once. */
+    add (&a, "-drive");
+    addf (&a, "file=%s,format=raw,if=none,id=gkroot,readonly=on,cache=writeback,aio=threads", c->root);
+    add (&a, "-device");
+    add (&a, "virtio-blk-pci,drive=gkroot,serial=" ROOT_SERIAL);
   }
   if (a.oom) {
     if (a.v) for (size_t i = 0; i < a.n; i++) free (a.v[i]);

@@ -72,7 +72,7 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
 {
   struct gk_int_qemu_cfg c = {
     .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize,
-    .kernel = ap->kernel, .initrd = ap->initrd, .debug = g->debug,
+    .kernel = ap->kernel, .initrd = ap->initrd, .root = ap->root, .debug = g->debug,
     .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
   };
   char **argv = gk_int_qemu_argv (&c);

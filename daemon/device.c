@@ -13,10 +13,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "daemon.h"
 
 #define SYS_BLOCK "/sys/block"
@@ -122,6 +124,23 @@ compare_disks (const void *a, const void *b)
 /* The disk list; if REPORT, failures set the call's error (list_disks is
  * also used quietly when translating names back to the user, which must
  * not fail a call that otherwise succeeded). */
+/* The appliance's own root disk (qemu: serial "gkroot") is not the
+ * user's: it is hidden from every listing and name. */
+static int
+is_appliance_disk (const char *name)
+{
+  char p[300], ser[16];
+  snprintf (p, sizeof p, "%s/%s/serial", SYS_BLOCK, name);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return 0;
+  ssize_t n = read (fd, ser, sizeof ser - 1);
+  close (fd);
+  if (n <= 0) return 0;
+  ser[n] = '\0';
+  ser[strcspn (ser, "\n")] = '\0';
+  return strcmp (ser, "gkroot") == 0;
+}
+
 static char **
 scan_disks (int report)
 {
@@ -137,7 +156,7 @@ scan_disks (int report)
   struct dirent *e;
   errno = 0;
   while ((e = readdir (dir)) != NULL) {
-    if (!is_disk_name (e->d_name)) continue;
+    if (!is_disk_name (e->d_name) || is_appliance_disk (e->d_name)) continue;
     if (n + 1 >= cap) {
       char **l = realloc (list, 2 * cap * sizeof *list);
       if (!l) goto oom;
@@ -256,8 +275,16 @@ gk_int_dev_from_user (const char *user)
         return NULL;
       }
     }
-    else                        /* already the appliance's name */
+    else {                      /* already the appliance's name */
+      size_t k = strspn (user + 5, "abcdefghijklmnopqrstuvwxyz");
+      char disk[32];
+      snprintf (disk, sizeof disk, "%.*s", (int) k, user + 5);
+      if (is_appliance_disk (disk)) {
+        gk_int_err (ENOENT, "%s: no such device", user);
+        return NULL;
+      }
       dev = strdup (user);
+    }
   }
   else if (is_dm_path (user))
     dev = strdup (user);

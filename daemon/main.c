@@ -30,6 +30,7 @@
 int gk_int_debug_mode;
 static const char *halt_mode = "reboot";      /* qemu: -no-reboot exits */
 static char *channel_path;
+static char *root_serial;             /* gk.root=SERIAL: switch to that disk */
 
 /* Boot timings, microseconds since the kernel started (CLOCK_BOOTTIME). */
 struct btime { const char *name; uint64_t us; };
@@ -79,6 +80,7 @@ read_cmdline (void)
     if (strcmp (w, "gk.debug=1") == 0) gk_int_debug_mode = 1;
     else if (strncmp (w, "gk.halt=", 8) == 0) halt_mode = strdup (w + 8);
     else if (strncmp (w, "gk.channel=", 11) == 0) channel_path = strdup (w + 11);
+    else if (strncmp (w, "gk.root=", 8) == 0) root_serial = strdup (w + 8);
   }
 }
 
@@ -100,6 +102,67 @@ load_modules (void)
   fclose (f);
 }
 
+/* The appliance tree is an ext2 disk with serial gk.root (qemu): find it,
+ * mount it read-only and make it the root.  The initramfs keeps only
+ * /init and the boot modules, so boot and memory do not grow with the
+ * tools. */
+static int
+switch_root (void)
+{
+  const struct timespec ms = { 0, 1000000 };
+  char dev[300] = "";
+  for (int i = 0; i < 5000 && !dev[0]; i++) {
+    DIR *d = opendir ("/sys/block");
+    struct dirent *e;
+    while (d && (e = readdir (d)) && !dev[0]) {
+      if (strncmp (e->d_name, "vd", 2) != 0) continue;
+      char p[300], ser[64];
+      snprintf (p, sizeof p, "/sys/block/%s/serial", e->d_name);
+      int fd = open (p, O_RDONLY | O_CLOEXEC);
+      if (fd == -1) continue;
+      ssize_t n = read (fd, ser, sizeof ser - 1);
+      close (fd);
+      if (n <= 0) continue;
+      ser[n] = '\0';
+      ser[strcspn (ser, "\n")] = '\0';
+      if (strcmp (ser, root_serial) == 0) {
+        snprintf (dev, sizeof dev, "/dev/%s", e->d_name);
+        if (access (dev, F_OK) != 0) dev[0] = '\0';   /* node not there yet */
+      }
+    }
+    if (d) closedir (d);
+    if (!dev[0]) nanosleep (&ms, NULL);
+  }
+  if (!dev[0]) {
+    fprintf (stderr, "guestkitd: appliance root disk (serial %s) not found\n", root_serial);
+    return -1;
+  }
+  mkdir ("/gkroot", 0755);
+  if (mount (dev, "/gkroot", "ext2", MS_RDONLY, NULL) == -1) {
+    fprintf (stderr, "guestkitd: mount %s: %m\n", dev);
+    return -1;
+  }
+  static const char *const moved[] = { "/dev", "/proc", "/sys" };
+  for (size_t i = 0; i < 3; i++) {
+    char t[64];
+    snprintf (t, sizeof t, "/gkroot%s", moved[i]);
+    if (mount (moved[i], t, NULL, MS_MOVE, NULL) == -1) {
+      fprintf (stderr, "guestkitd: move %s: %m\n", moved[i]);
+      return -1;
+    }
+  }
+  if (chdir ("/gkroot") == -1 || mount (".", "/", NULL, MS_MOVE, NULL) == -1
+      || chroot (".") == -1 || chdir ("/") == -1) {
+    fprintf (stderr, "guestkitd: switching to the appliance root: %m\n");
+    return -1;
+  }
+  mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  mount ("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  return 0;
+}
+
+static void stop_machine (void);
+
 static void
 init_system (void)
 {
@@ -120,6 +183,10 @@ init_system (void)
   mark ("guest.init");
   load_modules ();
   mark ("guest.modules");
+  if (root_serial) {
+    if (switch_root () == -1) stop_machine ();
+    mark ("guest.root");
+  }
 }
 
 /* Find /dev/vportNpM whose name is ours. */

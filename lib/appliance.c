@@ -283,6 +283,8 @@ fill (gk_h *g, struct gk_int_appliance *ap, const char *dir, int pvh)
   ap->dir = strdup (dir);
   ap->kernel = path_join (dir, "kernel");
   ap->initrd = path_join (dir, "initrd");
+  ap->root = path_join (dir, "root");
+  if (ap->root && access (ap->root, R_OK) != 0) { free (ap->root); ap->root = NULL; }
   ap->pvh = pvh;
   if (!ap->dir || !ap->kernel || !ap->initrd) {
     gk_int_appliance_free (ap);
@@ -587,6 +589,7 @@ gk_int_appliance_free (struct gk_int_appliance *ap)
   free (ap->dir);
   free (ap->kernel);
   free (ap->initrd);
-  ap->dir = ap->kernel = ap->initrd = NULL;
+  free (ap->root);
+  ap->dir = ap->kernel = ap->initrd = ap->root = NULL;
   ap->pvh = 0;
 }

@@ -85,6 +85,7 @@ struct gk_int_appliance {
   char *dir;            /* cache directory */
   char *kernel;         /* kernel to boot (vmlinux for PVH, or bzImage) */
   char *initrd;         /* initramfs (cpio) */
+  char *root;           /* ext2 image of the appliance tree, or NULL */
   int pvh;              /* kernel is an uncompressed ELF with a PVH note */
 };
 int gk_int_appliance_get (gk_h *g, const char *flavour,

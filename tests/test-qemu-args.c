@@ -26,7 +26,7 @@ main (void)
     { "/img/a.img", "raw", 0, "writeback" },
     { "/img/b.qcow2", "qcow2", 1, "unsafe" },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", 0, 2, d, 3 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3 };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -51,6 +51,9 @@ main (void)
          "drives on virtio-blk in order");
   CHECK (has (tcg, "socket,id=ch0,fd=3") && has_sub (tcg, "name=org.guestkit.channel.0"),
          "control channel is the passed fd");
+  CHECK (has_sub (tcg, "file=/r,format=raw,if=none,id=gkroot,readonly=on")
+         && has (tcg, "virtio-blk-pci,drive=gkroot,serial=gkroot") && has_sub (tcg, "gk.root=gkroot"),
+         "appliance root disk attached read-only, last, and named on the command line");
   CHECK (has (tcg, "-no-reboot") && has_sub (tcg, "panic=-1"), "a guest panic ends qemu");
   CHECK (has_sub (tcg, " quiet") && !has_sub (tcg, "gk.debug=1"), "quiet unless debugging");
   c.debug = 1;

@@ -15,6 +15,11 @@
  *
  * Every call returns -1 or NULL on error and leaves a message naming what
  * failed in gk_last_error().  The calls are listed in docs/api.md.
+ *
+ * Threads: a handle is used by one thread at a time; different handles
+ * are independent.  The appliance is killed when the program dies (even by
+ * SIGKILL) -- and also when the *thread* that called gk_launch exits, so
+ * launch from a thread that outlives the handle.
  */
 #ifndef GUESTKIT_H
 #define GUESTKIT_H

@@ -48,6 +48,7 @@ struct gk_int_qemu_cfg {
   const struct gk_int_drive *drives;
   int ctl_fd;
 };
+  const char *stage;            /* staging disk (common/stage.h), or NULL */
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 char *gk_int_qemu_append (int debug, int root);
 

@@ -105,6 +105,14 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
     add (&a, "-device");
     add (&a, "virtio-blk-pci,drive=gkroot,serial=" ROOT_SERIAL);
   }
+  if (c->stage) {
+    /* The blk datapath's staging disk (a memfd of the library). */
+    add (&a, "-drive");
+    addf (&a, "file=%s,format=raw,if=none,id=gkstage,cache=unsafe,aio=threads,file.locking=off",
+          c->stage);
+    add (&a, "-device");
+    add (&a, "virtio-blk-pci,drive=gkstage,serial=gkstage");
+  }
   if (a.oom) {
     if (a.v) for (size_t i = 0; i < a.n; i++) free (a.v[i]);
     free (a.v);

@@ -74,6 +74,7 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize,
     .kernel = ap->kernel, .initrd = ap->initrd, .root = ap->root, .debug = g->debug,
     .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
+    .stage = gk_int_stage_path (g),
   };
   char **argv = gk_int_qemu_argv (&c);
   if (!argv) { gk_int_error_errno (g, ENOMEM, "launch: out of memory"); return -1; }

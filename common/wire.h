@@ -29,7 +29,11 @@ enum gk_int_kind {
 };
 
 enum gk_int_status { GK_ST_OK = 0, GK_ST_ERROR = 1 };
-enum gk_int_chunkflag { GK_CH_DATA = 0, GK_CH_END = 1, GK_CH_CANCEL = 2 };
+/* GK_CH_STAGED: the data is in the staging disk, body u64 offset + u32
+ * length (common/stage.h); the receiver answers with the same frame once
+ * the slot may be reused. */
+enum gk_int_chunkflag { GK_CH_DATA = 0, GK_CH_END = 1, GK_CH_CANCEL = 2,
+                        GK_CH_STAGED = 3 };
 
 /* A growable output buffer.  The first 4 bytes are reserved for the
  * frame length, filled in by gk_int_wb_finish. */

@@ -103,6 +103,17 @@ int gk_int_send_chunk (const char *buf, size_t n);
 /* End the FILEOUT stream: ok=1 after all data, ok=0 to abort.  The
  * dispatcher ends it with ok=0 if the handler did not. */
 int gk_int_send_end (int ok);
+/* An aligned buffer for FILEOUT handlers to read into (*size_r bytes);
+ * gk_int_send_chunk of data in it needs no copy. */
+char *gk_int_chunk_buffer (size_t *size_r);
+/* The staging disk of the blk datapath (stage.c), opened O_DIRECT, or -1. */
+int gk_int_stage_fd (void);
+/* Write for bulk data (upload.c): O_DIRECT while *DIRECT and BUF and N
+ * are aligned, else buffered from then on (*DIRECT cleared).  Times the
+ * write into gk_int_xfer.  -1 with errno set. */
+int gk_int_bulk_write (int fd, const char *buf, size_t n, int *direct);
+/* Try to switch FD to O_DIRECT; returns 1 if it is on. */
+int gk_int_try_direct (int fd);
 /* Progress for calls with GK_F_PROGRESS; rate-limited here. */
 void gk_int_progress (uint64_t done, uint64_t total);
 

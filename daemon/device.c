@@ -138,7 +138,7 @@ is_appliance_disk (const char *name)
   if (n <= 0) return 0;
   ser[n] = '\0';
   ser[strcspn (ser, "\n")] = '\0';
-  return strcmp (ser, "gkroot") == 0;
+  return strcmp (ser, "gkroot") == 0 || strcmp (ser, "gkstage") == 0;
 }
 
 static char **

@@ -1,13 +1,45 @@
 /* guestkitd: file streams (FILEIN/FILEOUT calls) and progress messages.
- * Data moves as CHUNK frames of up to GK_CHUNK_MAX bytes; either side can
- * cancel (docs/protocol.md, "Streams"). */
+ * Data moves either in CHUNK frames of up to GK_CHUNK_MAX bytes on the
+ * channel (serial datapath) or through slots of the staging disk, named
+ * by CHUNK frames with flag STAGED (blk datapath, common/stage.h).
+ * Either side can cancel (docs/protocol.md, "Streams").
+ *
+ * Data handed to a FILEIN handler is always in a GK_DIRECT_ALIGN-aligned
+ * buffer, so that it can be written with O_DIRECT without a copy: channel
+ * chunks are read so that their data lands on the alignment, and staged
+ * slots are read straight from the staging disk. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include "daemon.h"
 #include "proto.h"
+#include "stage.h"
+
+/* One aligned buffer of a staging slot, plus one alignment unit in front
+ * for frame headers. */
+static char *abuf;
+
+static char *
+data_buffer (void)
+{
+  if (!abuf) {
+    void *p;
+    if (posix_memalign (&p, GK_DIRECT_ALIGN, GK_DIRECT_ALIGN + GK_STAGE_SLOT) != 0)
+      return NULL;
+    abuf = p;
+  }
+  return abuf + GK_DIRECT_ALIGN;
+}
+
+char *
+gk_int_chunk_buffer (size_t *size_r)
+{
+  *size_r = gk_int_stage_fd () >= 0 ? GK_STAGE_SLOT : GK_CHUNK_MAX;
+  return data_buffer ();
+}
 
 static int
 send_cancel (void)
@@ -20,72 +52,21 @@ send_cancel (void)
   return r;
 }
 
-int
-gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
+static void
+read_exact (void *p, size_t n)
 {
-  int failed = 0;
-  if (!gk_int_cur.in || gk_int_cur.done)
-    return gk_int_err (EINVAL, "internal error: no upload stream to read");
-  for (;;) {
-    char *buf;
-    size_t len;
-    if (gk_int_recv_frame (&buf, &len) == -1) exit (1);   /* host gone */
-    struct gk_int_rbuf rb;
-    gk_int_rb_init (&rb, buf, len);
-    uint32_t kind = gk_int_rb_u32 (&rb);
-    if (kind == GK_K_CANCEL) { free (buf); continue; }     /* a chunk END/CANCEL follows */
-    uint32_t serial = gk_int_rb_u32 (&rb);
-    uint32_t flags = gk_int_rb_u32 (&rb);
-    if (kind != GK_K_CHUNK || rb.err || serial != gk_int_cur.serial || flags > GK_CH_CANCEL) {
-      free (buf);
-      gk_int_cur.done = 1;
-      /* Framing is lost: nothing sensible can follow. */
-      gk_int_err (EPROTO, "protocol error: unexpected frame during upload");
-      exit (1);
-    }
-    size_t n;
-    const char *data = gk_int_rb_rest (&rb, &n);
-    if (flags == GK_CH_DATA) {
-      if (n > GK_CHUNK_MAX) {
-        free (buf);
-        gk_int_err (EPROTO, "protocol error: chunk of %zu bytes", n);
-        exit (1);
-      }
-      if (!failed && n > 0 && cb (opaque, data, n) == -1) {
-        failed = 1;
-        send_cancel ();         /* tell the host to stop sending */
-      }
-      free (buf);
-      continue;
-    }
-    free (buf);
-    gk_int_cur.done = 1;
-    if (flags == GK_CH_CANCEL) {
-      gk_int_cur.cancelled = 1;
-      if (!failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
-      return -1;
-    }
-    return failed ? -1 : 0;
+  char *s = p;
+  while (n > 0) {
+    ssize_t r = read (gk_int_p_chan (), s, n);
+    if (r == -1 && errno == EINTR) continue;
+    if (r <= 0) exit (1);                 /* host gone */
+    s += r;
+    n -= (size_t) r;
   }
 }
 
-/* Did the host send CANCEL?  Only checked between chunks. */
-static int
-host_cancelled (void)
-{
-  while (gk_int_chan_readable ()) {
-    char *buf;
-    size_t len;
-    if (gk_int_recv_frame (&buf, &len) == -1) exit (1);
-    uint32_t kind = len >= 4 ? gk_int_get_u32 (buf) : 0;
-    free (buf);
-    if (kind == GK_K_CANCEL) return 1;
-  }
-  return 0;
-}
-
-static int
-send_chunk_frame (uint32_t flags, const char *data, size_t n)
+static void
+write_frame (uint32_t flags, const char *data, size_t n)
 {
   unsigned char h[16];
   gk_int_put_u32 (h, (uint32_t) (12 + n));
@@ -104,6 +85,209 @@ send_chunk_frame (uint32_t flags, const char *data, size_t n)
     while (k < 2 && (size_t) w >= iov[k].iov_len) { w -= (ssize_t) iov[k].iov_len; iov[k].iov_len = 0; k++; }
     if (k < 2) { iov[k].iov_base = (char *) iov[k].iov_base + w; iov[k].iov_len -= (size_t) w; }
   }
+}
+
+static void
+put_slot (unsigned char *b, uint64_t off, uint32_t len)
+{
+  gk_int_put_u32 (b, (uint32_t) off);
+  gk_int_put_u32 (b + 4, (uint32_t) (off >> 32));
+  gk_int_put_u32 (b + 8, len);
+}
+
+/* A STAGED body: slot offset and length, checked. */
+static int
+get_slot (const unsigned char *b, size_t n, uint64_t *off, uint32_t *len)
+{
+  if (n != 12) return -1;
+  *off = gk_int_get_u32 (b) | (uint64_t) gk_int_get_u32 (b + 4) << 32;
+  *len = gk_int_get_u32 (b + 8);
+  return *off % GK_STAGE_SLOT || *off >= GK_STAGE_SIZE || *len > GK_STAGE_SLOT ? -1 : 0;
+}
+
+static void
+protocol_error (const char *what)
+{
+  gk_int_cur.done = 1;
+  gk_int_err (EPROTO, "protocol error: %s", what);
+  gk_int_log ("protocol error: %s", what);
+  exit (1);                     /* framing is lost */
+}
+
+/* Copy a staged slot into the data buffer.  -1 + error on failure. */
+static int
+stage_read (uint64_t off, uint32_t len, char *dst)
+{
+  int fd = gk_int_stage_fd ();
+  if (fd == -1)
+    return gk_int_err (EPROTO, "protocol error: staged data but no staging disk");
+  size_t want = (len + GK_DIRECT_ALIGN - 1) / GK_DIRECT_ALIGN * GK_DIRECT_ALIGN, got = 0;
+  while (got < want) {
+    ssize_t r = pread (fd, dst + got, want - got, (off_t) (off + got));
+    if (r == -1 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r == 0) errno = EIO;
+      return gk_int_perr ("staging disk");
+    }
+    got += (size_t) r;
+  }
+  return 0;
+}
+
+/* Deliver the channel data gathered in the buffer (FILL bytes). */
+static int
+flush (int (*cb) (void *, const char *, size_t), void *opaque, char *data,
+       size_t *fill, int *failed)
+{
+  size_t n = *fill;
+  *fill = 0;
+  if (*failed || n == 0) return 0;
+  if (cb (opaque, data, n) == -1) {
+    *failed = 1;
+    send_cancel ();             /* tell the host to stop sending */
+  }
+  return 0;
+}
+
+int
+gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
+{
+  int failed = 0;
+  if (!gk_int_cur.in || gk_int_cur.done)
+    return gk_int_err (EINVAL, "internal error: no upload stream to read");
+  char *data = data_buffer ();
+  if (!data) {
+    /* Still drain the stream below, then fail. */
+    failed = 1;
+    gk_int_err (ENOMEM, "out of memory");
+    send_cancel ();
+  }
+  /* Channel chunks are gathered into the buffer and handed on in pieces
+   * of up to a slot: few, large, aligned writes. */
+  size_t fill = 0;
+  for (;;) {
+    unsigned char h[16];
+    read_exact (h, 8);
+    uint32_t len = gk_int_get_u32 (h), kind = gk_int_get_u32 (h + 4);
+    if (len < 4 || len > GK_MSG_MAX) protocol_error ("bad frame length during upload");
+    size_t body = len - 4;
+    if (kind == GK_K_CANCEL && body == 4) {   /* a chunk END/CANCEL follows */
+      read_exact (h, 4);
+      continue;
+    }
+    if (kind != GK_K_CHUNK || body < 8 || body - 8 > GK_CHUNK_MAX)
+      protocol_error ("unexpected frame during upload");
+    read_exact (h + 8, 8);
+    uint32_t serial = gk_int_get_u32 (h + 8), flags = gk_int_get_u32 (h + 12);
+    size_t n = body - 8;
+    if (serial != gk_int_cur.serial || flags > GK_CH_STAGED)
+      protocol_error ("chunk of another call during upload");
+    if (flags == GK_CH_DATA) {
+      if (!data) {                          /* out of memory: drain */
+        char sink[256];
+        for (size_t left = n; left > 0; ) {
+          size_t k = left > sizeof sink ? sizeof sink : left;
+          read_exact (sink, k);
+          left -= k;
+        }
+        continue;
+      }
+      if (fill + n > GK_STAGE_SLOT) flush (cb, opaque, data, &fill, &failed);
+      read_exact (data + fill, n);
+      fill += n;
+      if (fill % GK_DIRECT_ALIGN || fill + GK_CHUNK_MAX > GK_STAGE_SLOT)
+        flush (cb, opaque, data, &fill, &failed);
+      continue;
+    }
+    if (flags == GK_CH_STAGED) {
+      unsigned char b[12];
+      uint64_t off; uint32_t slen;
+      if (n != sizeof b) protocol_error ("bad staged chunk");
+      read_exact (b, sizeof b);
+      if (get_slot (b, n, &off, &slen) == -1) protocol_error ("bad staged chunk");
+      flush (cb, opaque, data, &fill, &failed);
+      if (!failed) {
+        int r = stage_read (off, slen, data);
+        /* The slot is free again as soon as we hold its data. */
+        write_frame (GK_CH_STAGED, (char *) b, sizeof b);
+        if (r == -1 || (slen > 0 && cb (opaque, data, slen) == -1)) {
+          failed = 1;
+          send_cancel ();
+        }
+      }
+      continue;
+    }
+    if (n > 0) protocol_error ("END or CANCEL chunk with data");
+    gk_int_cur.done = 1;
+    if (flags == GK_CH_CANCEL) {
+      gk_int_cur.cancelled = 1;
+      if (!failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
+      return -1;
+    }
+    flush (cb, opaque, data, &fill, &failed);
+    return failed ? -1 : 0;
+  }
+}
+
+/* Download through the staging disk: slots in flight (sent, not yet
+ * given back by the host), for the current call. */
+static struct { uint32_t serial; unsigned head, inflight; int valid; } ring;
+
+/* Read what the host sent: CANCEL, or slots given back.  Waits while
+ * every slot is in use.  Returns 1 if the host cancelled. */
+static int
+host_frames (void)
+{
+  if (!ring.valid || ring.serial != gk_int_cur.serial)
+    ring = (typeof (ring)) { .serial = gk_int_cur.serial, .valid = 1 };
+  while (ring.inflight == GK_STAGE_SLOTS || gk_int_chan_readable ()) {
+    char *buf;
+    size_t len;
+    if (gk_int_recv_frame (&buf, &len) == -1) exit (1);
+    uint32_t kind = len >= 4 ? gk_int_get_u32 (buf) : 0;
+    uint64_t off; uint32_t slen;
+    int slot = kind == GK_K_CHUNK && len == 24 && gk_int_get_u32 (buf + 4) == gk_int_cur.serial
+      && gk_int_get_u32 (buf + 8) == GK_CH_STAGED
+      && get_slot ((unsigned char *) buf + 12, 12, &off, &slen) == 0;
+    free (buf);
+    if (kind == GK_K_CANCEL) return 1;
+    if (slot && ring.inflight > 0) ring.inflight--;
+  }
+  return 0;
+}
+
+static int
+send_staged (const char *buf, size_t n)
+{
+  int fd = gk_int_stage_fd ();
+  char *data = data_buffer ();
+  if (!data) return gk_int_err (ENOMEM, "out of memory");
+  while (n > 0) {
+    size_t k = n > GK_STAGE_SLOT ? GK_STAGE_SLOT : n;
+    if (buf != data) memcpy (data, buf, k);     /* not the aligned buffer */
+    if (host_frames ()) {
+      gk_int_cur.cancelled = 1;
+      return gk_int_err (ECANCELED, "transfer cancelled by the host");
+    }
+    uint64_t off = (uint64_t) (ring.head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
+    size_t want = (k + GK_DIRECT_ALIGN - 1) / GK_DIRECT_ALIGN * GK_DIRECT_ALIGN, done = 0;
+    while (done < want) {
+      ssize_t w = pwrite (fd, data + done, want - done, (off_t) (off + done));
+      if (w == -1 && errno == EINTR) continue;
+      if (w <= 0) {
+        if (w == 0) errno = EIO;
+        return gk_int_perr ("staging disk");
+      }
+      done += (size_t) w;
+    }
+    unsigned char b[12];
+    put_slot (b, off, (uint32_t) k);
+    write_frame (GK_CH_STAGED, (char *) b, sizeof b);
+    ring.head++;
+    ring.inflight++;
+    if (buf != data) buf += k;
+    n -= k;
+  }
   return 0;
 }
 
@@ -112,13 +296,15 @@ gk_int_send_chunk (const char *buf, size_t n)
 {
   if (!gk_int_cur.out || gk_int_cur.done)
     return gk_int_err (EINVAL, "internal error: no download stream open");
-  if (host_cancelled ()) {
+  if (gk_int_stage_fd () >= 0)
+    return send_staged (buf, n);
+  if (host_frames ()) {
     gk_int_cur.cancelled = 1;
     return gk_int_err (ECANCELED, "transfer cancelled by the host");
   }
   while (n > 0) {
     size_t k = n > GK_CHUNK_MAX ? GK_CHUNK_MAX : n;
-    send_chunk_frame (GK_CH_DATA, buf, k);
+    write_frame (GK_CH_DATA, buf, k);
     buf += k;
     n -= k;
   }
@@ -130,7 +316,8 @@ gk_int_send_end (int ok)
 {
   if (!gk_int_cur.out || gk_int_cur.done) return 0;
   gk_int_cur.done = 1;
-  return send_chunk_frame (ok && !gk_int_cur.cancelled ? GK_CH_END : GK_CH_CANCEL, NULL, 0);
+  write_frame (ok && !gk_int_cur.cancelled ? GK_CH_END : GK_CH_CANCEL, NULL, 0);
+  return 0;
 }
 
 static int

@@ -40,6 +40,7 @@ gk_close (gk_h *g)
     free (g->drives[i].format);
     free (g->drives[i].cachemode);
   }
+  gk_int_stage_free (g);
   free (g->backend);
   free (g->backend_used);
   free (g->last_error);

@@ -61,6 +61,10 @@ struct gk_h {
   void *progress_opaque;
   volatile sig_atomic_t cancel;   /* set by gk_user_cancel */
   size_t chunk_size;              /* upload chunk size */
+  char *datapath;                 /* "blk", "serial"; NULL: GUESTKIT_DATAPATH */
+  char *stage_map;                /* staging disk (lib/stage.c), or NULL */
+  int stage_fd;                   /* its memfd (valid when stage_map) */
+  char stage_path[64];            /* the name the VMM opens */
 };
 
 /* errors.c */
@@ -118,6 +122,13 @@ void gk_int_console_drain (gk_h *g);
 void gk_int_error_with_console (gk_h *g, int errnum, const char *what);
 /* The appliance is gone: close fds, reap, mark the handle dead. */
 void gk_int_mark_dead (gk_h *g);
+
+/* stage.c: the staging disk of the blk datapath (common/stage.h).
+ * Setup before the backend starts; falls back to serial if it can't. */
+void gk_int_stage_setup (gk_h *g);
+void gk_int_stage_free (gk_h *g);
+/* The path the VMM opens, or NULL when the datapath is serial. */
+const char *gk_int_stage_path (gk_h *g);
 
 /* launch.c */
 int gk_int_check_ready (gk_h *g, const char *call);

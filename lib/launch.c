@@ -128,6 +128,7 @@ gk_launch (gk_h *g)
     return -1;
   }
   g->state = GK_LAUNCHING;
+  gk_int_stage_setup (g);        /* blk datapath: the staging disk */
   pid_t pid = ops->start (g, &ap, sv[1], cp[1]);
   gk_int_appliance_free (&ap);
   close (sv[1]);

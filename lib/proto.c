@@ -8,9 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "internal.h"
-
-int gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
-                             const char *data, size_t n);
+#include "xfer.h"
 
 /* Text from the guest is shown to people: keep it printable. */
 static void
@@ -74,8 +72,8 @@ gk_int_wait_ready (gk_h *g, int timeout_ms)
   return 0;
 }
 
-static void
-progress (gk_h *g, const struct gk_int_call *c, uint64_t done, uint64_t total)
+void
+gk_int_xfer_progress (gk_h *g, const struct gk_int_call *c, uint64_t done, uint64_t total)
 {
   if (g->progress_cb) g->progress_cb (g, g->progress_opaque, c->name, done, total);
 }
@@ -88,32 +86,32 @@ frame_kind (const char *buf, size_t len)
   return len >= 4 ? gk_int_get_u32 (buf) : 0;
 }
 
-static void
-handle_progress (gk_h *g, const struct gk_int_call *c, const char *buf, size_t len)
+void
+gk_int_xfer_progress_frame (gk_h *g, const struct gk_int_call *c, const char *buf, size_t len)
 {
   struct gk_int_rbuf rb;
   gk_int_rb_init (&rb, buf + 4, len - 4);
   (void) gk_int_rb_u32 (&rb);
   (void) gk_int_rb_u32 (&rb);
   uint64_t done = gk_int_rb_u64 (&rb), total = gk_int_rb_u64 (&rb);
-  if (!rb.err) progress (g, c, done, total);
+  if (!rb.err) gk_int_xfer_progress (g, c, done, total);
 }
 
 /* --- upload (FILEIN) --- */
-
-struct xfer { int64_t host_io, transport; uint64_t bytes; };
 
 /* Stream the local file; returns 0 if the stream ended normally, -1 if
  * it was cancelled (by us or the daemon) with *why set, -2 if the channel
  * died (error already set). */
 static int
 send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
-           struct xfer *x, const char **why, int *why_errno)
+           struct gk_int_xfer *x, const char **why, int *why_errno)
 {
   struct stat st;
   uint64_t total = 0;
   int regular = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
   if (regular) total = (uint64_t) st.st_size;
+  if (g->stage_map)
+    return gk_int_stage_send (g, c, serial, fd, regular ? total : 0, x, why, why_errno);
   size_t csz = g->chunk_size;
   char *buf = malloc (csz);
   if (!buf) { *why = "out of memory"; *why_errno = ENOMEM; goto cancel; }
@@ -124,7 +122,7 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       char *f; size_t fl;
       if (gk_int_recv_frame (g, &f, &fl, -1) == -1) { free (buf); return -2; }
       uint32_t k = frame_kind (f, fl);
-      if (k == GK_K_PROGRESS) handle_progress (g, c, f, fl);
+      if (k == GK_K_PROGRESS) gk_int_xfer_progress_frame (g, c, f, fl);
       free (f);
       if (k == GK_K_CANCEL) { *why = NULL; goto cancel; }
       if (k == GK_K_REPLY) {
@@ -147,7 +145,7 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     }
     x->transport += gk_int_now_us () - t0;
     x->bytes += (uint64_t) n;
-    progress (g, c, x->bytes, total);
+    gk_int_xfer_progress (g, c, x->bytes, total);
   }
   free (buf);
   if (regular && x->bytes != total) {
@@ -167,7 +165,7 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
  * daemon aborted the stream, -2 if the channel died. */
 static int
 recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
-           struct xfer *x, int *write_errno)
+           struct gk_int_xfer *x, int *write_errno)
 {
   int sent_cancel = 0;
   for (;;) {
@@ -186,7 +184,14 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     if (gk_int_recv_frame (g, &f, &fl, -1) == -1) return -2;
     x->transport += gk_int_now_us () - t0;
     uint32_t k = frame_kind (f, fl);
-    if (k == GK_K_PROGRESS) { handle_progress (g, c, f, fl); free (f); continue; }
+    if (k == GK_K_PROGRESS) { gk_int_xfer_progress_frame (g, c, f, fl); free (f); continue; }
+    if (k == GK_K_CHUNK && fl >= 12 && gk_int_get_u32 (f + 8) == GK_CH_STAGED) {
+      int r = gk_int_stage_recv (g, c, serial, f, fl, fd, x, write_errno);
+      free (f);
+      if (r == -2) return -2;
+      if (*write_errno && !sent_cancel) g->cancel = 1;
+      continue;
+    }
     if (k != GK_K_CHUNK || fl < 12 || gk_int_get_u32 (f + 4) != serial
         || gk_int_get_u32 (f + 8) > GK_CH_CANCEL || fl - 12 > GK_CHUNK_MAX) {
       free (f);
@@ -281,7 +286,7 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   int64_t t0 = gk_int_now_us ();
   int rc = gk_int_send_frame (g, &b);
   gk_int_wb_free (&b);
-  struct xfer x = { 0 };
+  struct gk_int_xfer x = { 0 };
   const char *why = NULL;
   int why_errno = 0, stream = 0;
   if (rc == 0 && filein >= 0) {
@@ -349,7 +354,7 @@ recv_reply (gk_h *g, const struct gk_int_call *c, uint32_t proc, uint32_t serial
     char *f; size_t fl;
     if (gk_int_recv_frame (g, &f, &fl, -1) == -1) return -1;
     uint32_t k = frame_kind (f, fl);
-    if (k == GK_K_PROGRESS) { handle_progress (g, c, f, fl); free (f); continue; }
+    if (k == GK_K_PROGRESS) { gk_int_xfer_progress_frame (g, c, f, fl); free (f); continue; }
     /* Leftovers of a stream the daemon cancelled. */
     if (k == GK_K_CANCEL || k == GK_K_CHUNK) { free (f); continue; }
     if (k != GK_K_REPLY) {

@@ -26,7 +26,7 @@ main (void)
     { "/img/a.img", "raw", 0, "writeback" },
     { "/img/b.qcow2", "qcow2", 1, "unsafe" },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -59,9 +59,20 @@ main (void)
   c.debug = 1;
   char **dbg = gk_int_qemu_argv (&c);
   CHECK (dbg && has_sub (dbg, "gk.debug=1") && !has_sub (dbg, " quiet"), "debug shows the console");
+  CHECK (!has_sub (tcg, "gkstage"), "no staging disk unless asked (serial datapath)");
+  c.stage = "/proc/1/fd/7";
+  char **stg = gk_int_qemu_argv (&c);
+  CHECK (stg && has_sub (stg, "file=/proc/1/fd/7,format=raw,if=none,id=gkstage,cache=unsafe")
+         && has (stg, "virtio-blk-pci,drive=gkstage,serial=gkstage"),
+         "blk datapath: the staging disk, named by its serial");
+  size_t ns = 0;
+  while (stg && stg[ns]) ns++;
+  CHECK (stg && ns == nk + 4 && strcmp (stg[ns - 1], "virtio-blk-pci,drive=gkstage,serial=gkstage") == 0,
+         "staging disk last: the user's drives keep their names");
   gk_free_strings (tcg);
   gk_free_strings (kvm);
   gk_free_strings (dbg);
+  gk_free_strings (stg);
   return tap_done ();
 }
 

@@ -215,6 +215,7 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       x->host_io += gk_int_now_us () - t0;
       x->bytes += fl - 12;
       free (f);
+      gk_int_xfer_progress (g, c, x->bytes, 0);
       /* A local write error: tell the daemon to stop, keep draining. */
       if (*write_errno && !sent_cancel) { g->cancel = 1; continue; }
       continue;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include "internal.h"
+#include "backend.h"
 #include "stage.h"
 #include "xfer.h"
 
@@ -62,6 +63,13 @@ gk_int_stage_setup (gk_h *g)
     gk_int_debug (g, "GUESTKIT_DATAPATH=%s is not blk or serial: using blk", d);
   else if (strcmp (d, "serial") == 0)
     return;
+  /* Only the qemu backend attaches the staging disk so far (UML could
+   * with a ubd disk); elsewhere bulk data uses the channel. */
+  if (!g->ops || strcmp (g->ops->name, "qemu") != 0) {
+    gk_int_debug (g, "backend %s: no staging disk, using the serial datapath",
+                  g->ops ? g->ops->name : "?");
+    return;
+  }
   int fd = memfd_create ("guestkit-stage", MFD_CLOEXEC);
   if (fd == -1 || ftruncate (fd, (off_t) GK_STAGE_SIZE) == -1) {
     gk_int_debug (g, "staging disk: memfd: %s; using the serial datapath", strerror (errno));
@@ -225,6 +233,7 @@ gk_int_stage_recv (gk_h *g, const struct gk_int_call *c, uint32_t serial,
   }
   x->host_io += gk_int_now_us () - t0;
   x->bytes += len;
+  gk_int_xfer_progress (g, c, x->bytes, 0);
   /* Give the slot back (also after a local error: the daemon may be
    * waiting for it before it sees our CANCEL). */
   unsigned char b[12];

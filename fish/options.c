@@ -1,0 +1,228 @@
+/* gkfish: command-line options and --help. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gkfish.h"
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+"gkfish: the guestkit shell\n"
+"\n"
+"usage: gkfish [OPTIONS] [--] [CMD ARGS... [: CMD ARGS...]...]\n"
+"       gkfish --remote[=PID] [CMD ARGS... [: CMD ARGS...]...]\n"
+"\n"
+"  -a, --add IMAGE          add a disk image (repeatable)\n"
+"      --format[=raw|qcow2] format of the following -a images\n"
+"                           (no value: detect, the default)\n"
+"  -r, --ro                 open every image read-only (no byte changes)\n"
+"                           and mount -m filesystems read-only\n"
+"  -w, --rw                 open images read-write (the default, as in\n"
+"                           guestfish, so existing scripts work)\n"
+"  -m, --mount DEV[:MOUNTPOINT[:OPTIONS]]\n"
+"                           mount DEV after launch (MOUNTPOINT default /)\n"
+"  -i, --inspector          inspect and mount the guest (not supported yet)\n"
+"  -N, --new [FILE=]TYPE    create a prepared disk and add it: disk:SIZE,\n"
+"                           part:SIZE or fs:FSTYPE:SIZE (default file\n"
+"                           test1.img, test2.img, ...)\n"
+"  -f, --file SCRIPT        read commands from SCRIPT\n"
+"  -x                       echo each command to stderr before running it\n"
+"  -v, --verbose            debug messages from the library and appliance\n"
+"      --progress-bars      always show progress bars (default: on a terminal)\n"
+"      --no-progress-bars   never show progress bars\n"
+"      --listen             start in the background, print GKFISH_PID=...\n"
+"                           for eval, and serve --remote clients\n"
+"      --remote[=PID]       run the commands in the gkfish started with\n"
+"                           --listen (PID default: $GKFISH_PID)\n"
+"      --backend NAME       qemu, qemu:kvm, qemu:tcg or uml\n"
+"  -V, --version            print the version\n"
+"  -h, --help               this help\n"
+"\n"
+"Commands after the options are separated by ':' words.  Without them,\n"
+"commands are read from SCRIPT, or from standard input (one per line,\n"
+"'#' comments), or typed at a prompt when standard input is a terminal.\n"
+"The appliance is launched before the first command that needs it (at\n"
+"once with -m or -N).  A script stops at the first failing command (exit\n"
+"status 1) unless the command is written with a leading '-' (\"-rm /f\").\n"
+"Type 'help' inside gkfish for the list of commands.\n");
+}
+
+enum {
+  OPT_FORMAT = 256, OPT_BACKEND, OPT_PROGRESS, OPT_NO_PROGRESS,
+  OPT_LISTEN, OPT_REMOTE,
+};
+
+static int
+add_mount (struct options *o, const char *arg)
+{
+  struct mnt *m = realloc (o->mounts, (o->nr_mounts + 1) * sizeof *m);
+  if (!m) return -1;
+  o->mounts = m;
+  m = &o->mounts[o->nr_mounts];
+  /* One copy holds all three parts, split at the first two ':'. */
+  if (!(m->dev = strdup (arg))) return -1;
+  m->mountpoint = strchr (m->dev, ':');
+  m->options = NULL;
+  if (m->mountpoint) {
+    *m->mountpoint++ = '\0';
+    if ((m->options = strchr (m->mountpoint, ':')) != NULL)
+      *m->options++ = '\0';
+  }
+  if (!m->mountpoint || !*m->mountpoint) m->mountpoint = (char *) "/";
+  if (!*m->dev || m->mountpoint[0] != '/') {
+    gk_fish_fail ("-m %s: expected DEVICE[:/MOUNTPOINT[:OPTIONS]]", arg);
+    free (m->dev);
+    return -1;
+  }
+  o->nr_mounts++;
+  return 0;
+}
+
+static int
+add_drive (struct options *o, const char *file, const char *format, int prep)
+{
+  struct drive *d = realloc (o->drives, (o->nr_drives + 1) * sizeof *d);
+  if (!d) return -1;
+  o->drives = d;
+  o->drives[o->nr_drives].file = file;
+  o->drives[o->nr_drives].format = format;
+  o->drives[o->nr_drives].prep = prep;
+  o->nr_drives++;
+  return 0;
+}
+
+/* -N [FILE=]TYPE: FILE defaults to testN.img, N counting the -N's. */
+static int
+add_prep (struct options *o, const char *arg)
+{
+  struct prep *p = realloc (o->preps, (o->nr_preps + 1) * sizeof *p);
+  if (!p) return -1;
+  o->preps = p;
+  p = &o->preps[o->nr_preps];
+  const char *eq = strchr (arg, '=');
+  const char *type = eq ? eq + 1 : arg;
+  if (eq) p->file = strndup (arg, (size_t) (eq - arg));
+  else if (asprintf (&p->file, "test%zu.img", o->nr_preps + 1) == -1)
+    p->file = NULL;
+  p->type = strdup (type);
+  if (!p->file || !p->type || !*p->file) {
+    if (p->file && !*p->file) gk_fish_fail ("-N %s: empty file name", arg);
+    free (p->file); free (p->type);
+    return -1;
+  }
+  /* Added in command-line order with the -a images. */
+  if (add_drive (o, p->file, "raw", (int) o->nr_preps) == -1) return -1;
+  o->nr_preps++;
+  return 0;
+}
+
+void
+gk_fish_free_options (struct options *o)
+{
+  for (size_t i = 0; i < o->nr_mounts; i++) free (o->mounts[i].dev);
+  free (o->mounts);
+  free (o->drives);
+  for (size_t i = 0; i < o->nr_preps; i++) {
+    free (o->preps[i].file);
+    free (o->preps[i].type);
+  }
+  free (o->preps);
+}
+
+static int
+parse_pid (const char *s, long *pid)
+{
+  char *end;
+  errno = 0;
+  long v = strtol (s, &end, 10);
+  if (end == s || *end || errno || v <= 0) return -1;
+  *pid = v;
+  return 0;
+}
+
+int
+gk_fish_parse_options (int argc, char **argv, struct options *o)
+{
+  static const struct option longopts[] = {
+    { "add", required_argument, NULL, 'a' },
+    { "file", required_argument, NULL, 'f' },
+    { "mount", required_argument, NULL, 'm' },
+    { "new", required_argument, NULL, 'N' },
+    { "inspector", no_argument, NULL, 'i' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "version", no_argument, NULL, 'V' },
+    { "help", no_argument, NULL, 'h' },
+    { "format", optional_argument, NULL, OPT_FORMAT },
+    { "ro", no_argument, NULL, 'r' },
+    { "rw", no_argument, NULL, 'w' },
+    { "backend", required_argument, NULL, OPT_BACKEND },
+    { "progress-bars", no_argument, NULL, OPT_PROGRESS },
+    { "no-progress-bars", no_argument, NULL, OPT_NO_PROGRESS },
+    { "listen", no_argument, NULL, OPT_LISTEN },
+    { "remote", optional_argument, NULL, OPT_REMOTE },
+    { NULL, 0, NULL, 0 }
+  };
+  const char *format = NULL;
+  int c;
+
+  o->progress = -1;
+  /* '+': stop at the first command word, so its own options ("-rm")
+   * are not taken for ours. */
+  while ((c = getopt_long (argc, argv, "+a:f:m:N:irwvVxh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'a': if (add_drive (o, optarg, format, -1) == -1) return -1; break;
+    case 'f': o->script = optarg; break;
+    case 'm': if (add_mount (o, optarg) == -1) return -1; break;
+    case 'N': if (add_prep (o, optarg) == -1) return -1; break;
+    case 'i': o->inspect = 1; break;
+    case 'v': o->verbose = 1; break;
+    case 'x': o->echo = 1; break;
+    case 'V': printf ("gkfish (guestkit) %s\n", PACKAGE_VERSION); return 1;
+    case 'h': usage (stdout); return 1;
+    case 'r': o->readonly = 1; break;
+    case 'w': o->readonly = 0; break;
+    case OPT_BACKEND: o->backend = optarg; break;
+    case OPT_PROGRESS: o->progress = 1; break;
+    case OPT_NO_PROGRESS: o->progress = 0; break;
+    case OPT_LISTEN: o->listen = 1; break;
+    case OPT_REMOTE:
+      o->remote = 1;
+      if (optarg && parse_pid (optarg, &o->remote_pid) == -1) {
+        gk_fish_fail ("--remote=%s: expected a process id", optarg);
+        return -1;
+      }
+      break;
+    case OPT_FORMAT:
+      if (optarg && strcmp (optarg, "raw") != 0 && strcmp (optarg, "qcow2") != 0) {
+        gk_fish_fail ("--format=%s: expected raw or qcow2", optarg);
+        return -1;
+      }
+      format = optarg;
+      break;
+    default:
+      fprintf (stderr, "Try 'gkfish --help' for more information.\n");
+      return -1;
+    }
+  }
+  o->cmds = argv + optind;
+  if (o->script && *o->cmds) {
+    gk_fish_fail ("-f cannot be combined with commands on the command line");
+    return -1;
+  }
+  if (o->listen && o->remote) {
+    gk_fish_fail ("--listen and --remote cannot be combined");
+    return -1;
+  }
+  if (o->remote && (o->nr_drives || o->nr_mounts || o->nr_preps || o->inspect)) {
+    gk_fish_fail ("--remote: the images are those of the listening gkfish "
+                  "(no -a, -m, -N or -i)");
+    return -1;
+  }
+  if (o->listen && (*o->cmds || o->script)) {
+    gk_fish_fail ("--listen takes no commands: send them with --remote");
+    return -1;
+  }
+  return 0;
+}

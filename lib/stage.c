@@ -136,14 +136,15 @@ protocol_error (gk_h *g, const struct gk_int_call *c, const char *what)
   return -2;
 }
 
-/* Read until BUF is full or end of file.  -1 + errno on error. */
+/* Read until BUF is full or end of file.  -1 + errno on error; a signal
+ * after gk_user_cancel ends the wait (a FIFO or pipe may never fill). */
 static ssize_t
-read_full (int fd, char *buf, size_t size)
+read_full (gk_h *g, int fd, char *buf, size_t size)
 {
   size_t got = 0;
   while (got < size) {
     ssize_t n = read (fd, buf + got, size - got);
-    if (n == -1 && errno == EINTR) continue;
+    if (n == -1 && errno == EINTR && !g->cancel) continue;
     if (n == -1) return -1;
     if (n == 0) break;
     got += (size_t) n;
@@ -184,8 +185,9 @@ gk_int_stage_send (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd
     if (g->cancel) goto cancelled;
     uint64_t off = (uint64_t) (head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
     int64_t t0 = gk_int_now_us ();
-    ssize_t n = read_full (fd, g->stage_map + off, GK_STAGE_SLOT);
+    ssize_t n = read_full (g, fd, g->stage_map + off, GK_STAGE_SLOT);
     x->host_io += gk_int_now_us () - t0;
+    if (n == -1 && g->cancel) goto cancelled;
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }
     if ((size_t) n < GK_STAGE_SLOT) eof = 1;
     if (n == 0) break;

@@ -5,6 +5,8 @@
  * - a local file that shrinks mid-upload, a guest disk that fills up
  *   (ENOSPC), a cancelled upload and download: clear errors, no partial
  *   file, the handle still usable;
+ * - a tar archive with absolute names, ".." and a link to "/": nothing
+ *   written outside the target; tar round trips with each compression;
  * - the appliance killed mid-download: an error, no hang, no local file.
  * Boots two appliances (blk, then serial).  GK_TEST_LARGE_MB sets the
  * large size (default 64; the 500 MiB figure is in bench/upload.sh). */
@@ -194,6 +196,90 @@ test_pipe (gk_h *g)
   gk_rm (g, "/piped");
 }
 
+/* One ustar member: header + data padded to 512. */
+static void
+tar_member (FILE *f, const char *name, char type, const char *linkname, const char *data)
+{
+  unsigned char h[512];
+  memset (h, 0, sizeof h);
+  size_t len = data ? strlen (data) : 0;
+  snprintf ((char *) h, 100, "%s", name);
+  snprintf ((char *) h + 100, 8, "%07o", 0644);
+  snprintf ((char *) h + 108, 8, "%07o", 0);
+  snprintf ((char *) h + 116, 8, "%07o", 0);
+  snprintf ((char *) h + 124, 12, "%011o", (unsigned) len & 07777777);
+  snprintf ((char *) h + 136, 12, "%011o", 1700000000);
+  h[156] = (unsigned char) type;
+  if (linkname) snprintf ((char *) h + 157, 100, "%s", linkname);
+  memcpy (h + 257, "ustar", 6);
+  memcpy (h + 263, "00", 2);
+  memset (h + 148, ' ', 8);
+  unsigned sum = 0;
+  for (size_t i = 0; i < sizeof h; i++) sum += h[i];
+  snprintf ((char *) h + 148, 8, "%06o", sum);
+  h[155] = ' ';
+  fwrite (h, 1, sizeof h, f);
+  if (len) {
+    fwrite (data, 1, len, f);
+    static const char zero[512];
+    fwrite (zero, 1, (512 - len % 512) % 512, f);
+  }
+}
+
+/* A hostile archive: absolute names, "..", a link to "/" and a member
+ * written through it.  Nothing may land outside the target. */
+static void
+test_tar_hostile (gk_h *g)
+{
+  char t[350];
+  path (t, sizeof t, "evil.tar");
+  FILE *f = fopen (t, "w");
+  if (!f) { perror (t); exit (2); }
+  tar_member (f, "ok.txt", '0', NULL, "fine\n");
+  tar_member (f, "/abs.txt", '0', NULL, "absolute\n");
+  tar_member (f, "../escape.txt", '0', NULL, "dotdot\n");
+  tar_member (f, "sub/../../escape2.txt", '0', NULL, "dotdot2\n");
+  tar_member (f, "link", '2', "/", NULL);
+  tar_member (f, "link/linked.txt", '0', NULL, "through a link\n");
+  static const char zero[1024];
+  fwrite (zero, 1, sizeof zero, f);
+  fclose (f);
+  gk_mkdir (g, "/t");
+  int r = gk_tar_in (g, t, "/t", NULL);
+  CHECK (r == -1 && strstr (gk_last_error (g), ".."),
+         "hostile tar: the call fails and names the '..' members: %s",
+         r ? gk_last_error (g) : "succeeded");
+  char *c = gk_cat (g, "/t/ok.txt");
+  CHECK (c && strcmp (c, "fine\n") == 0, "hostile tar: the sane member is extracted");
+  free (c);
+  CHECK (gk_exists (g, "/t/abs.txt") == 1 && gk_exists (g, "/abs.txt") == 0,
+         "hostile tar: an absolute name lands inside the target");
+  CHECK (gk_exists (g, "/escape.txt") == 0 && gk_exists (g, "/escape2.txt") == 0
+         && gk_exists (g, "/linked.txt") == 0, "hostile tar: nothing written above the target");
+  char *out = gk_debug_sh (g, "ls / /sysroot /tmp");
+  CHECK (out && !strstr (out, "escape") && !strstr (out, "linked"),
+         "hostile tar: nothing in the appliance's own tree either");
+  free (out);
+  /* The usual round trip, compressed both ways. */
+  const char *zs[] = { "none", "gzip", "xz" };
+  for (size_t i = 0; i < 3; i++) {
+    char arch[350], where[32];
+    path (arch, sizeof arch, "rt.tar");
+    snprintf (where, sizeof where, "/rt-%s", zs[i]);
+    struct gk_tar_out_opts oo = { GK_TAR_OUT_COMPRESS, zs[i] };
+    struct gk_tar_in_opts io = { GK_TAR_IN_COMPRESS, zs[i] };
+    gk_mkdir (g, where);
+    int a = gk_tar_out (g, "/t", arch, &oo);
+    int b = a == 0 ? gk_tar_in (g, arch, where, &io) : -1;
+    char ok[64];
+    snprintf (ok, sizeof ok, "%s/ok.txt", where);
+    char *x = b == 0 ? gk_cat (g, ok) : NULL;
+    CHECK (x && strcmp (x, "fine\n") == 0, "tar-out then tar-in, compress %s%s%s", zs[i],
+           a || b ? ": " : "", a || b ? gk_last_error (g) : "");
+    free (x);
+  }
+}
+
 static void
 test_bad (gk_h *g, size_t large)
 {
@@ -266,6 +352,7 @@ main (void)
            "prepare ext4: %s", gk_last_error (g));
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) roundtrip (g, "blk", sizes[i]);
     test_pipe (g);
+    test_tar_hostile (g);
     test_bad (g, large);
     CHECK (gk_sync (g) == 0, "sync");
     /* Kill the appliance mid-download. */

@@ -1,0 +1,196 @@
+/* guestkitd: tar-in and tar-out, streamed through the appliance's GNU tar
+ * (gzip and xz for compression).
+ *
+ * tar-in relies on GNU tar's defaults for untrusted archives: leading "/"
+ * is stripped from member names, members whose name contains ".." are
+ * refused (the call then fails, naming them), and symbolic links that
+ * point to absolute paths or climb with ".." are only created once every
+ * other member is extracted, so no member is written through them.  The
+ * directory is resolved inside the guest root first. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "daemon.h"
+#include "actions.h"
+#include "proto.h"
+
+#define ERR_MAX 2000
+
+/* The tar option for COMPRESS (none, gzip, xz); -1 + error if bad. */
+static int
+compress_flag (const char *compress, const char **flag)
+{
+  *flag = NULL;
+  if (!(gk_int_optargs_bitmask & 1) || !compress || strcmp (compress, "none") == 0) return 0;
+  /* By absolute path: under the appliance's busybox sh, a bare "xz" is
+   * busybox's, which cannot compress. */
+  if (strcmp (compress, "gzip") == 0) *flag = "--use-compress-program=/usr/bin/gzip";
+  else if (strcmp (compress, "xz") == 0) *flag = "--use-compress-program=/usr/bin/xz";
+  else return gk_int_err (EINVAL, "compress: '%s' is not none, gzip or xz", compress);
+  return 0;
+}
+
+/* The sysroot path of DIR, which must be a directory. */
+static char *
+target_dir (const char *dir)
+{
+  char *p = gk_int_sysroot_path (dir);
+  if (!p) { gk_int_perr ("%s", dir); return NULL; }
+  struct stat st;
+  if (stat (p, &st) == -1) { gk_int_perr ("%s", dir); free (p); return NULL; }
+  if (!S_ISDIR (st.st_mode)) {
+    gk_int_err (ENOTDIR, "%s: %s", dir, strerror (ENOTDIR));
+    free (p);
+    return NULL;
+  }
+  return p;
+}
+
+struct tar {
+  pid_t pid;
+  int fd;               /* our end: tar's stdin (in) or stdout (out) */
+  int err;              /* memfd with tar's stderr */
+};
+
+/* Start tar with ARGV; its stdin (TO_TAR) or stdout is a pipe to us. */
+static int
+tar_start (struct tar *t, const char *const *argv, int to_tar)
+{
+  int p[2];
+  t->pid = -1;
+  t->fd = t->err = -1;
+  t->err = memfd_create ("tar-stderr", MFD_CLOEXEC);
+  if (t->err == -1) return gk_int_perr ("tar: memfd");
+  if (pipe2 (p, O_CLOEXEC) == -1) { close (t->err); return gk_int_perr ("tar: pipe"); }
+  t->pid = fork ();
+  if (t->pid == -1) {
+    close (p[0]); close (p[1]); close (t->err);
+    return gk_int_perr ("tar: fork");
+  }
+  if (t->pid == 0) {
+    signal (SIGPIPE, SIG_DFL);
+    int null = open ("/dev/null", O_RDWR);
+    if (dup2 (to_tar ? p[0] : null, 0) == -1 || dup2 (to_tar ? null : p[1], 1) == -1
+        || dup2 (t->err, 2) == -1)
+      _exit (126);
+    /* GNU tar (its safety defaults matter) and the host's gzip and xz,
+     * never busybox's. */
+    setenv ("PATH", "/usr/bin:/usr/sbin:/bin:/sbin", 1);
+    execv ("/usr/bin/tar", (char *const *) argv);
+    dprintf (2, "%s: %s", argv[0], strerror (errno));
+    _exit (127);
+  }
+  t->fd = to_tar ? p[1] : p[0];
+  close (to_tar ? p[0] : p[1]);
+  return 0;
+}
+
+/* Wait for tar; -1 + error (its stderr) unless it exited with 0. */
+static int
+tar_finish (struct tar *t, const char *what)
+{
+  if (t->fd >= 0) { close (t->fd); t->fd = -1; }
+  int st = 0;
+  while (waitpid (t->pid, &st, 0) == -1 && errno == EINTR) ;
+  int ok = WIFEXITED (st) && WEXITSTATUS (st) == 0;
+  if (!ok && !gk_int_err_isset ()) {
+    char msg[ERR_MAX + 1];
+    ssize_t n = pread (t->err, msg, ERR_MAX, 0);
+    msg[n > 0 ? n : 0] = '\0';
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    gk_int_err (EIO, "%s: tar failed: %s", what,
+                *msg ? msg : WIFSIGNALED (st) ? "killed by a signal" : "no message");
+  }
+  close (t->err);
+  return ok ? 0 : -1;
+}
+
+struct feed { int fd; const char *dir; };
+
+static int
+feed (void *opaque, const char *buf, size_t n)
+{
+  struct feed *f = opaque;
+  gk_int_xfer.bytes += n;
+  while (n > 0) {
+    ssize_t w = write (f->fd, buf, n);
+    if (w == -1 && errno == EINTR) continue;
+    if (w == -1) {
+      /* tar stopped reading: it failed, and says why when reaped. */
+      return errno == EPIPE ? -1 : gk_int_perr ("%s: writing to tar", f->dir);
+    }
+    buf += w;
+    n -= (size_t) w;
+  }
+  return 0;
+}
+
+int
+do_tar_in (const char *directory, const char *compress)
+{
+  const char *z;
+  if (compress_flag (compress, &z) == -1) return -1;
+  char *dir = target_dir (directory);
+  if (!dir) return -1;
+  const char *argv[] = { "tar", "-x", "-f", "-", "-C", dir, "--no-overwrite-dir",
+                         z, NULL };
+  struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+  sigaction (SIGPIPE, &ign, &old);
+  struct tar t;
+  int r = tar_start (&t, argv, 1);
+  if (r == 0) {
+    struct feed f = { t.fd, directory };
+    r = gk_int_recv_stream (feed, &f);
+    if (r == -1 && gk_int_cur.cancelled) kill (t.pid, SIGKILL);
+    int e = gk_int_err_isset ();
+    /* tar's own error (bad archive, refused member) wins over the
+     * stream's "stopped reading". */
+    if (tar_finish (&t, directory) == -1 || (r == -1 && e)) r = -1;
+  }
+  sigaction (SIGPIPE, &old, NULL);
+  free (dir);
+  return r;
+}
+
+int
+do_tar_out (const char *directory, const char *compress)
+{
+  const char *z;
+  if (compress_flag (compress, &z) == -1) return -1;
+  char *dir = target_dir (directory);
+  if (!dir) return -1;
+  const char *argv[] = { "tar", "-c", "-f", "-", "-C", dir, z ? z : ".", z ? "." : NULL,
+                         NULL };
+  struct tar t;
+  if (tar_start (&t, argv, 0) == -1) { free (dir); return -1; }
+  free (dir);
+  size_t csz;
+  char *buf = gk_int_chunk_buffer (&csz);
+  int r = buf ? 0 : gk_int_err (ENOMEM, "out of memory");
+  uint64_t done = 0;
+  while (r == 0) {
+    size_t got = 0;
+    while (got < csz) {
+      ssize_t n = read (t.fd, buf + got, csz - got);
+      if (n == -1 && errno == EINTR) continue;
+      if (n == -1) { r = gk_int_perr ("%s: reading from tar", directory); break; }
+      if (n == 0) break;
+      got += (size_t) n;
+    }
+    if (r == -1 || got == 0) break;
+    if (gk_int_send_chunk (buf, got) == -1) { r = -1; kill (t.pid, SIGKILL); break; }
+    done += got;
+    gk_int_xfer.bytes = done;
+    gk_int_progress (done, 0);
+  }
+  if (tar_finish (&t, directory) == -1) r = -1;
+  gk_int_send_end (r == 0);
+  return r;
+}

@@ -9,9 +9,9 @@
 #             (booted through PVH), or a copy of the bzImage when that fails;
 #             uml: a symbolic link to linux.uml.
 #   pvh       empty file, present only when kernel is a PVH-capable ELF.
-#   initrd    uncompressed newc cpio.  qemu: /init (the daemon, linked
-#             statically) and the boot modules only.  uml: everything below.
-#   root      qemu only: ext2 image of the appliance tree (busybox, the host
+#   initrd    uncompressed newc cpio: /init (the daemon, linked
+#             statically) and the boot modules only.
+#   root      ext2 image of the appliance tree (busybox, the host
 #             programs of files.list with their libraries, kernel modules),
 #             attached read-only; /init mounts it and switches to it.
 #   manifest  "#key<TAB>value" lines, then one "path<TAB>size<TAB>mtime" line
@@ -643,13 +643,12 @@ boot_list=
 for m in "${BOOTMODS[@]}"; do boot_list+="/lib/modules/$kver/$m"$'\n'; done
 
 # ---- write the archives ------------------------------------------------
-# qemu: the full tree goes into an ext2 image (root) attached as a
-# read-only disk, and the initrd holds only /init and the boot modules.
+# Both flavours: the full tree goes into an ext2 image (root) attached as
+# a read-only disk, and the initrd holds only /init and the boot modules.
 # Every MB of initrd costs 5-7 ms of boot and ~3 MB of qemu memory (qemu's
 # copy, the guest's copy, the unpacked files); disk pages are read only
-# when used.  uml keeps the whole tree in the initrd.
-split=0
-[ "$flavour" = qemu ] && split=1
+# when used.  (UML: the 38 MB all-in-one initrd booted 0.2 s slower.)
+split=1
 full=$outdir/initrd
 [ $split = 1 ] && full=$outdir/.root1.cpio
 exec 3> "$full" || die "cannot write $full"

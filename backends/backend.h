@@ -23,6 +23,7 @@ struct gk_int_backend_ops {
 };
 
 extern const struct gk_int_backend_ops gk_int_backend_qemu;
+extern const struct gk_int_backend_ops gk_int_backend_uml;
 
 /* "qemu:tcg" -> qemu ops, *variant_r = "tcg".  NULL if unknown. */
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
@@ -47,9 +48,36 @@ struct gk_int_qemu_cfg {
   size_t nr_drives;
   const struct gk_int_drive *drives;
   int ctl_fd;
-};
   const char *stage;            /* staging disk (common/stage.h), or NULL */
+};
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 char *gk_int_qemu_append (int debug, int root);
+
+/* uml-args.c: the UML command line and COW header, pure functions
+ * (unit-tested in tests/test-uml-args.c). */
+#include <stdint.h>
+#define GK_UML_COW_PATH_MAX 4096
+#define GK_UML_COW_HDR (32 + GK_UML_COW_PATH_MAX)
+#define GK_UML_COW_SECTOR 512
+#define GK_UML_COW_ALIGN 4096
+struct gk_int_uml_cfg {
+  const char *uml;              /* binary */
+  int memsize;                  /* MiB */
+  const char *initrd;
+  const char *root;             /* appliance root image, or NULL */
+  const char *stage;            /* staging disk (common/stage.h), or NULL */
+  int debug;
+  size_t nr_drives;
+  const struct gk_int_drive *drives;
+  const int *cow_fds;           /* per drive: inherited COW fd, or -1 */
+  int ctl_fd;
+};
+char **gk_int_uml_argv (const struct gk_int_uml_cfg *c);
+char *gk_int_uml_append (int debug, int root);
+const char *gk_int_uml_bad_path (const char *path);
+/* Fill HDR for a COW file over BACKING (SIZE bytes, mtime MTIME s);
+ * *FILE_SIZE_R: the size the COW file must have.  -1 if impossible. */
+int gk_int_uml_cow_header (unsigned char hdr[GK_UML_COW_HDR], const char *backing,
+                           uint64_t size, uint64_t mtime, uint64_t *file_size_r);
 
 #endif

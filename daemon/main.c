@@ -115,7 +115,8 @@ switch_root (void)
     DIR *d = opendir ("/sys/block");
     struct dirent *e;
     while (d && (e = readdir (d)) && !dev[0]) {
-      if (strncmp (e->d_name, "vd", 2) != 0) continue;
+      if (strncmp (e->d_name, "vd", 2) != 0 && strncmp (e->d_name, "ubd", 3) != 0)
+        continue;                 /* virtio-blk (qemu), ubd (UML) */
       char p[300], ser[64];
       snprintf (p, sizeof p, "/sys/block/%s/serial", e->d_name);
       int fd = open (p, O_RDONLY | O_CLOEXEC);

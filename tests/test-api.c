@@ -7,7 +7,8 @@
  *   tests/test-api              run every call's tests
  *   tests/test-api mkdir cat    only these calls (names or aliases)
  *
- * Environment: GK_TEST_BACKEND (passed to gk_set_backend), GK_TEST_VERBOSE=1
+ * Environment: GK_TEST_BACKEND (passed to gk_set_backend; an expected
+ * result "$BACKEND" is its name, default qemu), GK_TEST_VERBOSE=1
  * (print every test line with its time), GK_TEST_TIMEOUT (seconds for the
  * whole run, default 1200: a hang fails instead of blocking CI).
  * Exit 0 only if all passed.
@@ -348,6 +349,14 @@ check_line (const char *line)
   if (!copy) return strdup ("out of memory");
   enum op op = split_test (copy, &expected);
   unescape (expected);
+  /* "$BACKEND": the backend under test (the same tests run on each). */
+  char be[32];
+  if (strcmp (expected, "$BACKEND") == 0) {
+    const char *e = getenv ("GK_TEST_BACKEND");
+    if (!e || !*e) e = "qemu";
+    snprintf (be, sizeof be, "%.*s", (int) strcspn (e, ":"), e);
+    expected = be;
+  }
 
   struct result r = { 0 };
   int64_t t0 = now_us ();

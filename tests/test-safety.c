@@ -97,10 +97,24 @@ procs_mentioning (const char *s)
   return n;
 }
 
+/* A handle on the backend under test: GK_TEST_BACKEND (the same tests
+ * run on each backend), else the default. */
+static gk_h *
+create (void)
+{
+  gk_h *g = gk_create ();
+  const char *be = getenv ("GK_TEST_BACKEND");
+  if (!g || (be && *be && gk_set_backend (g, be) == -1)) {
+    fprintf (stderr, "test-safety: cannot create a handle for backend %s\n", be);
+    exit (2);
+  }
+  return g;
+}
+
 static void
 test_before_launch (void)
 {
-  gk_h *g = gk_create ();
+  gk_h *g = create ();
   CHECK (gk_add_drive (g, "/nonexistent/disk.img", NULL) == -1 && gk_last_errno (g) == ENOENT
          && strstr (gk_last_error (g), "/nonexistent/disk.img"),
          "missing image: %s", gk_last_error (g));
@@ -157,7 +171,7 @@ kill_on_progress (gk_h *g, void *opaque, const char *call, uint64_t done, uint64
 static void
 test_durability_and_death (void)
 {
-  gk_h *g = gk_create ();
+  gk_h *g = create ();
   if (gk_add_drive (g, img, NULL) == -1 || gk_launch (g) == -1) {
     CHECK (0, "launch: %s", gk_last_error (g));
     gk_close (g);
@@ -191,7 +205,7 @@ test_readonly_and_bad_input (void)
   snprintf (cmd, sizeof cmd, "cp --sparse=always %s %s", img, ro_img);
   if (system (cmd) != 0) exit (2);
   uint64_t before = file_hash (ro_img);
-  gk_h *g = gk_create ();
+  gk_h *g = create ();
   struct gk_add_drive_opts ro = { .bitmask = GK_ADD_DRIVE_READONLY, .readonly = 1 };
   if (gk_add_drive (g, ro_img, &ro) == -1 || gk_launch (g) == -1) {
     CHECK (0, "launch: %s", gk_last_error (g));
@@ -247,7 +261,7 @@ test_host_killed (void)
   pid_t pid = fork ();
   if (pid == 0) {
     close (pfd[0]);
-    gk_h *g = gk_create ();
+    gk_h *g = create ();
     if (gk_add_drive (g, img, NULL) == 0 && gk_launch (g) == 0) {
       if (write (pfd[1], "R", 1) != 1) _exit (3);
       pause ();

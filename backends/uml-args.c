@@ -1,0 +1,168 @@
+/* guestkit UML backend: the pure parts, unit-tested without booting
+ * (tests/test-uml-args.c): the command line, the check of the paths
+ * that go on it, and the header of the copy-on-write file that keeps a
+ * read-only drive byte-identical. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backend.h"
+#include "stage.h"
+
+#define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
+
+/* Kernel flags, measured (shared/research RESULTS.md 3c):
+ * gk.root: like qemu, a 1.8 MB initrd (/init) and the tree on a disk
+ * (0.2 s faster to boot than the 38 MB all-in-one initrd, docs/benchmarks.md);
+ * pty.legacy_count=0 skips 0.8 s of legacy BSD pty set-up; quiet; the
+ * serial line fd:3 is /dev/ttyS1 in the guest, the daemon's channel
+ * (gk.channel), put in raw mode by the daemon.  gk.halt=poweroff: a UML
+ * "reboot" re-executes the binary, poweroff makes it exit.
+ * uml_dir=/dev/null: UML cannot create its ~/.uml/UMID directory (pid
+ * file and management-console socket), which a killed UML would leave
+ * behind; both are optional and we use neither. */
+char *
+gk_int_uml_append (int debug, int root)
+{
+  char *s = NULL;
+  if (asprintf (&s, "pty.legacy_count=0 uml_dir=/dev/null gk.channel=/dev/ttyS1 "
+                "gk.halt=poweroff%s %s", root ? " gk.root=" ROOT_SERIAL : "",
+                debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
+    return NULL;
+  return s;
+}
+
+/* UML splits drive specifications at ',' and ':' and the command line at
+ * spaces; such a path would silently name another file.  NULL if PATH is
+ * fine, else why not. */
+const char *
+gk_int_uml_bad_path (const char *path)
+{
+  if (path[0] != '/') return "not an absolute path";
+  if (strlen (path) >= GK_UML_COW_PATH_MAX) return "path too long for UML";
+  for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
+    if (*p == ',' || *p == ':')
+      return "UML cannot open a path containing ',' or ':' (it separates drive options)";
+    if (*p <= ' ' || *p == 0x7f)
+      return "UML cannot open a path containing spaces or control characters";
+  }
+  return NULL;
+}
+
+struct argv { char **v; size_t n, cap; int oom; };
+
+static void
+add (struct argv *a, const char *s)
+{
+  if (a->oom) return;
+  if (a->n + 2 > a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 32;
+    char **v = realloc (a->v, cap * sizeof *v);
+    if (!v) { a->oom = 1; return; }
+    a->v = v; a->cap = cap;
+  }
+  if (!(a->v[a->n] = strdup (s))) { a->oom = 1; return; }
+  a->v[++a->n] = NULL;
+}
+
+static void
+addf (struct argv *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+addf (struct argv *a, const char *fmt, ...)
+{
+  char *s = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  int r = vasprintf (&s, fmt, ap);
+  va_end (ap);
+  if (r == -1) { a->oom = 1; return; }
+  add (a, s);
+  free (s);
+}
+
+char **
+gk_int_uml_argv (const struct gk_int_uml_cfg *c)
+{
+  struct argv a = { 0 };
+  add (&a, c->uml);
+  addf (&a, "mem=%dM", c->memsize);
+  addf (&a, "initrd=%s", c->initrd);
+  /* Console 0 on our stdout (the console pipe), every other console and
+   * serial line unconnected, serial line 1 the control channel. */
+  add (&a, "con=null");
+  add (&a, "con0=null,fd:1");
+  add (&a, "ssl=null");
+  addf (&a, "ssl1=fd:%d", c->ctl_fd);
+  for (size_t i = 0; i < c->nr_drives; i++) {
+    const struct gk_int_drive *d = &c->drives[i];
+    /* Read-only: writes go to the COW file (the inherited, already
+     * unlinked fd), the image is opened read-only.  Writable: the image
+     * itself; the guest's flushes become fsync() on it. */
+    if (d->readonly && c->cow_fds && c->cow_fds[i] >= 0)
+      addf (&a, "ubd%zu=/proc/self/fd/%d,%s", i, c->cow_fds[i], d->filename);
+    else
+      addf (&a, "ubd%zu%s=%s", i, d->readonly ? "r" : "", d->filename);
+  }
+  if (c->root)
+    /* The appliance tree (ext2), read-only, shared by every appliance
+     * running at once; last, so the user's drives keep their order.
+     * "FILE,,SERIAL": no COW file, the serial the daemon looks for. */
+    addf (&a, "ubd%zur=%s,," ROOT_SERIAL, c->nr_drives, c->root);
+  if (c->stage)
+    /* The blk datapath's staging disk (common/stage.h): the library's
+     * memfd; "c": no host file lock, the library maps it too. */
+    addf (&a, "ubd%zuc=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
+  char *app = gk_int_uml_append (c->debug, c->root != NULL);
+  if (!app) a.oom = 1;
+  else {
+    for (char *save = NULL, *w = strtok_r (app, " ", &save); w; w = strtok_r (NULL, " ", &save))
+      add (&a, w);
+    free (app);
+  }
+  if (a.oom) {
+    if (a.v) for (size_t i = 0; i < a.n; i++) free (a.v[i]);
+    free (a.v);
+    return NULL;
+  }
+  return a.v;
+}
+
+/* The UML COW file format, version 3 (all integers big-endian, packed):
+ *   u32 magic "MOOO" 0x4f4f4f4d, u32 version 3, u32 backing mtime (s),
+ *   u64 backing size, u32 sector size, u32 alignment, u32 format 0,
+ *   char backing_file[4096];
+ * then the bitmap (one bit per sector) at the header size rounded up to
+ * the alignment, then the data at the end of the bitmap rounded up.
+ * UML refuses the file when the backing file's size or mtime differ. */
+static void
+be32 (unsigned char *p, uint32_t v)
+{
+  p[0] = (unsigned char) (v >> 24); p[1] = (unsigned char) (v >> 16);
+  p[2] = (unsigned char) (v >> 8); p[3] = (unsigned char) v;
+}
+
+int
+gk_int_uml_cow_header (unsigned char hdr[GK_UML_COW_HDR], const char *backing,
+                       uint64_t size, uint64_t mtime, uint64_t *file_size_r)
+{
+  size_t n = strlen (backing);
+  if (n >= GK_UML_COW_PATH_MAX || mtime > UINT32_MAX) return -1;
+  memset (hdr, 0, GK_UML_COW_HDR);
+  be32 (hdr, 0x4f4f4f4d);
+  be32 (hdr + 4, 3);
+  be32 (hdr + 8, (uint32_t) mtime);
+  be32 (hdr + 12, (uint32_t) (size >> 32));
+  be32 (hdr + 16, (uint32_t) size);
+  be32 (hdr + 20, GK_UML_COW_SECTOR);
+  be32 (hdr + 24, GK_UML_COW_ALIGN);
+  be32 (hdr + 28, 0);
+  memcpy (hdr + 32, backing, n);
+  uint64_t bitmap_off = (32 + GK_UML_COW_PATH_MAX + GK_UML_COW_ALIGN - 1)
+                        / GK_UML_COW_ALIGN * GK_UML_COW_ALIGN;
+  uint64_t sectors = (size + GK_UML_COW_SECTOR - 1) / GK_UML_COW_SECTOR;
+  uint64_t bitmap_len = (sectors + 7) / 8;
+  uint64_t data_off = (bitmap_off + bitmap_len + GK_UML_COW_ALIGN - 1)
+                      / GK_UML_COW_ALIGN * GK_UML_COW_ALIGN;
+  *file_size_r = data_off + size;
+  return 0;
+}

@@ -1,0 +1,251 @@
+#!/bin/sh
+# gkfish as a user drives it: options, scripts on stdin and -f, commands
+# after --, host commands (! | <!), errors and exit codes, -N prepared
+# disks, -m, progress bars, remote control, guestfish-style scripts.
+# Three appliances: one for -N/-m/progress, one for a bad -m, and one
+# --listen session that serves everything else through --remote.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+GKFISH=${GKFISH:-$top/fish/gkfish}
+export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
+: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
+export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
+scripts=${TOP_SRCDIR:-$top}/tests/guestfish-scripts
+
+d=$(mktemp -d /tmp/test-gkfish.XXXXXX)
+server=
+cleanup () {
+  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+    "$GKFISH" --remote="$server" exit >/dev/null 2>&1 || kill "$server"
+  fi
+  rm -rf "$d"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok () { pass=$((pass + 1)); echo "ok - $*"; }
+nok () { fail=$((fail + 1)); echo "not ok - $*"; }
+
+# check NAME EXPECTED-STATUS EXPECTED-STDOUT [STDERR-PATTERN]
+# after running a command with run_ (which fills $out, $err, $rc; not in
+# a pipeline, whose subshell would lose them).  Stdout "*": anything;
+# no pattern: stderr must be empty; pattern "-": anything.
+run_ () { "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
+check () {
+  name=$1 want_rc=$2 want_out=$3 want_err=${4-}
+  if [ "$rc" != "$want_rc" ]; then
+    nok "$name: exit status $rc, expected $want_rc (stderr: $err)"
+  elif [ "$want_out" != "*" ] && [ "$out" != "$want_out" ]; then
+    nok "$name: stdout [$out], expected [$want_out]"
+  elif [ "$want_err" = "-" ]; then
+    ok "$name"
+  elif [ -n "$want_err" ] && ! printf '%s' "$err" | grep -q -- "$want_err"; then
+    nok "$name: stderr [$err] lacks [$want_err]"
+  elif [ -z "$want_err" ] && [ -n "$err" ]; then
+    nok "$name: unexpected stderr [$err]"
+  else
+    ok "$name"
+  fi
+}
+# One-line errors: exactly one line on stderr.
+one_line () {
+  if [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]; then ok "$1: one-line error"
+  else nok "$1: error is not one line: [$err]"; fi
+}
+
+# ---- no appliance needed ---------------------------------------------
+
+run_ "$GKFISH" --help
+check "--help" 0 "*"
+case $out in *--listen*--remote*) ok "--help lists --listen and --remote" ;;
+  *) nok "--help lacks --listen/--remote" ;; esac
+run_ "$GKFISH" --version
+check "--version" 0 "*"
+run_ "$GKFISH" --bogus
+check "unknown option" 1 "" "unrecognized option"
+
+run_ "$GKFISH" -- echo a : echo "b c"
+check "commands after --, separated by :" 0 "a
+b c"
+run_ "$GKFISH" -- mkdri /x
+check "unknown command" 1 "" "unknown command 'mkdri' (did you mean 'mkdir'?)"
+one_line "unknown command"
+run_ "$GKFISH" -- ls /
+check "a call with no disk" 1 "" "no disk image"
+one_line "a call with no disk"
+run_ "$GKFISH" -a "$d/missing.img" -- echo x
+check "-a of a missing image" 1 "" "missing.img: No such file or directory"
+one_line "-a of a missing image"
+run_ "$GKFISH" -f "$d/missing.gf"
+check "-f of a missing script" 1 "" "missing.gf: No such file or directory"
+one_line "-f of a missing script"
+run_ "$GKFISH" -- truncate-size /f lots
+check "a bad integer says which argument" 1 "" "size"
+case $err in *usage:\ truncate-size*) ok "a bad integer prints the usage" ;;
+  *) nok "no usage line: [$err]" ;; esac
+run_ "$GKFISH" -- mkdir
+check "a missing argument" 1 "" "usage: mkdir"
+run_ "$GKFISH" -i -a /dev/null
+check "-i" 1 "" "not supported yet"
+run_ "$GKFISH" -N "$d/x.img=floppy:1M" -- echo x
+check "-N of an unknown type" 1 "" "expected disk"
+run_ "$GKFISH" -N "$d/x.img=disk:lots" -- echo x
+check "-N of a bad size" 1 "" "SIZE"
+run_ "$GKFISH" -x -- echo traced
+check "-x echoes commands" 0 "traced" "^+ echo traced"
+
+printf '%s\n' '# a comment' '' 'echo one   # trailing comment' \
+  "echo 'two  words'" 'echo "tab\there"' > "$d/s.gf"
+run_ "$GKFISH" -f "$d/s.gf"
+check "-f SCRIPT" 0 "one
+two  words
+tab	here"
+run_ "$GKFISH" < "$d/s.gf"
+check "script on stdin" 0 "one
+two  words
+tab	here"
+
+printf '%s\n' 'echo before' 'mkdri /x' 'echo after' > "$d/e.gf"
+run_ "$GKFISH" -f "$d/e.gf"
+check "a script stops at the first error" 1 "before" "e.gf:2: unknown command"
+printf '%s\n' 'echo before' '-mkdri /x' 'echo after' > "$d/e.gf"
+run_ "$GKFISH" -f "$d/e.gf"
+check "-CMD: an error does not stop the script" 0 "before
+after" "unknown command"
+printf '%s\n' 'echo "unterminated' 'echo after' > "$d/e.gf"
+run_ "$GKFISH" -f "$d/e.gf"
+check "an unterminated quote is an error" 1 "" "e.gf:1: unterminated double quote"
+
+printf '%s\n' '!echo host side' 'echo piped | tr a-z A-Z' \
+  'echo "a|b" | cat' 'echo x y z | wc -w' '<! printf "echo gen1\necho gen2\n"' \
+  'time echo timed' > "$d/h.gf"
+run_ "$GKFISH" -f "$d/h.gf"
+check "! | <! time" 0 "host side
+PIPED
+a|b
+3
+gen1
+gen2
+timed
+elapsed time: 0.00 seconds"
+printf '%s\n' '!exit 3' 'echo not reached' > "$d/h.gf"
+run_ "$GKFISH" -f "$d/h.gf"
+check "a failing host command stops the script" 1 "" "exit status 3"
+printf '%s\n' 'echo x | false' > "$d/h.gf"
+run_ "$GKFISH" -f "$d/h.gf"
+check "CMD | HOSTCMD fails when HOSTCMD fails" 1 "" "false: exit status 1"
+mkdir "$d/sub"
+printf '%s\n' "lcd $d/sub" '!pwd' 'lcd /nonexistent' > "$d/h.gf"
+run_ "$GKFISH" -f "$d/h.gf"
+check "lcd" 1 "$d/sub" "lcd: /nonexistent: No such file or directory"
+run_ "$GKFISH" -- echo closed-pipe : echo x
+"$GKFISH" -- help 2>"$d/err" | head -1 >/dev/null
+rc=$?; err=$(cat "$d/err")
+check "a reader that goes away (| head)" 0 "*" ""
+
+run_ env -u GKFISH_PID "$GKFISH" --remote ls /
+check "--remote without GKFISH_PID" 1 "" "GKFISH_PID is not set"
+run_ "$GKFISH" --remote=999999999 ls /
+check "--remote to a gkfish that is not there" 1 "" "cannot reach the gkfish with PID 999999999"
+one_line "--remote to a gkfish that is not there"
+mkdir -m 0777 "$d/.gkfish-$(id -u)"
+run_ env TMPDIR="$d" "$GKFISH" --remote=1 ls /
+check "--remote refuses a socket directory others can write" 1 "" "not a private directory"
+rmdir "$d/.gkfish-$(id -u)"
+
+# ---- -N, -m and progress bars (one appliance) --------------------------
+
+run_ "$GKFISH" --progress-bars -N "$d/n1.img=disk:32M" -N "$d/n2.img=part:32M" \
+  -N "$d/n3.img=fs:ext4:128M" -m /dev/sdc1 -- \
+  list-partitions : vfs-type /dev/sdc1 : blockdev-getsize64 /dev/sda : \
+  fill 0x41 30000000 /big : download /big "$d/big" : upload "$d/big" /big2 : mounts
+check "-N disk, part and fs; -m of the prepared fs" 0 "/dev/sdb1
+/dev/sdc1
+ext4
+33554432
+/dev/sdc1" "upload.*100%"
+if [ "$(stat -c %s "$d/big" 2>/dev/null)" = 30000000 ]; then ok "download through gkfish"
+else nok "download size"; fi
+if [ "$(stat -c %s "$d/n3.img")" = 134217728 ]; then ok "-N FILE=fs:ext4:128M size"
+else nok "-N image size"; fi
+
+# -m with no commands still launches and mounts: a device that is not
+# there is an error (and the exit status says so).
+run_ "$GKFISH" -a "$d/n1.img" -m /dev/sda9 < /dev/null
+check "-m of a device that is not there, no commands" 1 "" "sda9"
+one_line "-m of a device that is not there"
+case $err in *%*) nok "progress bars without a terminal: [$err]" ;;
+  *) ok "no progress bars without a terminal" ;; esac
+
+# ---- remote control: one appliance for the rest -----------------------
+
+truncate -s 256M "$d/blank.img"
+out=$("$GKFISH" --listen -a "$d/blank.img")
+rc=$?
+eval "$out"
+server=${GKFISH_PID:-}
+if [ "$rc" = 0 ] && [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+  ok "--listen prints GKFISH_PID and stays in the background [$out]"
+else
+  nok "--listen: status $rc, output [$out]"
+fi
+sockdir=${TMPDIR:-/tmp}/.gkfish-$(id -u)
+if [ "$(stat -c %a "$sockdir" 2>/dev/null)" = 700 ] && [ -S "$sockdir/socket-$server" ]; then
+  ok "the socket is in a private 0700 directory"
+else nok "socket directory $sockdir"; fi
+
+R () { run_ "$GKFISH" --remote "$@"; }
+R part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : mount /dev/sda1 / : \
+  write /hello "hi there" : cat /hello
+check "--remote runs commands in the listening gkfish" 0 "hi there"
+R cat /hello
+check "state persists between --remote calls" 0 "hi there"
+R cat /nonexistent
+check "a remote error: status 1, message on the client's stderr" 1 "" \
+  "cat: /nonexistent: No such file or directory"
+R mkdri /x
+check "a remote unknown command" 1 "" "did you mean 'mkdir'"
+printf 'hello from the host\n' > "$d/up"
+R upload - /up < "$d/up"
+check "upload - reads the client's stdin" 0 ""
+R download /up -
+check "download - writes to the client's stdout" 0 "hello from the host"
+printf '%s\n' 'mkdir /g' 'touch /g/a1' 'touch /g/a2' 'touch /g/b1' 'glob is-file /g/a*' \
+  'ls /g | wc -l' '!echo on the host' 'echo last' > "$d/r.gf"
+R < "$d/r.gf"
+check "--remote with a script on stdin (glob, |, !)" 0 "true
+true
+3
+on the host
+last"
+R timings
+case $out in *launch.total*ms*) ok "timings shows the launch" ;;
+  *) nok "timings: [$out] [$err]" ;; esac
+R download /big2 "$d/big2"
+check "download of a missing file" 1 "" "big2"
+R umount-all
+check "umount-all" 0 ""
+
+# guestfish-style scripts: run unchanged (they start with "run", which is
+# a no-op in a launched gkfish), output compared with NAME.out.
+for gf in "$scripts"/*.gf; do
+  name=$(basename "$gf" .gf)
+  run_ "$GKFISH" --remote -- zero /dev/sda
+  R < "$gf"
+  check "guestfish script $name" 0 "$(cat "${gf%.gf}.out")" -
+done
+
+R exit
+check "--remote exit" 0 ""
+i=0
+while kill -0 "$server" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$server" 2>/dev/null; then nok "the listening gkfish did not exit"
+else ok "the listening gkfish exited"; server=; fi
+if [ -e "$sockdir/socket-${GKFISH_PID:-none}" ]; then nok "socket left behind"
+else ok "socket removed"; fi
+R ls /
+check "--remote after exit" 1 "" "cannot reach the gkfish"
+one_line "--remote after exit"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -268,14 +268,20 @@ gk_fish_run_line (struct shell *sh, const char *line)
  * gkfish.  Either way gkfish leaves through main, so gk_close shuts the
  * appliance down.  No SA_RESTART: a blocking read must return so that
  * the loops see the flags. */
+void
+gk_fish_cancel_from_signal (void)
+{
+  /* Only while a command runs: a cancel request left pending on an idle
+   * handle could abort the next command instead. */
+  if (sig_handle && gk_fish_in_command) gk_user_cancel (sig_handle);
+}
+
 static void
 on_signal (int sig)
 {
   if (sig == SIGINT && gk_fish_interactive) gk_fish_sigint = 1;
   else gk_fish_quit = 1;
-  /* Only while a command runs: a cancel request left pending on an idle
-   * handle could abort the next command instead. */
-  if (sig_handle && gk_fish_in_command) gk_user_cancel (sig_handle);
+  gk_fish_cancel_from_signal ();
 }
 
 static void

@@ -65,6 +65,8 @@ extern int gk_fish_interactive;
 void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* gkfish.c */
+/* Cancel the command in flight, if any (async-signal-safe). */
+void gk_fish_cancel_from_signal (void);
 int gk_fish_ensure_launched (struct shell *sh);
 int gk_fish_run_command (struct shell *sh, char **words);
 int gk_fish_run_line (struct shell *sh, const char *line);

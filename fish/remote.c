@@ -12,9 +12,12 @@
  * and write the client's own files.  No words means "read a script from
  * that standard input".  The server checks the peer's user (SO_PEERCRED)
  * and answers with one byte: 0 success, 1 error, 2 success and the
- * server has quit.
+ * server has quit.  Ctrl-C in the client sends one byte (or closes the
+ * connection, a second time): the server hears it as SIGIO and cancels
+ * the command in flight, as Ctrl-C does locally.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,9 +161,19 @@ gk_fish_remote (const struct options *o)
   if (send_request (s, o->cmds) == -1) { close (s); return 1; }
   unsigned char st;
   ssize_t n;
-  while ((n = read (s, &st, 1)) == -1 && errno == EINTR && !gk_fish_quit)
-    ;
+  int interrupts = 0;
+  while ((n = read (s, &st, 1)) == -1 && errno == EINTR) {
+    if (!gk_fish_quit) continue;
+    /* Ctrl-C: ask the server to cancel; a second one gives up. */
+    gk_fish_quit = 0;
+    if (++interrupts > 1) break;
+    (void) !send (s, "C", 1, MSG_NOSIGNAL);
+  }
   close (s);
+  if (n != 1 && interrupts > 1) {
+    gk_fish_fail ("--remote: interrupted (the gkfish with PID %ld goes on)", pid);
+    return 1;
+  }
   if (n != 1) {
     gk_fish_fail ("--remote: the gkfish with PID %ld closed the connection "
                   "without an answer", pid);
@@ -236,6 +249,12 @@ serve_one (struct shell *sh, int c)
     return 0;
   }
 
+  /* Anything more from the client (Ctrl-C, or it went away) cancels
+   * the command running for it. */
+  int fl = fcntl (c, F_GETFL);
+  if (fl != -1 && fcntl (c, F_SETOWN, getpid ()) == 0)
+    fcntl (c, F_SETFL, fl | O_ASYNC);
+
   /* The client's files become ours while its commands run. */
   fflush (stdout); fflush (stderr);
   for (int i = 0; i < 3; i++) { dup2 (fds[i], i); close (fds[i]); }
@@ -257,6 +276,7 @@ serve_one (struct shell *sh, int c)
     close (null);
   }
   free (words);
+  if (fl != -1) fcntl (c, F_SETFL, fl);
   st = r == CMD_QUIT ? REPLY_QUIT : r == CMD_OK ? REPLY_OK : REPLY_ERROR;
   /* Gone before the answer: the next client gets "cannot reach". */
   if (st == REPLY_QUIT) unlink (listen_addr.sun_path);
@@ -265,8 +285,19 @@ serve_one (struct shell *sh, int c)
 }
 
 static void
+on_sigio (int sig)
+{
+  (void) sig;
+  gk_fish_cancel_from_signal ();
+}
+
+static void
 serve (struct shell *sh, int ls)
 {
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigio;
+  sigaction (SIGIO, &sa, NULL);
   while (!gk_fish_quit) {
     int c = accept4 (ls, NULL, NULL, SOCK_CLOEXEC);
     if (c == -1) continue;      /* EINTR (a signal), or a client gone */

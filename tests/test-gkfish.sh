@@ -223,6 +223,24 @@ case $out in *launch.total*ms*) ok "timings shows the launch" ;;
   *) nok "timings: [$out] [$err]" ;; esac
 R download /big2 "$d/big2"
 check "download of a missing file" 1 "" "big2"
+# Ctrl-C in a --remote client cancels the command in the server: an
+# upload from a FIFO that nobody writes to would never end by itself.
+mkfifo "$d/fifo"
+exec 7<>"$d/fifo"
+"$GKFISH" --remote upload "$d/fifo" /never >"$d/out" 2>"$d/err" &
+client=$!
+sleep 2
+kill -INT "$client"
+i=0
+while kill -0 "$client" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$client" 2>/dev/null; then nok "Ctrl-C in a --remote client"; kill "$client"
+else
+  wait "$client"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err")
+  check "Ctrl-C in a --remote client cancels the command" 1 "" "upload: .*cancelled"
+fi
+exec 7>&-
+R echo alive
+check "the server goes on after a cancelled command" 0 "alive"
 R umount-all
 check "umount-all" 0 ""
 

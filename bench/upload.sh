@@ -3,26 +3,38 @@
 # upload-no-write and write-no-upload of 500 MiB into a fresh 1 GiB ext2
 # image (the image of shared/research RESULTS.md 1b-d), plus download.
 # Usage: bench/upload.sh [RUNS] [WORKDIR]   (defaults 3, /var/tmp/gk-bench)
+#        bench/upload.sh --report [WORKDIR]  (the tables again, from WORKDIR/results.txt)
 # Needs a built tree and libguestfs-tools.  Prints a markdown table and
 # JSON for docs/benchmarks.md.  MiB/s = 500 / op seconds (op: the call
 # alone; "+sync": including the following sync).
 set -e
 cd "$(dirname "$0")/.."
+report_only=
+if [ "$1" = --report ]; then report_only=1; shift; set -- 0 "$@"; fi
 runs=${1:-3}
 w=${2:-/var/tmp/gk-bench}
 mkdir -p "$w"
+res="$w/results.txt"
+if [ -z "$report_only" ]; then
 n=524288000
 [ -s "$w/500M.bin" ] || head -c $n /dev/urandom > "$w/500M.bin"
 [ -s "$w/pristine.img" ] || LIBGUESTFS_BACKEND=direct guestfish -N "$w/pristine.img=fs:ext2:1G" exit
 export LIBGUESTFS_BACKEND=direct
-res="$w/results.txt"
+# Run a snapshot of the built daemon, library and program, so that
+# rebuilds in the tree during the run (shared machine) cannot break it.
+snap=$(mktemp -d)
+trap 'rm -rf "$snap"' EXIT
+cp daemon/guestkitd lib/.libs/libguestkit.so.0 bench/.libs/xfer "$snap/"
+export GUESTKIT_DAEMON="$snap/guestkitd"
+export GUESTKIT_APPLIANCE_BUILDER="$PWD/appliance/make-appliance.sh"
+export LD_LIBRARY_PATH="$snap"
 : > "$res"
 fresh () { cp --sparse=always "$w/pristine.img" "$w/disk.img"; }
 gk () {   # gk NAME DATAPATH MODE ARG...
   local name=$1 dp=$2; shift 2
   fresh
   local out
-  out=$(GUESTKIT_DATAPATH=$dp ./run bench/xfer "$1" "$w/disk.img" "${@:2}")
+  out=$(GUESTKIT_DATAPATH=$dp "$snap/xfer" "$1" "$w/disk.img" "${@:2}")
   local op sync
   op=$(echo "$out" | sed -n 's/^op_us=//p'); sync=$(echo "$out" | sed -n 's/^sync_us=//p')
   echo "$name op $op" >> "$res"; echo "$name opsync $((op + sync))" >> "$res"
@@ -56,6 +68,8 @@ for i in $(seq "$runs"); do
 done
 echo "load after: $(uptime)" >&2
 rm -f "$w/out.bin" "$w/disk.img"
+fi
+runs=$(awk '$1 == "gk.blk.upload" && $2 == "op"' "$res" | wc -l)
 # name key -> median of the values
 med () { awk -v n="$1" -v k="$2" '$1 == n && $2 == k {print $3}' "$res" | sort -n |
          awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print ""}'; }

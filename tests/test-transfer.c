@@ -7,6 +7,7 @@
  *   file, the handle still usable;
  * - a tar archive with absolute names, ".." and a link to "/": nothing
  *   written outside the target; tar round trips with each compression;
+ *   copy-in and copy-out of a tree;
  * - the appliance killed mid-download: an error, no hang, no local file.
  * Boots two appliances (blk, then serial).  GK_TEST_LARGE_MB sets the
  * large size (default 64; the 500 MiB figure is in bench/upload.sh). */
@@ -280,6 +281,41 @@ test_tar_hostile (gk_h *g)
   }
 }
 
+/* copy-in a local tree, copy-out it back, compare. */
+static void
+test_copy (gk_h *g)
+{
+  char tree[350], sub[400], f1[450], f2[450], out[350], back1[500], back2[500];
+  path (tree, sizeof tree, "tree");
+  snprintf (sub, sizeof sub, "%s/sub", tree);
+  snprintf (f1, sizeof f1, "%s/one", tree);
+  snprintf (f2, sizeof f2, "%s/two", sub);
+  path (out, sizeof out, "out");
+  mkdir (tree, 0755);
+  mkdir (sub, 0755);
+  mkdir (out, 0755);
+  make_file (f1, 5000);
+  make_file (f2, 300000);
+  gk_mkdir (g, "/cp");
+  int r = gk_copy_in (g, tree, "/cp");
+  CHECK (r == 0 && gk_is_file (g, "/cp/tree/sub/two", NULL) == 1,
+         "copy-in of a directory tree%s%s", r ? ": " : "", r ? gk_last_error (g) : "");
+  r = gk_copy_out (g, "/cp/tree", out);
+  snprintf (back1, sizeof back1, "%s/tree/one", out);
+  snprintf (back2, sizeof back2, "%s/tree/sub/two", out);
+  CHECK (r == 0 && same_files (f1, back1) && same_files (f2, back2),
+         "copy-out brings the same tree back%s%s", r ? ": " : "", r ? gk_last_error (g) : "");
+  r = gk_copy_out (g, "/cp/tree/one", out);
+  snprintf (back1, sizeof back1, "%s/one", out);
+  CHECK (r == 0 && same_files (f1, back1), "copy-out of a single file%s%s",
+         r ? ": " : "", r ? gk_last_error (g) : "");
+  r = gk_copy_in (g, "/nonexistent/x", "/cp");
+  CHECK (r == -1 && gk_last_errno (g) == ENOENT, "copy-in of a missing path: %s", gk_last_error (g));
+  char cmd[800];
+  snprintf (cmd, sizeof cmd, "rm -rf '%s' '%s'", tree, out);
+  if (system (cmd) != 0) fprintf (stderr, "cleanup failed\n");
+}
+
 static void
 test_bad (gk_h *g, size_t large)
 {
@@ -353,6 +389,7 @@ main (void)
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) roundtrip (g, "blk", sizes[i]);
     test_pipe (g);
     test_tar_hostile (g);
+    test_copy (g);
     test_bad (g, large);
     CHECK (gk_sync (g) == 0, "sync");
     /* Kill the appliance mid-download. */

@@ -100,5 +100,8 @@ for nm in gk.blk.upload gk.blk.upload-no-write gk.blk.write-no-upload gk.blk.dow
 done
 echo
 echo '```json'
-awk '{k=$1 "." $2; v[k]=v[k] (v[k] == "" ? "" : ",") $3} END {printf "{"; s=""; for (k in v) {printf "%s\"%s\": [%s]", s, k, v[k]; s=", "} print "}"}' "$res"
+echo '{'
+awk '{k=$1 "." $2; v[k]=v[k] (v[k] == "" ? "" : ", ") $3} END {for (k in v) printf "  \"%s\": [%s]\n", k, v[k]}' "$res" |
+  sort | sed '$!s/$/,/'
+echo '}'
 echo '```'

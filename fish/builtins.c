@@ -238,11 +238,16 @@ bi_glob (struct shell *sh, char **words)
   for (size_t i = 0; i < n && r == CMD_OK; i++) {
     const char *w = words[i + 1];
     if (i > 0 && w[0] == '/' && has_wildcard (w)) {
-      if (expand (sh->g, "", w, &alt[i]) == -1) r = CMD_ERROR;
+      if (expand (sh->g, "", w, &alt[i]) == -1) {
+        gk_fish_fail ("glob: %s: out of memory", w);
+        r = CMD_ERROR;
+      }
       if (alt[i].n > 1) qsort (alt[i].v, alt[i].n, sizeof (char *), cmp_str);
     }
-    if (r == CMD_OK && alt[i].n == 0 && sv_add (&alt[i], strdup (w)) == -1)
+    if (r == CMD_OK && alt[i].n == 0 && sv_add (&alt[i], strdup (w)) == -1) {
+      gk_fish_fail ("glob: out of memory");
       r = CMD_ERROR;
+    }
     if (r == CMD_OK && (runs *= alt[i].n) > GLOB_MAX) {
       gk_fish_fail ("glob: more than %d combinations", GLOB_MAX);
       r = CMD_ERROR;

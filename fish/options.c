@@ -113,7 +113,10 @@ add_prep (struct options *o, const char *arg)
     return -1;
   }
   /* Added in command-line order with the -a images. */
-  if (add_drive (o, p->file, "raw", (int) o->nr_preps) == -1) return -1;
+  if (add_drive (o, p->file, "raw", (int) o->nr_preps) == -1) {
+    free (p->file); free (p->type);
+    return -1;
+  }
   o->nr_preps++;
   return 0;
 }

@@ -26,10 +26,10 @@ static const struct builtin {
   { "echo", "echo WORDS...", "print the words", bi_echo },
   { "lcd", "lcd [DIR]", "change the local (host) directory", bi_lcd },
   { "time", "time CMD ARGS...", "run CMD and print the elapsed time", bi_time },
-  { "glob", "glob CMD ARGS...", "expand guest wildcards (* ? [..]) in "
-    "ARGS and run CMD once for each combination", bi_glob },
-  { "timings", "timings", "where the time of the last launch and the last "
-    "transfer went (get-timings, in milliseconds)", bi_timings },
+  { "glob", "glob CMD ARGS...", "run CMD for each match of the "
+    "guest wildcards in ARGS", bi_glob },
+  { "timings", "timings", "the launch and last-transfer timers, in ms",
+    bi_timings },
 };
 #define NR_BUILTINS (sizeof builtins / sizeof builtins[0])
 

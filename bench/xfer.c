@@ -49,7 +49,7 @@ main (int argc, char **argv)
   else if (strcmp (mode, "upload-discard") == 0) r = gk_internal_upload_discard (g, arg);
   else if (strcmp (mode, "fill") == 0) r = gk_internal_fill (g, 0, atoll (arg), "/file");
   else if (strcmp (mode, "fill-generic") == 0) r = gk_fill (g, 0, atoi (arg), "/file");
-  else if (strcmp (mode, "download") == 0) r = gk_download (g, "/file", argv[4]);
+  else if (strcmp (mode, "download") == 0) r = gk_download (g, "/file", argv[4], NULL);
   else { fprintf (stderr, "xfer: unknown mode %s\n", mode); r = -1; }
   long long t1 = now_us ();
   if (r == 0) r = gk_sync (g);

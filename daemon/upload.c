@@ -271,11 +271,15 @@ do_upload (const char *remotefilename)
   return ret;
 }
 
-int
-do_download (const char *remotefilename)
+/* Send SIZE bytes (-1: to the end) of PATH from OFFSET. */
+static int
+download_range (const char *path, int64_t offset, int64_t size)
 {
-  const char *path = remotefilename;
   int e;
+  if (offset < 0 || size < -1) {
+    gk_int_send_end (0);
+    return gk_int_err (EINVAL, "%s: negative offset or size", path);
+  }
 
   /* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
   int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
@@ -311,9 +315,20 @@ do_download (const char *remotefilename)
     total = (uint64_t) st.st_size;
   else if (S_ISBLK (st.st_mode) && ioctl (fd, BLKGETSIZE64, &total) == -1)
     total = 0;
+  if (offset > 0 && lseek (fd, (off_t) offset, SEEK_SET) == -1) {
+    e = errno;
+    gk_int_send_end (0);
+    errno = e;
+    gk_int_perr ("%s", path);
+    goto fail;
+  }
+  total = total > (uint64_t) offset ? total - (uint64_t) offset : 0;
+  uint64_t left = size >= 0 ? (uint64_t) size : UINT64_MAX;
+  if (size >= 0 && (!total || total > left)) total = left;
   /* Files and disks are read by DMA into the aligned buffer, which goes
    * to the staging disk (or the channel) without another copy. */
-  int direct = !S_ISCHR (st.st_mode) && gk_int_try_direct (fd);
+  int direct = !S_ISCHR (st.st_mode) && offset % GK_DIRECT_ALIGN == 0
+    && gk_int_try_direct (fd);
   if (!direct) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   size_t csz;
@@ -324,11 +339,16 @@ do_download (const char *remotefilename)
     goto fail;
   }
   uint64_t done = 0;
-  for (;;) {
+  while (left > 0) {
     /* Fill the buffer: large chunks, aligned file offsets. */
-    size_t got = 0;
-    while (got < csz) {
-      ssize_t n = read (fd, buf + got, csz - got);
+    size_t got = 0, want = left < csz ? (size_t) left : csz;
+    if (direct && want % GK_DIRECT_ALIGN) {
+      /* A short last range: through the page cache. */
+      int fl = fcntl (fd, F_GETFL);
+      if (fl != -1 && fcntl (fd, F_SETFL, fl & ~O_DIRECT) == 0) direct = 0;
+    }
+    while (got < want) {
+      ssize_t n = read (fd, buf + got, want - got);
       if (n == 0) break;
       if (n == -1 && errno == EINTR) continue;
       if (n == -1 && errno == EINVAL && direct) {
@@ -351,6 +371,7 @@ do_download (const char *remotefilename)
     if (gk_int_send_chunk (buf, got) == -1)
       goto fail;
     done += got;
+    left -= got;
     gk_int_xfer.bytes = done;
     gk_int_progress (done, total && total < done ? done : total);
   }
@@ -365,4 +386,43 @@ do_download (const char *remotefilename)
  fail:
   close (fd);
   return -1;
+}
+
+int
+do_download (const char *remotefilename, int sparse)
+{
+  (void) sparse;                /* holes are made by the library */
+  return download_range (remotefilename, 0, -1);
+}
+
+int
+do_download_offset (const char *remotefilename, int64_t offset, int64_t size)
+{
+  return download_range (remotefilename, offset, size);
+}
+
+int
+do_upload_offset (const char *remotefilename, int64_t offset)
+{
+  const char *path = remotefilename;
+  memset (&gk_int_xfer, 0, sizeof gk_int_xfer);
+  if (offset < 0)
+    return gk_int_err (EINVAL, "%s: negative offset %lld", path, (long long) offset);
+  struct upload u = { .fd = -1, .path = path };
+  u.fd = gk_int_open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+  if (u.fd == -1) return gk_int_perr ("%s", path);
+  struct stat st;
+  int r = -1;
+  if (fstat (u.fd, &st) == -1 || lseek (u.fd, (off_t) offset, SEEK_SET) == -1) {
+    gk_int_perr ("%s", path);
+    goto out;
+  }
+  if (S_ISDIR (st.st_mode)) { gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR)); goto out; }
+  if ((S_ISREG (st.st_mode) || S_ISBLK (st.st_mode)) && offset % GK_DIRECT_ALIGN == 0)
+    u.direct = gk_int_try_direct (u.fd);
+  if (receive (&u, !S_ISREG (st.st_mode)) == -1) goto out;
+  r = 0;
+ out:
+  if (close (u.fd) == -1 && r == 0) r = gk_int_perr ("%s", path);
+  return r;
 }

@@ -117,7 +117,7 @@ gk_copy_out (gk_h *g, const char *remotepath, const char *localdir)
     return -1;
   }
   int r;
-  if (!isdir) r = gk_download (g, remotepath, dest);
+  if (!isdir) r = gk_download (g, remotepath, dest, NULL);
   else if (mkdir (dest, 0755) == -1 && errno != EEXIST) {
     gk_int_perror (g, "copy-out: %s", dest);
     r = -1;

@@ -161,6 +161,52 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 
 /* --- download (FILEOUT) --- */
 
+static int
+write_all (int fd, const char *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write (fd, p, n);
+    if (w == -1 && errno == EINTR) continue;
+    if (w == -1) return errno;
+    p += w;
+    n -= (size_t) w;
+  }
+  return 0;
+}
+
+#define HOLE_BLOCK 4096
+
+static int
+all_zero (const char *p, size_t n)
+{
+  static const char zero[HOLE_BLOCK];
+  return memcmp (p, zero, n) == 0;
+}
+
+int
+gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n)
+{
+  if (!x->sparse) return write_all (fd, p, n);
+  /* Runs of non-zero blocks are written in one go, zero blocks skipped
+   * (the caller sets the final size, so a trailing hole counts). */
+  while (n > 0) {
+    size_t run = 0;
+    while (run < n && !all_zero (p + run, n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK))
+      run += n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK;
+    int e = write_all (fd, p, run);
+    if (e) return e;
+    p += run;
+    n -= run;
+    size_t hole = 0;
+    while (hole < n && all_zero (p + hole, n - hole < HOLE_BLOCK ? n - hole : HOLE_BLOCK))
+      hole += n - hole < HOLE_BLOCK ? n - hole : HOLE_BLOCK;
+    if (hole && lseek (fd, (off_t) hole, SEEK_CUR) == -1) return errno;
+    p += hole;
+    n -= hole;
+  }
+  return 0;
+}
+
 /* Receive chunks into FD until the stream ends.  0 on END, -1 if the
  * daemon aborted the stream, -2 if the channel died. */
 static int
@@ -202,16 +248,8 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     }
     uint32_t flags = gk_int_get_u32 (f + 8);
     if (flags == GK_CH_DATA) {
-      const char *p = f + 12;
-      size_t n = fl - 12;
       t0 = gk_int_now_us ();
-      while (n > 0 && !*write_errno) {
-        ssize_t w = write (fd, p, n);
-        if (w == -1 && errno == EINTR) continue;
-        if (w == -1) { *write_errno = errno; break; }
-        p += w;
-        n -= (size_t) w;
-      }
+      if (!*write_errno) *write_errno = gk_int_xfer_write (x, fd, f + 12, fl - 12);
       x->host_io += gk_int_now_us () - t0;
       x->bytes += fl - 12;
       free (f);
@@ -288,6 +326,14 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   int rc = gk_int_send_frame (g, &b);
   gk_int_wb_free (&b);
   struct gk_int_xfer x = { 0 };
+  /* A "sparse" optional argument (download): holes for zero blocks, in a
+   * regular local file only. */
+  for (size_t k = 0; fileout >= 0 && c->optargs[k].type != GK_T_END; k++) {
+    struct stat st;
+    if (o && strcmp (c->optargs[k].name, "sparse") == 0 && (o->bitmask & ((uint64_t) 1 << k))
+        && o->v[k].i && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+      x.sparse = 1;
+  }
   const char *why = NULL;
   int why_errno = 0, stream = 0;
   if (rc == 0 && filein >= 0) {
@@ -300,6 +346,10 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   }
   struct gk_int_xfer_reply xr = { 0 };
   if (rc == 0) rc = recv_reply (g, c, (uint32_t) c->proc, serial, r, &xr);
+  if (x.sparse && rc == 0 && stream == 0 && ftruncate (fd, (off_t) x.bytes) == -1) {
+    gk_int_perror (g, "%s: %s", c->name, local);
+    rc = -1;
+  }
   if (fd >= 0 && fileout >= 0 && strcmp (local, "-") != 0 && rc == 0 && stream == 0
       && fsync (fd) == -1 && errno != EINVAL) {
     gk_int_perror (g, "%s: %s", c->name, local);

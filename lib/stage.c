@@ -223,16 +223,8 @@ gk_int_stage_recv (gk_h *g, const struct gk_int_call *c, uint32_t serial,
   uint64_t off; uint32_t len;
   if (!g->stage_map || get_slot (f, fl, serial, &off, &len) == -1)
     return protocol_error (g, c, "bad staged chunk during the download");
-  const char *p = g->stage_map + off;
-  size_t n = len;
   int64_t t0 = gk_int_now_us ();
-  while (n > 0 && !*write_errno) {
-    ssize_t w = write (fd, p, n);
-    if (w == -1 && errno == EINTR) continue;
-    if (w == -1) { *write_errno = errno; break; }
-    p += w;
-    n -= (size_t) w;
-  }
+  if (!*write_errno) *write_errno = gk_int_xfer_write (x, fd, g->stage_map + off, len);
   x->host_io += gk_int_now_us () - t0;
   x->bytes += len;
   gk_int_xfer_progress (g, c, x->bytes, 0);

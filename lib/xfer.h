@@ -5,7 +5,14 @@
 #include "internal.h"
 
 /* Host-side times of one transfer, microseconds. */
-struct gk_int_xfer { int64_t host_io, transport; uint64_t bytes; };
+struct gk_int_xfer {
+  int64_t host_io, transport; uint64_t bytes;
+  int sparse;           /* download: leave holes for zero blocks */
+};
+
+/* Write downloaded data to FD (holes for all-zero 4 KiB blocks when
+ * x->sparse).  Returns 0 or an errno value. */
+int gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n);
 
 int gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
                              const char *data, size_t n);

@@ -239,7 +239,7 @@ test_readonly_and_bad_input (void)
   CHECK (gk_upload (g, "/nonexistent/local/file", "/x") == -1 && gk_last_errno (g) == ENOENT
          && strstr (gk_last_error (g), "/nonexistent/local/file"),
          "upload of a missing local file: %s", gk_last_error (g));
-  CHECK (gk_download (g, "/synced", "/nonexistent/dir/out") == -1 && gk_last_errno (g) == ENOENT,
+  CHECK (gk_download (g, "/synced", "/nonexistent/dir/out", NULL) == -1 && gk_last_errno (g) == ENOENT,
          "download into a missing local directory: %s", gk_last_error (g));
   CHECK (gk_umount_all (g) == 0, "umount-all");
   CHECK (gk_mount (g, "/dev/sda", "/") == -1, "mounting a partition table, not a filesystem: %s",

@@ -96,7 +96,7 @@ roundtrip (gk_h *g, const char *dp, size_t size)
   snprintf (guest, sizeof guest, "/f-%zu", size);
   make_file (src, size);
   int up = gk_upload (g, src, guest);
-  int down = up == 0 ? gk_download (g, guest, back) : -1;
+  int down = up == 0 ? gk_download (g, guest, back, NULL) : -1;
   CHECK (up == 0 && down == 0 && same_files (src, back),
          "%s: %zu bytes up and down, same bytes%s%s", dp, size,
          up || down ? ": " : "", up || down ? gk_last_error (g) : "");
@@ -191,7 +191,7 @@ test_pipe (gk_h *g)
   int r = gk_upload (g, fdpath, "/piped");
   close (p[0]);
   waitpid (pid, NULL, 0);
-  int d = r == 0 ? gk_download (g, "/piped", back) : -1;
+  int d = r == 0 ? gk_download (g, "/piped", back, NULL) : -1;
   CHECK (r == 0 && d == 0 && same_files (src, back), "upload from a pipe of unknown length%s%s",
          r || d ? ": " : "", r || d ? gk_last_error (g) : "");
   gk_rm (g, "/piped");
@@ -316,6 +316,66 @@ test_copy (gk_h *g)
   if (system (cmd) != 0) fprintf (stderr, "cleanup failed\n");
 }
 
+/* Compare LEN bytes of A at AOFF with B from its start. */
+static int
+same_range (const char *a, long aoff, const char *b, size_t len)
+{
+  FILE *fa = fopen (a, "r"), *fb = fopen (b, "r");
+  int same = fa && fb && fseek (fa, aoff, SEEK_SET) == 0;
+  for (size_t i = 0; same && i < len; i++)
+    if (getc (fa) != getc (fb)) same = 0;
+  if (same && getc (fb) != EOF) same = 0;
+  if (fa) fclose (fa);
+  if (fb) fclose (fb);
+  return same;
+}
+
+/* upload-offset / download-offset at aligned and unaligned offsets, and
+ * a sparse download. */
+static void
+test_offsets (gk_h *g, const char *dp)
+{
+  char src[350], back[350];
+  path (src, sizeof src, "osrc");
+  path (back, sizeof back, "oback");
+  size_t size = (1 << 20) + 1;
+  make_file (src, size);
+  long offs[] = { 0, 4097, 8192 };
+  for (size_t i = 0; i < 3; i++) {
+    gk_rm_f (g, "/o");
+    int r = gk_write (g, "/o", "x", 1);
+    r = r == 0 ? gk_upload_offset (g, src, "/o", offs[i]) : -1;
+    int d = r == 0 ? gk_download_offset (g, "/o", back, offs[i], (int64_t) size) : -1;
+    CHECK (r == 0 && d == 0 && same_range (src, 0, back, size),
+           "%s: upload-offset then download-offset at %ld%s%s", dp, offs[i],
+           r || d ? ": " : "", r || d ? gk_last_error (g) : "");
+    struct gk_statns *st = gk_statns (g, "/o");
+    CHECK (st && st->st_size == offs[i] + (int64_t) size,
+           "%s: file size %lld after writing at %ld", dp, st ? (long long) st->st_size : -1LL,
+           offs[i]);
+    if (st) gk_free_statns (st);
+  }
+  /* Part of the file, from an unaligned offset to past its end. */
+  int d = gk_download_offset (g, "/o", back, 8192 + 5, 1 << 30);
+  CHECK (d == 0 && same_range (src, 5, back, size - 5), "%s: download-offset stops at the end", dp);
+
+  /* Sparse download: 64 MiB with 1 MiB+1 of data in the middle. */
+  gk_rm_f (g, "/sp");
+  int r = gk_write (g, "/sp", "", 0);
+  r = r == 0 ? gk_truncate_size (g, "/sp", 64 << 20) : -1;
+  r = r == 0 ? gk_upload_offset (g, src, "/sp", 32 << 20) : -1;
+  struct gk_download_opts so = { GK_DOWNLOAD_SPARSE, 1 };
+  d = r == 0 ? gk_download (g, "/sp", back, &so) : -1;
+  struct stat st;
+  int ok = d == 0 && stat (back, &st) == 0 && st.st_size == 64 << 20;
+  CHECK (ok && st.st_blocks * 512 < 4 << 20 && same_range (back, 32 << 20, src, size),
+         "%s: sparse download keeps the holes (%lld bytes allocated)%s%s", dp,
+         ok ? (long long) st.st_blocks * 512 : -1LL, r || d ? ": " : "", r || d ? gk_last_error (g) : "");
+  gk_rm_f (g, "/sp");
+  gk_rm_f (g, "/o");
+  unlink (back);
+}
+
 static void
 test_bad (gk_h *g, size_t large)
 {
@@ -349,7 +409,7 @@ test_bad (gk_h *g, size_t large)
   /* Cancelled download: no local file. */
   gk_upload (g, src, "/big");
   gk_set_progress_callback (g, cancel_cb, NULL);
-  r = gk_download (g, "/big", back);
+  r = gk_download (g, "/big", back, NULL);
   gk_set_progress_callback (g, NULL, NULL);
   CHECK (r == -1 && gk_last_errno (g) == ECANCELED, "cancelled download fails with ECANCELED: %s",
          r ? gk_last_error (g) : "succeeded");
@@ -388,6 +448,7 @@ main (void)
            "prepare ext4: %s", gk_last_error (g));
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) roundtrip (g, "blk", sizes[i]);
     test_pipe (g);
+    test_offsets (g, "blk");
     test_tar_hostile (g);
     test_copy (g);
     test_bad (g, large);
@@ -402,7 +463,7 @@ main (void)
     pid_t qpid = child_pid ();
     gk_set_progress_callback (g, kill_cb, &qpid);
     time_t t0 = time (NULL);
-    int r = gk_download (g, "/k", back);
+    int r = gk_download (g, "/k", back, NULL);
     CHECK (r == -1 && gk_last_errno (g) == EIO && strstr (gk_last_error (g), "died"),
            "download fails when the appliance dies: %s", r ? gk_last_error (g) : "succeeded");
     CHECK (time (NULL) - t0 < 60 && access (back, F_OK) == -1, "no hang, no local file left");
@@ -416,6 +477,7 @@ main (void)
     size_t ssizes[] = { 0, 8193, (1 << 20) + 1, 16 << 20 };
     for (size_t i = 0; i < sizeof ssizes / sizeof ssizes[0]; i++) roundtrip (g, "serial", ssizes[i]);
     test_pipe (g);
+    test_offsets (g, "serial");
     gk_close (g);
   }
 

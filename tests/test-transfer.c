@@ -2,7 +2,8 @@
  * - upload then download gives back the same bytes, for sizes around the
  *   alignment and chunk boundaries and a large file, on both datapaths,
  *   and from a pipe of unknown length;
- * - a local file that shrinks mid-upload, a guest disk that fills up
+ * - a local file that is deleted (sent whole) or shrinks (error) mid-upload,
+ *   a guest disk that fills up
  *   (ENOSPC), a cancelled upload and download: clear errors, no partial
  *   file, the handle still usable;
  * - a tar archive with absolute names, ".." and a link to "/": nothing
@@ -115,6 +116,12 @@ shrink_cb (gk_h *g, void *opaque, const char *call, uint64_t done, uint64_t tota
   (void) g; (void) call; (void) done; (void) total;
   const char *p = opaque;
   if (truncate_fd == -1) { truncate_fd = 0; truncate (p, 1 << 20); }
+}
+static void
+unlink_cb (gk_h *g, void *opaque, const char *call, uint64_t done, uint64_t total)
+{
+  (void) g; (void) call; (void) done; (void) total;
+  unlink ((const char *) opaque);
 }
 static int cancel_calls;
 static void
@@ -392,6 +399,23 @@ test_bad (gk_h *g, size_t large)
   CHECK (r == -1 && strstr (gk_last_error (g), "changed size"),
          "a file that shrinks mid-upload fails: %s", r ? gk_last_error (g) : "succeeded");
   CHECK (gk_exists (g, "/shrunk") == 0, "and leaves no guest file");
+
+  /* The local file is deleted mid-upload: the open file is still read
+   * to the end, and the guest gets every byte. */
+  char copy[350];
+  path (copy, sizeof copy, "src-copy");
+  make_file (src, large);
+  make_file (copy, large);
+  gk_set_progress_callback (g, unlink_cb, src);
+  r = gk_upload (g, src, "/vanished");
+  gk_set_progress_callback (g, NULL, NULL);
+  int d = r == 0 ? gk_download (g, "/vanished", back, NULL) : -1;
+  CHECK (r == 0 && d == 0 && access (src, F_OK) == -1 && same_files (copy, back),
+         "a file deleted mid-upload is sent whole%s%s", r || d ? ": " : "",
+         r || d ? gk_last_error (g) : "");
+  unlink (copy);
+  unlink (back);
+  gk_rm_f (g, "/vanished");
 
   /* Cancelled upload, replacing an existing file: the old one stays. */
   make_file (src, large);

@@ -17,7 +17,8 @@
  *
  * Processes: UML starts helper processes (I/O threads, one tracee per
  * guest address space) that are not threads and do not die with it when
- * it is SIGKILLed.  When we may (root, or any user allowed CLONE_NEWPID),
+ * it is SIGKILLed.  When we may (root; other users through a new user
+ * namespace),
  * UML is started as PID 1 of a new PID namespace: when it dies, for any
  * reason, the kernel kills every helper.  Otherwise it gets its own
  * process group, which cleanup() kills.
@@ -42,7 +43,7 @@
 #define UML_DEFAULT "/usr/bin/linux.uml"
 
 struct uml_data {
-  int cow_fds[GK_MAX_DRIVES];
+  int cow_fds[GK_MAX_DRIVES + 1];       /* per drive, then the staging disk */
   pid_t pgid;                   /* 0, or the process group to kill */
 };
 
@@ -187,7 +188,7 @@ child (char *const *argv, int ctl, int console, const int *cow, size_t n,
   setrlimit (RLIMIT_CORE, &nocore);
   /* Move every fd we keep out of the way, then into place. */
   int hi_ctl = fcntl (ctl, F_DUPFD, 100), hi_con = fcntl (console, F_DUPFD, 100);
-  int hi_cow[GK_MAX_DRIVES];
+  int hi_cow[GK_MAX_DRIVES + 1];
   for (size_t i = 0; i < n; i++)
     hi_cow[i] = cow[i] >= 0 ? fcntl (cow[i], F_DUPFD, 100) : -1;
   int null = open ("/dev/null", O_RDONLY);
@@ -217,6 +218,12 @@ spawn (gk_h *g, char *const *argv, int ctl, int console, const int *cow, size_t 
   pid_t parent = getpid ();
   int newns = 1;
   pid_t pid = (pid_t) syscall (SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+  /* Not root: a new user namespace gives the right to a PID namespace.
+   * No uid map is needed: the host still checks file access against
+   * our own uid. */
+  if (pid == -1 && errno == EPERM)
+    pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD,
+                           NULL, NULL, NULL, NULL);
   if (pid == -1 && (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS)) {
     gk_int_debug (g, "uml: no new PID namespace (%s): using a process group",
                   strerror (errno));
@@ -237,7 +244,7 @@ spawn (gk_h *g, char *const *argv, int ctl, int console, const int *cow, size_t 
 static void
 free_data (struct uml_data *u)
 {
-  for (size_t i = 0; i < GK_MAX_DRIVES; i++)
+  for (size_t i = 0; i <= GK_MAX_DRIVES; i++)
     if (u->cow_fds[i] >= 0) close (u->cow_fds[i]);
   free (u);
 }
@@ -257,7 +264,7 @@ uml_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
   struct uml_data *u = calloc (1, sizeof *u);
   if (!u) { gk_int_perror (g, "launch: malloc"); return -1; }
   int cow[GK_MAX_DRIVES];
-  for (size_t i = 0; i < GK_MAX_DRIVES; i++) u->cow_fds[i] = -1;
+  for (size_t i = 0; i <= GK_MAX_DRIVES; i++) u->cow_fds[i] = -1;
   for (size_t i = 0; i < g->nr_drives; i++) {
     if (g->drives[i].readonly && (u->cow_fds[i] = make_cow (g, &g->drives[i])) == -1) {
       free_data (u);
@@ -265,10 +272,25 @@ uml_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     }
     cow[i] = u->cow_fds[i] >= 0 ? 4 + (int) i : -1;
   }
+  /* The staging memfd is inherited too, after the COW files, and opened
+   * as /proc/self/fd/N: UML may not be allowed to open ours by our pid
+   * (from a user namespace). */
+  size_t nfds = g->nr_drives;
+  char stage[64] = "";
+  if (gk_int_stage_path (g)) {
+    u->cow_fds[nfds] = fcntl (g->stage_fd, F_DUPFD_CLOEXEC, 0);
+    if (u->cow_fds[nfds] == -1) {
+      gk_int_perror (g, "launch: dup of the staging disk fd");
+      free_data (u);
+      return -1;
+    }
+    snprintf (stage, sizeof stage, "/proc/self/fd/%d", 4 + (int) nfds);
+    nfds++;
+  }
   const char *bin = uml_binary ();
   struct gk_int_uml_cfg c = {
     .uml = bin ? bin : ap->kernel, .memsize = g->memsize, .initrd = ap->initrd,
-    .root = ap->root, .stage = gk_int_stage_path (g),
+    .root = ap->root, .stage = stage[0] ? stage : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives,
     .cow_fds = cow, .ctl_fd = 3,
   };
@@ -283,10 +305,10 @@ uml_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     for (size_t i = 0; argv[i]; i++) fprintf (stderr, " %s", argv[i]);
     fputc ('\n', stderr);
   }
-  pid_t pid = spawn (g, argv, ctl, console, u->cow_fds, g->nr_drives, &u->pgid);
+  pid_t pid = spawn (g, argv, ctl, console, u->cow_fds, nfds, &u->pgid);
   gk_free_strings (argv);
-  /* UML holds the COW files now; ours are not needed. */
-  for (size_t i = 0; i < g->nr_drives; i++)
+  /* UML holds the COW files and the staging disk now; ours are not needed. */
+  for (size_t i = 0; i < nfds; i++)
     if (u->cow_fds[i] >= 0) { close (u->cow_fds[i]); u->cow_fds[i] = -1; }
   if (pid == -1) { free_data (u); return -1; }
   g->bdata = u;

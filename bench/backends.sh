@@ -18,6 +18,9 @@ export GUESTKIT_DAEMON="$snap/guestkitd"
 export GUESTKIT_APPLIANCE_BUILDER="$PWD/appliance/make-appliance.sh"
 export LD_LIBRARY_PATH="$snap"
 export LIBGUESTFS_BACKEND=direct
+# A private appliance cache: other runs in the tree (with the tree's
+# daemon) cannot make ours stale in the middle of the benchmark.
+export GUESTKIT_CACHEDIR="$snap/cache"
 now () { date +%s.%N; }
 # Warm every cache (appliances, supermin).
 GUESTKIT_BACKEND=qemu "$snap/launch" > /dev/null

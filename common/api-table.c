@@ -28,6 +28,10 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/meta.def"
 #include "calls/transfer.def"
 #include "calls/misc.def"
+#include "calls/partitions.def"
+#include "calls/filesystems.def"
+#include "calls/search.def"
+#include "calls/fileops.def"
   { .name = NULL }
 };
 
@@ -49,5 +53,9 @@ const struct gk_int_struct gk_int_structs[] = {
                  { "ffree", GK_FT_INT64 }, { "favail", GK_FT_INT64 },
                  { "fsid", GK_FT_INT64 }, { "flag", GK_FT_INT64 },
                  { "namemax", GK_FT_INT64 } } },
+  { "dirent", { { "ino", GK_FT_INT64 }, { "ftyp", GK_FT_STRING },
+                { "name", GK_FT_STRING } } },
+  { "xattr", { { "attrname", GK_FT_STRING }, { "attrval", GK_FT_STRING },
+               { "attrlen", GK_FT_INT64 } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

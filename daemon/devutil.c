@@ -1,0 +1,91 @@
+/* guestkitd: small helpers for handlers that work on devices (errors
+ * naming the device as the user knows it, running a tool on a device,
+ * "in use" and "whole disk" checks).  Used by parted.c, blockdev.c and
+ * fsops.c.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "devutil.h"
+
+int
+gk_int_dev_err (int e, const char *dev, const char *fmt, ...)
+{
+  char why[512];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (why, sizeof why, fmt, ap);
+  va_end (ap);
+  char *u = gk_int_dev_to_user (dev);
+  gk_int_err (e, "%s: %s", u ? u : dev, why);
+  free (u);
+  return -1;
+}
+
+int
+gk_int_dev_perr (const char *dev, const char *what)
+{
+  int e = errno;
+  return gk_int_dev_err (e, dev, "%s: %s", what, strerror (e));
+}
+
+int
+gk_int_run_on_dev (const char *dev, const char *in, const char *const *argv)
+{
+  char *errs = NULL;
+  int st = gk_int_run_status (NULL, &errs, in, argv);
+  if (st <= 0) {                /* 0: success; -1: error already set */
+    free (errs);
+    return st;
+  }
+  char *msg = gk_int_text_to_user (errs ? errs : "");
+  free (errs);
+  if (!msg) return -1;
+  char *usage = strstr (msg, "\nUsage:");
+  if (usage) *usage = '\0';
+  size_t len = strlen (msg);
+  while (len > 0 && isspace ((unsigned char) msg[len - 1]))
+    msg[--len] = '\0';
+  size_t max = GK_ERRMSG_MAX / 2;
+  const char *tail = len > max ? msg + len - max : msg;
+  if (len > 0)
+    gk_int_dev_err (0, dev, "%s: %s%s", argv[0], tail != msg ? "..." : "",
+                    tail);
+  else
+    gk_int_dev_err (0, dev, "%s: exited with status %d", argv[0], st);
+  free (msg);
+  return -1;
+}
+
+int
+gk_int_check_unused (const char *dev)
+{
+  int fd = open (dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_EXCL);
+  if (fd >= 0) {
+    close (fd);
+    return 0;
+  }
+  if (errno == EBUSY)
+    return gk_int_dev_err (EBUSY, dev, "device is in use (mounted?)");
+  return gk_int_dev_perr (dev, "open");
+}
+
+int
+gk_int_need_whole_disk (const char *dev)
+{
+  char **disks = gk_int_list_disks ();
+  if (!disks) return -1;
+  int r = 0;
+  for (size_t i = 0; disks[i]; i++)
+    if (strcmp (disks[i], dev) == 0) r = 1;
+  gk_int_free_strings (disks);
+  if (!r) return gk_int_dev_err (EINVAL, dev, "not a whole disk");
+  return 0;
+}
+

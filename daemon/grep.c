@@ -1,0 +1,187 @@
+/* guestkitd: grep and its variants (grep with options; grepi, egrep,
+ * egrepi, fgrep, fgrepi, zgrep, zgrepi, zegrep, zegrepi, zfgrep,
+ * zfgrepi as guestfish names them).
+ *
+ * The appliance's GNU grep runs on the file's appliance path (a gzip, xz
+ * or bzip2 file is decompressed into it when COMPRESSED is set), with the pattern passed as one argument after
+ * -e, so a pattern can never be taken for an option.  grep's exit status
+ * 1 (no line matched) is an empty answer, not an error.  Output beyond
+ * one message fails with EFBIG rather than being cut.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "daemon.h"
+#include "actions.h"
+
+#define PATTERN_MAX 65536
+
+static int
+find_prog (const char *prog, char *buf, size_t size)
+{
+  static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
+                                      "/bin", NULL };
+  for (size_t i = 0; dirs[i]; i++) {
+    if ((size_t) snprintf (buf, size, "%s/%s", dirs[i], prog) >= size)
+      return -1;
+    if (access (buf, X_OK) == 0) return 0;
+  }
+  return -1;
+}
+
+/* The program that decompresses PATH, judged by its first bytes, or NULL
+ * if it is not compressed (or cannot be read: error set). */
+static const char *
+decompressor (const char *path)
+{
+  unsigned char m[6] = { 0 };
+  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+  if (fd == -1) {
+    gk_int_perr ("%s", path);
+    return NULL;
+  }
+  ssize_t n = read (fd, m, sizeof m);
+  close (fd);
+  if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return "gzip";
+  if (n >= 6 && memcmp (m, "\xfd" "7zXZ\0", 6) == 0) return "xz";
+  if (n >= 3 && memcmp (m, "BZh", 3) == 0) return "bzip2";
+  return NULL;
+}
+
+static char **
+grep (const char *regex, const char *path, int extended, int fixed,
+      int insensitive, int compressed)
+{
+  if (extended && fixed) {
+    gk_int_err (EINVAL, "grep: extended and fixed cannot be used together");
+    return NULL;
+  }
+  if (strlen (regex) > PATTERN_MAX) {
+    gk_int_err (EINVAL, "grep: pattern too long");
+    return NULL;
+  }
+  /* The file first, for a clear error (grep -s says nothing). */
+  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+  struct stat sb;
+  if (fd == -1 || fstat (fd, &sb) == -1) {
+    gk_int_perr ("%s", path);
+    if (fd >= 0) close (fd);
+    return NULL;
+  }
+  close (fd);
+  if (!S_ISREG (sb.st_mode)) {
+    gk_int_err (S_ISDIR (sb.st_mode) ? EISDIR : EINVAL,
+                "%s: not a regular file", path);
+    return NULL;
+  }
+  char *real = gk_int_sysroot_path (path);
+  if (!real) {
+    gk_int_perr ("%s", path);
+    return NULL;
+  }
+  /* A compressed file is decompressed into grep by a constant shell
+   * script; the programs, the file and grep's arguments are positional
+   * parameters, never part of the script. */
+  const char *dec = compressed ? decompressor (path) : NULL;
+  if (compressed && !dec && gk_int_err_isset ()) {
+    free (real);
+    return NULL;
+  }
+  char grep_prog[64], dec_prog[64];
+  if (find_prog ("grep", grep_prog, sizeof grep_prog) == -1
+      || (dec && find_prog (dec, dec_prog, sizeof dec_prog) == -1)) {
+    gk_int_err (ENOENT, "%s: grep or %s is not in the appliance", path,
+                dec ? dec : "grep");
+    free (real);
+    return NULL;
+  }
+  const char *argv[16];
+  size_t n = 0;
+  if (dec) {
+    argv[n++] = "sh";
+    argv[n++] = "-c";
+    argv[n++] = "\"$1\" -cd -- \"$3\" | { g=\"$2\"; shift 3; \"$g\" \"$@\"; }";
+    argv[n++] = "sh";
+    argv[n++] = dec_prog;
+    argv[n++] = grep_prog;
+    argv[n++] = real;
+  }
+  else
+    argv[n++] = grep_prog;
+  argv[n++] = "-s";     /* no messages about the file: we name it */
+  if (extended) argv[n++] = "-E";
+  if (fixed) argv[n++] = "-F";
+  if (insensitive) argv[n++] = "-i";
+  argv[n++] = "-e";
+  argv[n++] = regex;
+  if (!dec) {
+    argv[n++] = "--";
+    argv[n++] = real;
+  }
+  argv[n] = NULL;
+  char *out = NULL, *err = NULL;
+  int st = gk_int_run_status (&out, &err, NULL, argv);
+  free (real);
+  if (st == -1) {
+    if (strcmp (gk_int_err_name (), "EFBIG") == 0) {
+      gk_int_err_clear ();
+      gk_int_err (EFBIG, "%s: grep output larger than the protocol limit "
+                  "(narrow the pattern, or download the file)", path);
+    }
+    free (out);
+    free (err);
+    return NULL;
+  }
+  if (st >= 2) {
+    /* grep -s is quiet about unreadable files: find out why. */
+    size_t el = err ? strlen (err) : 0;
+    while (el > 0 && (err[el - 1] == '\n' || err[el - 1] == ' ')) err[--el] = '\0';
+    if (el)
+      gk_int_err (EINVAL, "%s: %s", path, err);
+    else
+      gk_int_err (EINVAL, "%s: grep failed (status %d: a directory, an "
+                  "unreadable file or an invalid pattern)", path, st);
+    free (out);
+    free (err);
+    return NULL;
+  }
+  free (err);
+  if (st == 1) {
+    free (out);
+    out = strdup ("");
+    if (!out) {
+      gk_int_err (ENOMEM, "out of memory");
+      return NULL;
+    }
+  }
+  char **lines = gk_int_split_lines (out);
+  if (!lines) gk_int_err (ENOMEM, "out of memory");
+  return lines;
+}
+
+char **
+do_grep (const char *regex, const char *path, int extended, int fixed,
+         int insensitive, int compressed)
+{
+  return grep (regex, path, extended, fixed, insensitive, compressed);
+}
+
+#define VARIANT(name, e, f, i, z)                                       \
+  char **do_##name (const char *regex, const char *path)                \
+  { return grep (regex, path, e, f, i, z); }
+
+VARIANT (grepi, 0, 0, 1, 0)
+VARIANT (egrep, 1, 0, 0, 0)
+VARIANT (egrepi, 1, 0, 1, 0)
+VARIANT (fgrep, 0, 1, 0, 0)
+VARIANT (fgrepi, 0, 1, 1, 0)
+VARIANT (zgrep, 0, 0, 0, 1)
+VARIANT (zgrepi, 0, 0, 1, 1)
+VARIANT (zegrep, 1, 0, 0, 1)
+VARIANT (zegrepi, 1, 0, 1, 1)
+VARIANT (zfgrep, 0, 1, 0, 1)
+VARIANT (zfgrepi, 0, 1, 1, 1)

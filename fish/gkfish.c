@@ -17,6 +17,7 @@
 #include "gkfish.h"
 
 volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
+volatile sig_atomic_t gk_fish_client_cancel;
 int gk_fish_interactive;
 static gk_h *volatile sig_handle;
 
@@ -183,6 +184,10 @@ gk_fish_run_command (struct shell *sh, char **words)
   char *name0 = words[0];
   int r;
 
+  if (gk_fish_client_cancel) {
+    gk_fish_fail ("%s: cancelled", words[0]);
+    return CMD_ERROR;
+  }
   if (words[0][0] == '-') words[0]++;
   if (sh->o->echo) echo_words (words);
 

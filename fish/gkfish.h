@@ -59,6 +59,8 @@ enum { CMD_OK = 0, CMD_ERROR = -1, CMD_QUIT = 1 };
 
 /* Set by the signal handlers; the loops check them between commands. */
 extern volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
+/* A --remote client asked to cancel: its next commands do not start. */
+extern volatile sig_atomic_t gk_fish_client_cancel;
 extern int gk_fish_interactive;
 
 /* "gkfish: message" (or "gkfish: FILE:LINE: message") to stderr. */

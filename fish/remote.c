@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,12 @@ gk_fish_remote (const struct options *o)
   unsigned char st;
   ssize_t n;
   int interrupts = 0;
+  /* Interrupted while connecting: cancel at once. */
+  if (gk_fish_quit) {
+    gk_fish_quit = 0;
+    interrupts++;
+    (void) !send (s, "C", 1, MSG_NOSIGNAL);
+  }
   while ((n = read (s, &st, 1)) == -1 && errno == EINTR) {
     if (!gk_fish_quit) continue;
     /* Ctrl-C: ask the server to cancel; a second one gives up. */
@@ -250,10 +257,15 @@ serve_one (struct shell *sh, int c)
   }
 
   /* Anything more from the client (Ctrl-C, or it went away) cancels
-   * the command running for it. */
+   * the command running for it, and the commands after it. */
+  gk_fish_client_cancel = 0;
   int fl = fcntl (c, F_GETFL);
   if (fl != -1 && fcntl (c, F_SETOWN, getpid ()) == 0)
     fcntl (c, F_SETFL, fl | O_ASYNC);
+
+  /* A cancel that came with the request raises no SIGIO: look. */
+  struct pollfd pf = { c, POLLIN, 0 };
+  if (poll (&pf, 1, 0) == 1) gk_fish_client_cancel = 1;
 
   /* The client's files become ours while its commands run. */
   fflush (stdout); fflush (stderr);
@@ -277,6 +289,7 @@ serve_one (struct shell *sh, int c)
   }
   free (words);
   if (fl != -1) fcntl (c, F_SETFL, fl);
+  gk_fish_client_cancel = 0;
   st = r == CMD_QUIT ? REPLY_QUIT : r == CMD_OK ? REPLY_OK : REPLY_ERROR;
   /* Gone before the answer: the next client gets "cannot reach". */
   if (st == REPLY_QUIT) unlink (listen_addr.sun_path);
@@ -288,6 +301,7 @@ static void
 on_sigio (int sig)
 {
   (void) sig;
+  gk_fish_client_cancel = 1;
   gk_fish_cancel_from_signal ();
 }
 

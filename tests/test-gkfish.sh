@@ -235,7 +235,10 @@ sleep 2
 kill -INT "$client"
 i=0
 while kill -0 "$client" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$client" 2>/dev/null; then nok "Ctrl-C in a --remote client"; kill "$client"
+if kill -0 "$client" 2>/dev/null; then
+  nok "Ctrl-C in a --remote client"
+  exec 7>&-     # end of file for the upload, so that the server goes on
+  kill "$client"
 else
   wait "$client"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err")
   check "Ctrl-C in a --remote client cancels the command" 1 "" "upload: .*cancelled"

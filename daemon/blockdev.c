@@ -326,3 +326,55 @@ do_pwrite_device (const char *device, const char *content,
   close (fd);
   return (int) n;
 }
+
+/* ---- blkid ------------------------------------------------------------ */
+
+/* What blkid -p finds on DEVICE, as pairs of names and values (TYPE,
+ * UUID, LABEL, PTTYPE, PART_ENTRY_* ...).  Nothing found: an empty list. */
+char **
+do_blkid (const char *device)
+{
+  const char *argv[] = { "blkid", "-c", "/dev/null", "-p", "-o", "export",
+                         device, NULL };
+  char *out = NULL, *err = NULL;
+  int st = gk_int_run_status (&out, &err, NULL, argv);
+  free (err);
+  if (st == -1) return NULL;
+  if (st != 0 && st != 2) {     /* 2: nothing found */
+    free (out);
+    gk_int_dev_err (EIO, device, "blkid failed (status %d)", st);
+    return NULL;
+  }
+  char *text = gk_int_text_to_user (st == 2 ? "" : out);
+  free (out);
+  if (!text) return NULL;
+  char **lines = gk_int_split_lines (text);
+  if (!lines) { gk_int_err (ENOMEM, "out of memory"); return NULL; }
+  size_t n = gk_int_count_strings (lines), k = 0;
+  char **r = calloc (2 * n + 1, sizeof *r);
+  if (!r) {
+    gk_int_free_strings (lines);
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char *eq = strchr (lines[i], '=');
+    if (!eq) continue;
+    *eq = '\0';
+    /* DEVNAME is the appliance's view of a name the user gave. */
+    if (strcmp (lines[i], "DEVNAME") == 0) continue;
+    r[k] = strdup (lines[i]);
+    r[k + 1] = strdup (eq + 1);
+    if (!r[k] || !r[k + 1]) {
+      free (r[k]);
+      r[k] = NULL;
+      gk_int_free_strings (r);
+      gk_int_free_strings (lines);
+      gk_int_err (ENOMEM, "out of memory");
+      return NULL;
+    }
+    k += 2;
+  }
+  gk_int_free_strings (lines);
+  return r;
+}

@@ -322,3 +322,58 @@ do_base64_in (const char *filename)
   free (base);
   return r;
 }
+
+/* ---- fill-pattern, fill-dir --------------------------------------------- */
+
+int
+do_fill_pattern (const char *pattern, int len, const char *path)
+{
+  size_t plen = strlen (pattern);
+  if (plen == 0) return gk_int_err (EINVAL, "fill-pattern: empty pattern");
+  if (len < 0) return gk_int_err (EINVAL, "%d: negative length", len);
+  int fd = gk_int_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY
+                        | O_NONBLOCK, 0644);
+  if (fd == -1) return gk_int_perr ("%s", path);
+  size_t bsz = 65536 - 65536 % plen;
+  if (bsz == 0) bsz = plen;
+  char *buf = malloc (bsz);
+  if (!buf) { close (fd); return gk_int_err (ENOMEM, "out of memory"); }
+  for (size_t i = 0; i < bsz; i++) buf[i] = pattern[i % plen];
+  size_t left = (size_t) len;
+  int r = 0;
+  while (left > 0 && r == 0) {
+    size_t n = left < bsz ? left : bsz;
+    ssize_t w = write (fd, buf, n);
+    if (w == -1 && errno == EINTR) continue;
+    if (w <= 0) r = gk_int_perr ("%s", path);
+    else left -= (size_t) w;
+  }
+  free (buf);
+  if (close (fd) == -1 && r == 0) r = gk_int_perr ("%s", path);
+  return r;
+}
+
+int
+do_fill_dir (const char *dir, int nr)
+{
+  if (nr < 0 || nr > 100000000)
+    return gk_int_err (EINVAL, "%d: nr must be 0 to 100000000", nr);
+  int dfd = gk_int_open (dir, O_PATH | O_DIRECTORY, 0);
+  if (dfd == -1) return gk_int_perr ("%s", dir);
+  for (int i = 0; i < nr; i++) {
+    char name[16];
+    snprintf (name, sizeof name, "%08d", i);
+    int fd = openat (dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC
+                     | O_NONBLOCK, 0644);
+    if (fd == -1) {
+      int e = errno;
+      close (dfd);
+      errno = e;
+      return gk_int_perr ("%s/%s", dir, name);
+    }
+    close (fd);
+    gk_int_progress ((uint64_t) i + 1, (uint64_t) nr);
+  }
+  close (dfd);
+  return 0;
+}

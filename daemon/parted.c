@@ -763,3 +763,49 @@ do_part_set_disk_guid (const char *device, const char *guid)
   const char *post[] = { guid, NULL };
   return sfdisk (device, NULL, pre, post);
 }
+
+/* ---- MBR partition kinds, GPT attributes ------------------------------ */
+
+char *
+do_part_get_mbr_part_type (const char *device, int partnum)
+{
+  struct table t;
+  struct tpart *p = get_part (device, partnum, &t);
+  if (!p) return NULL;
+  if (t.gpt) {
+    gk_int_dev_err (EINVAL, device, "not an MBR partition table");
+    return NULL;
+  }
+  return strdup (p->extended ? "extended" : p->logical ? "logical" : "primary");
+}
+
+int64_t
+do_part_get_gpt_attributes (const char *device, int partnum)
+{
+  struct table t;
+  struct tpart *p = get_part (device, partnum, &t);
+  if (!p) return -1;
+  if (!t.gpt) return gk_int_dev_err (EINVAL, device, "not a GPT partition table");
+  return (int64_t) p->flags;
+}
+
+int
+do_part_set_gpt_attributes (const char *device, int partnum,
+                            int64_t attributes)
+{
+  uint64_t a = (uint64_t) attributes;
+  /* Bits 3-47 are reserved by the UEFI specification. */
+  if (a & 0x0000fffffffffff8ull)
+    return gk_int_err (EINVAL, "%#llx: only bits 0-2 and 48-63 may be set",
+                       (unsigned long long) a);
+  struct table t;
+  struct tpart *p = get_part (device, partnum, &t);
+  if (!p) return -1;
+  if (!t.gpt) return gk_int_dev_err (EINVAL, device, "not a GPT partition table");
+  char attrs[512], num[16];
+  gpt_attrs (a, attrs, sizeof attrs);
+  snprintf (num, sizeof num, "%d", partnum);
+  const char *pre[] = { "--part-attrs", NULL };
+  const char *post[] = { num, attrs, NULL };
+  return sfdisk (device, NULL, pre, post);
+}

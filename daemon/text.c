@@ -463,3 +463,25 @@ do_strings (const char *path)
 {
   return do_strings_e ("s", path);
 }
+
+/* ---- read-lines ---------------------------------------------------------- */
+
+static int
+lines_cb (void *opaque, const char *s, size_t len)
+{
+  /* CRLF line ends lose their CR too. */
+  if (len > 0 && s[len - 1] == '\r') len--;
+  return lines_push (opaque, s, len);
+}
+
+char **
+do_read_lines (const char *path)
+{
+  int fd = open_file (path);
+  if (fd == -1) return NULL;
+  struct lines l = { .path = path, .instead = "download" };
+  int r = each_line (fd, path, lines_cb, &l);
+  close (fd);
+  if (r == -1) return free_lines (&l);
+  return lines_done (&l);
+}

@@ -71,9 +71,11 @@ struct gk_int_uml_cfg {
   const struct gk_int_drive *drives;
   const int *cow_fds;           /* per drive: inherited COW fd, or -1 */
   int ctl_fd;
+  int fastboot;                 /* skip the RAID6/XOR boot benchmarks */
 };
+#define GK_UML_FASTBOOT "initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
 char **gk_int_uml_argv (const struct gk_int_uml_cfg *c);
-char *gk_int_uml_append (int debug, int root);
+char *gk_int_uml_append (int debug, int root, int fastboot);
 const char *gk_int_uml_bad_path (const char *path);
 /* Fill HDR for a COW file over BACKING (SIZE bytes, mtime MTIME s);
  * *FILE_SIZE_R: the size the COW file must have.  -1 if impossible. */

@@ -14,6 +14,10 @@
 /* Kernel flags, measured (shared/research RESULTS.md 3c):
  * gk.root: like qemu, a 1.8 MB initrd (/init) and the tree on a disk
  * (0.2 s faster to boot than the 38 MB all-in-one initrd, docs/benchmarks.md);
+ * fastboot (opt-in, GUESTKIT_UML_FASTBOOT=1): skip the built-in RAID6 and
+ * XOR speed benchmarks, about 1 s of every boot; the kernel then has no
+ * RAID6/XOR routines, so btrfs RAID5/6 (and md RAID4/5/6) must not be
+ * used: the appliance kernel would oops, and could hang;
  * pty.legacy_count=0 skips 0.8 s of legacy BSD pty set-up; quiet; the
  * serial line fd:3 is /dev/ttyS1 in the guest, the daemon's channel
  * (gk.channel), put in raw mode by the daemon.  gk.halt=poweroff: a UML
@@ -22,11 +26,12 @@
  * file and management-console socket), which a killed UML would leave
  * behind; both are optional and we use neither. */
 char *
-gk_int_uml_append (int debug, int root)
+gk_int_uml_append (int debug, int root, int fastboot)
 {
   char *s = NULL;
   if (asprintf (&s, "pty.legacy_count=0 uml_dir=/dev/null gk.channel=/dev/ttyS1 "
-                "gk.halt=poweroff%s %s", root ? " gk.root=" ROOT_SERIAL : "",
+                "gk.halt=poweroff%s%s %s", root ? " gk.root=" ROOT_SERIAL : "",
+                fastboot ? " " GK_UML_FASTBOOT : "",
                 debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
     return NULL;
   return s;
@@ -112,7 +117,7 @@ gk_int_uml_argv (const struct gk_int_uml_cfg *c)
     /* The blk datapath's staging disk (common/stage.h): the library's
      * memfd; "c": no host file lock, the library maps it too. */
     addf (&a, "ubd%zuc=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
-  char *app = gk_int_uml_append (c->debug, c->root != NULL);
+  char *app = gk_int_uml_append (c->debug, c->root != NULL, c->fastboot);
   if (!app) a.oom = 1;
   else {
     for (char *save = NULL, *w = strtok_r (app, " ", &save); w; w = strtok_r (NULL, " ", &save))

@@ -293,6 +293,7 @@ uml_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     .root = ap->root, .stage = stage[0] ? stage : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives,
     .cow_fds = cow, .ctl_fd = 3,
+    .fastboot = getenv ("GUESTKIT_UML_FASTBOOT") && strcmp (getenv ("GUESTKIT_UML_FASTBOOT"), "1") == 0,
   };
   char **argv = gk_int_uml_argv (&c);
   if (!argv) {

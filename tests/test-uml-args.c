@@ -64,7 +64,13 @@ main (void)
   CHECK (has (v, "gk.halt=poweroff") && has (v, "uml_dir=/dev/null") && has (v, "pty.legacy_count=0"),
          "poweroff (a UML reboot re-executes), no ~/.uml, no legacy ptys");
   CHECK (has (v, "quiet") && !has (v, "gk.debug=1"), "quiet unless debugging");
+  CHECK (index_of (v, "initcall_blacklist") == (size_t) -1, "RAID6/XOR benchmarks kept by default");
   free_argv (v);
+  c.fastboot = 1;
+  char **fb = gk_int_uml_argv (&c);
+  CHECK (fb && has (fb, GK_UML_FASTBOOT), "fastboot skips the RAID6 and XOR boot benchmarks");
+  free_argv (fb);
+  c.fastboot = 0;
   c.debug = 1;
   c.root = NULL;
   c.cow_fds = NULL;

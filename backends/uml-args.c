@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "argv.h"
 #include "stage.h"
 
 #define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
@@ -54,82 +55,47 @@ gk_int_uml_bad_path (const char *path)
   return NULL;
 }
 
-struct argv { char **v; size_t n, cap; int oom; };
-
-static void
-add (struct argv *a, const char *s)
-{
-  if (a->oom) return;
-  if (a->n + 2 > a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 32;
-    char **v = realloc (a->v, cap * sizeof *v);
-    if (!v) { a->oom = 1; return; }
-    a->v = v; a->cap = cap;
-  }
-  if (!(a->v[a->n] = strdup (s))) { a->oom = 1; return; }
-  a->v[++a->n] = NULL;
-}
-
-static void
-addf (struct argv *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void
-addf (struct argv *a, const char *fmt, ...)
-{
-  char *s = NULL;
-  va_list ap;
-  va_start (ap, fmt);
-  int r = vasprintf (&s, fmt, ap);
-  va_end (ap);
-  if (r == -1) { a->oom = 1; return; }
-  add (a, s);
-  free (s);
-}
 
 char **
 gk_int_uml_argv (const struct gk_int_uml_cfg *c)
 {
-  struct argv a = { 0 };
-  add (&a, c->uml);
-  addf (&a, "mem=%dM", c->memsize);
-  addf (&a, "initrd=%s", c->initrd);
+  struct gk_int_argv a = { 0 };
+  gk_int_argv_add (&a, c->uml);
+  gk_int_argv_addf (&a, "mem=%dM", c->memsize);
+  gk_int_argv_addf (&a, "initrd=%s", c->initrd);
   /* Console 0 on our stdout (the console pipe), every other console and
    * serial line unconnected, serial line 1 the control channel. */
-  add (&a, "con=null");
-  add (&a, "con0=null,fd:1");
-  add (&a, "ssl=null");
-  addf (&a, "ssl1=fd:%d", c->ctl_fd);
+  gk_int_argv_add (&a, "con=null");
+  gk_int_argv_add (&a, "con0=null,fd:1");
+  gk_int_argv_add (&a, "ssl=null");
+  gk_int_argv_addf (&a, "ssl1=fd:%d", c->ctl_fd);
   for (size_t i = 0; i < c->nr_drives; i++) {
     const struct gk_int_drive *d = &c->drives[i];
     /* Read-only: writes go to the COW file (the inherited, already
      * unlinked fd), the image is opened read-only.  Writable: the image
      * itself; the guest's flushes become fsync() on it. */
     if (d->readonly && c->cow_fds && c->cow_fds[i] >= 0)
-      addf (&a, "ubd%zu=/proc/self/fd/%d,%s", i, c->cow_fds[i], d->filename);
+      gk_int_argv_addf (&a, "ubd%zu=/proc/self/fd/%d,%s", i, c->cow_fds[i], d->filename);
     else
-      addf (&a, "ubd%zu%s=%s", i, d->readonly ? "r" : "", d->filename);
+      gk_int_argv_addf (&a, "ubd%zu%s=%s", i, d->readonly ? "r" : "", d->filename);
   }
   if (c->root)
     /* The appliance tree (ext2), read-only, shared by every appliance
      * running at once; last, so the user's drives keep their order.
      * "FILE,,SERIAL": no COW file, the serial the daemon looks for. */
-    addf (&a, "ubd%zur=%s,," ROOT_SERIAL, c->nr_drives, c->root);
+    gk_int_argv_addf (&a, "ubd%zur=%s,," ROOT_SERIAL, c->nr_drives, c->root);
   if (c->stage)
     /* The blk datapath's staging disk (common/stage.h): the library's
      * memfd; "c": no host file lock, the library maps it too. */
-    addf (&a, "ubd%zuc=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
+    gk_int_argv_addf (&a, "ubd%zuc=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
   char *app = gk_int_uml_append (c->debug, c->root != NULL, c->fastboot);
   if (!app) a.oom = 1;
   else {
     for (char *save = NULL, *w = strtok_r (app, " ", &save); w; w = strtok_r (NULL, " ", &save))
-      add (&a, w);
+      gk_int_argv_add (&a, w);
     free (app);
   }
-  if (a.oom) {
-    if (a.v) for (size_t i = 0; i < a.n; i++) free (a.v[i]);
-    free (a.v);
-    return NULL;
-  }
-  return a.v;
+  return gk_int_argv_finish (&a);
 }
 
 /* The UML COW file format, version 3 (all integers big-endian, packed):

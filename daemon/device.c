@@ -294,8 +294,8 @@ gk_int_dev_from_user (const char *user)
     dev = strdup (user);
   }
   else {
-    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX or "
-                "/dev/sdXN)", user);
+    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX, "
+                "/dev/sdXN or /dev/VG/LV)", user);
     return NULL;
   }
 

@@ -53,6 +53,11 @@ int gk_int_open (const char *path, int flags, mode_t mode);
  * its fd; *base_r is set to a malloc'd last component.  PATH "/" has no
  * parent: EINVAL.  Returns -1 with errno set on error. */
 int gk_int_open_parent (const char *path, char **base_r);
+/* Open PATH (in the sysroot) with FLAGS | O_NOCTTY | O_NONBLOCK (a FIFO
+ * must not block) and check it is a regular file.  Returns the fd, or -1
+ * with the error set ("PATH: not a regular file", EISDIR for a
+ * directory). */
+int gk_int_open_regular (const char *path, int flags);
 /* The appliance-side path of a guest path, symlinks resolved inside the
  * sysroot, e.g. "<sysroot>/etc/hosts", for passing to external programs.
  * The final component need not exist.  malloc'd; NULL with errno set. */

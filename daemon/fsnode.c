@@ -99,19 +99,8 @@ do_is_socket (const char *path, int followsymlinks)
 int
 do_is_zero (const char *path)
 {
-  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
-    close (fd);
-    return -1;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
-  }
+  int fd = gk_int_open_regular (path, O_RDONLY);
+  if (fd == -1) return -1;
   int r = gk_int_fd_is_zero (fd, path);
   close (fd);
   return r;
@@ -505,13 +494,8 @@ do_pwrite (const char *path, const char *content, size_t content_size,
 {
   if (offset < 0)
     return gk_int_err (EINVAL, "%" PRId64 ": negative offset", offset);
-  int fd = gk_int_open (path, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1 || !S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (EINVAL, "%s: not a regular file", path);
-  }
+  int fd = gk_int_open_regular (path, O_WRONLY);
+  if (fd == -1) return -1;
   ssize_t n;
   do
     n = pwrite (fd, content, content_size, (off_t) offset);

@@ -53,6 +53,10 @@ int gk_int_open (const char *path, int flags, mode_t mode);
  * its fd; *base_r is set to a malloc'd last component.  PATH "/" has no
  * parent: EINVAL.  Returns -1 with errno set on error. */
 int gk_int_open_parent (const char *path, char **base_r);
+/* The end of an operation R (0 or -1 with errno) on gk_int_open_parent's
+ * DFD and BASE: closes and frees them, and on failure reports errno
+ * against PATH.  Returns 0 or -1. */
+int gk_int_parent_done (int dfd, char *base, int r, const char *path);
 /* Open PATH (in the sysroot) with FLAGS | O_NOCTTY | O_NONBLOCK (a FIFO
  * must not block) and check it is a regular file.  Returns the fd, or -1
  * with the error set ("PATH: not a regular file", EISDIR for a

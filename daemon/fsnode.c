@@ -255,14 +255,7 @@ make_node (const char *path, int mode, int devmajor, int devminor)
   /* The permissions exactly as given, whatever the daemon's umask. */
   if (r == 0)
     r = fchmodat (dfd, base, (mode_t) mode & 07777, 0);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 int
@@ -338,14 +331,7 @@ do_utimens (const char *path, int64_t atsecs, int64_t atnsecs,
     return r == -1 ? gk_int_perr ("%s", path) : 0;
   }
   int r = utimensat (dfd, base, ts, AT_SYMLINK_NOFOLLOW);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 int
@@ -359,14 +345,7 @@ do_lchown (int owner, int group, const char *path)
   }
   int r = fchownat (dfd, base, (uid_t) owner, (gid_t) group,
                     AT_SYMLINK_NOFOLLOW);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 /* ---- mkdtemp ----------------------------------------------------------- */

@@ -147,6 +147,19 @@ gk_int_open_parent (const char *path, char **base_r)
 }
 
 int
+gk_int_parent_done (int dfd, char *base, int r, const char *path)
+{
+  int e = errno;
+  close (dfd);
+  free (base);
+  if (r == -1) {
+    errno = e;
+    return gk_int_perr ("%s", path);
+  }
+  return 0;
+}
+
+int
 gk_int_open_regular (const char *path, int flags)
 {
   int fd = gk_int_open (path, flags | O_NOCTTY | O_NONBLOCK, 0);

@@ -133,6 +133,11 @@ struct gk_int_xfer_times {
 };
 extern struct gk_int_xfer_times gk_int_xfer;
 
+/* A stat result as the API's statns struct (stat.c). */
+struct gk_statns;
+struct stat;
+void gk_int_statns_fill (struct gk_statns *r, const struct stat *st);
+
 /* --- small utilities (utils.c) --- */
 char **gk_int_split_lines (char *text);    /* consumes TEXT; NULL-terminated */
 char *gk_int_join (char *const *words, const char *sep);
@@ -140,6 +145,9 @@ int gk_int_sort_strings (char **list);
 size_t gk_int_count_strings (char *const *list);
 void gk_int_free_strings (char **list);
 uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
+/* Read up to COUNT bytes at OFFSET, short only at end of file: the count
+ * read, or -1 with errno set. */
+ssize_t gk_int_pread_full (int fd, char *buf, size_t count, off_t offset);
 
 /* The dispatcher (generated). */
 int gk_int_dispatch (const struct gk_int_call *c, union gk_int_val *a,

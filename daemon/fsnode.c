@@ -448,22 +448,15 @@ do_pread (const char *path, int count, int64_t offset, size_t *size_r)
     gk_int_err (ENOMEM, "out of memory");
     return NULL;
   }
-  size_t got = 0;
-  while (got < (size_t) count) {
-    ssize_t n = pread (fd, buf + got, (size_t) count - got,
-                       (off_t) offset + (off_t) got);
-    if (n == -1 && errno == EINTR) continue;
-    if (n == -1) {
-      gk_int_perr ("%s", path);
-      free (buf);
-      close (fd);
-      return NULL;
-    }
-    if (n == 0) break;
-    got += (size_t) n;
+  ssize_t got = gk_int_pread_full (fd, buf, (size_t) count, (off_t) offset);
+  if (got == -1) {
+    gk_int_perr ("%s", path);
+    free (buf);
+    close (fd);
+    return NULL;
   }
   close (fd);
-  *size_r = got;
+  *size_r = (size_t) got;
   return buf;
 }
 
@@ -528,22 +521,7 @@ do_lstatns_list (const char *path, char *const *names)
       r->st_ino = -1;
       continue;
     }
-    r->st_dev = (int64_t) st.st_dev;
-    r->st_ino = (int64_t) st.st_ino;
-    r->st_mode = st.st_mode;
-    r->st_nlink = (int64_t) st.st_nlink;
-    r->st_uid = st.st_uid;
-    r->st_gid = st.st_gid;
-    r->st_rdev = (int64_t) st.st_rdev;
-    r->st_size = st.st_size;
-    r->st_blksize = st.st_blksize;
-    r->st_blocks = st.st_blocks;
-    r->st_atime_sec = st.st_atim.tv_sec;
-    r->st_atime_nsec = st.st_atim.tv_nsec;
-    r->st_mtime_sec = st.st_mtim.tv_sec;
-    r->st_mtime_nsec = st.st_mtim.tv_nsec;
-    r->st_ctime_sec = st.st_ctim.tv_sec;
-    r->st_ctime_nsec = st.st_ctim.tv_nsec;
+    gk_int_statns_fill (r, &st);
   }
   close (dfd);
   return l;

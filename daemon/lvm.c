@@ -334,6 +334,18 @@ active_lvs (void)
   return l;
 }
 
+int
+do_is_lv (const char *mountable)
+{
+  /* The dispatcher already refused LV names that are not LVs. */
+  struct stat st;
+  if (stat (mountable, &st) == -1) return gk_int_perr ("%s", mountable);
+  char *lv = S_ISBLK (st.st_mode) ? rdev_to_lv (st.st_rdev) : NULL;
+  int r = lv != NULL;
+  free (lv);
+  return r;
+}
+
 char **
 gk_int_lvm_lv_paths (void)
 {
@@ -618,7 +630,7 @@ do_lvuuid (const char *device)
 }
 
 char *
-do_lv_canonical (const char *lvname)
+do_lvm_canonical_lv_name (const char *lvname)
 {
   char *vg, *lv;
   if (gk_int_lvm_parse_lv (lvname, 0, &vg, &lv) == -1) {

@@ -6,19 +6,11 @@
 # (upload) is never seen by lvm.  Five appliances.
 # GK_TEST_BACKEND=uml runs the same on UML.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
 
 d=$(mktemp -d /tmp/test-lvm.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 
 # gk NAME EXPECTED-STDOUT GKFISH-ARGS...: run gkfish, expect success and
 # exactly that output.

@@ -8,9 +8,9 @@
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
- * and outside; only LVM logical volumes are accepted (lvm.c checks, and
- * activates the VGs first if that is still pending).  Names going back
- * to the user show LVs as /dev/VG/LV.
+ * and outside; only LVM logical volumes are accepted (lvm-activate.c
+ * checks, and activates the VGs first if that is still pending).  Names
+ * going back to the user show LVs as /dev/VG/LV.
  */
 #include <ctype.h>
 #include <dirent.h>

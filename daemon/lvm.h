@@ -1,5 +1,7 @@
-/* guestkitd: LVM (lvm.c: running lvm; lvm-parse.c: the pure parts,
- * unit-tested in tests/test-lvm-parse.c without an appliance).
+/* guestkitd: LVM.  lvm.c: the calls that make, change and list volumes;
+ * lvm-activate.c: activation and LVs as devices; lvm-run.c: running
+ * lvm; lvm-parse.c: the pure parts, unit-tested in
+ * tests/test-lvm-parse.c without an appliance.
  *
  * Activation is lazy: nothing LVM runs at boot.  See daemon/README.md,
  * "LVM", for when volume groups get activated.
@@ -10,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- lvm.c (in the appliance) --- */
+/* --- lvm-activate.c --- */
 
 /* Activate every volume group on the user's drives (vgchange -ay, with
  * metadata writes disabled).  For inspection (inspect_activate_lvm) and
@@ -30,6 +32,30 @@ char *gk_int_lvm_dm_to_lv (const char *dev);
 /* For list-filesystems: the activated LVs as "/dev/VG/LV", after the lazy
  * activation.  NULL-terminated, malloc'd; NULL with the error set. */
 char **gk_int_lvm_lv_paths (void);
+
+/* --- shared by lvm*.c (lvm-run.c) --- */
+
+struct gk_int_sval;
+
+/* Run "lvm ARGS[0] --config ... ARGS[1...]" (loading dm_mod first if
+ * needed), standard output into *OUT_R if not NULL.  READONLY: no
+ * metadata may be written (activation).  The error on failure is "lvm
+ * SUBCOMMAND: <what lvm said>", device names as the user knows them. */
+int gk_int_lvm_run (char **out_r, int readonly, const char *const *args);
+/* Report command ARGS (ARGS[0] the lvm command) of the NFIELDS
+ * comma-separated FIELDS as a string list, each row formatted with
+ * FORMAT ("%s", or "/dev/%s/%s" for two fields). */
+char **gk_int_lvm_report_list (const char *const *args, const char *fields,
+                               size_t nfields, const char *format);
+/* One value of one object (the first row); ENOENT "WHAT: not found". */
+char *gk_int_lvm_report_one (const char *const *args, const char *field,
+                             const char *what);
+/* Report CMD with the fields of struct SNAME, decoded into *VALS_R (*N_R
+ * of them; pv_name as the user's device name). */
+int gk_int_lvm_full_report (const char *cmd, const char *sname,
+                            struct gk_int_sval **vals_r, size_t *n_r);
+/* 0 if VG is a valid VG name, else -1 with EINVAL set. */
+int gk_int_lvm_check_vg (const char *vg);
 
 /* --- lvm-parse.c (pure) --- */
 

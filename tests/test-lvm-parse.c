@@ -140,6 +140,9 @@ test_errors (void)
          "not found: ENOENT");
   CHECK (gk_int_lvm_errno ("  Logical Volume \"lv0\" already exists in "
                            "volume group \"vg0\"") == EEXIST, "EEXIST");
+  CHECK (gk_int_lvm_errno ("  Cannot use /dev/vg0/lv0: device is rejected "
+                           "by filter config") == EINVAL,
+         "a device the filter rejects: EINVAL");
   CHECK (gk_int_lvm_errno ("something odd") == EIO, "default EIO");
   char *m = gk_int_lvm_message ("  WARNING: x\n  Volume group \"a\" not found\n"
                                 "  Cannot process volume group a\n");

@@ -1,9 +1,9 @@
 # shellcheck shell=sh
-# Sourced by shell tests that drive gkfish (tests/test-lvm.sh): where
+# Sourced by the shell tests that drive gkfish (test-gkfish.sh,
+# test-filesystems.sh, test-lvm.sh, ...): where
 # gkfish, the library, the daemon and the appliance builder are (this
 # build tree unless make check's environment says otherwise), and the
 # ok/nok counters for the final "N passed, N failed" line.
-# (test-gkfish.sh and test-filesystems.sh still carry their own copy.)
 top=$(cd "$(dirname "$0")/.." && pwd)
 GKFISH=${GKFISH:-$top/fish/gkfish}
 export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

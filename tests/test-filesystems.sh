@@ -5,18 +5,10 @@
 # given a new UUID, mounted, written, checked, grown; then a corrupted
 # xfs refused with an error naming the device and found by fsck.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 
 d=$(mktemp -d /tmp/test-filesystems.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 
 truncate -s 1G "$d/disk.img"
 # Each "expect" line is printed by the shell itself, so the output is the

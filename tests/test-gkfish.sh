@@ -5,12 +5,7 @@
 # Three appliances: one for -N/-m/progress, one for a bad -m, and one
 # --listen session that serves everything else through --remote.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 scripts=${TOP_SRCDIR:-$top}/tests/guestfish-scripts
 
 d=$(mktemp -d /tmp/test-gkfish.XXXXXX)
@@ -22,9 +17,6 @@ cleanup () {
   rm -rf "$d"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 
 # check NAME EXPECTED-STATUS EXPECTED-STDOUT [STDERR-PATTERN]
 # after running a command with run_ (which fills $out, $err, $rc; not in

@@ -32,6 +32,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/filesystems.def"
 #include "calls/search.def"
 #include "calls/fileops.def"
+#include "calls/inspect.def"
   { .name = NULL }
 };
 
@@ -57,5 +58,8 @@ const struct gk_int_struct gk_int_structs[] = {
                 { "name", GK_FT_STRING } } },
   { "xattr", { { "attrname", GK_FT_STRING }, { "attrval", GK_FT_STRING },
                { "attrlen", GK_FT_INT64 } } },
+  { "application2", { { "app2_name", GK_FT_STRING }, { "app2_epoch", GK_FT_INT64 },
+                      { "app2_version", GK_FT_STRING }, { "app2_release", GK_FT_STRING },
+                      { "app2_arch", GK_FT_STRING } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

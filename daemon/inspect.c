@@ -19,6 +19,7 @@
 
 static struct gk_insp_root *roots;
 static size_t nroots;
+static int inspected;           /* inspect-os has run */
 
 /* HOOK (LVM): will be wired to the LVM activation of daemon/lvm.c (the
  * equivalent of vgchange -ay) once those calls land, so that logical
@@ -116,6 +117,7 @@ char **
 do_inspect_os (void)
 {
   free_roots ();
+  inspected = 1;
   if (inspect_activate_lvm () == -1) return NULL;
   struct gk_insp_devs ds;
   if (gk_int_insp_devices (&ds) == -1) return NULL;
@@ -137,7 +139,7 @@ gk_int_insp_find_root (const char *root)
     if (strcmp (roots[i].dev, root) == 0) return &roots[i];
   char *u = gk_int_dev_to_user (root);
   gk_int_err (EINVAL, "%s: not a root found by inspect-os%s", u ? u : root,
-              nroots ? "" : " (call inspect-os first)");
+              inspected ? "" : " (call inspect-os first)");
   free (u);
   return NULL;
 }

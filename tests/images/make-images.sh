@@ -20,6 +20,10 @@
 #   windows.img     a FAT layout WINDOWS/system32/ntoskrnl.exe (a PE
 #                   header): the appliance kernel has no NTFS driver, so
 #                   the Windows recogniser is tested on vfat.
+#   lvm.img         LVM on the whole disk: VG gkvg, LVs root and home;
+#                   fstab names /dev/gkvg/root and /dev/mapper/gkvg-home.
+#                   Made with the appliance's lvm through debug-sh until
+#                   guestkit has LVM calls.
 #   corrupt.img     ext4 with os-release whose group descriptors are
 #                   overwritten with garbage (the superblock is intact,
 #                   so blkid still says ext4 and the mount must fail).
@@ -52,7 +56,7 @@ ROOT_PARTUUID=A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF
 log "debian.img from $tarball"
 start=$(date +%s)
 truncate -s 640M debian.img
-"$GKFISH" -a debian.img <<GK
+"$GKFISH" -a debian.img >&2 <<GK
 part-init /dev/sda mbr
 part-add /dev/sda p 2048 133119
 part-add /dev/sda p 133120 1181695
@@ -88,7 +92,7 @@ truncate -s 1024 ntoskrnl.exe
 for f in fedora ubuntu windows corrupt; do truncate -s 64M $f.img; done
 printf 'Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12ubuntu4\n\nPackage: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.35-0ubuntu3.4\n' >status
 log "synthetic layouts"
-"$GKFISH" -a fedora.img -a ubuntu.img -a windows.img -a corrupt.img <<GK
+"$GKFISH" -a fedora.img -a ubuntu.img -a windows.img -a corrupt.img >&2 <<GK
 part-disk /dev/sda mbr
 mkfs ext4 /dev/sda1 label:fedroot
 mount /dev/sda1 /
@@ -138,6 +142,26 @@ write /etc/os-release "ID=debian\nVERSION_ID=12\n"
 umount-all
 GK
 rm -f ntoskrnl.exe status
+
+# ---- lvm.img: one appliance ---------------------------------------------
+# The appliance has no udev and a read-only /etc: lvm gets a config that
+# makes it create the device nodes itself.  The one user disk is the
+# block device that is not the appliance's own (serial gkroot/gkstage).
+log "lvm.img"
+truncate -s 48M lvm.img
+"$GKFISH" -a lvm.img >&2 <<'GK'
+debug-sh 'export LVM_SYSTEM_DIR=/tmp/lvm; mkdir -p /tmp/lvm /run/lock; printf "activation {\n udev_sync = 0\n udev_rules = 0\n}\ndevices {\n obtain_device_list_from_udev = 0\n}\n" > /tmp/lvm/lvm.conf; d=$(for b in /sys/block/*; do s=$(cat $b/serial 2>/dev/null); case ${b##*/}:$s in *:gkroot|*:gkstage) ;; vd*|ubd*) echo /dev/${b##*/};; esac; done); lvm pvcreate -q -y $d && lvm vgcreate -q gkvg $d && lvm lvcreate -q -y -n root -L 24m gkvg && lvm lvcreate -q -y -n home -L 8m gkvg'
+mkfs ext4 /dev/mapper/gkvg-root
+mkfs ext4 /dev/gkvg/home
+mount /dev/mapper/gkvg-root /
+mkdir-p /etc
+mkdir /home
+write /etc/os-release "ID=debian\nVERSION_ID=12\nPRETTY_NAME=\"LVM test\"\n"
+write /etc/hostname "gk-lvm\n"
+write /etc/fstab "/dev/gkvg/root / ext4 defaults 0 1\n/dev/mapper/gkvg-home /home ext4 defaults 0 2\n"
+umount-all
+debug-sh 'LVM_SYSTEM_DIR=/tmp/lvm lvm vgchange -q -an gkvg'
+GK
 
 # Garbage over the group descriptors (4 KiB blocks: block 1 of the
 # partition at 1 MiB), keeping the superblock in block 0.

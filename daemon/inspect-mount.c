@@ -5,9 +5,10 @@
  * "mounts" call see nothing of it.  Mount flags ro, noexec, nosuid,
  * nodev; journals are not replayed (ext3/4 noload, xfs norecovery,
  * btrfs nologreplay), so a dirty filesystem is read as it is and not a
- * byte of the disk changes.  A device the user has mounted already
- * cannot be mounted again read-only (the kernel refuses to change its
- * read-only state: EBUSY); then its existing mount is read instead.
+ * byte of the disk changes.  NTFS goes through ntfs-3g (ntfs.c).  A
+ * device the user has mounted already cannot be mounted again read-only
+ * (the kernel refuses to change its read-only state: EBUSY); then its
+ * existing mount is read instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include "daemon.h"
 #include "devutil.h"
 #include "inspect.h"
+#include "ntfs.h"
 
 #define INSP_DIR "/run/gk-inspect"
 #define MOUNTINFO_LINE_MAX 8192
@@ -45,8 +47,6 @@ options_for (const char *type, const char **fstype, const char **data)
     *data = "norecovery";
   else if (strcmp (type, "btrfs") == 0)
     *data = "rescue=nologreplay";
-  else if (strcmp (type, "ntfs") == 0)
-    *fstype = "ntfs3";
 }
 
 /* Where device number RDEV is mounted already, from mountinfo: the
@@ -91,7 +91,15 @@ gk_int_insp_mount (const char *dev, const char *type, struct gk_insp_mnt *m)
     return gk_int_perr ("%s", m->dir);
 
   unsigned long flags = MS_RDONLY | MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_SILENT;
-  if (mount (dev, m->dir, fstype, flags, data) == 0)
+  if (strcmp (type, "ntfs") == 0) {
+    /* Read-only: ntfs-3g neither writes nor resets the journal. */
+    if (gk_int_mount_ntfs3g (dev, m->dir, "ro,noexec,nosuid,nodev") == -1) {
+      rmdir (m->dir);
+      return -1;
+    }
+    m->ours = 1;
+  }
+  else if (mount (dev, m->dir, fstype, flags, data) == 0)
     m->ours = 1;
   else {
     int e = errno;

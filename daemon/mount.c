@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "actions.h"
 #include "inspect-parse.h"    /* gk_int_unoctal */
+#include "ntfs.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
 #define MOUNTINFO_MAX (64u * 1024 * 1024)
@@ -431,6 +432,12 @@ do_mount_options (const char *options, const char *mountable,
   const char *fb = fallback_type (type);
   if (r == -1 && errno == ENODEV && fb)
     r = mount (mountable, target, fb, flags, data);
+  /* No NTFS driver in the kernel: ntfs-3g (ntfs.c) sets its own error. */
+  if (r == -1 && errno == ENODEV && strcmp (type, "ntfs") == 0) {
+    if (gk_int_mount_ntfs3g (mountable, target, flags & MS_RDONLY ? "ro" : "rw") == 0)
+      ret = 0;
+    goto out;
+  }
   if (r == -1) {
     int e = errno;
     switch (e) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Inspection on real images (tests/images/make-images.sh, cached): a
-# debootstrapped Debian 12 with /boot and /home, synthetic Fedora, Ubuntu
-# and Windows layouts, and bad images (a corrupt ext4, a partition past
+# debootstrapped Debian 12 with /boot and /home, synthetic Fedora, Ubuntu,
+# Windows (NTFS) and LVM layouts, and bad images (a corrupt ext4, a partition past
 # the disk end, a truncated qcow2).  One gkinspector or gkfish run, so one
 # appliance, per check group; every run is under a timeout.
 set -u
@@ -104,6 +104,14 @@ jq_is "ubuntu: applications" "[$u.applications[] | .name + \" \" + .version + \"
 jq_is "windows: type and arch (PE header)" "$w | [.type, .distro, .arch] | join(\" \")" "windows windows x86_64"
 expect "images unchanged by gkinspector" \
   [ "$(cat "$images/fedora.img" "$images/ubuntu.img" "$images/windows.img" | sha256sum)" = "$sum" ]
+
+# ---- Windows on NTFS through ntfs-3g: gkfish -i ------------------------
+sum=$(sha256sum <"$images/windows.img")
+run_ "$GKFISH" -a "$images/windows.img" -i -- ls /WINDOWS/system32 : touch /x
+expect "gkfish -i on NTFS: the guest is mounted" [ "$out" = "config
+ntoskrnl.exe" ]
+expect "gkfish -i on NTFS: read-only" has "$err" "touch: /x: Read-only file system"
+expect "windows.img byte-identical after -i" [ "$(sha256sum <"$images/windows.img")" = "$sum" ]
 
 # ---- gkinspector text; -i with several roots ---------------------------
 run_ "$GKINSPECTOR" -a "$images/ubuntu.img" --no-applications

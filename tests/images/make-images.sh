@@ -17,9 +17,9 @@
 #                   an LV that does not exist.
 #   ubuntu.img      GPT; / by PARTUUID=, /srv by /dev/disk/by-uuid/, a swap
 #                   partition by UUID=; a small dpkg status.
-#   windows.img     a FAT layout WINDOWS/system32/ntoskrnl.exe (a PE
-#                   header): the appliance kernel has no NTFS driver, so
-#                   the Windows recogniser is tested on vfat.
+#   windows.img     NTFS (mkntfs in the appliance, written through
+#                   ntfs-3g) with WINDOWS/system32/ntoskrnl.exe (a PE
+#                   header) and "Program Files".
 #   lvm.img         LVM on the whole disk: VG gkvg, LVs root and home;
 #                   fstab names /dev/gkvg/root and /dev/mapper/gkvg-home.
 #                   Made with the appliance's lvm through debug-sh until
@@ -92,7 +92,7 @@ truncate -s 1024 ntoskrnl.exe
 for f in fedora ubuntu windows corrupt; do truncate -s 64M $f.img; done
 printf 'Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12ubuntu4\n\nPackage: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.35-0ubuntu3.4\n' >status
 log "synthetic layouts"
-"$GKFISH" -a fedora.img -a ubuntu.img -a windows.img -a corrupt.img >&2 <<GK
+"$GKFISH" -a fedora.img -a ubuntu.img -a corrupt.img >&2 <<GK
 part-disk /dev/sda mbr
 mkfs ext4 /dev/sda1 label:fedroot
 mount /dev/sda1 /
@@ -127,30 +127,30 @@ upload status /var/lib/dpkg/status
 umount-all
 
 part-disk /dev/sdc mbr
-mkfs vfat /dev/sdc1
+mkfs ext4 /dev/sdc1 blocksize:4096
 mount /dev/sdc1 /
-mkdir-p /WINDOWS/system32/config
-mkdir-p "/Program Files"
-upload ntoskrnl.exe /WINDOWS/system32/ntoskrnl.exe
-umount-all
-
-part-disk /dev/sdd mbr
-mkfs ext4 /dev/sdd1 blocksize:4096
-mount /dev/sdd1 /
 mkdir-p /etc
 write /etc/os-release "ID=debian\nVERSION_ID=12\n"
 umount-all
 GK
-rm -f ntoskrnl.exe status
+rm -f status
 
-# ---- lvm.img: one appliance ---------------------------------------------
-# The appliance has no udev and a read-only /etc: lvm gets a config that
-# makes it create the device nodes itself.  The one user disk is the
-# block device that is not the appliance's own (serial gkroot/gkstage).
-log "lvm.img"
+# ---- windows.img and lvm.img: one appliance ----------------------------
+# Through debug-sh until guestkit has mkfs ntfs and LVM calls.  The user's
+# disks are the block devices that are not the appliance's own (serial
+# gkroot/gkstage), in name order: windows.img, then lvm.img.  The
+# appliance has no udev and a read-only /etc: lvm gets a config that
+# makes it create the device nodes itself.
+log "windows.img, lvm.img"
 truncate -s 48M lvm.img
-"$GKFISH" -a lvm.img >&2 <<'GK'
-debug-sh 'export LVM_SYSTEM_DIR=/tmp/lvm; mkdir -p /tmp/lvm /run/lock; printf "activation {\n udev_sync = 0\n udev_rules = 0\n}\ndevices {\n obtain_device_list_from_udev = 0\n}\n" > /tmp/lvm/lvm.conf; d=$(for b in /sys/block/*; do s=$(cat $b/serial 2>/dev/null); case ${b##*/}:$s in *:gkroot|*:gkstage) ;; vd*|ubd*) echo /dev/${b##*/};; esac; done); lvm pvcreate -q -y $d && lvm vgcreate -q gkvg $d && lvm lvcreate -q -y -n root -L 24m gkvg && lvm lvcreate -q -y -n home -L 8m gkvg'
+"$GKFISH" -a windows.img -a lvm.img >&2 <<'GK'
+part-disk /dev/sda mbr
+debug-sh 'set -e; export LVM_SYSTEM_DIR=/tmp/lvm; mkdir -p /tmp/lvm /run/lock; printf "activation {\n udev_sync = 0\n udev_rules = 0\n}\ndevices {\n obtain_device_list_from_udev = 0\n}\n" > /tmp/lvm/lvm.conf; set -- $(for b in /sys/block/*; do s=$(cat $b/serial 2>/dev/null); case ${b##*/}:$s in *:gkroot|*:gkstage) ;; vd*|ubd*) echo /dev/${b##*/};; esac; done); mkntfs -Q -q -F -L Windows ${1}1; lvm pvcreate -q -y $2; lvm vgcreate -q gkvg $2; lvm lvcreate -q -y -n root -L 24m gkvg; lvm lvcreate -q -y -n home -L 8m gkvg'
+mount /dev/sda1 /
+mkdir-p /WINDOWS/system32/config
+mkdir-p "/Program Files"
+upload ntoskrnl.exe /WINDOWS/system32/ntoskrnl.exe
+umount-all
 mkfs ext4 /dev/mapper/gkvg-root
 mkfs ext4 /dev/gkvg/home
 mount /dev/mapper/gkvg-root /
@@ -162,6 +162,7 @@ write /etc/fstab "/dev/gkvg/root / ext4 defaults 0 1\n/dev/mapper/gkvg-home /hom
 umount-all
 debug-sh 'LVM_SYSTEM_DIR=/tmp/lvm lvm vgchange -q -an gkvg'
 GK
+rm -f ntoskrnl.exe
 
 # Garbage over the group descriptors (4 KiB blocks: block 1 of the
 # partition at 1 MiB), keeping the superblock in block 0.

@@ -105,6 +105,20 @@ jq_is "windows: type and arch (PE header)" "$w | [.type, .distro, .arch] | join(
 expect "images unchanged by gkinspector" \
   [ "$(cat "$images/fedora.img" "$images/ubuntu.img" "$images/windows.img" | sha256sum)" = "$sum" ]
 
+# ---- hostile guest files: bounded, escaped, never a crash ----------------
+run_ "$GKINSPECTOR" -a "$images/hostile.img" --json
+expect "gkinspector on hostile files: exit 0" [ "$rc" = 0 ]
+if printf '%s' "$out" | jq -e . >/dev/null 2>&1; then ok "hostile: JSON parses"; else nok "hostile: JSON does not parse: $out"; fi
+h='.operatingsystems[0]'
+jq_is "hostile: root on the whole disk" "$h.root" /dev/sda
+jq_is "hostile: product name unquoted, control characters dropped, bad UTF-8 as U+FFFD" \
+  "$h.product_name" "$(printf 'Evil "quoted" back\\slash \357\277\275\357\277\275 tabhere [31mred')"
+jq_is "hostile: UTF-8 host name kept, first line of a 1 MiB file" "$h.hostname" "$(printf 'h\303\264te-\303\251')"
+jq_is "hostile: junk fstab gives only /" "[$h.mountpoints[].mountpoint] | join(\",\")" "/"
+jq_is "hostile: the package after a 400 KB line" "[$h.applications[].name] | join(\",\")" "ok-pkg"
+run_ "$GKINSPECTOR" -a "$images/hostile.img" --no-applications
+expect "hostile, text: bytes escaped" has "$out" '^  product name: Evil "quoted" back\\\\slash \\xff\\xfe tabhere \[31mred$'
+
 # ---- Windows on NTFS through ntfs-3g: gkfish -i ------------------------
 sum=$(sha256sum <"$images/windows.img")
 run_ "$GKFISH" -a "$images/windows.img" -i -- ls /WINDOWS/system32 : touch /x

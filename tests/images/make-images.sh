@@ -24,6 +24,11 @@
 #                   fstab names /dev/gkvg/root and /dev/mapper/gkvg-home.
 #                   Made with the appliance's lvm through debug-sh until
 #                   guestkit has LVM calls.
+#   hostile.img     ext4 on the whole disk (no partition table) with
+#                   hostile files: quotes, backslashes, escape sequences
+#                   and invalid UTF-8 in os-release, a 1 MiB hostname, a
+#                   fstab of junk and 5000 entries, a dpkg status with a
+#                   400 KB line.
 #   corrupt.img     ext4 with os-release whose group descriptors are
 #                   overwritten with garbage (the superblock is intact,
 #                   so blkid still says ext4 and the mount must fail).
@@ -89,10 +94,16 @@ printf '\200\000\000\000' >>ntoskrnl.exe
 truncate -s 128 ntoskrnl.exe
 printf 'PE\000\000\144\206' >>ntoskrnl.exe
 truncate -s 1024 ntoskrnl.exe
-for f in fedora ubuntu windows corrupt; do truncate -s 64M $f.img; done
+for f in fedora ubuntu windows corrupt hostile; do truncate -s 64M $f.img; done
+printf 'ID=debian\nVERSION_ID=12\nPRETTY_NAME="Evil \\"quoted\\" back\\\\slash \377\376 tab\there \033[31mred"\n' >h-os-release
+{ printf 'h\303\264te-\303\251\n'; head -c 1048576 /dev/zero | tr '\0' x; } >h-hostname
+{ head -c 4096 /dev/urandom; printf '\n/dev/sda /x/../../etc ext4 defaults\n';
+  i=0; while [ $i -lt 5000 ]; do echo "LABEL=nosuch$i /mnt/$i ext4 defaults 0 0"; i=$((i + 1)); done; } >h-fstab
+{ head -c 300000 /dev/urandom | base64 -w0; printf '\n\nPackage: ok-pkg\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: all\n\n';
+  head -c 20000 /dev/urandom; } >h-status
 printf 'Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12ubuntu4\n\nPackage: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.35-0ubuntu3.4\n' >status
 log "synthetic layouts"
-"$GKFISH" -a fedora.img -a ubuntu.img -a corrupt.img >&2 <<GK
+"$GKFISH" -a fedora.img -a ubuntu.img -a corrupt.img -a hostile.img >&2 <<GK
 part-disk /dev/sda mbr
 mkfs ext4 /dev/sda1 label:fedroot
 mount /dev/sda1 /
@@ -132,8 +143,18 @@ mount /dev/sdc1 /
 mkdir-p /etc
 write /etc/os-release "ID=debian\nVERSION_ID=12\n"
 umount-all
+
+mkfs ext4 /dev/sdd
+mount /dev/sdd /
+mkdir-p /etc
+mkdir-p /var/lib/dpkg
+upload h-os-release /etc/os-release
+upload h-hostname /etc/hostname
+upload h-fstab /etc/fstab
+upload h-status /var/lib/dpkg/status
+umount-all
 GK
-rm -f status
+rm -f status h-os-release h-hostname h-fstab h-status
 
 # ---- windows.img and lvm.img: one appliance ----------------------------
 # Through debug-sh until guestkit has mkfs ntfs and LVM calls.  The user's

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,8 +204,13 @@ dm_name (const char *spec)
   if (!slash || !dm_word (rest, (size_t) (slash - rest))
       || !dm_word (slash + 1, strlen (slash + 1)))
     return NULL;
+  /* Only device-mapper nodes: /dev/fd/N or /dev/block/M:N, which the
+   * word check lets through, must not lead to whatever they point at. */
+  char real[PATH_MAX];
   struct stat st;
-  if (stat (spec, &st) == -1 || !S_ISBLK (st.st_mode)) return NULL;
+  if (!realpath (spec, real) || stat (real, &st) == -1 || !S_ISBLK (st.st_mode)
+      || (strncmp (real, "/dev/dm-", 8) != 0 && strncmp (real, "/dev/mapper/", 12) != 0))
+    return NULL;
   return strdup (spec);
 }
 

@@ -2,9 +2,10 @@
  *
  * /var/lib/dpkg/status is read from the filesystem the guest mounts /var
  * from (or /), mounted privately read-only, line by line: lines are cut
- * at LINE_MAX bytes (the rest skipped), and at most STATUS_MAX bytes and
- * MAX_APPS packages are taken, so a hostile database costs bounded time
- * and memory.  The rpm database is a Berkeley DB or SQLite file; reading
+ * at LINE_MAX_ bytes (the rest skipped) and at most STATUS_MAX bytes are
+ * read, so a hostile database costs bounded time and memory; more than
+ * MAX_APPS packages or REPLY_MAX bytes of them (the reply must fit in one
+ * message) is an error rather than a silently shortened list.  The rpm database is a Berkeley DB or SQLite file; reading
  * it needs those libraries in the static daemon, which it does not have:
  * rpm guests get an empty list.
  */
@@ -23,15 +24,22 @@
 #define STATUS_MAX (64u << 20)
 #define LINE_MAX_ 4096
 #define MAX_APPS 100000
+/* The reply must fit in one message (GK_MSG_MAX, 4 MiB). */
+#define REPLY_MAX (3u << 20)
 
-struct collect { struct gk_application2_list *l; size_t cap; };
+struct collect { struct gk_application2_list *l; size_t cap, bytes; };
 
 static int
 add_app (void *opaque, const struct gk_dpkg_pkg *p)
 {
   struct collect *c = opaque;
   struct gk_application2_list *l = c->l;
-  if (l->len >= MAX_APPS) return 0;
+  /* Strings with their length words, the epoch, some slack. */
+  c->bytes += strlen (p->name) + strlen (p->version) + strlen (p->release)
+    + strlen (p->arch) + 32;
+  if (l->len >= MAX_APPS || c->bytes > REPLY_MAX)
+    return gk_int_err (EFBIG, "/var/lib/dpkg/status: more packages than can "
+                       "be returned (%zu so far, %zu bytes)", l->len, c->bytes);
   if (l->len == c->cap) {
     size_t cap = c->cap ? 2 * c->cap : 256;
     struct gk_application2 *v = realloc (l->val, cap * sizeof *v);
@@ -111,7 +119,7 @@ do_inspect_list_applications2 (const char *root)
     return NULL;
   }
   free (type);
-  struct collect c = { l, 0 };
+  struct collect c = { l, 0, 0 };
   struct gk_dpkg_parser p;
   gk_int_dpkg_init (&p, add_app, &c);
   int fd = gk_int_insp_open (m.rootfd, path, O_RDONLY | O_NONBLOCK);

@@ -160,6 +160,14 @@ expect "LVM root found, fstab /dev/gkvg/root and /dev/mapper/gkvg-home resolved"
 gk-lvm" ]
 expect "lvm.img unchanged" [ "$(sha256sum <"$images/lvm.img")" = "$sum" ]
 
+# ---- a dirty journal is not replayed, even on a writable drive -----------
+sum=$(sha256sum <"$images/dirty.img")
+run_ "$GKFISH" -a "$images/dirty.img" -- inspect-os : inspect-get-hostname /dev/sda1
+expect "dirty journal: inspected" [ "$rc" = 0 -a "$out" = "/dev/sda1
+gk-dirty" ]
+expect "dirty journal: image byte-identical (no replay) on a read-write drive" \
+  [ "$(sha256sum <"$images/dirty.img")" = "$sum" ]
+
 # ---- bad images ----------------------------------------------------------
 sum=$(cat "$images/corrupt.img" "$images/pastend.img" | sha256sum)
 run_ "$GKFISH" --ro -a "$images/corrupt.img" -a "$images/pastend.img" <<'GK'

@@ -29,6 +29,9 @@
 #                   and invalid UTF-8 in os-release, a 1 MiB hostname, a
 #                   fstab of junk and 5000 entries, a dpkg status with a
 #                   400 KB line.
+#   dirty.img       ext4 with os-release whose appliance was killed while
+#                   it was mounted: the journal needs recovery, which
+#                   inspection must not do (the image must not change).
 #   corrupt.img     ext4 with os-release whose group descriptors are
 #                   overwritten with garbage (the superblock is intact,
 #                   so blkid still says ext4 and the mount must fail).
@@ -184,6 +187,23 @@ umount-all
 debug-sh 'LVM_SYSTEM_DIR=/tmp/lvm lvm vgchange -q -an gkvg'
 GK
 rm -f ntoskrnl.exe
+
+# ---- dirty.img: an appliance killed with the filesystem mounted ---------
+log "dirty.img"
+truncate -s 64M dirty.img
+eval "$("$GKFISH" --listen -a dirty.img)"
+"$GKFISH" --remote -- part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : mount /dev/sda1 / : \
+  mkdir-p /etc : write /etc/os-release "$(printf 'ID=debian\nVERSION_ID=12')" : \
+  write /etc/hostname gk-dirty : sync >&2
+kill -9 "$GKFISH_PID"
+while kill -0 "$GKFISH_PID" 2>/dev/null; do sleep 0.1; done
+rm -f "${TMPDIR:-/tmp}/.gkfish-$(id -u)/socket-$GKFISH_PID"
+# ext4 s_feature_incompat (superblock at 1 MiB + 1024, offset 0x60):
+# RECOVER (0x4) says the journal needs replaying.
+incompat=$(od -A n -t u4 -j $((1048576 + 1024 + 96)) -N 4 dirty.img)
+if [ $((incompat & 4)) = 0 ]; then
+  echo "make-images: dirty.img: the journal does not need recovery" >&2; exit 1
+fi
 
 # Garbage over the group descriptors (4 KiB blocks: block 1 of the
 # partition at 1 MiB), keeping the superblock in block 0.

@@ -228,6 +228,27 @@ gk_int_unoctal (char *s)
   *w = '\0';
 }
 
+/* "//home/./x/" -> "/home/x", in place: one spelling per mount point. */
+static void
+clean_path (char *s)
+{
+  if (s[0] != '/') return;
+  char *w = s;
+  for (const char *p = s; *p;) {
+    while (*p == '/') p++;
+    size_t n = strcspn (p, "/");
+    if (n == 0) break;
+    if (!(n == 1 && p[0] == '.')) {
+      *w++ = '/';
+      memmove (w, p, n);
+      w += n;
+    }
+    p += n;
+  }
+  if (w == s) *w++ = '/';
+  *w = '\0';
+}
+
 int
 gk_int_parse_fstab_line (char *line, struct gk_fstab_ent *e)
 {
@@ -243,6 +264,7 @@ gk_int_parse_fstab_line (char *line, struct gk_fstab_ent *e)
   }
   if (nf < 3) return 0;         /* blank, comment, or too short */
   for (size_t i = 0; i < nf; i++) gk_int_unoctal (f[i]);
+  clean_path (f[1]);
   e->spec = f[0];
   e->file = f[1];
   e->vfstype = f[2];

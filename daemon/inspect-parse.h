@@ -43,7 +43,8 @@ void gk_int_distro_from_id (const char *id, char *out, size_t olen);
  * a path (\040). */
 void gk_int_unoctal (char *s);
 
-/* One fstab line, split in place (octal escapes such as \040 decoded).
+/* One fstab line, split in place (octal escapes such as \040 decoded,
+ * the mount point without repeated or trailing slashes and "." parts).
  * Returns 1 for an entry, 0 for a blank line, comment or malformed line. */
 struct gk_fstab_ent { char *spec, *file, *vfstype, *opts; };
 int gk_int_parse_fstab_line (char *line, struct gk_fstab_ent *e);

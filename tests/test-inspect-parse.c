@@ -120,6 +120,15 @@ test_fstab (void)
   CHECK (gk_int_parse_fstab_line (l9, &e) == 1 && gk_int_fstab_kind (&e) == 0, "relative refused");
   char l10[] = "/dev/sda1 /";
   CHECK (gk_int_parse_fstab_line (l10, &e) == 0, "two fields: malformed");
+  char l12[] = "/dev/sda1 //home/./user// ext4";
+  CHECK (gk_int_parse_fstab_line (l12, &e) == 1 && strcmp (e.file, "/home/user") == 0,
+         "mount point cleaned: %s", e.file);
+  char l13[] = "/dev/sda1 /// ext4";
+  CHECK (gk_int_parse_fstab_line (l13, &e) == 1 && strcmp (e.file, "/") == 0,
+         "/// is /: %s", e.file);
+  char l14[] = "/dev/sda1 /a/.. ext4";
+  CHECK (gk_int_parse_fstab_line (l14, &e) == 1 && gk_int_fstab_kind (&e) == 0,
+         "trailing .. still refused");
   char l11[] = "/dev/sda1 /x\\001y ext4";
   CHECK (gk_int_parse_fstab_line (l11, &e) == 1 && gk_int_fstab_kind (&e) == 0,
          "control character in mount point refused");

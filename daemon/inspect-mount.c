@@ -49,10 +49,11 @@ options_for (const char *type, const char **fstype, const char **data)
     *data = "rescue=nologreplay";
 }
 
-/* Where device number RDEV is mounted already, from mountinfo: the
- * shortest mount point (the filesystem's own root, normally). */
+/* Where DEV (device number RDEV) is mounted already, from mountinfo:
+ * the shortest mount point (the filesystem's own root, normally).  FUSE
+ * mounts (ntfs-3g) have an anonymous device number, but DEV as source. */
 static int
-find_mounted (dev_t rdev, char *dir, size_t dlen)
+find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
 {
   FILE *f = fopen ("/proc/self/mountinfo", "re");
   if (!f) return -1;
@@ -60,13 +61,17 @@ find_mounted (dev_t rdev, char *dir, size_t dlen)
   int found = -1;
   while (fgets (line, sizeof line, f)) {
     unsigned maj, min;
-    char root[2], mp[4096];
+    char root[4096], mp[4096];
     /* id parent maj:min root mountpoint ...; only mounts of the
      * filesystem's root directory ("/") show all of it. */
-    if (sscanf (line, "%*u %*u %u:%u %1s %4095s", &maj, &min, root, mp) != 4)
+    if (sscanf (line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4
+        || mp[0] != '/')
       continue;
-    if (makedev (maj, min) != rdev || strcmp (root, "/") != 0
-        || strchr (mp, '\\'))
+    char source[4096] = "";
+    const char *sep = strstr (line, " - ");
+    if (sep) sscanf (sep + 3, "%*s %4095s", source);
+    if ((makedev (maj, min) != rdev && strcmp (source, dev) != 0)
+        || strcmp (root, "/") != 0 || strchr (mp, '\\'))
       continue;
     if (found == -1 || strlen (mp) < strlen (dir)) {
       snprintf (dir, dlen, "%s", mp);
@@ -91,24 +96,30 @@ gk_int_insp_mount (const char *dev, const char *type, struct gk_insp_mnt *m)
     return gk_int_perr ("%s", m->dir);
 
   unsigned long flags = MS_RDONLY | MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_SILENT;
+  int r, e;
   if (strcmp (type, "ntfs") == 0) {
-    /* Read-only: ntfs-3g neither writes nor resets the journal. */
-    if (gk_int_mount_ntfs3g (dev, m->dir, "ro,noexec,nosuid,nodev") == -1) {
-      rmdir (m->dir);
-      return -1;
-    }
-    m->ours = 1;
+    /* Read-only: ntfs-3g neither writes nor resets the journal.  It
+     * refuses a device that is mounted already (as EBUSY would). */
+    r = gk_int_mount_ntfs3g (dev, m->dir, "ro,noexec,nosuid,nodev");
+    e = EBUSY;
   }
-  else if (mount (dev, m->dir, fstype, flags, data) == 0)
+  else {
+    r = mount (dev, m->dir, fstype, flags, data);
+    e = errno;
+  }
+  if (r == 0)
     m->ours = 1;
   else {
-    int e = errno;
     struct stat st;
     rmdir (m->dir);
     if (e == EBUSY && stat (dev, &st) == 0
-        && find_mounted (st.st_rdev, m->dir, sizeof m->dir) == 0)
+        && find_mounted (dev, st.st_rdev, m->dir, sizeof m->dir) == 0) {
+      gk_int_err_clear ();
       gk_int_log ("inspect: %s is mounted on %s already; reading it there",
                   dev, m->dir);
+    }
+    else if (strcmp (type, "ntfs") == 0)
+      return -1;                /* ntfs-3g's error */
     else
       return gk_int_dev_err (e, dev, "cannot mount %s read-only for "
                              "inspection: %s", type, strerror (e));

@@ -127,9 +127,10 @@ expect "hostile, text: bytes escaped" has "$out" '^  product name: Evil "quoted"
 
 # ---- Windows on NTFS through ntfs-3g: gkfish -i ------------------------
 sum=$(sha256sum <"$images/windows.img")
-run_ "$GKFISH" -a "$images/windows.img" -i -- ls /WINDOWS/system32 : touch /x
-expect "gkfish -i on NTFS: the guest is mounted" [ "$out" = "config
-ntoskrnl.exe" ]
+run_ "$GKFISH" -a "$images/windows.img" -i -- ls /WINDOWS/system32 : inspect-os : touch /x
+expect "gkfish -i on NTFS: the guest is mounted; inspect-os reads it there" [ "$out" = "config
+ntoskrnl.exe
+/dev/sda1" ]
 expect "gkfish -i on NTFS: read-only" has "$err" "touch: /x: Read-only file system"
 expect "windows.img byte-identical after -i" [ "$(sha256sum <"$images/windows.img")" = "$sum" ]
 

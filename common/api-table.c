@@ -33,6 +33,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/search.def"
 #include "calls/fileops.def"
 #include "calls/lvm.def"
+#include "calls/inspect.def"
   { .name = NULL }
 };
 
@@ -85,5 +86,8 @@ const struct gk_int_struct gk_int_structs[] = {
                 { "seg_count", GK_FT_INT64 }, { "origin", GK_FT_STRING },
                 { "move_pv", GK_FT_STRING }, { "lv_tags", GK_FT_STRING },
                 { "mirror_log", GK_FT_STRING }, { "lv_modules", GK_FT_STRING } } },
+  { "application2", { { "app2_name", GK_FT_STRING }, { "app2_epoch", GK_FT_INT64 },
+                      { "app2_version", GK_FT_STRING }, { "app2_release", GK_FT_STRING },
+                      { "app2_arch", GK_FT_STRING } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

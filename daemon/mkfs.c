@@ -18,7 +18,7 @@
 #include "actions.h"
 #include "devutil.h"
 
-enum family { FS_EXT, FS_XFS, FS_VFAT, FS_BTRFS };
+enum family { FS_EXT, FS_XFS, FS_VFAT, FS_BTRFS, FS_NTFS };
 
 struct fstype {
   const char *name;
@@ -34,6 +34,7 @@ static const struct fstype fstypes[] = {
   { "xfs", FS_XFS, "mkfs.xfs", 12 },
   { "vfat", FS_VFAT, "mkfs.vfat", 11 },
   { "btrfs", FS_BTRFS, "mkfs.btrfs", 255 },
+  { "ntfs", FS_NTFS, "mkntfs", 128 },
   { NULL, 0, NULL, 0 }
 };
 
@@ -149,6 +150,13 @@ do_mkfs (const char *fstype, const char *device, int blocksize,
     break;
   case FS_BTRFS:
     argv[n++] = "-f";
+    if (opts & GK_MKFS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
+    break;
+  case FS_NTFS:
+    /* -Q: quick (no zeroing of the whole device, no bad-block scan);
+     * -F: also on a whole disk; BLOCKSIZE is the cluster size. */
+    argv[n++] = "-Q"; argv[n++] = "-q"; argv[n++] = "-F";
+    if (*bsarg) { argv[n++] = "-c"; argv[n++] = bsarg; }
     if (opts & GK_MKFS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
     break;
   }

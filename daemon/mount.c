@@ -23,6 +23,8 @@
 #include <sys/sysmacros.h>
 #include "daemon.h"
 #include "actions.h"
+#include "inspect-parse.h"    /* gk_int_unoctal */
+#include "ntfs.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
 #define MOUNTINFO_MAX (64u * 1024 * 1024)
@@ -102,23 +104,6 @@ read_proc (const char *path)
   return buf;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void
-unescape (char *s)
-{
-  char *w = s;
-  while (*s) {
-    if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0'
-        && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-      *w++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-      s += 4;
-    }
-    else
-      *w++ = *s++;
-  }
-  *w = '\0';
-}
-
 /* The canonical sysroot: mountinfo shows resolved paths. */
 static void
 sysroot_real (char *buf)
@@ -179,10 +164,10 @@ list_mounts (struct mnts *m)
     if (sscanf (f[0], "%lu", &id) != 1 || sscanf (f[1], "%lu", &parent) != 1
         || sscanf (f[2], "%u:%u", &maj, &min) != 2)
       continue;
-    unescape (f[4]);
+    gk_int_unoctal (f[4]);
     const char *g = guest_path (f[4], m->root);
     if (!g) continue;
-    unescape (f[sep + 2]);
+    gk_int_unoctal (f[sep + 2]);
     if (m->n == cap) {
       size_t ncap = cap ? 2 * cap : 8;
       struct mnt *v = realloc (m->v, ncap * sizeof *v);
@@ -459,6 +444,12 @@ do_mount_options (const char *options, const char *mountable,
   const char *fb = fallback_type (type);
   if (r == -1 && errno == ENODEV && fb)
     r = mount (mountable, target, fb, flags, data);
+  /* No NTFS driver in the kernel: ntfs-3g (ntfs.c) sets its own error. */
+  if (r == -1 && errno == ENODEV && strcmp (type, "ntfs") == 0) {
+    if (gk_int_mount_ntfs3g (mountable, target, flags & MS_RDONLY ? "ro" : "rw") == 0)
+      ret = 0;
+    goto out;
+  }
   if (r == -1) {
     int e = errno;
     switch (e) {

@@ -36,8 +36,8 @@ gk_fish_fail (const char *fmt, ...)
 
 /* ---- launching and mounting ------------------------------------------- */
 
-static size_t
-depth (const char *path)
+size_t
+gk_fish_path_depth (const char *path)
 {
   size_t n = 0;
   for (const char *p = path; *p; p++)
@@ -74,19 +74,21 @@ do_mounts (struct shell *sh)
   const struct options *o = sh->o;
   for (size_t d = 0, done = 0; done < o->nr_mounts; d++)
     for (size_t i = 0; i < o->nr_mounts; i++) {
-      if (depth (o->mounts[i].mountpoint) != d) continue;
+      if (gk_fish_path_depth (o->mounts[i].mountpoint) != d) continue;
       done++;
       if (mount_one (sh, &o->mounts[i]) == -1) return -1;
     }
   return 0;
 }
 
-/* After any launch: lay out the -N disks, then mount -m. */
+/* After any launch: lay out the -N disks, inspect (-i), then mount -m. */
 static int
 after_launch (struct shell *sh)
 {
   sh->launched = 1;
-  if (gk_fish_prepare_layout (sh) == -1 || do_mounts (sh) == -1) {
+  if (gk_fish_prepare_layout (sh) == -1
+      || (sh->o->inspect && gk_fish_inspect_mount (sh) == -1)
+      || do_mounts (sh) == -1) {
     /* Half set up is not what the user asked for: stop using it. */
     sh->launch_failed = 1;
     return -1;
@@ -336,15 +338,12 @@ static int
 run (struct shell *sh)
 {
   const struct options *o = sh->o;
-  if (o->inspect) {
-    gk_fish_fail ("-i: inspection is not supported yet; use -m DEVICE "
-                  "(list-filesystems shows the candidates)");
-    return CMD_ERROR;
-  }
   if (o->listen) return gk_fish_listen (sh);
-  /* -m and -N mean "work on this": launch and set up before anything,
-   * even with no commands (so "gkfish -a d.img -m /dev/sda9" fails). */
-  if ((o->nr_mounts || o->nr_preps) && gk_fish_ensure_launched (sh) == -1)
+  /* -m, -N and -i mean "work on this": launch and set up before
+   * anything, even with no commands (so "gkfish -a d.img -m /dev/sda9"
+   * fails). */
+  if ((o->nr_mounts || o->nr_preps || o->inspect)
+      && gk_fish_ensure_launched (sh) == -1)
     return CMD_ERROR;
   if (*o->cmds) return gk_fish_run_argv (sh, o->cmds);
   if (o->script) return gk_fish_run_script (sh, o->script);

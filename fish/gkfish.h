@@ -8,6 +8,7 @@
  *   remote.c    --listen and --remote
  *   interactive.c  the readline prompt and its completion
  *   progress.c  progress bars
+ *   inspect.c   -i: inspect and mount the guest
  */
 #ifndef GK_FISH_GKFISH_H
 #define GK_FISH_GKFISH_H
@@ -32,6 +33,7 @@ struct options {
   struct prep *preps;
   size_t nr_preps;
   int readonly;
+  int rw;               /* -w/--rw given (-i is read-only without it) */
   int echo;             /* -x */
   int verbose;          /* -v */
   int inspect;          /* -i */
@@ -70,6 +72,8 @@ void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
 /* Cancel the command in flight, if any (async-signal-safe). */
 void gk_fish_cancel_from_signal (void);
 int gk_fish_ensure_launched (struct shell *sh);
+/* Components of a guest path: "/" 0, "/boot" 1, "/var/log" 2. */
+size_t gk_fish_path_depth (const char *path);
 int gk_fish_run_command (struct shell *sh, char **words);
 int gk_fish_run_line (struct shell *sh, const char *line);
 int gk_fish_run_argv (struct shell *sh, char **argv);
@@ -105,6 +109,9 @@ int gk_fish_remote (const struct options *o);
 
 /* interactive.c */
 int gk_fish_interactive_loop (struct shell *sh);
+
+/* inspect.c: -i after launch; -1 on error (message printed). */
+int gk_fish_inspect_mount (struct shell *sh);
 
 /* progress.c */
 /* MODE: -1 when standard error is a terminal, 0 never, 1 always. */

@@ -23,7 +23,9 @@ usage (FILE *f)
 "                           guestfish, so existing scripts work)\n"
 "  -m, --mount DEV[:MOUNTPOINT[:OPTIONS]]\n"
 "                           mount DEV after launch (MOUNTPOINT default /)\n"
-"  -i, --inspector          inspect and mount the guest (not supported yet)\n"
+"  -i, --inspector          inspect the disks and mount the guest's\n"
+"                           filesystems by its fstab; read-only unless\n"
+"                           --rw is given\n"
 "  -N, --new [FILE=]TYPE    create a prepared disk and add it: disk:SIZE,\n"
 "                           part:SIZE or fs:FSTYPE:SIZE (default file\n"
 "                           test1.img, test2.img, ...)\n"
@@ -185,7 +187,7 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     case 'V': printf ("gkfish (guestkit) %s\n", PACKAGE_VERSION); return 1;
     case 'h': usage (stdout); return 1;
     case 'r': o->readonly = 1; break;
-    case 'w': o->readonly = 0; break;
+    case 'w': o->readonly = 0; o->rw = 1; break;
     case OPT_BACKEND: o->backend = optarg; break;
     case OPT_PROGRESS: o->progress = 1; break;
     case OPT_NO_PROGRESS: o->progress = 0; break;
@@ -210,6 +212,8 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     }
   }
   o->cmds = argv + optind;
+  /* -i mounts a whole guest: read-only unless asked otherwise. */
+  if (o->inspect && !o->rw) o->readonly = 1;
   if (o->script && *o->cmds) {
     gk_fish_fail ("-f cannot be combined with commands on the command line");
     return -1;

@@ -77,8 +77,8 @@ case $err in *usage:\ truncate-size*) ok "a bad integer prints the usage" ;;
   *) nok "no usage line: [$err]" ;; esac
 run_ "$GKFISH" -- mkdir
 check "a missing argument" 1 "" "usage: mkdir"
-run_ "$GKFISH" -i -a /dev/null
-check "-i" 1 "" "not supported yet"
+run_ "$GKFISH" -i
+check "-i without a disk" 1 "" "no disk image"
 run_ "$GKFISH" -N "$d/x.img=floppy:1M" -- echo x
 check "-N of an unknown type" 1 "" "expected disk"
 run_ "$GKFISH" -N "$d/x.img=disk:lots" -- echo x

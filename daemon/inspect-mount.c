@@ -1,0 +1,206 @@
+/* guestkitd: private read-only mounts and bounded reads for inspection.
+ *
+ * Inspection mounts on its own directory under /run (a tmpfs of the
+ * appliance), never in the user's sysroot, so the user's mounts and the
+ * "mounts" call see nothing of it.  Mount flags ro, noexec, nosuid,
+ * nodev; journals are not replayed (ext3/4 noload, xfs norecovery,
+ * btrfs nologreplay), so a dirty filesystem is read as it is and not a
+ * byte of the disk changes.  NTFS goes through ntfs-3g (ntfs.c).  A
+ * device the user has mounted already cannot be mounted again read-only
+ * (the kernel refuses to change its read-only state: EBUSY); then its
+ * existing mount is read instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/openat2.h>
+#include "daemon.h"
+#include "devutil.h"
+#include "inspect.h"
+#include "ntfs.h"
+
+#define INSP_DIR "/run/gk-inspect"
+#define MOUNTINFO_LINE_MAX 8192
+
+static unsigned counter;
+
+/* Mount options that turn off journal replay, by blkid type; the ext
+ * family goes through the ext4 driver, which reads ext2 and ext3 too. */
+static void
+options_for (const char *type, const char **fstype, const char **data)
+{
+  *fstype = type;
+  *data = NULL;
+  if (strcmp (type, "ext2") == 0 || strcmp (type, "ext3") == 0
+      || strcmp (type, "ext4") == 0) {
+    *fstype = "ext4";
+    *data = "noload";
+  }
+  else if (strcmp (type, "xfs") == 0)
+    *data = "norecovery";
+  else if (strcmp (type, "btrfs") == 0)
+    *data = "rescue=nologreplay";
+}
+
+/* Where DEV (device number RDEV) is mounted already, from mountinfo:
+ * the shortest mount point (the filesystem's own root, normally).  FUSE
+ * mounts (ntfs-3g) have an anonymous device number, but DEV as source. */
+static int
+find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
+{
+  FILE *f = fopen ("/proc/self/mountinfo", "re");
+  if (!f) return -1;
+  char line[MOUNTINFO_LINE_MAX];
+  int found = -1;
+  while (fgets (line, sizeof line, f)) {
+    unsigned maj, min;
+    char root[4096], mp[4096];
+    /* id parent maj:min root mountpoint ...; only mounts of the
+     * filesystem's root directory ("/") show all of it. */
+    if (sscanf (line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4
+        || mp[0] != '/')
+      continue;
+    char source[4096] = "";
+    const char *sep = strstr (line, " - ");
+    if (sep) sscanf (sep + 3, "%*s %4095s", source);
+    if ((makedev (maj, min) != rdev && strcmp (source, dev) != 0)
+        || strcmp (root, "/") != 0 || strchr (mp, '\\'))
+      continue;
+    if (found == -1 || strlen (mp) < strlen (dir)) {
+      snprintf (dir, dlen, "%s", mp);
+      found = 0;
+    }
+  }
+  fclose (f);
+  return found;
+}
+
+int
+gk_int_insp_mount (const char *dev, const char *type, struct gk_insp_mnt *m)
+{
+  const char *fstype, *data;
+  options_for (type, &fstype, &data);
+  m->ours = 0;
+  m->rootfd = -1;
+  if (mkdir (INSP_DIR, 0700) == -1 && errno != EEXIST)
+    return gk_int_perr ("%s", INSP_DIR);
+  snprintf (m->dir, sizeof m->dir, "%s/%u", INSP_DIR, counter++);
+  if (mkdir (m->dir, 0700) == -1 && errno != EEXIST)
+    return gk_int_perr ("%s", m->dir);
+
+  unsigned long flags = MS_RDONLY | MS_NOEXEC | MS_NOSUID | MS_NODEV | MS_SILENT;
+  int r, e;
+  if (strcmp (type, "ntfs") == 0) {
+    /* Read-only: ntfs-3g neither writes nor resets the journal.  It
+     * refuses a device that is mounted already (as EBUSY would). */
+    r = gk_int_mount_ntfs3g (dev, m->dir, "ro,noexec,nosuid,nodev");
+    e = EBUSY;
+  }
+  else {
+    r = mount (dev, m->dir, fstype, flags, data);
+    e = errno;
+  }
+  if (r == 0)
+    m->ours = 1;
+  else {
+    struct stat st;
+    rmdir (m->dir);
+    if (e == EBUSY && stat (dev, &st) == 0
+        && find_mounted (dev, st.st_rdev, m->dir, sizeof m->dir) == 0) {
+      gk_int_err_clear ();
+      gk_int_log ("inspect: %s is mounted on %s already; reading it there",
+                  dev, m->dir);
+    }
+    else if (strcmp (type, "ntfs") == 0)
+      return -1;                /* ntfs-3g's error */
+    else
+      return gk_int_dev_err (e, dev, "cannot mount %s read-only for "
+                             "inspection: %s", type, strerror (e));
+  }
+  m->rootfd = open (m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (m->rootfd == -1) {
+    int e = errno;
+    gk_int_insp_umount (m);
+    return gk_int_dev_err (e, dev, "%s: %s", m->dir, strerror (e));
+  }
+  return 0;
+}
+
+void
+gk_int_insp_umount (struct gk_insp_mnt *m)
+{
+  if (m->rootfd >= 0) close (m->rootfd);
+  m->rootfd = -1;
+  if (!m->ours) return;
+  /* Read-only: nothing to write back, so a lazy unmount cannot lose
+   * anything if something still holds it. */
+  if (umount2 (m->dir, 0) == -1 && umount2 (m->dir, MNT_DETACH) == -1)
+    gk_int_log ("inspect: umount %s: %s", m->dir, strerror (errno));
+  rmdir (m->dir);
+  m->ours = 0;
+}
+
+int
+gk_int_insp_open (int rootfd, const char *path, int flags)
+{
+  struct open_how how;
+  memset (&how, 0, sizeof how);
+  while (*path == '/') path++;
+  how.flags = (uint64_t) (flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (int i = 0; i < 100; i++) {
+    long fd = syscall (SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) return (int) fd;
+  }
+  return -1;
+}
+
+int
+gk_int_insp_is (int rootfd, const char *path, int want_dir)
+{
+  int fd = gk_int_insp_open (rootfd, path, O_PATH);
+  if (fd == -1) return 0;
+  struct stat st;
+  int r = fstat (fd, &st) == 0
+    && (want_dir ? S_ISDIR (st.st_mode) : S_ISREG (st.st_mode));
+  close (fd);
+  return r;
+}
+
+char *
+gk_int_insp_read (int rootfd, const char *path, size_t max, size_t *len_r)
+{
+  /* O_NONBLOCK: a FIFO planted by the guest must not hang the open. */
+  int fd = gk_int_insp_open (rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd == -1) return NULL;
+  struct stat st;
+  char *buf = NULL;
+  if (fstat (fd, &st) == -1 || !S_ISREG (st.st_mode)) goto out;
+  buf = malloc (max + 1);
+  if (!buf) goto out;
+  size_t len = 0;
+  while (len < max) {
+    ssize_t r = read (fd, buf + len, max - len);
+    if (r == -1 && errno == EINTR) continue;
+    if (r == -1) {
+      gk_int_log ("inspect: %s: %s", path, strerror (errno));
+      free (buf);
+      buf = NULL;
+      goto out;
+    }
+    if (r == 0) break;
+    len += (size_t) r;
+  }
+  buf[len] = '\0';
+  *len_r = len;
+ out:
+  close (fd);
+  return buf;
+}

@@ -1,0 +1,79 @@
+/* guestkitd: what the inspection files share (inspect*.c).
+ *
+ *   inspect.c          the calls, the cache of results, the LVM hook
+ *   inspect-mount.c    private read-only mounts, bounded guest reads
+ *   inspect-linux.c    Linux roots: release files, hostname, arch
+ *   inspect-windows.c  Windows roots: case-insensitive System32
+ *   inspect-fstab.c    probing the candidates, resolving fstab names
+ *   inspect-apps.c     the dpkg database
+ *   inspect-parse.c    the pure parsers (inspect-parse.h)
+ *
+ * Device names here are the appliance's (/dev/vda2); they are turned
+ * into the user's (/dev/sda2) only when returned.
+ */
+#ifndef GK_INSPECT_H
+#define GK_INSPECT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Largest guest text file read whole (os-release, fstab, hostname ...). */
+#define GK_INSP_FILE_MAX (64 * 1024)
+
+/* A filesystem that may hold a root, with what blkid says of it. */
+struct gk_insp_dev {
+  char *dev, *type, *uuid, *label, *partuuid;   /* "" when absent */
+};
+struct gk_insp_devs { struct gk_insp_dev *v; size_t n; };
+
+struct gk_insp_root {
+  char *dev;
+  char type[16], distro[64], product[256], arch[32], hostname[256];
+  char pkgfmt[16], pkgmgmt[16];
+  int major, minor;
+  char **mounts;        /* pairs: guest mount point, device; "/" first */
+  char **swaps;         /* swap devices named by fstab */
+};
+
+/* A filesystem mounted for inspection.  OURS: we mounted it (and will
+ * unmount it); otherwise it was already mounted and DIR is where. */
+struct gk_insp_mnt { char dir[4096]; int rootfd; int ours; };
+
+/* inspect-mount.c */
+/* Mount DEV (blkid TYPE) read-only, noexec, nosuid, nodev, without
+ * journal replay, on a private directory; -1 + error naming DEV. */
+int gk_int_insp_mount (const char *dev, const char *type,
+                       struct gk_insp_mnt *m);
+void gk_int_insp_umount (struct gk_insp_mnt *m);
+/* Read at most MAX bytes of regular file PATH (resolved inside ROOTFD)
+ * into a malloc'd buffer (NUL-terminated, *LEN_R set).  NULL if absent,
+ * not a regular file or unreadable (no error set: a missing file is a
+ * normal answer here). */
+char *gk_int_insp_read (int rootfd, const char *path, size_t max,
+                        size_t *len_r);
+/* Open PATH inside ROOTFD (RESOLVE_IN_ROOT); -1 with errno. */
+int gk_int_insp_open (int rootfd, const char *path, int flags);
+/* 1 if PATH exists inside ROOTFD and is a directory (WANT_DIR) or a
+ * regular file (!WANT_DIR). */
+int gk_int_insp_is (int rootfd, const char *path, int want_dir);
+
+/* inspect-linux.c: 1 if ROOTFD is a Linux root (R filled, *FSTAB_R the
+ * malloc'd fstab text or NULL), 0 if not. */
+int gk_int_insp_linux (int rootfd, struct gk_insp_root *r, char **fstab_r,
+                       size_t *fstab_len);
+/* inspect-windows.c: 1 if ROOTFD holds /Windows/System32. */
+int gk_int_insp_windows (int rootfd, struct gk_insp_root *r);
+
+/* inspect-fstab.c */
+int gk_int_insp_devices (struct gk_insp_devs *d);
+void gk_int_insp_free_devices (struct gk_insp_devs *d);
+/* Fill R->mounts and R->swaps from FSTAB (may be NULL). */
+int gk_int_insp_fstab (const char *fstab, size_t len,
+                       const struct gk_insp_devs *d, struct gk_insp_root *r);
+
+/* inspect.c */
+int inspect_activate_lvm (void);
+/* The inspected root ROOT (appliance name), or NULL + error. */
+const struct gk_insp_root *gk_int_insp_find_root (const char *root);
+
+#endif

@@ -1,0 +1,183 @@
+/* gkinspector: report what operating systems disk images hold, like
+ * virt-inspector.
+ *
+ *   gkinspector -a IMG [-a IMG2 ...] [--format=raw|qcow2] [--json]
+ *               [--no-applications] [-v]
+ *
+ * The images are always added read-only.  One appliance: inspect-os,
+ * then the inspect-get-* calls for each root.  Exit status 0 if at least
+ * one operating system was found and reported, 1 otherwise.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gkinspector.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+"gkinspector: report the operating systems on disk images\n"
+"\n"
+"usage: gkinspector -a IMAGE [-a IMAGE...] [--json] [--no-applications]\n"
+"\n"
+"  -a, --add IMAGE          add a disk image, read-only (repeatable; all\n"
+"                           the disks of one guest belong together)\n"
+"      --format=raw|qcow2   format of the following -a images (default:\n"
+"                           detect)\n"
+"      --json               print JSON instead of text\n"
+"      --no-applications    do not list the installed packages\n"
+"  -v, --verbose            debug messages from the library and appliance\n"
+"  -V, --version            print the version\n"
+"  -h, --help               this help\n");
+}
+
+static void
+fail (const char *fmt, const char *a, const char *b)
+{
+  fprintf (stderr, "gkinspector: ");
+  fprintf (stderr, fmt, a, b);
+  fputc ('\n', stderr);
+}
+
+static void
+free_report (struct os_report *r)
+{
+  free (r->root); free (r->type); free (r->distro); free (r->product);
+  free (r->arch); free (r->hostname); free (r->pkgfmt); free (r->pkgmgmt);
+  gk_free_strings (r->mountpoints);
+  gk_free_strings (r->filesystems);
+  if (r->apps) gk_free_application2_list (r->apps);
+}
+
+/* Fill R for ROOT; -1 after printing the error. */
+static int
+gather (gk_h *g, const char *root, int apps, struct os_report *r)
+{
+  memset (r, 0, sizeof *r);
+  r->root = strdup (root);
+  if (!r->root
+      || !(r->type = gk_inspect_get_type (g, root))
+      || !(r->distro = gk_inspect_get_distro (g, root))
+      || !(r->product = gk_inspect_get_product_name (g, root))
+      || (r->major = gk_inspect_get_major_version (g, root)) == -1
+      || (r->minor = gk_inspect_get_minor_version (g, root)) == -1
+      || !(r->arch = gk_inspect_get_arch (g, root))
+      || !(r->hostname = gk_inspect_get_hostname (g, root))
+      || !(r->pkgfmt = gk_inspect_get_package_format (g, root))
+      || !(r->pkgmgmt = gk_inspect_get_package_management (g, root))
+      || !(r->mountpoints = gk_inspect_get_mountpoints (g, root))
+      || !(r->filesystems = gk_inspect_get_filesystems (g, root))
+      || (apps && !(r->apps = gk_inspect_list_applications2 (g, root)))) {
+    const char *m = gk_last_error (g);
+    fail ("%s%s", m ? m : "out of memory", "");
+    return -1;
+  }
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    { "add", required_argument, NULL, 'a' },
+    { "format", required_argument, NULL, 'F' },
+    { "json", no_argument, NULL, 'j' },
+    { "no-applications", no_argument, NULL, 'n' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "version", no_argument, NULL, 'V' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+  };
+  int json = 0, apps = 1, verbose = 0, c, ndrives = 0;
+  const char *format = NULL;
+  gk_h *g = gk_create ();
+  if (!g) {
+    fail ("cannot create a handle%s%s", "", "");
+    return 1;
+  }
+  while ((c = getopt_long (argc, argv, "a:vVh", longopts, NULL)) != -1) {
+    struct gk_add_drive_opts ao = { .bitmask = GK_ADD_DRIVE_READONLY, .readonly = 1 };
+    switch (c) {
+    case 'a':
+      if (access (optarg, R_OK) == -1) {
+        fail ("%s: %s", optarg, strerror (errno));
+        gk_close (g);
+        return 1;
+      }
+      if (format) { ao.bitmask |= GK_ADD_DRIVE_FORMAT; ao.format = format; }
+      if (gk_add_drive (g, optarg, &ao) == -1) {
+        fail ("%s%s", gk_last_error (g), "");
+        gk_close (g);
+        return 1;
+      }
+      ndrives++;
+      break;
+    case 'F':
+      if (strcmp (optarg, "raw") != 0 && strcmp (optarg, "qcow2") != 0) {
+        fail ("--format=%s: expected raw or qcow2%s", optarg, "");
+        gk_close (g);
+        return 1;
+      }
+      format = optarg;
+      break;
+    case 'j': json = 1; break;
+    case 'n': apps = 0; break;
+    case 'v': verbose = 1; gk_set_debug (g, 1); break;
+    case 'V': printf ("gkinspector (guestkit) %s\n", PACKAGE_VERSION); gk_close (g); return 0;
+    case 'h': usage (stdout); gk_close (g); return 0;
+    default:
+      fprintf (stderr, "Try 'gkinspector --help' for more information.\n");
+      gk_close (g);
+      return 1;
+    }
+  }
+  (void) verbose;
+  if (optind < argc || ndrives == 0) {
+    fail ("%s%s", optind < argc ? "unexpected argument: " : "no disk image: add one with -a IMAGE",
+          optind < argc ? argv[optind] : "");
+    gk_close (g);
+    return 1;
+  }
+
+  int ret = 1;
+  char **roots = NULL;
+  struct os_report *reps = NULL;
+  size_t n = 0;
+  if (gk_launch (g) == -1 || !(roots = gk_inspect_os (g))) {
+    fail ("%s%s", gk_last_error (g), "");
+    goto out;
+  }
+  while (roots[n]) n++;
+  if (n == 0) {
+    fprintf (stderr, "gkinspector: no operating system found on");
+    for (int i = 1; i < argc; i++)
+      if (strcmp (argv[i], "-a") == 0 && i + 1 < argc) fprintf (stderr, " %s", argv[i + 1]);
+      else if (strncmp (argv[i], "--add=", 6) == 0) fprintf (stderr, " %s", argv[i] + 6);
+    fputc ('\n', stderr);
+    goto out;
+  }
+  reps = calloc (n, sizeof *reps);
+  if (!reps) {
+    fail ("out of memory%s%s", "", "");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (gather (g, roots[i], apps, &reps[i]) == -1) goto out;
+  if (json) gk_insp_print_json (stdout, reps, n);
+  else gk_insp_print_text (stdout, reps, n);
+  ret = 0;
+ out:
+  for (size_t i = 0; reps && i < n; i++) free_report (&reps[i]);
+  free (reps);
+  gk_free_strings (roots);
+  gk_close (g);
+  if (fflush (stdout) == EOF) ret = 1;
+  return ret;
+}

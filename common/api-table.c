@@ -57,5 +57,8 @@ const struct gk_int_struct gk_int_structs[] = {
                 { "name", GK_FT_STRING } } },
   { "xattr", { { "attrname", GK_FT_STRING }, { "attrval", GK_FT_STRING },
                { "attrlen", GK_FT_INT64 } } },
+  { "diskbench", { { "bytes", GK_FT_INT64 }, { "ops", GK_FT_INT64 },
+                   { "wall_usec", GK_FT_INT64 }, { "cpu_usec", GK_FT_INT64 },
+                   { "busy_usec", GK_FT_INT64 } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

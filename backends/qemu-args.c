@@ -41,9 +41,16 @@ char **
 gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
 {
   struct gk_int_argv a = { 0 };
+  size_t nscsi = 0, nide = 0;
+  for (size_t i = 0; i < c->nr_drives; i++) {
+    nscsi += is_iface (&c->drives[i], "virtio-scsi");
+    nide += is_iface (&c->drives[i], "ide");
+  }
   gk_int_argv_add (&a, c->qemu);
   gk_int_argv_add (&a, "-machine");
-  gk_int_argv_addf (&a, "q35,accel=%s", c->kvm ? "kvm" : "tcg");
+  /* IDE drives: the pc machine's PIIX IDE (ata_piix), because Debian's
+   * cloud kernel has no driver for q35's AHCI controller. */
+  gk_int_argv_addf (&a, "%s,accel=%s", nide ? "pc" : "q35", c->kvm ? "kvm" : "tcg");
   if (c->kvm) { gk_int_argv_add (&a, "-cpu"); gk_int_argv_add (&a, "host"); }
   /* (TCG: the default CPU model; -cpu max measured 0.1 s slower.) */
   gk_int_argv_add (&a, "-nodefaults"); gk_int_argv_add (&a, "-no-user-config");
@@ -57,15 +64,10 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   char *app = gk_int_qemu_append (c->debug, c->root != NULL);
   /* Drivers beyond virtio-blk are loaded only when such a drive exists,
    * so they cost nothing at boot otherwise (daemon/diskdrivers.c). */
-  size_t nscsi = 0, nide = 0;
-  for (size_t i = 0; i < c->nr_drives; i++) {
-    nscsi += is_iface (&c->drives[i], "virtio-scsi");
-    nide += is_iface (&c->drives[i], "ide");
-  }
   if (app && nscsi + nide > 0) {
     char *s = NULL;
     if (asprintf (&s, "%s gk.modules=%s%s%s gk.sd=%zu", app,
-                  nscsi ? "virtio_scsi," : "", nide ? "ahci," : "", "sd_mod",
+                  nscsi ? "virtio_scsi," : "", nide ? "ata_piix," : "", "sd_mod",
                   nscsi + nide) == -1) s = NULL;
     free (app);
     app = s;
@@ -95,7 +97,11 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
     if (is_iface (d, "virtio-scsi"))
       gk_int_argv_addf (&a, "scsi-hd,drive=hd%zu,bus=scsi0.0,channel=0,scsi-id=%zu,lun=0,serial=" USER_SERIAL "%zu", i, i, i);
     else if (is_iface (d, "ide"))
-      gk_int_argv_addf (&a, "ide-hd,drive=hd%zu,bus=ide.%zu,serial=" USER_SERIAL "%zu", i, ide++, i);
+    {
+      gk_int_argv_addf (&a, "ide-hd,drive=hd%zu,bus=ide.%zu,unit=%zu,serial=" USER_SERIAL "%zu",
+                        i, ide / 2, ide % 2, i);
+      ide++;
+    }
     else
       gk_int_argv_addf (&a, "virtio-blk-pci,drive=hd%zu,serial=" USER_SERIAL "%zu", i, i);
   }

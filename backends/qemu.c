@@ -65,8 +65,8 @@ qemu_prepare (gk_h *g, const char *variant)
   for (size_t i = 0; i < g->nr_drives; i++)
     ide += g->drives[i].iface && strcmp (g->drives[i].iface, "ide") == 0;
   if (ide > GK_QEMU_MAX_IDE) {
-    gk_int_error_errno (g, EINVAL, "launch: %zu drives with iface ide, but the q35 "
-                        "machine has %d IDE (AHCI) ports", ide, GK_QEMU_MAX_IDE);
+    gk_int_error_errno (g, EINVAL, "launch: %zu drives with iface ide, but the "
+                        "emulated IDE controller has %d places", ide, GK_QEMU_MAX_IDE);
     return -1;
   }
   free (g->backend_used);

@@ -82,7 +82,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const char *backend,
      const struct config *c, const char *img, char **why_r)
 {
   if (make_image (img, c->format, o->image_size) == -1) return -1;
-  gk_h *g = gk_create ();
+  gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
   char *used = NULL;
@@ -130,7 +130,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const char *backend,
     fprintf (stderr, "gkbench: disk %s %s %s %s: %s\n", backend, c->iface, c->format,
              c->cache, gk_last_error (g));
   free (used);
-  gk_close (g);
+  gkb_close (g);
   unlink (img);
   return ret;
 }

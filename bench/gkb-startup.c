@@ -16,7 +16,7 @@ static int
 one (struct gkb_results *r, const char *backend)
 {
   double t0 = gkb_now ();
-  gk_h *g = gk_create ();
+  gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
   if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1)
@@ -28,7 +28,7 @@ one (struct gkb_results *r, const char *backend)
   char *used = gk_get_backend (g);
   struct gk_timing_list *t = gk_get_timings (g);
   if (gk_shutdown (g) == -1) { free (used); gk_free_timing_list (t); goto out; }
-  gk_close (g);
+  gkb_close (g);
   g = NULL;
   double t1 = gkb_now ();
   const char *cfg = used ? used : backend;
@@ -53,8 +53,8 @@ one (struct gkb_results *r, const char *backend)
   gk_free_timing_list (t);
  out:
   if (g) {
-    fprintf (stderr, "gkbench: startup %s: %s\n", backend, gk_last_error (g));
-    gk_close (g);
+    if (!gkb_stop) fprintf (stderr, "gkbench: startup %s: %s\n", backend, gk_last_error (g));
+    gkb_close (g);
   }
   return ret;
 }

@@ -65,7 +65,7 @@ make_pristine (const char *path, int64_t image, int64_t size, const char *backen
     }
     close (fd);
   }
-  gk_h *g = gk_create ();
+  gk_h *g = gkb_open ();
   if (!g) return -1;
   int r = -1;
   struct gk_statvfs *sv = NULL;
@@ -89,7 +89,7 @@ make_pristine (const char *path, int64_t image, int64_t size, const char *backen
   r = 0;
  out:
   gk_free_statvfs (sv);
-  gk_close (g);
+  gkb_close (g);
   return r;
 }
 
@@ -108,7 +108,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
      const char *backend)
 {
   if (gkb_copy (p->pristine, p->disk) == -1) return -1;
-  gk_h *g = gk_create ();
+  gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
   char *used = NULL;
@@ -147,7 +147,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
   if (ret == -1 && !gkb_stop)
     fprintf (stderr, "gkbench: upload %s: %s\n", backend, gk_last_error (g));
   free (used);
-  gk_close (g);
+  gkb_close (g);
   unlink (p->disk);
   return ret;
 }

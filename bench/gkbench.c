@@ -17,12 +17,31 @@
 #include "gkb-output.h"
 
 volatile sig_atomic_t gkb_stop;
+static gk_h *volatile current;      /* the handle Ctrl-C cancels */
 
 static void
 on_signal (int sig)
 {
   (void) sig;
   gkb_stop = 1;
+  gk_h *g = current;
+  if (g) gk_user_cancel (g);
+}
+
+gk_h *
+gkb_open (void)
+{
+  gk_h *g = gk_create ();
+  if (!g) fprintf (stderr, "gkbench: cannot create a guestkit handle\n");
+  current = g;
+  return g;
+}
+
+void
+gkb_close (gk_h *g)
+{
+  current = NULL;
+  if (g) gk_close (g);
 }
 
 static void
@@ -87,13 +106,13 @@ open_out (const char *opt, const char *path)
 static char *
 backend_problem (const char *backend)
 {
-  gk_h *g = gk_create ();
+  gk_h *g = gkb_open ();
   if (!g) return strdup ("cannot create a handle");
   char *why = NULL;
   if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1
       || gk_launch (g) == -1 || gk_shutdown (g) == -1)
     why = gkb_one_line (gk_last_error (g));
-  gk_close (g);
+  gkb_close (g);
   return why;
 }
 

@@ -24,6 +24,13 @@ struct gkb_opts {
 /* Set by SIGINT/SIGTERM: finish or abort the current run, then stop. */
 extern volatile sig_atomic_t gkb_stop;
 
+/* gk_create and gk_close, and in between the handle is the one that
+ * Ctrl-C cancels (gk_user_cancel: a launch or call fails at once and the
+ * appliance is stopped). */
+typedef struct gk_h gk_h;
+gk_h *gkb_open (void);
+void gkb_close (gk_h *g);
+
 int gkb_startup (struct gkb_results *r, const struct gkb_opts *o);
 int gkb_upload (struct gkb_results *r, const struct gkb_opts *o);
 int gkb_disk (struct gkb_results *r, const struct gkb_opts *o);

@@ -52,14 +52,15 @@ check '[ "$(head -1 "$d/r.csv")" = "group,name,config,series,unit,run,value" ] &
   "CSV: header and raw split samples"
 check 'grep -q "^| startup/launch | qemu" "$d/r.md"' "markdown table"
 
-"$gkbench" disk --runs 1 --all --iface virtio-scsi --format qcow2 --cache none --image-size 64M \
+"$gkbench" disk --runs 1 --all --iface virtio-scsi,ide --format qcow2 --cache none --image-size 64M \
   --disk-size 4M --ops 40 --backend qemu --workdir "$d/w" --json "$d/r.json" --plot "$d/p.svg" \
   > "$d/out" 2> "$d/err"
 rc=$?
-check '[ $rc = 0 ]' "disk (virtio-scsi, qcow2, cache none): exit 0 (got $rc: $(tail -2 "$d/err"))"
-check 'j "[.figures[] | select(.group == \"disk\") | .name] | sort == [\"createdelete\", \"randread\", \"randwrite\", \"seqread\", \"seqwrite\"]"' \
-  "disk: the five tests"
-check 'j "all(.figures[]; .median > 0 and .config == \"qemu:tcg virtio-scsi qcow2 none\" and .split.wall_s[0] > 0 and .split.guest_wall_s[0] >= 0 and .split.guest_busy_s[0] >= 0 and .split.backend_cpu_s[0] >= 0)"' \
+check '[ $rc = 0 ]' "disk (virtio-scsi and IDE, qcow2, cache none): exit 0 (got $rc: $(tail -2 "$d/err"))"
+check 'j "[.figures[] | select(.config == \"qemu:tcg virtio-scsi qcow2 none\") | .name] | sort == [\"createdelete\", \"randread\", \"randwrite\", \"seqread\", \"seqwrite\"]"' \
+  "disk: the five tests on virtio-scsi"
+check 'j "[.figures[] | select(.config == \"qemu:tcg ide qcow2 none\")] | length == 5"' "disk: and on IDE"
+check 'j "all(.figures[]; .median > 0 and (.config | test(\"^qemu:tcg (virtio-scsi|ide) qcow2 none$\")) and .split.wall_s[0] > 0 and .split.guest_wall_s[0] >= 0 and .split.guest_busy_s[0] >= 0 and .split.backend_cpu_s[0] >= 0)"' \
   "disk: positive rates on the asked configuration, the split measured"
 if command -v gnuplot >/dev/null; then
   check 'grep -q "<svg" "$d/p.svg"' "plot: an SVG from gnuplot"

@@ -89,15 +89,17 @@ main (void)
   CHECK (mx && has (mx, "scsi-hd,drive=hd0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,serial=gkd0")
          && has (mx, "scsi-hd,drive=hd2,bus=scsi0.0,channel=0,scsi-id=2,lun=0,serial=gkd2"),
          "virtio-scsi drives: scsi-hd with serial gkdN");
-  CHECK (mx && has (mx, "ide-hd,drive=hd1,bus=ide.0,serial=gkd1")
-         && has (mx, "ide-hd,drive=hd3,bus=ide.1,serial=gkd3"),
-         "IDE drives on q35's AHCI ports in order");
-  CHECK (mx && has_sub (mx, " gk.modules=virtio_scsi,ahci,sd_mod gk.sd=4"),
+  CHECK (mx && has (mx, "ide-hd,drive=hd1,bus=ide.0,unit=0,serial=gkd1")
+         && has (mx, "ide-hd,drive=hd3,bus=ide.0,unit=1,serial=gkd3"),
+         "IDE drives on the PIIX IDE buses in order");
+  CHECK (mx && has (mx, "pc,accel=tcg") && !has_sub (mx, "q35"),
+         "IDE drives: the pc machine (the appliance kernel has no AHCI driver)");
+  CHECK (mx && has_sub (mx, " gk.modules=virtio_scsi,ata_piix,sd_mod gk.sd=4"),
          "the appliance is told which drivers to load and how many sdX disks to wait for");
   m[1].iface = m[3].iface = "virtio-scsi";
   char **sc = gk_int_qemu_argv (&cm);
-  CHECK (sc && has_sub (sc, " gk.modules=virtio_scsi,sd_mod gk.sd=4") && !has_sub (sc, "ide-hd"),
-         "SCSI only: no AHCI driver");
+  CHECK (sc && has_sub (sc, " gk.modules=virtio_scsi,sd_mod gk.sd=4") && !has_sub (sc, "ide-hd")
+         && has (sc, "q35,accel=tcg"), "SCSI only: q35, no IDE driver");
   gk_free_strings (mx);
   gk_free_strings (sc);
   gk_free_strings (tcg);

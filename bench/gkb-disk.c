@@ -213,16 +213,17 @@ gkb_disk (struct gkb_results *r, const struct gkb_opts *o)
       for (size_t i = 0; i < n && !gkb_stop; i++) {
         struct config *c = &cs[i];
         if (c->dead) continue;
-        gkb_progress ("disk: %s %s %s %s, run %d of %d", o->backends[b], c->iface,
+        const char *iface = uml ? "ubd" : c->iface;
+        gkb_progress ("disk: %s %s %s %s, run %d of %d", o->backends[b], iface,
                       c->format, c->cache, k, runs);
         char *why = NULL;
         if (one (r, o, o->backends[b], c, img, &why) == -1) {
           if (why) {
             /* Does not work here: say why once and drop it. */
-            gkb_note (r, "disk: %s %s %s %s skipped: %s", o->backends[b], c->iface,
+            gkb_note (r, "disk: %s %s %s %s skipped: %s", o->backends[b], iface,
                       c->format, c->cache, why);
             fprintf (stderr, "gkbench: disk: %s %s %s %s does not work here, skipped: %s\n",
-                     o->backends[b], c->iface, c->format, c->cache, why);
+                     o->backends[b], iface, c->format, c->cache, why);
             c->dead = 1;
             free (why);
           }

@@ -28,8 +28,11 @@ gkb_limiter (const struct gkb_fig *f)
   size_t best = 0;
   for (size_t i = 1; i < sizeof part / sizeof *part; i++)
     if (part[i].v > part[best].v) best = i;
-  char cpus[64] = "", parts[96] = "";
+  char cpus[96] = "", parts[96] = "";
   if (cpu >= 0) snprintf (cpus, sizeof cpus, "backend CPU %.0f%% of wall", 100 * cpu / wall);
+  if (busy >= 0 && part[best].v > 0)
+    snprintf (cpus + strlen (cpus), sizeof cpus - strlen (cpus), "%sappliance busy %.0f%%",
+              cpus[0] ? ", " : "", 100 * busy / wall);
   if (part[best].v > 0)
     snprintf (parts, sizeof parts, "%s %.0f%% of wall", part[best].what, 100 * part[best].v / wall);
   char *s = NULL;
@@ -39,11 +42,11 @@ gkb_limiter (const struct gkb_fig *f)
                   cpus[0] ? "; " : "", cpus);
   else if (cpu >= 0 && cpu / wall >= GKB_SATURATED)
     r = asprintf (&s, "host CPU: %s%s%s", cpus, parts[0] ? "; largest part: " : "", parts);
+  else if (parts[0])
+    r = asprintf (&s, "%s%s%s", parts, cpus[0] ? "; " : "", cpus);
   else if (busy >= 0)
     r = asprintf (&s, "guest disk: appliance busy only %.0f%% of wall%s%s", 100 * busy / wall,
                   cpus[0] ? ", " : "", cpus);
-  else if (parts[0])
-    r = asprintf (&s, "%s%s%s", parts, cpus[0] ? "; " : "", cpus);
   else if (cpus[0])
     r = asprintf (&s, "waiting, not CPU: %s", cpus);
   else

@@ -12,6 +12,8 @@
  * it, from the medians of F's aux series: wall_s, backend_cpu_s (host CPU
  * of the backend's processes), guest_busy_s (non-idle time inside the
  * appliance), transport_s, host_io_s, guest_write_s + guest_fsync_s
- * (guest disk).  NULL if F has no wall_s. */
+ * (guest disk).  In order: a busy appliance (guest CPU), a busy backend
+ * (host CPU), the largest part of the split, else an idle appliance
+ * waiting for its disk.  NULL if F has no wall_s. */
 char *gkb_limiter (const struct gkb_fig *f);
 #endif

@@ -1,5 +1,5 @@
 /* guestkitd: internal-disk-bench, the disk load generator of
- * bench/gkbench disk.  Data goes through O_DIRECT so that what is measured
+ * bench/gkbench disk, and internal-guest-busy, the appliance's CPU time.  Data goes through O_DIRECT so that what is measured
  * is the emulated disk and the host's cache mode, not the appliance's page
  * cache.  Every argument is bounded; files live under the caller's
  * directory with fixed names, opened relative to it without following
@@ -52,6 +52,14 @@ busy_usec (void)
   if (hz <= 0) hz = 100;
   unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
   return (int64_t) (busy * 1000000ULL / (unsigned long long) hz);
+}
+
+int64_t
+do_internal_guest_busy (void)
+{
+  int64_t b = busy_usec ();
+  if (b <= 0) gk_int_err (EIO, "/proc/stat: cannot read the CPU times");
+  return b > 0 ? b : -1;
 }
 
 /* xorshift64*: reproducible offsets, no libc state. */

@@ -108,8 +108,13 @@ main (void)
   char *gl = gkb_limiter (&g);
   CHECK (gl && strncmp (gl, "guest CPU: appliance busy 95%", 29) == 0, "limiter: busy guest (%s)", gl);
   free (gl);
-  free (g.aux[0].v);
-  free (g.aux[1].v);
+  gkb_add_aux (&g, "transport_s", 1.2);
+  g.aux[1].v[0] = 0.5;                       /* appliance busy 25% */
+  gl = gkb_limiter (&g);
+  CHECK (gl && strcmp (gl, "transport 60% of wall; appliance busy 25%") == 0,
+         "limiter: neither CPU saturated: the largest part, with the guest's CPU (%s)", gl);
+  free (gl);
+  for (size_t i = 0; i < g.naux; i++) free (g.aux[i].v);
 
   char *j = capture_str (gkb_json_string, "a\"b\\c\n\x01\xc3\xa9");
   CHECK (strcmp (j, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"") == 0, "JSON escaping (%s)", j);

@@ -46,6 +46,8 @@ check 'j "(.figures[] | select(.name == \"launch+shutdown\")) as \$a | .figures[
 check 'j ".figures[] | select(.group == \"upload\" and .name == \"upload\") | .split as \$s | .median >= \$s.transport_s[0] and .median >= \$s.guest_write_s[0] and .median >= \$s.xfer_wall_s[0] and .bytes == 4194304"' \
   "JSON: upload time >= its transport, guest write and xfer wall time; bytes = --size"
 check 'j ".figures[] | select(.name == \"upload-no-write\") | .split.guest_write_s[0] == 0"' "JSON: upload-no-write writes nothing in the guest"
+check 'j "all(.figures[] | select(.group == \"upload\"); .split.guest_busy_s[0] >= 0 and .split.backend_cpu_s[0] >= 0 and .split.library_cpu_s[0] >= 0)"' \
+  "JSON: upload figures carry the guest's CPU (internal-guest-busy), the backend's and the library's"
 check 'j ".figures[] | select(.name == \"write-no-upload\") | .split.guest_write_s[0] > 0 and .median >= .split.guest_write_s[0]"' \
   "JSON: write-no-upload time >= guest write time"
 check '[ "$(head -1 "$d/r.csv")" = "group,name,config,series,unit,run,value" ] && grep -q "^upload,upload,qemu:tcg,transport_s,s,1," "$d/r.csv"' \

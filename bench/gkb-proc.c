@@ -115,7 +115,7 @@ gkb_copy (const char *src, const char *dst)
   char *argv[] = { "cp", "--sparse=always", (char *) src, (char *) dst, NULL };
   int st = gkb_run (argv, NULL, NULL, NULL);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    fprintf (stderr, "gkbench: cp %s %s failed\n", src, dst);
+    if (!gkb_stop) fprintf (stderr, "gkbench: cp %s %s failed\n", src, dst);
     return -1;
   }
   return 0;

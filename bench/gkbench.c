@@ -217,17 +217,18 @@ main (int argc, char **argv)
       || (md && !(fm = open_out ("--markdown", md))))
     return 1;
   if (plot) {
-    char *copy = strdup (plot);
     const char *ext = strrchr (plot, '.');
     if (!ext || (strcmp (ext, ".svg") && strcmp (ext, ".png"))) {
       fprintf (stderr, "gkbench: --plot %s: the name must end in .svg or .png\n", plot);
       return 1;
     }
-    if (!copy || access (dirname (copy), W_OK) == -1) {
+    char *copy = strdup (plot);
+    int bad = !copy || access (dirname (copy), W_OK) == -1;
+    free (copy);
+    if (bad) {
       fprintf (stderr, "gkbench: --plot %s: directory not writable: %s\n", plot, strerror (errno));
       return 1;
     }
-    free (copy);
   }
 
   char wd[4096];

@@ -413,6 +413,9 @@ for d in /usr /usr/bin /usr/sbin /usr/lib /bin /sbin /lib /lib32 /lib64 /libx32;
     [ -L "$d" ] || [ -d "$d" ] && add_path "$d"
 done
 for d in /dev /proc /sys /run /sysroot /etc; do skel_dir "$d"; done
+# lvm refuses to run without its system directory; it stays empty (the
+# daemon passes all settings with --config and writes no backups).
+skel_dir /etc/lvm
 skel_dir /tmp 1777
 skel_dir /root 700
 flush_links

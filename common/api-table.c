@@ -32,6 +32,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/filesystems.def"
 #include "calls/search.def"
 #include "calls/fileops.def"
+#include "calls/lvm.def"
   { .name = NULL }
 };
 
@@ -57,6 +58,33 @@ const struct gk_int_struct gk_int_structs[] = {
                 { "name", GK_FT_STRING } } },
   { "xattr", { { "attrname", GK_FT_STRING }, { "attrval", GK_FT_STRING },
                { "attrlen", GK_FT_INT64 } } },
+  /* LVM (calls/lvm.def): fields named as lvm(8) reports them. */
+  { "lvm_pv", { { "pv_name", GK_FT_STRING }, { "pv_uuid", GK_FT_STRING },
+                { "pv_fmt", GK_FT_STRING }, { "pv_size", GK_FT_INT64 },
+                { "dev_size", GK_FT_INT64 }, { "pv_free", GK_FT_INT64 },
+                { "pv_used", GK_FT_INT64 }, { "pv_attr", GK_FT_STRING },
+                { "pv_pe_count", GK_FT_INT64 }, { "pv_pe_alloc_count", GK_FT_INT64 },
+                { "pv_tags", GK_FT_STRING }, { "pe_start", GK_FT_INT64 },
+                { "pv_mda_count", GK_FT_INT64 }, { "pv_mda_free", GK_FT_INT64 },
+                { "vg_name", GK_FT_STRING } } },
+  { "lvm_vg", { { "vg_name", GK_FT_STRING }, { "vg_uuid", GK_FT_STRING },
+                { "vg_fmt", GK_FT_STRING }, { "vg_attr", GK_FT_STRING },
+                { "vg_size", GK_FT_INT64 }, { "vg_free", GK_FT_INT64 },
+                { "vg_sysid", GK_FT_STRING }, { "vg_extent_size", GK_FT_INT64 },
+                { "vg_extent_count", GK_FT_INT64 }, { "vg_free_count", GK_FT_INT64 },
+                { "max_lv", GK_FT_INT64 }, { "max_pv", GK_FT_INT64 },
+                { "pv_count", GK_FT_INT64 }, { "lv_count", GK_FT_INT64 },
+                { "snap_count", GK_FT_INT64 }, { "vg_seqno", GK_FT_INT64 },
+                { "vg_tags", GK_FT_STRING }, { "vg_mda_count", GK_FT_INT64 },
+                { "vg_mda_free", GK_FT_INT64 } } },
+  { "lvm_lv", { { "lv_name", GK_FT_STRING }, { "vg_name", GK_FT_STRING },
+                { "lv_path", GK_FT_STRING }, { "lv_uuid", GK_FT_STRING },
+                { "lv_attr", GK_FT_STRING }, { "lv_major", GK_FT_INT64 },
+                { "lv_minor", GK_FT_INT64 }, { "lv_kernel_major", GK_FT_INT64 },
+                { "lv_kernel_minor", GK_FT_INT64 }, { "lv_size", GK_FT_INT64 },
+                { "seg_count", GK_FT_INT64 }, { "origin", GK_FT_STRING },
+                { "move_pv", GK_FT_STRING }, { "lv_tags", GK_FT_STRING },
+                { "mirror_log", GK_FT_STRING }, { "lv_modules", GK_FT_STRING } } },
   { "diskbench", { { "bytes", GK_FT_INT64 }, { "ops", GK_FT_INT64 },
                    { "wall_usec", GK_FT_INT64 }, { "cpu_usec", GK_FT_INT64 },
                    { "busy_usec", GK_FT_INT64 } } },

@@ -287,22 +287,15 @@ do_pread_device (const char *device, int count, int64_t offset,
     gk_int_err (ENOMEM, "out of memory");
     return NULL;
   }
-  size_t got = 0;
-  while (got < (size_t) count) {
-    ssize_t n = pread (fd, buf + got, (size_t) count - got,
-                       (off_t) offset + (off_t) got);
-    if (n == -1 && errno == EINTR) continue;
-    if (n == -1) {
-      gk_int_dev_perr (device, "read");
-      free (buf);
-      close (fd);
-      return NULL;
-    }
-    if (n == 0) break;
-    got += (size_t) n;
+  ssize_t got = gk_int_pread_full (fd, buf, (size_t) count, (off_t) offset);
+  if (got == -1) {
+    gk_int_dev_perr (device, "read");
+    free (buf);
+    close (fd);
+    return NULL;
   }
   close (fd);
-  *size_r = got;
+  *size_r = (size_t) got;
   return buf;
 }
 

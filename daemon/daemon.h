@@ -53,6 +53,15 @@ int gk_int_open (const char *path, int flags, mode_t mode);
  * its fd; *base_r is set to a malloc'd last component.  PATH "/" has no
  * parent: EINVAL.  Returns -1 with errno set on error. */
 int gk_int_open_parent (const char *path, char **base_r);
+/* The end of an operation R (0 or -1 with errno) on gk_int_open_parent's
+ * DFD and BASE: closes and frees them, and on failure reports errno
+ * against PATH.  Returns 0 or -1. */
+int gk_int_parent_done (int dfd, char *base, int r, const char *path);
+/* Open PATH (in the sysroot) with FLAGS | O_NOCTTY | O_NONBLOCK (a FIFO
+ * must not block) and check it is a regular file.  Returns the fd, or -1
+ * with the error set ("PATH: not a regular file", EISDIR for a
+ * directory). */
+int gk_int_open_regular (const char *path, int flags);
 /* The appliance-side path of a guest path, symlinks resolved inside the
  * sysroot, e.g. "<sysroot>/etc/hosts", for passing to external programs.
  * The final component need not exist.  malloc'd; NULL with errno set. */
@@ -127,6 +136,11 @@ struct gk_int_xfer_times {
 };
 extern struct gk_int_xfer_times gk_int_xfer;
 
+/* A stat result as the API's statns struct (stat.c). */
+struct gk_statns;
+struct stat;
+void gk_int_statns_fill (struct gk_statns *r, const struct stat *st);
+
 /* --- small utilities (utils.c) --- */
 char **gk_int_split_lines (char *text);    /* consumes TEXT; NULL-terminated */
 char *gk_int_join (char *const *words, const char *sep);
@@ -134,6 +148,9 @@ int gk_int_sort_strings (char **list);
 size_t gk_int_count_strings (char *const *list);
 void gk_int_free_strings (char **list);
 uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
+/* Read up to COUNT bytes at OFFSET, short only at end of file: the count
+ * read, or -1 with errno set. */
+ssize_t gk_int_pread_full (int fd, char *buf, size_t count, off_t offset);
 
 /* The dispatcher (generated). */
 int gk_int_dispatch (const struct gk_int_call *c, union gk_int_val *a,

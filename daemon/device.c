@@ -10,7 +10,9 @@
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
- * and outside and pass through unchanged.
+ * and outside; only LVM logical volumes are accepted (lvm-activate.c
+ * checks, and activates the VGs first if that is still pending).  Names
+ * going back to the user show LVs as /dev/VG/LV.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "lvm.h"
 
 #define SYS_BLOCK "/sys/block"
 
@@ -342,11 +345,13 @@ gk_int_dev_from_user (const char *user)
       dev = strdup (user);
     }
   }
-  else if (is_dm_path (user))
+  else if (is_dm_path (user)) {
+    if (gk_int_lvm_check_dev (user) == -1) return NULL;
     dev = strdup (user);
+  }
   else {
-    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX or "
-                "/dev/sdXN)", user);
+    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX, "
+                "/dev/sdXN or /dev/VG/LV)", user);
     return NULL;
   }
 
@@ -386,7 +391,9 @@ static char *
 to_user (char *const *disks, const char *dev)
 {
   char buf[MAX_USER_NAME + 1];
-  char *r = strdup (user_name (disks, dev, buf) == 0 ? buf : dev);
+  char *r = user_name (disks, dev, buf) == 0 ? strdup (buf) : NULL;
+  if (!r) r = gk_int_lvm_dm_to_lv (dev);
+  if (!r) r = strdup (dev);
   if (!r) gk_int_err (ENOMEM, "%s: out of memory", dev);
   return r;
 }
@@ -407,8 +414,8 @@ gk_int_devs_to_user (char **list)
   if (!disks) return;
   for (size_t i = 0; list[i]; i++) {
     char buf[MAX_USER_NAME + 1];
-    if (user_name (disks, list[i], buf) == -1) continue;
-    char *s = strdup (buf);
+    char *s = user_name (disks, list[i], buf) == 0 ? strdup (buf)
+      : gk_int_lvm_dm_to_lv (list[i]);
     if (!s) continue;           /* keep the appliance name */
     free (list[i]);
     list[i] = s;

@@ -17,6 +17,7 @@
 #include <blkid/blkid.h>
 #include "daemon.h"
 #include "actions.h"
+#include "lvm.h"
 
 #define MIB (1024 * 1024)
 
@@ -216,11 +217,12 @@ is_part_of (const char *part, const char *disk)
 }
 
 /* Append USER (a user device name) and its filesystem type, unless
- * IS_DISK and it holds a partition table but no filesystem.  A device
+ * IS_DISK and it holds a partition table but no filesystem, or it is an
+ * LVM PV (then *SAW_PV is set: its LVs are listed instead).  A device
  * that cannot be read is listed as "unknown" rather than failing the
  * whole list: one bad drive should not hide the others. */
 static int
-add_fs (struct strlist *l, const char *user, int is_disk)
+add_fs (struct strlist *l, const char *user, int is_disk, int *saw_pv)
 {
   char *dev = gk_int_dev_from_user (user);
   if (!dev) return -1;
@@ -235,7 +237,9 @@ add_fs (struct strlist *l, const char *user, int is_disk)
     return sl_push (l, user) == 0 ? sl_push (l, "unknown") : -1;
   }
   int r = 0;
-  if (!(is_disk && p.has_pt && !*p.type)) {
+  int pv = strcmp (p.type, "LVM2_member") == 0;
+  if (pv) *saw_pv = 1;
+  if (!pv && !(is_disk && p.has_pt && !*p.type)) {
     r = sl_push (l, user);
     if (r == 0) r = sl_push (l, *p.type ? p.type : "unknown");
   }
@@ -249,6 +253,8 @@ do_list_filesystems (void)
   struct strlist l = { NULL, 0, 0 };
   char **disks = do_list_devices ();
   char **parts = disks ? do_list_partitions () : NULL;
+  char **lvs = NULL;
+  int saw_pv = 0;
   if (!disks || !parts) goto fail;
 
   for (size_t i = 0; disks[i]; i++) {
@@ -256,10 +262,14 @@ do_list_filesystems (void)
     for (size_t j = 0; parts[j]; j++) {
       if (!is_part_of (parts[j], disks[i])) continue;
       has_parts = 1;
-      if (add_fs (&l, parts[j], 0) == -1) goto fail;
+      if (add_fs (&l, parts[j], 0, &saw_pv) == -1) goto fail;
     }
-    if (!has_parts && add_fs (&l, disks[i], 1) == -1) goto fail;
+    if (!has_parts && add_fs (&l, disks[i], 1, &saw_pv) == -1) goto fail;
   }
+  /* LVs only when a PV was seen: no LVM cost on other drives. */
+  if (saw_pv && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
+  for (size_t i = 0; lvs && lvs[i]; i++)
+    if (add_fs (&l, lvs[i], 0, &saw_pv) == -1) goto fail;
   if (!l.v) {                   /* no drives: an empty list, not NULL */
     l.v = calloc (1, sizeof *l.v);
     if (!l.v) {
@@ -269,11 +279,13 @@ do_list_filesystems (void)
   }
   gk_int_free_strings (disks);
   gk_int_free_strings (parts);
+  gk_int_free_strings (lvs);
   return l.v;
 
  fail:
   gk_int_free_strings (disks);
   gk_int_free_strings (parts);
+  gk_int_free_strings (lvs);
   gk_int_free_strings (l.v);
   return NULL;
 }

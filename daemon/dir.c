@@ -140,11 +140,7 @@ do_mkdir (const char *path)
   if (pfd == -1)
     return parent_err (path);
   int r = mkdirat (pfd, base, 0755);
-  int saved = errno;
-  close (pfd);
-  free (base);
-  errno = saved;
-  return r == -1 ? gk_int_perr ("%s", path) : 0;
+  return gk_int_parent_done (pfd, base, r, path);
 }
 
 /* mkdir-p step: make sure the prefix PATH is a directory. */
@@ -205,11 +201,7 @@ do_rmdir (const char *path)
   if (pfd == -1)
     return parent_err (path);
   int r = unlinkat (pfd, base, AT_REMOVEDIR);
-  int saved = errno;
-  close (pfd);
-  free (base);
-  errno = saved;
-  return r == -1 ? gk_int_perr ("%s", path) : 0;
+  return gk_int_parent_done (pfd, base, r, path);
 }
 
 /* Unlink the non-directory PATH.  Returns 0, or -1 with errno set. */
@@ -549,11 +541,7 @@ do_ln_s (const char *target, const char *linkname)
   if (pfd == -1)
     return parent_err (linkname);
   int r = symlinkat (target, pfd, base);
-  int saved = errno;
-  close (pfd);
-  free (base);
-  errno = saved;
-  return r == -1 ? gk_int_perr ("%s", linkname) : 0;
+  return gk_int_parent_done (pfd, base, r, linkname);
 }
 
 char *

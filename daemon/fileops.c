@@ -120,25 +120,6 @@ do_cp_r (const char *src, const char *dest)
 
 /* ---- compress-out ------------------------------------------------------ */
 
-static int
-open_regular (const char *path)
-{
-  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
-    close (fd);
-    return -1;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
-  }
-  return fd;
-}
-
 int
 do_compress_out (const char *ctype, const char *file, int level)
 {
@@ -156,7 +137,7 @@ do_compress_out (const char *ctype, const char *file, int level)
       return gk_int_err (EINVAL, "%d: level must be 1 to %d", level, max);
     snprintf (lv, sizeof lv, "-%d", level);
   }
-  int fd = open_regular (file);
+  int fd = gk_int_open_regular (file, O_RDONLY);
   if (fd == -1) return -1;
   const char *argv[] = { prog, "-c", *lv ? lv : NULL, NULL };
   int r = gk_int_filter_out (argv, fd, file);
@@ -175,7 +156,7 @@ static const char b64[] =
 int
 do_base64_out (const char *filename)
 {
-  int fd = open_regular (filename);
+  int fd = gk_int_open_regular (filename, O_RDONLY);
   if (fd == -1) return -1;
   struct gk_int_ostream os;
   if (gk_int_os_init (&os) == -1) { close (fd); return -1; }

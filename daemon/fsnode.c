@@ -99,19 +99,8 @@ do_is_socket (const char *path, int followsymlinks)
 int
 do_is_zero (const char *path)
 {
-  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
-    close (fd);
-    return -1;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
-  }
+  int fd = gk_int_open_regular (path, O_RDONLY);
+  if (fd == -1) return -1;
   int r = gk_int_fd_is_zero (fd, path);
   close (fd);
   return r;
@@ -266,14 +255,7 @@ make_node (const char *path, int mode, int devmajor, int devminor)
   /* The permissions exactly as given, whatever the daemon's umask. */
   if (r == 0)
     r = fchmodat (dfd, base, (mode_t) mode & 07777, 0);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 int
@@ -349,14 +331,7 @@ do_utimens (const char *path, int64_t atsecs, int64_t atnsecs,
     return r == -1 ? gk_int_perr ("%s", path) : 0;
   }
   int r = utimensat (dfd, base, ts, AT_SYMLINK_NOFOLLOW);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 int
@@ -370,14 +345,7 @@ do_lchown (int owner, int group, const char *path)
   }
   int r = fchownat (dfd, base, (uid_t) owner, (gid_t) group,
                     AT_SYMLINK_NOFOLLOW);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 /* ---- mkdtemp ----------------------------------------------------------- */
@@ -480,22 +448,15 @@ do_pread (const char *path, int count, int64_t offset, size_t *size_r)
     gk_int_err (ENOMEM, "out of memory");
     return NULL;
   }
-  size_t got = 0;
-  while (got < (size_t) count) {
-    ssize_t n = pread (fd, buf + got, (size_t) count - got,
-                       (off_t) offset + (off_t) got);
-    if (n == -1 && errno == EINTR) continue;
-    if (n == -1) {
-      gk_int_perr ("%s", path);
-      free (buf);
-      close (fd);
-      return NULL;
-    }
-    if (n == 0) break;
-    got += (size_t) n;
+  ssize_t got = gk_int_pread_full (fd, buf, (size_t) count, (off_t) offset);
+  if (got == -1) {
+    gk_int_perr ("%s", path);
+    free (buf);
+    close (fd);
+    return NULL;
   }
   close (fd);
-  *size_r = got;
+  *size_r = (size_t) got;
   return buf;
 }
 
@@ -505,13 +466,8 @@ do_pwrite (const char *path, const char *content, size_t content_size,
 {
   if (offset < 0)
     return gk_int_err (EINVAL, "%" PRId64 ": negative offset", offset);
-  int fd = gk_int_open (path, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1 || !S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (EINVAL, "%s: not a regular file", path);
-  }
+  int fd = gk_int_open_regular (path, O_WRONLY);
+  if (fd == -1) return -1;
   ssize_t n;
   do
     n = pwrite (fd, content, content_size, (off_t) offset);
@@ -565,22 +521,7 @@ do_lstatns_list (const char *path, char *const *names)
       r->st_ino = -1;
       continue;
     }
-    r->st_dev = (int64_t) st.st_dev;
-    r->st_ino = (int64_t) st.st_ino;
-    r->st_mode = st.st_mode;
-    r->st_nlink = (int64_t) st.st_nlink;
-    r->st_uid = st.st_uid;
-    r->st_gid = st.st_gid;
-    r->st_rdev = (int64_t) st.st_rdev;
-    r->st_size = st.st_size;
-    r->st_blksize = st.st_blksize;
-    r->st_blocks = st.st_blocks;
-    r->st_atime_sec = st.st_atim.tv_sec;
-    r->st_atime_nsec = st.st_atim.tv_nsec;
-    r->st_mtime_sec = st.st_mtim.tv_sec;
-    r->st_mtime_nsec = st.st_mtim.tv_nsec;
-    r->st_ctime_sec = st.st_ctim.tv_sec;
-    r->st_ctime_nsec = st.st_ctim.tv_nsec;
+    gk_int_statns_fill (r, &st);
   }
   close (dfd);
   return l;

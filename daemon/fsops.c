@@ -118,13 +118,25 @@ do_fsck (const char *fstype, const char *device)
   /* -a: repair what is safe without asking.  The result is fsck's exit
    * status, as fsck(8) documents it. */
   const char *argv[] = { prog, "-a", device, NULL };
+  /* fsck.xfs and fsck.btrfs check nothing and always succeed: run the
+   * real checkers read-only instead.  They exit 1 on damage, which
+   * stays unrepaired: fsck's 4. */
+  const char *xfs[] = { "xfs_repair", "-n", device, NULL };
+  const char *btrfs[] = { "btrfs", "check", "--readonly", device, NULL };
+  int readonly_checker = 1;
+  const char *const *run = argv;
+  if (strcmp (fstype, "xfs") == 0) run = xfs;
+  else if (strcmp (fstype, "btrfs") == 0) run = btrfs;
+  else readonly_checker = 0;
   char *err = NULL;
-  int st = gk_int_run_status (NULL, &err, NULL, argv);
+  int st = gk_int_run_status (NULL, &err, NULL, run);
   free (err);
+  if (readonly_checker && st > 0)
+    return st == 1 ? 4 : 8;
   if (st == -1 && strcmp (gk_int_err_name (), "ENOENT") == 0) {
     gk_int_err_clear ();
     return gk_int_err (EINVAL, "%s: no checker for this filesystem type "
-                       "(%s is missing)", fstype, prog);
+                       "(%s is missing)", fstype, run[0]);
   }
   return st;
 }

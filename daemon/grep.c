@@ -65,19 +65,9 @@ grep (const char *regex, const char *path, int extended, int fixed,
     return NULL;
   }
   /* The file first, for a clear error (grep -s says nothing). */
-  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  struct stat sb;
-  if (fd == -1 || fstat (fd, &sb) == -1) {
-    gk_int_perr ("%s", path);
-    if (fd >= 0) close (fd);
-    return NULL;
-  }
+  int fd = gk_int_open_regular (path, O_RDONLY);
+  if (fd == -1) return NULL;
   close (fd);
-  if (!S_ISREG (sb.st_mode)) {
-    gk_int_err (S_ISDIR (sb.st_mode) ? EISDIR : EINVAL,
-                "%s: not a regular file", path);
-    return NULL;
-  }
   char *real = gk_int_sysroot_path (path);
   if (!real) {
     gk_int_perr ("%s", path);

@@ -139,14 +139,7 @@ do_mkdir_mode (const char *path, int mode)
   /* The mode as given (the umask applies in mkdirat, so set it after). */
   int r = mkdirat (dfd, base, 0700);
   if (r == 0) r = fchmodat (dfd, base, (mode_t) mode, 0);
-  int e = errno;
-  close (dfd);
-  free (base);
-  if (r == -1) {
-    errno = e;
-    return gk_int_perr ("%s", path);
-  }
-  return 0;
+  return gk_int_parent_done (dfd, base, r, path);
 }
 
 /* The true name of each component of PATH, matched without regard to

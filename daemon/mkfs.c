@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include "daemon.h"
 #include "actions.h"
+#include "devutil.h"
 
 enum family { FS_EXT, FS_XFS, FS_VFAT, FS_BTRFS };
 
@@ -59,62 +60,6 @@ static int
 is_pow2 (int n)
 {
   return n > 0 && (n & (n - 1)) == 0;
-}
-
-/* Run ARGV on appliance device DEV.  A failure reads "/dev/sdb:
- * mkfs.xfs: <its stderr>", with device names translated. */
-static int
-run_on_dev (const char *dev, const char *const *argv)
-{
-  char *errs = NULL;
-  int st = gk_int_run_status (NULL, &errs, NULL, argv);
-  if (st <= 0) {                /* 0: success; -1: error already set */
-    free (errs);
-    return st;
-  }
-  char *msg = gk_int_text_to_user (errs ? errs : "");
-  free (errs);
-  if (!msg) return -1;
-  /* Some tools follow the reason with their usage text: drop it. */
-  char *usage = strstr (msg, "\nUsage:");
-  if (usage) *usage = '\0';
-  size_t len = strlen (msg);
-  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-    msg[--len] = '\0';
-  /* The end of the output says why; keep what fits in a message. */
-  size_t max = GK_ERRMSG_MAX / 2;
-  const char *tail = len > max ? msg + len - max : msg;
-  char *u = gk_int_dev_to_user (dev);
-  if (len > 0)
-    gk_int_err (0, "%s: %s: %s%s", u ? u : dev, argv[0],
-                tail != msg ? "..." : "", tail);
-  else
-    gk_int_err (0, "%s: %s: exited with status %d", u ? u : dev, argv[0],
-                st);
-  free (u);
-  free (msg);
-  return -1;
-}
-
-/* Refuse a device that is mounted or otherwise claimed (for a disk:
- * one of its partitions).  mke2fs checks this itself, not every tool
- * does, and making a filesystem under a mounted one corrupts both. */
-static int
-check_not_in_use (const char *dev)
-{
-  int fd = open (dev, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_EXCL);
-  if (fd >= 0) {
-    close (fd);
-    return 0;
-  }
-  int e = errno;
-  char *u = gk_int_dev_to_user (dev);
-  if (e == EBUSY)
-    gk_int_err (EBUSY, "%s: device is in use (mounted?)", u ? u : dev);
-  else
-    gk_int_err (e, "%s: %s", u ? u : dev, strerror (e));
-  free (u);
-  return -1;
 }
 
 /* mkfs on a whole disk wipes its partition table, but the kernel keeps
@@ -210,10 +155,10 @@ do_mkfs (const char *fstype, const char *device, int blocksize,
   argv[n++] = device;
   argv[n] = NULL;
 
-  if (check_not_in_use (device) == -1) return -1;
+  if (gk_int_check_unused (device) == -1) return -1;
 
   gk_int_progress (0, 1);
-  if (run_on_dev (device, argv) == -1) return -1;
+  if (gk_int_run_on_dev (device, NULL, argv) == -1) return -1;
   reread_partitions (device);
   gk_int_progress (1, 1);
   return 0;

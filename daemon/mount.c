@@ -347,18 +347,30 @@ is_root_path (const char *path)
   return 1;
 }
 
-/* 1 if something is mounted exactly at the sysroot, 0 if not, -1 on
+/* The source name of the tmpfs mkmountpoint puts at the sysroot. */
+#define MOUNTPOINTS_FS "gkmountpoints"
+
+/* What is mounted exactly at the sysroot (the latest of stacked mounts):
+ * 0 nothing, 1 the tmpfs of mkmountpoint, 2 a guest filesystem; -1 on
  * error. */
 static int
-root_is_mounted (void)
+root_kind (void)
 {
   struct mnts m;
   if (list_mounts (&m) == -1) return -1;
   int r = 0;
   for (size_t i = 0; i < m.n; i++)
-    if (strcmp (m.v[i].guest, "/") == 0) r = 1;
+    if (strcmp (m.v[i].guest, "/") == 0)
+      r = strcmp (m.v[i].source, MOUNTPOINTS_FS) == 0 ? 1 : 2;
   free_mnts (&m);
   return r;
+}
+
+static int
+root_is_mounted (void)
+{
+  int k = root_kind ();
+  return k > 0 ? 1 : k;
 }
 
 /* The appliance directory to mount on for guest MOUNTPOINT. */
@@ -648,6 +660,52 @@ do_umount_all (void)
   free (done);
   free_mnts (&m);
   return r;
+}
+
+/* --- mkmountpoint, rmmountpoint --- */
+
+/* Mount points for filesystems side by side, with none of them at /
+ * (say an ISO at /cd and its squashfs at /squash): before the first
+ * mount, a small tmpfs becomes the guest root to hold the directories.
+ * It is not listed by mounts; umount-all removes it. */
+int
+do_mkmountpoint (const char *exemptpath)
+{
+  if (exemptpath[0] != '/' || is_root_path (exemptpath))
+    return gk_int_err (EINVAL, "%s: not an absolute path below /", exemptpath);
+  int k = root_kind ();
+  if (k == -1) return -1;
+  if (k == 2)
+    return gk_int_err (EBUSY, "%s: a filesystem is mounted at /: mount "
+                       "points are made before the first mount (use mkdir)",
+                       exemptpath);
+  if (k == 0) {
+    char root[PATH_MAX];
+    sysroot_real (root);
+    if (mount (MOUNTPOINTS_FS, root, "tmpfs", MS_NOSUID | MS_NODEV,
+               "size=1m,mode=0755") == -1)
+      return gk_int_perr ("%s: mounting a tmpfs for mount points", root);
+  }
+  char *base;
+  int dfd = gk_int_open_parent (exemptpath, &base);
+  if (dfd == -1) return gk_int_perr ("%s", exemptpath);
+  int r = mkdirat (dfd, base, 0755);
+  return gk_int_parent_done (dfd, base, r, exemptpath);
+}
+
+int
+do_rmmountpoint (const char *exemptpath)
+{
+  int k = root_kind ();
+  if (k == -1) return -1;
+  if (k != 1)
+    return gk_int_err (EINVAL, "%s: not made by mkmountpoint (/ is %s)",
+                       exemptpath, k ? "a guest filesystem" : "not mounted");
+  char *base;
+  int dfd = gk_int_open_parent (exemptpath, &base);
+  if (dfd == -1) return gk_int_perr ("%s", exemptpath);
+  int r = unlinkat (dfd, base, AT_REMOVEDIR);
+  return gk_int_parent_done (dfd, base, r, exemptpath);
 }
 
 /* --- listing --- */

@@ -22,6 +22,7 @@
 #include <blkid/blkid.h>
 #include "daemon.h"
 #include "actions.h"
+#include "devutil.h"
 
 #define SYS_BLOCK "/sys/block"
 #define SECTOR 512
@@ -30,58 +31,6 @@
 /* How long to wait for the kernel and devtmpfs to show a new partition. */
 #define SETTLE_NS (2000 * 1000000ull)
 #define SETTLE_STEP_NS (10 * 1000000l)
-
-static int
-dev_perr (const char *dev, const char *what)
-{
-  int e = errno;
-  char *u = gk_int_dev_to_user (dev);
-  errno = e;
-  gk_int_perr ("%s: %s", u ? u : dev, what);
-  free (u);
-  return -1;
-}
-
-static int
-dev_err (int e, const char *dev, const char *why)
-{
-  char *u = gk_int_dev_to_user (dev);
-  gk_int_err (e, "%s: %s", u ? u : dev, why);
-  free (u);
-  return -1;
-}
-
-/* Run ARGV, a tool working on appliance device DEV.  A failure reads
- * "/dev/sdb: sfdisk: <its stderr>", with device names translated. */
-static int
-run_on_dev (const char *dev, const char *in, const char *const *argv)
-{
-  char *errs = NULL;
-  int st = gk_int_run_status (NULL, &errs, in, argv);
-  if (st <= 0) {                /* 0: success; -1: error already set */
-    free (errs);
-    return st;
-  }
-  char *msg = gk_int_text_to_user (errs ? errs : "");
-  free (errs);
-  if (!msg) return -1;
-  size_t len = strlen (msg);
-  while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-    msg[--len] = '\0';
-  /* The end of the output says why; keep what fits in a message. */
-  size_t max = GK_ERRMSG_MAX / 2;
-  const char *tail = len > max ? msg + len - max : msg;
-  char *u = gk_int_dev_to_user (dev);
-  if (len > 0)
-    gk_int_err (0, "%s: %s: %s%s", u ? u : dev, argv[0],
-                tail != msg ? "..." : "", tail);
-  else
-    gk_int_err (0, "%s: %s: exited with status %d", u ? u : dev, argv[0],
-                st);
-  free (u);
-  free (msg);
-  return -1;
-}
 
 /* Read a sysfs file holding one unsigned number. */
 static int
@@ -211,7 +160,7 @@ do_list_partitions (void)
     struct part *parts;
     size_t np;
     if (disk_parts (disk, &parts, &np) == -1) {
-      dev_perr (disks[i], "reading partitions from " SYS_BLOCK);
+      gk_int_dev_perr (disks[i], "reading partitions from " SYS_BLOCK);
       goto fail;
     }
     for (size_t j = 0; j < np; j++) {
@@ -240,36 +189,14 @@ do_list_partitions (void)
   return NULL;
 }
 
-/* 1 if DEV is one of the appliance's whole disks, 0 if not, -1 on
- * error. */
-static int
-is_whole_disk (const char *dev)
-{
-  char **disks = gk_int_list_disks ();
-  if (!disks) return -1;
-  int r = 0;
-  for (size_t i = 0; disks[i]; i++)
-    if (strcmp (disks[i], dev) == 0) r = 1;
-  gk_int_free_strings (disks);
-  return r;
-}
-
-static int
-need_whole_disk (const char *dev)
-{
-  int r = is_whole_disk (dev);
-  if (r == 0) dev_err (EINVAL, dev, "not a whole disk");
-  return r == 1 ? 0 : -1;
-}
-
 struct gk_partition_list *
 do_part_list (const char *device)
 {
-  if (need_whole_disk (device) == -1) return NULL;
+  if (gk_int_need_whole_disk (device) == -1) return NULL;
   struct part *parts;
   size_t n;
   if (disk_parts (base_name (device), &parts, &n) == -1) {
-    dev_perr (device, "reading partitions from " SYS_BLOCK);
+    gk_int_dev_perr (device, "reading partitions from " SYS_BLOCK);
     return NULL;
   }
   struct gk_partition_list *l = malloc (sizeof *l);
@@ -323,14 +250,14 @@ update_kernel_parts (int fd, const char *device)
   struct part *old;
   size_t nold;
   if (disk_parts (base_name (device), &old, &nold) == -1)
-    return dev_perr (device, "reading partitions from " SYS_BLOCK);
+    return gk_int_dev_perr (device, "reading partitions from " SYS_BLOCK);
   for (size_t i = 0; i < nold; i++) {
     struct blkpg_partition bp = { .pno = (int) old[i].num };
     struct blkpg_ioctl_arg arg = { .op = BLKPG_DEL_PARTITION,
                                    .datalen = sizeof bp, .data = &bp };
     if (ioctl (fd, BLKPG, &arg) == -1) {
       free (old);
-      return dev_perr (device, "removing an old partition (in use?)");
+      return gk_int_dev_perr (device, "removing an old partition (in use?)");
     }
   }
   free (old);
@@ -343,7 +270,7 @@ update_kernel_parts (int fd, const char *device)
       && blkid_probe_enable_partitions (pr, 1) == 0)
     pl = blkid_probe_get_partitions (pr);
   if (!pl) {
-    dev_err (EIO, device, "cannot read the new partition table");
+    gk_int_dev_err (EIO, device, "cannot read the new partition table");
     goto out;
   }
   int n = blkid_partlist_numof_partitions (pl);
@@ -358,7 +285,7 @@ update_kernel_parts (int fd, const char *device)
     struct blkpg_ioctl_arg arg = { .op = BLKPG_ADD_PARTITION,
                                    .datalen = sizeof bp, .data = &bp };
     if (ioctl (fd, BLKPG, &arg) == -1) {
-      dev_perr (device, "adding a partition");
+      gk_int_dev_perr (device, "adding a partition");
       goto out;
     }
   }
@@ -380,13 +307,13 @@ settle (const char *device)
    * EBUSY is transient only if something briefly held the disk. */
   if (!kernel_has_new_table (disk)) {
     int fd = open (device, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd == -1) return dev_perr (device, "open");
+    if (fd == -1) return gk_int_dev_perr (device, "open");
     int r;
     while ((r = ioctl (fd, BLKRRPART, 0)) == -1 && errno == EBUSY
            && gk_int_now_ns () < deadline)
       sleep_ns (SETTLE_STEP_NS);
     if (r == -1 && errno != EBUSY) {
-      dev_perr (device, "re-reading the partition table");
+      gk_int_dev_perr (device, "re-reading the partition table");
       close (fd);
       return -1;
     }
@@ -397,7 +324,7 @@ settle (const char *device)
     }
     close (fd);
     if (!kernel_has_new_table (disk))
-      return dev_err (EIO, device, "the kernel still uses the old "
+      return gk_int_dev_err (EIO, device, "the kernel still uses the old "
                       "partition table");
   }
 
@@ -407,7 +334,7 @@ settle (const char *device)
   while (stat (node, &st) == -1 || !S_ISBLK (st.st_mode)) {
     if (gk_int_now_ns () >= deadline) {
       free (node);
-      return dev_err (ETIMEDOUT, device,
+      return gk_int_dev_err (ETIMEDOUT, device,
                       "the partition device did not appear");
     }
     sleep_ns (SETTLE_STEP_NS);
@@ -427,16 +354,10 @@ do_part_disk (const char *device, const char *parttype)
   else
     return gk_int_err (EINVAL, "%.64s: unknown partition table type "
                        "(expected mbr, msdos or gpt)", parttype);
-  if (need_whole_disk (device) == -1) return -1;
-  /* O_EXCL fails while a partition of the disk is mounted or claimed:
-   * say so plainly (sfdisk would refuse too, at more length). */
-  int fd = open (device, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_EXCL);
-  if (fd == -1) {
-    if (errno == EBUSY)
-      return dev_err (EBUSY, device, "device is in use (mounted?)");
-    return dev_perr (device, "open");
-  }
-  close (fd);
+  if (gk_int_need_whole_disk (device) == -1) return -1;
+  /* Refused while a partition of the disk is mounted or claimed (sfdisk
+   * would refuse too, at more length). */
+  if (gk_int_check_unused (device) == -1) return -1;
 
   /* One partition from 1 MiB to the end; sfdisk picks the type (Linux
    * filesystem).  --wipe always removes old signatures from the disk's
@@ -448,6 +369,6 @@ do_part_disk (const char *device, const char *parttype)
             FIRST_SECTOR);
   const char *argv[] = { "sfdisk", "--quiet", "--wipe", "always",
                          "--wipe-partitions", "always", device, NULL };
-  if (run_on_dev (device, script, argv) == -1) return -1;
+  if (gk_int_run_on_dev (device, script, argv) == -1) return -1;
   return settle (device);
 }

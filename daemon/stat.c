@@ -33,6 +33,27 @@ stat_path (const char *path, int flags, struct stat *st)
   return r;
 }
 
+void
+gk_int_statns_fill (struct gk_statns *r, const struct stat *st)
+{
+  r->st_dev = (int64_t) st->st_dev;
+  r->st_ino = (int64_t) st->st_ino;
+  r->st_mode = st->st_mode;
+  r->st_nlink = (int64_t) st->st_nlink;
+  r->st_uid = st->st_uid;
+  r->st_gid = st->st_gid;
+  r->st_rdev = (int64_t) st->st_rdev;
+  r->st_size = st->st_size;
+  r->st_blksize = st->st_blksize;
+  r->st_blocks = st->st_blocks;
+  r->st_atime_sec = st->st_atim.tv_sec;
+  r->st_atime_nsec = st->st_atim.tv_nsec;
+  r->st_mtime_sec = st->st_mtim.tv_sec;
+  r->st_mtime_nsec = st->st_mtim.tv_nsec;
+  r->st_ctime_sec = st->st_ctim.tv_sec;
+  r->st_ctime_nsec = st->st_ctim.tv_nsec;
+}
+
 static struct gk_statns *
 statns (const char *path, int flags)
 {
@@ -46,22 +67,7 @@ statns (const char *path, int flags)
     gk_int_err (ENOMEM, "%s: out of memory", path);
     return NULL;
   }
-  r->st_dev = (int64_t) st.st_dev;
-  r->st_ino = (int64_t) st.st_ino;
-  r->st_mode = st.st_mode;
-  r->st_nlink = (int64_t) st.st_nlink;
-  r->st_uid = st.st_uid;
-  r->st_gid = st.st_gid;
-  r->st_rdev = (int64_t) st.st_rdev;
-  r->st_size = st.st_size;
-  r->st_blksize = st.st_blksize;
-  r->st_blocks = st.st_blocks;
-  r->st_atime_sec = st.st_atim.tv_sec;
-  r->st_atime_nsec = st.st_atim.tv_nsec;
-  r->st_mtime_sec = st.st_mtim.tv_sec;
-  r->st_mtime_nsec = st.st_mtim.tv_nsec;
-  r->st_ctime_sec = st.st_ctim.tv_sec;
-  r->st_ctime_nsec = st.st_ctim.tv_nsec;
+  gk_int_statns_fill (r, &st);
   return r;
 }
 

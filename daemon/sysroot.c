@@ -146,6 +146,38 @@ gk_int_open_parent (const char *path, char **base_r)
   return fd;
 }
 
+int
+gk_int_parent_done (int dfd, char *base, int r, const char *path)
+{
+  int e = errno;
+  close (dfd);
+  free (base);
+  if (r == -1) {
+    errno = e;
+    return gk_int_perr ("%s", path);
+  }
+  return 0;
+}
+
+int
+gk_int_open_regular (const char *path, int flags)
+{
+  int fd = gk_int_open (path, flags | O_NOCTTY | O_NONBLOCK, 0);
+  if (fd == -1) return gk_int_perr ("%s", path);
+  struct stat st;
+  if (fstat (fd, &st) == -1) {
+    gk_int_perr ("%s", path);
+    close (fd);
+    return -1;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    close (fd);
+    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
+                       "%s: not a regular file", path);
+  }
+  return fd;
+}
+
 /* The appliance path a descriptor refers to. */
 static char *
 fd_path (int fd)

@@ -23,27 +23,6 @@
 #define OUT_MAX ((size_t) GK_MSG_MAX - 65536)
 #define BLOCK 65536
 
-/* Open PATH for reading; devices and FIFOs are refused (a FIFO would
- * block, a device is not a file). */
-static int
-open_file (const char *path)
-{
-  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
-    close (fd);
-    return -1;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
-  }
-  return fd;
-}
-
 static ssize_t
 read_some (int fd, char *buf, size_t n, const char *path)
 {
@@ -163,7 +142,7 @@ free_lines (struct lines *l)
 char **
 do_head_n (int nrlines, const char *path)
 {
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
   struct headst h = { .l = { .path = path, .instead = "download" },
                       .want = nrlines >= 0 ? nrlines : -1 };
@@ -209,7 +188,7 @@ skip_cb (void *opaque, const char *s, size_t len)
 char **
 do_tail_n (int nrlines, const char *path)
 {
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
   struct skipst k = { .l = { .path = path, .instead = "download" } };
   int r = 0;
@@ -264,7 +243,7 @@ enum wc { WC_L, WC_W, WC_C };
 static int
 wc (const char *path, enum wc what)
 {
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return -1;
   char *buf = malloc (BLOCK);
   if (!buf) { close (fd); return gk_int_err (ENOMEM, "out of memory"); }
@@ -343,7 +322,7 @@ hex_line (char *line, uint64_t offset, const unsigned char *p, size_t n)
 char *
 do_hexdump (const char *path)
 {
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
   struct out o = { .path = path, .instead = "download and a local hexdump" };
   unsigned char *buf = malloc (BLOCK), prev[16];
@@ -417,7 +396,7 @@ do_strings_e (const char *encoding, const char *path)
                 encoding);
     return NULL;
   }
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
   struct lines l = { .path = path, .instead = "download and a local strings" };
   unsigned char *buf = malloc (BLOCK);
@@ -477,7 +456,7 @@ lines_cb (void *opaque, const char *s, size_t len)
 char **
 do_read_lines (const char *path)
 {
-  int fd = open_file (path);
+  int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
   struct lines l = { .path = path, .instead = "download" };
   int r = each_line (fd, path, lines_cb, &l);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "daemon.h"
 
 /* Append S (taken over) to the growing NULL-terminated list *LIST. */
@@ -114,4 +115,18 @@ gk_int_now_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+ssize_t
+gk_int_pread_full (int fd, char *buf, size_t count, off_t offset)
+{
+  size_t got = 0;
+  while (got < count) {
+    ssize_t n = pread (fd, buf + got, count - got, offset + (off_t) got);
+    if (n == -1 && errno == EINTR) continue;
+    if (n == -1) return -1;
+    if (n == 0) break;
+    got += (size_t) n;
+  }
+  return (ssize_t) got;
 }

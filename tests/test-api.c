@@ -15,8 +15,8 @@
  *
  * The fixture: /dev/sda (256 MiB) holds one MBR partition /dev/sda1 with
  * ext4 mounted at /; /dev/sdb (64 MiB) is blank.  Before each call's tests
- * the fixture is reset (umount-all, zero sdb, mkfs sda1, mount) so that
- * no call's tests see another's leftovers.
+ * the fixture is reset (umount-all, deactivate LVs, zero sdb, mkfs sda1,
+ * mount) so that no call's tests see another's leftovers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,8 +46,11 @@ static volatile sig_atomic_t timed_out;
 static const char *const fixture_prepare[] = {
   "part-disk /dev/sda mbr", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
 };
+/* vg-activate-all false: an LVM test may leave LVs active on sdb, which
+ * would keep it busy (zero needs it exclusively); it costs nothing when
+ * no LV is active. */
 static const char *const fixture_reset[] = {
-  "umount-all", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
+  "umount-all", "vg-activate-all false", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
 };
 
 /* ---- temporary files and the emergency exits -------------------------- */

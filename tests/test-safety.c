@@ -21,17 +21,10 @@
 #include <sys/wait.h>
 #include "guestkit.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/gk-safety-XXXXXX";
 static char img[256], ro_img[256], big[256];
-
-static void
-mkimage (const char *path, off_t size)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd == -1 || ftruncate (fd, size) == -1) { perror (path); exit (2); }
-  close (fd);
-}
 
 /* FNV-1a over the whole file: enough to see a single changed byte. */
 static uint64_t
@@ -46,55 +39,6 @@ file_hash (const char *path)
     for (ssize_t i = 0; i < n; i++) { h ^= (unsigned char) buf[i]; h *= 1099511628211ULL; }
   close (fd);
   return h;
-}
-
-/* Our children (the backend processes). */
-static int
-children (pid_t *first)
-{
-  int n = 0;
-  DIR *d = opendir ("/proc");
-  struct dirent *e;
-  while (d && (e = readdir (d))) {
-    char p[300], buf[512];
-    snprintf (p, sizeof p, "/proc/%s/stat", e->d_name);
-    FILE *f = fopen (p, "r");
-    if (!f) continue;
-    if (fgets (buf, sizeof buf, f)) {
-      char *rp = strrchr (buf, ')');
-      int ppid = 0;
-      if (rp && sscanf (rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid ()) {
-        if (first && n == 0) *first = atoi (e->d_name);
-        n++;
-      }
-    }
-    fclose (f);
-  }
-  if (d) closedir (d);
-  return n;
-}
-
-/* Processes anywhere whose command line mentions S. */
-static int
-procs_mentioning (const char *s)
-{
-  int n = 0;
-  DIR *d = opendir ("/proc");
-  struct dirent *e;
-  while (d && (e = readdir (d))) {
-    char p[300], buf[8192];
-    snprintf (p, sizeof p, "/proc/%s/cmdline", e->d_name);
-    int fd = open (p, O_RDONLY);
-    if (fd == -1) continue;
-    ssize_t k = read (fd, buf, sizeof buf - 1);
-    close (fd);
-    if (k <= 0) continue;
-    for (ssize_t i = 0; i < k; i++) if (!buf[i]) buf[i] = ' ';
-    buf[k] = '\0';
-    if (strstr (buf, s)) n++;
-  }
-  if (d) closedir (d);
-  return n;
 }
 
 /* A handle on the backend under test: GK_TEST_BACKEND (the same tests
@@ -182,7 +126,7 @@ test_durability_and_death (void)
   CHECK (gk_write (g, "/synced", "durable\n", 8) == 0 && gk_sync (g) == 0,
          "write and sync: %s", gk_last_error (g));
   pid_t qpid = 0;
-  CHECK (children (&qpid) == 1 && qpid > 0, "one backend process (%d)", qpid);
+  CHECK (tu_children (&qpid) == 1 && qpid > 0, "one backend process (%d)", qpid);
   gk_set_progress_callback (g, kill_on_progress, &qpid);
   time_t t0 = time (NULL);
   int r = gk_upload (g, big, "/big");
@@ -193,7 +137,7 @@ test_durability_and_death (void)
   CHECK (!l && strstr (gk_last_error (g), "shut down or has died"),
          "later calls fail clearly: %s", gk_last_error (g));
   gk_close (g);
-  CHECK (children (NULL) == 0, "no process left after close");
+  CHECK (tu_children (NULL) == 0, "no process left after close");
 }
 
 /* Appliance 2: read-only, and bad input. */
@@ -249,7 +193,7 @@ test_readonly_and_bad_input (void)
   CHECK (gk_shutdown (g) == 0, "shutdown: %s", gk_last_error (g));
   gk_close (g);
   CHECK (file_hash (ro_img) == before, "read-only image unchanged, byte for byte");
-  CHECK (children (NULL) == 0, "no process left");
+  CHECK (tu_children (NULL) == 0, "no process left");
 }
 
 /* Appliance 3: the host program is SIGKILLed. */
@@ -273,26 +217,15 @@ test_host_killed (void)
   int ok = read (pfd[0], &c, 1) == 1 && c == 'R';
   close (pfd[0]);
   CHECK (ok, "child launched an appliance");
-  CHECK (procs_mentioning (img) >= 1, "its backend runs");
+  CHECK (tu_procs_mentioning (img) >= 1, "its backend runs");
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
   int left = 1;
   for (int i = 0; i < 100 && left; i++) {
-    left = procs_mentioning (img);
+    left = tu_procs_mentioning (img);
     if (left) usleep (50000);
   }
   CHECK (left == 0, "backend gone after SIGKILL of the host program");
-}
-
-static int
-count_tmp_entries (const char *d, const char *prefix)
-{
-  int n = 0;
-  DIR *dd = opendir (d);
-  struct dirent *e;
-  while (dd && (e = readdir (dd))) if (strncmp (e->d_name, prefix, strlen (prefix)) == 0) n++;
-  if (dd) closedir (dd);
-  return n;
 }
 
 int
@@ -303,14 +236,14 @@ main (void)
   snprintf (img, sizeof img, "%s/disk.img", dir);
   snprintf (ro_img, sizeof ro_img, "%s/ro.img", dir);
   snprintf (big, sizeof big, "%s/big.bin", dir);
-  mkimage (img, 64 << 20);
-  mkimage (big, 400 << 20);     /* sparse: read fast, sent in full */
-  int vl_before = count_tmp_entries ("/var/tmp", "vl.");
+  tu_mkimage (img, 64 << 20);
+  tu_mkimage (big, 400 << 20);     /* sparse: read fast, sent in full */
+  int vl_before = tu_count_entries ("/var/tmp", "vl.");
   test_before_launch ();
   test_durability_and_death ();
   test_readonly_and_bad_input ();
   test_host_killed ();
-  CHECK (count_tmp_entries ("/var/tmp", "vl.") == vl_before, "no qemu overlay left in /var/tmp");
+  CHECK (tu_count_entries ("/var/tmp", "vl.") == vl_before, "no qemu overlay left in /var/tmp");
   char cmd[300];
   snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
   if (system (cmd) != 0) fprintf (stderr, "cleanup of %s failed\n", dir);

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include "guestkit.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/gk-transfer-XXXXXX";
 static char img[300], small_img[300];
@@ -62,14 +63,6 @@ same_files (const char *a, const char *b)
   if (fa) fclose (fa);
   if (fb) fclose (fb);
   return same;
-}
-
-static void
-mkimage (const char *p, off_t size)
-{
-  int fd = open (p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd == -1 || ftruncate (fd, size) == -1) { perror (p); exit (2); }
-  close (fd);
 }
 
 static gk_h *
@@ -138,29 +131,6 @@ kill_cb (gk_h *g, void *opaque, const char *call, uint64_t done, uint64_t total)
   pid_t *pid = opaque;
   if (*pid > 0) kill (*pid, SIGKILL);
   *pid = 0;
-}
-
-static pid_t
-child_pid (void)
-{
-  pid_t pid = 0;
-  DIR *d = opendir ("/proc");
-  struct dirent *e;
-  while (d && (e = readdir (d)) && !pid) {
-    char p[300], buf[512];
-    snprintf (p, sizeof p, "/proc/%s/stat", e->d_name);
-    FILE *f = fopen (p, "r");
-    if (!f) continue;
-    if (fgets (buf, sizeof buf, f)) {
-      char *rp = strrchr (buf, ')');
-      int ppid = 0;
-      if (rp && sscanf (rp + 2, "%*c %d", &ppid) == 1 && ppid == getpid ())
-        pid = atoi (e->d_name);
-    }
-    fclose (f);
-  }
-  if (d) closedir (d);
-  return pid;
 }
 
 static int
@@ -462,8 +432,8 @@ main (void)
   path (small_img, sizeof small_img, "small.img");
   const char *lm = getenv ("GK_TEST_LARGE_MB");
   size_t large = (size_t) (lm ? atoi (lm) : 64) << 20;
-  mkimage (img, (off_t) (large * 2 + (128 << 20)));
-  mkimage (small_img, 16 << 20);
+  tu_mkimage (img, (off_t) (large * 2 + (128 << 20)));
+  tu_mkimage (small_img, 16 << 20);
   size_t sizes[] = { 0, 1, 8191, 8192, 8193, (1 << 20) + 1, large };
 
   gk_h *g = launch ("blk");
@@ -484,7 +454,8 @@ main (void)
     path (src, sizeof src, "src");
     make_file (src, large);
     CHECK (gk_upload (g, src, "/k") == 0, "upload for the kill test: %s", gk_last_error (g));
-    pid_t qpid = child_pid ();
+    pid_t qpid = 0;
+    tu_children (&qpid);
     gk_set_progress_callback (g, kill_cb, &qpid);
     time_t t0 = time (NULL);
     int r = gk_download (g, "/k", back, NULL);

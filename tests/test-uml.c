@@ -23,65 +23,10 @@
 #include <sys/wait.h>
 #include "guestkit.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[] = "/tmp/gk-uml-XXXXXX";
 static char img[256], ro_img[256], tmpd[256];
-
-static void
-mkimage (const char *path, off_t size)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd == -1 || ftruncate (fd, size) == -1) { perror (path); exit (2); }
-  close (fd);
-}
-
-static void
-write_file (const char *path, const char *text, mode_t mode)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd == -1 || write (fd, text, strlen (text)) != (ssize_t) strlen (text)) {
-    perror (path);
-    exit (2);
-  }
-  close (fd);
-  if (chmod (path, mode) == -1) { perror (path); exit (2); }
-}
-
-/* Processes anywhere whose command line mentions S (UML's helpers are
- * forks of it: they all carry its command line, with our image path). */
-static int
-procs_mentioning (const char *s)
-{
-  int n = 0;
-  DIR *d = opendir ("/proc");
-  struct dirent *e;
-  while (d && (e = readdir (d))) {
-    char p[300], buf[8192];
-    snprintf (p, sizeof p, "/proc/%s/cmdline", e->d_name);
-    int fd = open (p, O_RDONLY);
-    if (fd == -1) continue;
-    ssize_t k = read (fd, buf, sizeof buf - 1);
-    close (fd);
-    if (k <= 0) continue;
-    for (ssize_t i = 0; i < k; i++) if (!buf[i]) buf[i] = ' ';
-    buf[k] = '\0';
-    if (strstr (buf, s)) n++;
-  }
-  if (d) closedir (d);
-  return n;
-}
-
-/* Entries of directory D (0 if it does not exist). */
-static int
-entries (const char *d)
-{
-  int n = 0;
-  DIR *dd = opendir (d);
-  struct dirent *e;
-  while (dd && (e = readdir (dd))) if (e->d_name[0] != '.' || e->d_name[1] > '.') n++;
-  if (dd) closedir (dd);
-  return n;
-}
 
 static gk_h *
 handle (void)
@@ -103,7 +48,7 @@ test_bad_input (void)
   gk_close (g);
 
   snprintf (p, sizeof p, "%s/linux.uml", dir);
-  write_file (p, "not a program\n", 0644);
+  tu_write_file (p, "not a program\n", 0644);
   setenv ("GUESTKIT_UML", p, 1);
   g = handle ();
   CHECK (gk_add_drive (g, img, NULL) == 0 && gk_launch (g) == -1 && gk_last_errno (g) == EACCES
@@ -112,7 +57,7 @@ test_bad_input (void)
   gk_close (g);
 
   /* A "kernel" that panics at boot: the error carries its console. */
-  write_file (p, "#!/bin/sh\necho 'Kernel panic - not syncing: test panic at boot'\nexit 1\n", 0755);
+  tu_write_file (p, "#!/bin/sh\necho 'Kernel panic - not syncing: test panic at boot'\nexit 1\n", 0755);
   g = handle ();
   CHECK (gk_add_drive (g, img, NULL) == 0 && gk_launch (g) == -1
          && strstr (gk_last_error (g), "Kernel panic - not syncing: test panic"),
@@ -133,7 +78,7 @@ test_bad_input (void)
     printf ("# qemu-img missing: qcow2 check skipped\n");
 
   snprintf (p, sizeof p, "%s/a b.img", dir);
-  mkimage (p, 1 << 20);
+  tu_mkimage (p, 1 << 20);
   g = handle ();
   CHECK (gk_add_drive (g, p, NULL) == 0 && gk_launch (g) == -1 && gk_last_errno (g) == EINVAL
          && strstr (gk_last_error (g), "spaces"),
@@ -149,7 +94,7 @@ test_host_killed (void)
 {
   char home_uml[300];
   snprintf (home_uml, sizeof home_uml, "%s/.uml", getenv ("HOME") ? getenv ("HOME") : "/");
-  int shm0 = entries ("/dev/shm"), uml0 = entries (home_uml);
+  int shm0 = tu_count_entries ("/dev/shm", ""), uml0 = tu_count_entries (home_uml, "");
   int pfd[2];
   if (pipe (pfd) == -1) exit (2);
   pid_t pid = fork ();
@@ -173,18 +118,18 @@ test_host_killed (void)
   int ok = read (pfd[0], &c, 1) == 1 && c == 'R';
   close (pfd[0]);
   CHECK (ok, "child launched UML with a writable and a read-only drive (/dev/sda, /dev/sdb)");
-  int running = procs_mentioning (img);
+  int running = tu_procs_mentioning (img);
   CHECK (running >= 2, "UML runs as several host processes (%d)", running);
-  CHECK (entries (tmpd) == 0, "the read-only drive's COW file has no name in TMPDIR");
+  CHECK (tu_count_entries (tmpd, "") == 0, "the read-only drive's COW file has no name in TMPDIR");
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
   int left = 1;
   for (int i = 0; i < 100 && left; i++) {
-    left = procs_mentioning (img);
+    left = tu_procs_mentioning (img);
     if (left) usleep (50000);
   }
   CHECK (left == 0, "every UML process gone after SIGKILL of the host program (%d left)", left);
-  CHECK (entries (tmpd) == 0 && entries ("/dev/shm") <= shm0 && entries (home_uml) <= uml0,
+  CHECK (tu_count_entries (tmpd, "") == 0 && tu_count_entries ("/dev/shm", "") <= shm0 && tu_count_entries (home_uml, "") <= uml0,
          "nothing left in TMPDIR, /dev/shm or ~/.uml");
 }
 
@@ -213,7 +158,7 @@ test_durable_after_kill (void)
          && gk_mount (g, "/dev/sda1", "/") == 0, "prepare ext4: %s", gk_last_error (g));
   char local[300];
   snprintf (local, sizeof local, "%s/up.txt", dir);
-  write_file (local, marker, 0644);
+  tu_write_file (local, marker, 0644);
   CHECK (gk_upload (g, local, "/marker") == 0, "upload: %s", gk_last_error (g));
   t = gk_get_timings (g);
   int64_t bytes = -1, wall = -1;
@@ -278,8 +223,8 @@ main (void)
   snprintf (ro_img, sizeof ro_img, "%s/ro.img", dir);
   snprintf (tmpd, sizeof tmpd, "%s/tmpdir", dir);
   if (mkdir (tmpd, 0700) == -1) { perror (tmpd); return 2; }
-  mkimage (img, 64 << 20);
-  mkimage (ro_img, 16 << 20);
+  tu_mkimage (img, 64 << 20);
+  tu_mkimage (ro_img, 16 << 20);
   test_bad_input ();
   test_host_killed ();
   test_durable_after_kill ();

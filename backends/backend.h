@@ -51,6 +51,7 @@ struct gk_int_qemu_cfg {
   const char *stage;            /* staging disk (common/stage.h), or NULL */
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
+#define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
 char *gk_int_qemu_append (int debug, int root);
 
 /* uml-args.c: the UML command line and COW header, pure functions

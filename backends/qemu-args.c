@@ -10,6 +10,13 @@
 
 #define CHANNEL_NAME "org.guestkit.channel.0"
 #define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
+#define USER_SERIAL "gkd"         /* + position: the user's drives */
+
+static int
+is_iface (const struct gk_int_drive *d, const char *iface)
+{
+  return d->iface && strcmp (d->iface, iface) == 0;
+}
 
 /* Kernel flags, each measured under TCG (shared/research RESULTS.md):
  * quiet (the emulated UART is slow, -0.2 s), acpi=off (-0.3 s: no ACPI
@@ -34,9 +41,16 @@ char **
 gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
 {
   struct gk_int_argv a = { 0 };
+  size_t nscsi = 0, nide = 0;
+  for (size_t i = 0; i < c->nr_drives; i++) {
+    nscsi += is_iface (&c->drives[i], "virtio-scsi");
+    nide += is_iface (&c->drives[i], "ide");
+  }
   gk_int_argv_add (&a, c->qemu);
   gk_int_argv_add (&a, "-machine");
-  gk_int_argv_addf (&a, "q35,accel=%s", c->kvm ? "kvm" : "tcg");
+  /* IDE drives: the pc machine's PIIX IDE (ata_piix), because Debian's
+   * cloud kernel has no driver for q35's AHCI controller. */
+  gk_int_argv_addf (&a, "%s,accel=%s", nide ? "pc" : "q35", c->kvm ? "kvm" : "tcg");
   if (c->kvm) { gk_int_argv_add (&a, "-cpu"); gk_int_argv_add (&a, "host"); }
   /* (TCG: the default CPU model; -cpu max measured 0.1 s slower.) */
   gk_int_argv_add (&a, "-nodefaults"); gk_int_argv_add (&a, "-no-user-config");
@@ -48,6 +62,16 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-kernel"); gk_int_argv_add (&a, c->kernel);
   gk_int_argv_add (&a, "-initrd"); gk_int_argv_add (&a, c->initrd);
   char *app = gk_int_qemu_append (c->debug, c->root != NULL);
+  /* Drivers beyond virtio-blk are loaded only when such a drive exists,
+   * so they cost nothing at boot otherwise (daemon/diskdrivers.c). */
+  if (app && nscsi + nide > 0) {
+    char *s = NULL;
+    if (asprintf (&s, "%s gk.modules=%s%s%s gk.sd=%zu", app,
+                  nscsi ? "virtio_scsi," : "", nide ? "ata_piix," : "", "sd_mod",
+                  nscsi + nide) == -1) s = NULL;
+    free (app);
+    app = s;
+  }
   if (!app) a.oom = 1;
   else { gk_int_argv_add (&a, "-append"); gk_int_argv_add (&a, app); free (app); }
   gk_int_argv_add (&a, "-chardev"); gk_int_argv_add (&a, "stdio,id=con0,signal=off");
@@ -58,6 +82,8 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-rng-pci,rng=rng0");
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-serial-pci");
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
+  if (nscsi) { gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-scsi-pci,id=scsi0"); }
+  size_t ide = 0;
   for (size_t i = 0; i < c->nr_drives; i++) {
     const struct gk_int_drive *d = &c->drives[i];
     gk_int_argv_add (&a, "-drive");
@@ -65,8 +91,19 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
      * once, and the image itself is opened read-only. */
     gk_int_argv_addf (&a, "file=%s,format=%s,if=none,id=hd%zu,cache=%s,aio=threads%s",
           d->filename, d->format, i, d->cachemode, d->readonly ? ",snapshot=on" : "");
+    /* The serial gkdN gives the daemon the drive's position whatever
+     * the controller and the names the appliance kernel chose. */
     gk_int_argv_add (&a, "-device");
-    gk_int_argv_addf (&a, "virtio-blk-pci,drive=hd%zu", i);
+    if (is_iface (d, "virtio-scsi"))
+      gk_int_argv_addf (&a, "scsi-hd,drive=hd%zu,bus=scsi0.0,channel=0,scsi-id=%zu,lun=0,serial=" USER_SERIAL "%zu", i, i, i);
+    else if (is_iface (d, "ide"))
+    {
+      gk_int_argv_addf (&a, "ide-hd,drive=hd%zu,bus=ide.%zu,unit=%zu,serial=" USER_SERIAL "%zu",
+                        i, ide / 2, ide % 2, i);
+      ide++;
+    }
+    else
+      gk_int_argv_addf (&a, "virtio-blk-pci,drive=hd%zu,serial=" USER_SERIAL "%zu", i, i);
   }
   if (c->root) {
     /* Last, so the user's drives keep their order; shared read-only by

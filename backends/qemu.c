@@ -61,6 +61,14 @@ qemu_prepare (gk_h *g, const char *variant)
   }
   else if (variant && strcmp (variant, "tcg") == 0) kvm = 0;
   else kvm = kvm_usable ();
+  size_t ide = 0;
+  for (size_t i = 0; i < g->nr_drives; i++)
+    ide += g->drives[i].iface && strcmp (g->drives[i].iface, "ide") == 0;
+  if (ide > GK_QEMU_MAX_IDE) {
+    gk_int_error_errno (g, EINVAL, "launch: %zu drives with iface ide, but the "
+                        "emulated IDE controller has %d places", ide, GK_QEMU_MAX_IDE);
+    return -1;
+  }
   free (g->backend_used);
   g->backend_used = strdup (kvm ? "qemu:kvm" : "qemu:tcg");
   g->bdata = kvm ? (void *) 1 : NULL;

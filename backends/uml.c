@@ -103,6 +103,18 @@ uml_prepare (gk_h *g, const char *variant)
                           "qemu backend", d->filename, d->format);
       return -1;
     }
+    if (d->iface && strcmp (d->iface, "virtio-blk") != 0) {
+      gk_int_error_errno (g, EINVAL, "launch: backend uml: %s: iface %s: UML drives are "
+                          "ubd block devices only (use the qemu backend for %s)",
+                          d->filename, d->iface, d->iface);
+      return -1;
+    }
+    if (strcmp (d->cachemode, "writeback") != 0 && strcmp (d->cachemode, "unsafe") != 0) {
+      gk_int_error_errno (g, EINVAL, "launch: backend uml: %s: cachemode %s: UML's ubd "
+                          "driver goes through the host page cache, so only writeback "
+                          "and unsafe exist", d->filename, d->cachemode);
+      return -1;
+    }
     const char *why = gk_int_uml_bad_path (d->filename);
     if (why) {
       gk_int_error_errno (g, EINVAL, "launch: backend uml: %s: %s", d->filename, why);

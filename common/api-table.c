@@ -89,5 +89,8 @@ const struct gk_int_struct gk_int_structs[] = {
   { "application2", { { "app2_name", GK_FT_STRING }, { "app2_epoch", GK_FT_INT64 },
                       { "app2_version", GK_FT_STRING }, { "app2_release", GK_FT_STRING },
                       { "app2_arch", GK_FT_STRING } } },
+  { "diskbench", { { "bytes", GK_FT_INT64 }, { "ops", GK_FT_INT64 },
+                   { "wall_usec", GK_FT_INT64 }, { "cpu_usec", GK_FT_INT64 },
+                   { "busy_usec", GK_FT_INT64 } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

@@ -82,6 +82,9 @@ char *gk_int_dev_to_user (const char *dev);
 void gk_int_devs_to_user (char **list);
 /* Replace appliance device names inside free text (df output ...). */
 char *gk_int_text_to_user (const char *text);
+/* Load GK.MODULES (comma-separated) and wait for NSD sdX disks
+ * (diskdrivers.c); -1 (message on the console) if they never came. */
+int gk_int_load_disk_drivers (const char *modules, int nsd);
 /* The appliance's whole-disk devices in order: "/dev/vda", ... */
 char **gk_int_list_disks (void);
 

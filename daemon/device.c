@@ -2,9 +2,11 @@
  *
  * The user always sees /dev/sda, /dev/sdb ... in the order the drives were
  * added, whatever the appliance calls them: /dev/vda ... under qemu
- * (virtio-blk), /dev/ubda ... under User-Mode Linux.  The mapping is by
- * position in the sorted list of the appliance's disks, so it does not
- * depend on the letters the appliance kernel happened to choose.
+ * (virtio-blk), /dev/sdX for virtio-scsi and IDE drives, /dev/ubda ...
+ * under User-Mode Linux.  The mapping is by position in the sorted list
+ * of the appliance's disks: drives with the serial gkdN (qemu gives one
+ * to every user drive) sort by N, others by name, so it does not depend
+ * on the letters the appliance kernel happened to choose.
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
@@ -104,21 +106,74 @@ index_to_letters (size_t index, char *buf)
   return 0;
 }
 
-/* An appliance disk in /sys/block: "vd" or "ubd" plus letters only
+/* An appliance disk in /sys/block: "vd", "sd" or "ubd" plus letters only
  * (loop, ram, dm-, sr, zram ... are not the user's drives). */
 static int
 is_disk_name (const char *name)
 {
   struct devname d;
   if (parse_name (name, &d) == -1) return 0;
-  return strcmp (d.kind, "sd") != 0 && d.ndigits == 0;
+  return d.ndigits == 0;
 }
 
-/* Drive order: vda..vdz, then vdaa..: shorter names first. */
+/* The serial of disk NAME into SER (size LEN): virtio-blk's serial file,
+ * else the SCSI unit serial number page (virtio-scsi, and libata's
+ * translation of the ATA serial).  Returns 0, or -1 if none. */
+static int
+disk_serial (const char *name, char *ser, size_t len)
+{
+  char p[300];
+  unsigned char b[64];
+  snprintf (p, sizeof p, "%s/%s/serial", SYS_BLOCK, name);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd != -1) {
+    ssize_t n = read (fd, ser, len - 1);
+    close (fd);
+    if (n <= 0) return -1;
+    ser[n] = '\0';
+    ser[strcspn (ser, "\n")] = '\0';
+    return 0;
+  }
+  snprintf (p, sizeof p, "%s/%s/device/vpd_pg80", SYS_BLOCK, name);
+  fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  ssize_t n = read (fd, b, sizeof b);
+  close (fd);
+  if (n < 4 || b[1] != 0x80) return -1;
+  size_t k = b[3] < (size_t) n - 4 ? b[3] : (size_t) n - 4;
+  const char *s = (const char *) b + 4;
+  while (k > 0 && *s == ' ') { s++; k--; }
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\0')) k--;
+  if (k >= len) k = len - 1;
+  memcpy (ser, s, k);
+  ser[k] = '\0';
+  return 0;
+}
+
+/* Sort key: the N of serial "gkdN", else -1 (sorted after, by name). */
+static long
+disk_position (const char *name)
+{
+  char ser[32], *end;
+  if (disk_serial (name, ser, sizeof ser) == -1 || strncmp (ser, "gkd", 3) != 0
+      || ser[3] < '0' || ser[3] > '9')
+    return -1;
+  long n = strtol (ser + 3, &end, 10);
+  return *end == '\0' && n >= 0 && n < 100000 ? n : -1;
+}
+
+struct disk { char *name; long pos; };
+
+/* Drive order: by gkdN serial, then vda..vdz, vdaa..: shorter names first. */
 static int
 compare_disks (const void *a, const void *b)
 {
-  const char *x = *(char *const *) a, *y = *(char *const *) b;
+  const struct disk *dx = a, *dy = b;
+  if (dx->pos != dy->pos) {
+    if (dx->pos == -1 || dy->pos == -1) return dx->pos == -1 ? 1 : -1;
+    return dx->pos < dy->pos ? -1 : 1;
+  }
+  const char *x = dx->name, *y = dy->name;
   size_t lx = strlen (x), ly = strlen (y);
   if (lx != ly) return lx < ly ? -1 : 1;
   return strcmp (x, y);
@@ -132,16 +187,17 @@ compare_disks (const void *a, const void *b)
 static int
 is_appliance_disk (const char *name)
 {
-  char p[300], ser[16];
-  snprintf (p, sizeof p, "%s/%s/serial", SYS_BLOCK, name);
-  int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return 0;
-  ssize_t n = read (fd, ser, sizeof ser - 1);
-  close (fd);
-  if (n <= 0) return 0;
-  ser[n] = '\0';
-  ser[strcspn (ser, "\n")] = '\0';
+  char ser[16];
+  if (disk_serial (name, ser, sizeof ser) == -1) return 0;
   return strcmp (ser, "gkroot") == 0 || strcmp (ser, "gkstage") == 0;
+}
+
+static void
+free_disks (struct disk *l, size_t n)
+{
+  if (!l) return;
+  for (size_t i = 0; i < n; i++) free (l[i].name);
+  free (l);
 }
 
 static char **
@@ -153,7 +209,7 @@ scan_disks (int report)
     return NULL;
   }
   size_t n = 0, cap = 8;
-  char **list = malloc (cap * sizeof *list);
+  struct disk *list = malloc (cap * sizeof *list);
   if (!list) goto oom;
 
   struct dirent *e;
@@ -161,7 +217,7 @@ scan_disks (int report)
   while ((e = readdir (dir)) != NULL) {
     if (!is_disk_name (e->d_name) || is_appliance_disk (e->d_name)) continue;
     if (n + 1 >= cap) {
-      char **l = realloc (list, 2 * cap * sizeof *list);
+      struct disk *l = realloc (list, 2 * cap * sizeof *list);
       if (!l) goto oom;
       list = l;
       cap *= 2;
@@ -171,29 +227,29 @@ scan_disks (int report)
     if (!s) goto oom;
     memcpy (s, "/dev/", 5);
     memcpy (s + 5, e->d_name, len + 1);
-    list[n++] = s;
+    list[n].pos = disk_position (e->d_name);
+    list[n++].name = s;
     errno = 0;
   }
   if (errno != 0) {
     int saved = errno;
     closedir (dir);
-    list[n] = NULL;
-    gk_int_free_strings (list);
+    free_disks (list, n);
     errno = saved;
     if (report) gk_int_perr ("%s: readdir", SYS_BLOCK);
     return NULL;
   }
   closedir (dir);
-  list[n] = NULL;
   qsort (list, n, sizeof *list, compare_disks);
-  return list;
+  /* The names alone, in order, reusing the array's memory. */
+  char **names = (char **) list;
+  for (size_t i = 0; i < n; i++) names[i] = list[i].name;
+  names[n] = NULL;
+  return names;
 
  oom:
   closedir (dir);
-  if (list) {
-    list[n] = NULL;
-    gk_int_free_strings (list);
-  }
+  free_disks (list, n);
   if (report) gk_int_err (ENOMEM, "%s: out of memory", SYS_BLOCK);
   return NULL;
 }
@@ -316,8 +372,7 @@ static int
 user_name (char *const *disks, const char *dev, char *buf)
 {
   struct devname d;
-  if (!disks || strncmp (dev, "/dev/", 5) != 0
-      || parse_name (dev + 5, &d) == -1 || strcmp (d.kind, "sd") == 0)
+  if (!disks || strncmp (dev, "/dev/", 5) != 0 || parse_name (dev + 5, &d) == -1)
     return -1;
   size_t disklen = 5 + strlen (d.kind) + d.nletters;
   for (size_t i = 0; disks[i]; i++) {

@@ -65,6 +65,10 @@ ensure_stdio (void)
     }
 }
 
+/* Drivers of non-virtio-blk user drives (diskdrivers.c). */
+static char *disk_modules;
+static int disk_sd;
+
 static void
 read_cmdline (void)
 {
@@ -81,6 +85,8 @@ read_cmdline (void)
     else if (strncmp (w, "gk.halt=", 8) == 0) halt_mode = strdup (w + 8);
     else if (strncmp (w, "gk.channel=", 11) == 0) channel_path = strdup (w + 11);
     else if (strncmp (w, "gk.root=", 8) == 0) root_serial = strdup (w + 8);
+    else if (strncmp (w, "gk.modules=", 11) == 0) disk_modules = strdup (w + 11);
+    else if (strncmp (w, "gk.sd=", 6) == 0) disk_sd = atoi (w + 6);
   }
 }
 
@@ -188,6 +194,7 @@ init_system (void)
     if (switch_root () == -1) stop_machine ();
     mark ("guest.root");
   }
+  if (gk_int_load_disk_drivers (disk_modules, disk_sd) == -1) stop_machine ();
 }
 
 /* Find /dev/vportNpM whose name is ours. */

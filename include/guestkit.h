@@ -57,7 +57,8 @@ extern GK_API void gk_set_progress_callback (gk_h *g, gk_progress_cb cb,
                                              void *opaque);
 
 /* Ask a running call on this handle to stop (safe from a signal handler
- * or another thread).  The call fails with ECANCELED. */
+ * or another thread).  The call fails with ECANCELED; so does a launch
+ * waiting for the appliance, which is then stopped. */
 extern GK_API void gk_user_cancel (gk_h *g);
 
 /* Free a NULL-terminated string list returned by a call. */

@@ -116,6 +116,11 @@ wait_sock (gk_h *g, short events, int timeout_ms)
     }
     int r = poll (p, g->console >= 0 ? 2 : 1, wait);
     if (r == -1 && errno == EINTR) {
+      /* A launch has no call to cancel: it fails, and the backend dies. */
+      if (g->cancel && g->state == GK_LAUNCHING) {
+        gk_int_error_errno (g, ECANCELED, "launch: cancelled (gk_user_cancel)");
+        return -1;
+      }
       if (g->cancel) return 0;  /* let the caller see the cancel flag */
       continue;
     }

@@ -30,10 +30,20 @@ probe_qcow2 (int fd, int *backing)
   return 1;
 }
 
+/* 1 if S is one of the (up to four, NULL-padded) choices. */
+static int
+one_of (const char *s, const char *a, const char *b, const char *c, const char *d)
+{
+  const char *v[] = { a, b, c, d };
+  for (size_t i = 0; s && i < 4; i++)
+    if (v[i] && strcmp (s, v[i]) == 0) return 1;
+  return 0;
+}
+
 GK_API int
 gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opts)
 {
-  const char *format = NULL, *cache = "writeback";
+  const char *format = NULL, *cache = "writeback", *iface = "virtio-blk";
   int ro = 0, allow_backing = 0;
   if (g->state != GK_CONFIG) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: drives can only be added before launch", filename);
@@ -44,6 +54,7 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
     if (opts->bitmask & GK_ADD_DRIVE_READONLY) ro = opts->readonly;
     if (opts->bitmask & GK_ADD_DRIVE_CACHEMODE) cache = opts->cachemode;
     if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) allow_backing = opts->allow_backing;
+    if (opts->bitmask & GK_ADD_DRIVE_IFACE) iface = opts->iface;
   }
   if (!filename || !*filename) {
     gk_int_error_errno (g, EINVAL, "add-drive: empty file name");
@@ -59,9 +70,14 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
                         filename, format);
     return -1;
   }
-  if (!cache || (strcmp (cache, "writeback") != 0 && strcmp (cache, "unsafe") != 0)) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown cachemode '%s' (valid: writeback, unsafe)",
-                        filename, cache ? cache : "");
+  if (!one_of (cache, "writeback", "none", "writethrough", "unsafe")) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown cachemode '%s' (valid: writeback, "
+                        "none, writethrough, unsafe)", filename, cache ? cache : "");
+    return -1;
+  }
+  if (!one_of (iface, "virtio-blk", "virtio-scsi", "ide", NULL)) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown iface '%s' (valid: virtio-blk, "
+                        "virtio-scsi, ide)", filename, iface ? iface : "");
     return -1;
   }
   if (strchr (filename, ',') || strchr (filename, ':') ) {
@@ -113,15 +129,16 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
   d->filename = abs;
   d->format = strdup (format);
   d->cachemode = strdup (cache);
+  d->iface = strdup (iface);
   d->readonly = ro;
-  if (!d->filename || !d->format || !d->cachemode) {
-    free (d->filename); free (d->format); free (d->cachemode);
+  if (!d->filename || !d->format || !d->cachemode || !d->iface) {
+    free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
     memset (d, 0, sizeof *d);
     gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", filename);
     goto out;
   }
   if (strchr (abs, ',') || strchr (abs, ':')) {
-    free (d->filename); free (d->format); free (d->cachemode);
+    free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
     memset (d, 0, sizeof *d);
     gk_int_error_errno (g, EINVAL, "add-drive: %s: resolved path has ',' or ':', not supported", filename);
     goto out;

@@ -39,6 +39,7 @@ gk_close (gk_h *g)
     free (g->drives[i].filename);
     free (g->drives[i].format);
     free (g->drives[i].cachemode);
+    free (g->drives[i].iface);
   }
   gk_int_stage_free (g);
   free (g->backend);
@@ -121,7 +122,17 @@ gk_set_memsize (gk_h *g, int memsize)
   return 0;
 }
 
-GK_API int
+GK_API GK_API int
+gk_get_pid (gk_h *g)
+{
+  if (g->pid <= 0) {
+    gk_int_error_errno (g, ESRCH, "get-pid: no backend process is running (launch first)");
+    return -1;
+  }
+  return (int) g->pid;
+}
+
+int
 gk_get_memsize (gk_h *g)
 {
   return g->memsize;

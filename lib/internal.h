@@ -18,7 +18,8 @@ struct gk_int_drive {
   char *filename;       /* absolute path */
   char *format;         /* "raw" or "qcow2" */
   int readonly;
-  char *cachemode;      /* "writeback" or "unsafe" */
+  char *cachemode;      /* "writeback", "none", "writethrough" or "unsafe" */
+  char *iface;          /* "virtio-blk", "virtio-scsi" or "ide" */
 };
 
 /* Named phases (launch.*, guest.*, xfer.*), in microseconds. */

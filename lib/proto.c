@@ -26,6 +26,7 @@ gk_int_wait_ready (gk_h *g, int timeout_ms)
   if (gk_int_recv_frame (g, &buf, &len, timeout_ms) == -1) {
     if (g->last_errno == ETIMEDOUT)
       gk_int_error_with_console (g, ETIMEDOUT, "launch: timed out waiting for the appliance to start");
+    else if (g->last_errno == ECANCELED) ;
     else if (g->state != GK_DEAD || g->last_errno == EIO) {
       char *m = strdup (g->last_error ? g->last_error : "");
       gk_int_error_errno (g, EIO, "launch: %s", m ? m : "the appliance failed to start");

@@ -23,8 +23,8 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback" },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe" },
+    { "/img/a.img", "raw", 0, "writeback", NULL },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk" },
   };
   struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL };
   char **tcg = gk_int_qemu_argv (&c);
@@ -47,8 +47,11 @@ main (void)
          "drive 0 raw writeback");
   CHECK (has_sub (tcg, "file=/img/b.qcow2,format=qcow2,") && has_sub (tcg, ",snapshot=on"),
          "read-only drive uses a snapshot overlay");
-  CHECK (has (tcg, "virtio-blk-pci,drive=hd0") && has (tcg, "virtio-blk-pci,drive=hd1"),
-         "drives on virtio-blk in order");
+  CHECK (has (tcg, "virtio-blk-pci,drive=hd0,serial=gkd0")
+         && has (tcg, "virtio-blk-pci,drive=hd1,serial=gkd1"),
+         "drives on virtio-blk in order, serial gkdN (default and explicit iface)");
+  CHECK (!has_sub (tcg, "gk.modules=") && !has_sub (tcg, "scsi"),
+         "no extra drivers or controllers for virtio-blk drives");
   CHECK (has (tcg, "socket,id=ch0,fd=3") && has_sub (tcg, "name=org.guestkit.channel.0"),
          "control channel is the passed fd");
   CHECK (has_sub (tcg, "file=/r,format=raw,if=none,id=gkroot,readonly=on")
@@ -69,6 +72,36 @@ main (void)
   while (stg && stg[ns]) ns++;
   CHECK (stg && ns == nk + 4 && strcmp (stg[ns - 1], "virtio-blk-pci,drive=gkstage,serial=gkstage") == 0,
          "staging disk last: the user's drives keep their names");
+  /* The other interfaces and cache modes (gkbench disk's matrix). */
+  struct gk_int_drive m[4] = {
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi" },
+    { "/img/i.img", "raw", 0, "writethrough", "ide" },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi" },
+    { "/img/j.img", "raw", 0, "unsafe", "ide" },
+  };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL };
+  char **mx = gk_int_qemu_argv (&cm);
+  CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
+         && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");
+  size_t ctl = 0;
+  for (size_t i = 0; mx && mx[i]; i++) ctl += strcmp (mx[i], "virtio-scsi-pci,id=scsi0") == 0;
+  CHECK (ctl == 1, "one virtio-scsi controller for all SCSI drives (%zu)", ctl);
+  CHECK (mx && has (mx, "scsi-hd,drive=hd0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,serial=gkd0")
+         && has (mx, "scsi-hd,drive=hd2,bus=scsi0.0,channel=0,scsi-id=2,lun=0,serial=gkd2"),
+         "virtio-scsi drives: scsi-hd with serial gkdN");
+  CHECK (mx && has (mx, "ide-hd,drive=hd1,bus=ide.0,unit=0,serial=gkd1")
+         && has (mx, "ide-hd,drive=hd3,bus=ide.0,unit=1,serial=gkd3"),
+         "IDE drives on the PIIX IDE buses in order");
+  CHECK (mx && has (mx, "pc,accel=tcg") && !has_sub (mx, "q35"),
+         "IDE drives: the pc machine (the appliance kernel has no AHCI driver)");
+  CHECK (mx && has_sub (mx, " gk.modules=virtio_scsi,ata_piix,sd_mod gk.sd=4"),
+         "the appliance is told which drivers to load and how many sdX disks to wait for");
+  m[1].iface = m[3].iface = "virtio-scsi";
+  char **sc = gk_int_qemu_argv (&cm);
+  CHECK (sc && has_sub (sc, " gk.modules=virtio_scsi,sd_mod gk.sd=4") && !has_sub (sc, "ide-hd")
+         && has (sc, "q35,accel=tcg"), "SCSI only: q35, no IDE driver");
+  gk_free_strings (mx);
+  gk_free_strings (sc);
   gk_free_strings (tcg);
   gk_free_strings (kvm);
   gk_free_strings (dbg);

@@ -1,0 +1,122 @@
+/* gkbench: clocks, CPU time of processes, running helper programs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include "gkbench.h"
+
+double
+gkb_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+double
+gkb_self_cpu (void)
+{
+  struct rusage ru;
+  if (getrusage (RUSAGE_SELF, &ru) == -1) return 0;
+  return (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+    + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* utime + stime + cutime + cstime of /proc/PID/stat if its process group
+ * is PGRP, in clock ticks; 0 otherwise. */
+static unsigned long long
+proc_ticks (const char *pid, pid_t pgrp)
+{
+  char p[64], buf[1024];
+  snprintf (p, sizeof p, "/proc/%s/stat", pid);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return 0;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char *s = strrchr (buf, ')');          /* the name may hold spaces */
+  if (!s) return 0;
+  long long grp;
+  unsigned long long ut, st;
+  long long cut, cst;
+  if (sscanf (s + 1, " %*c %*d %lld %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+              &grp, &ut, &st, &cut, &cst) != 5 || grp != pgrp)
+    return 0;
+  return ut + st + (unsigned long long) (cut + cst);
+}
+
+double
+gkb_group_cpu (pid_t pgrp)
+{
+  if (pgrp <= 0) return 0;
+  DIR *d = opendir ("/proc");
+  if (!d) return 0;
+  unsigned long long t = 0;
+  struct dirent *e;
+  while ((e = readdir (d)))
+    if (e->d_name[0] >= '1' && e->d_name[0] <= '9') t += proc_ticks (e->d_name, pgrp);
+  closedir (d);
+  long hz = sysconf (_SC_CLK_TCK);
+  return (double) t / (double) (hz > 0 ? hz : 100);
+}
+
+void
+gkb_progress (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("gkbench: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+}
+
+int
+gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r)
+{
+  double t0 = gkb_now ();
+  pid_t pid = fork ();
+  if (pid == -1) return -1;
+  if (pid == 0) {
+    setpgid (0, 0);
+    signal (SIGINT, SIG_DFL);
+    int fd = open (out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd != -1) { dup2 (fd, 1); dup2 (fd, 2); }
+    execvp (argv[0], argv);
+    fprintf (stderr, "%s: %s\n", argv[0], strerror (errno));
+    _exit (127);
+  }
+  setpgid (pid, pid);
+  int st;
+  struct rusage ru;
+  int killed = 0;
+  while (wait4 (pid, &st, 0, &ru) == -1) {
+    if (errno != EINTR) return -1;
+    if (gkb_stop && !killed) { kill (-pid, SIGTERM); killed = 1; }
+  }
+  if (wall_r) *wall_r = gkb_now () - t0;
+  if (cpu_r)
+    *cpu_r = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+      + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return killed ? -1 : st;
+}
+
+int
+gkb_copy (const char *src, const char *dst)
+{
+  char *argv[] = { "cp", "--sparse=always", (char *) src, (char *) dst, NULL };
+  int st = gkb_run (argv, NULL, NULL, NULL);
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
+    if (!gkb_stop) fprintf (stderr, "gkbench: cp %s %s failed\n", src, dst);
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+/* gkbench startup: launch-to-ready per backend, with the phase split of
+ * get-timings and the host CPU time of the backend's processes; with
+ * --compare-libguestfs, `guestfish -a /dev/null run` interleaved. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <guestkit.h>
+#include "gkbench.h"
+#include "gkb-limiter.h"
+
+#define DEFAULT_RUNS 5
+
+/* One launch of BACKEND: adds the samples, returns 0 or -1. */
+static int
+one (struct gkb_results *r, const char *backend)
+{
+  double t0 = gkb_now ();
+  gk_h *g = gkb_open ();
+  if (!g) return -1;
+  int ret = -1;
+  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1)
+    goto out;
+  double l0 = gkb_now ();
+  if (gk_launch (g) == -1) goto out;
+  double l1 = gkb_now ();
+  double cpu = gkb_group_cpu (gk_get_pid (g));
+  char *used = gk_get_backend (g);
+  struct gk_timing_list *t = gk_get_timings (g);
+  if (gk_shutdown (g) == -1) { free (used); gk_free_timing_list (t); goto out; }
+  gkb_close (g);
+  g = NULL;
+  double t1 = gkb_now ();
+  const char *cfg = used ? used : backend;
+  struct gkb_fig *f = gkb_fig (r, "startup", "launch", cfg, "s", 0);
+  struct gkb_fig *fs = gkb_fig (r, "startup", "launch+shutdown", cfg, "s", 0);
+  if (f && fs) {
+    gkb_add (f, l1 - l0);
+    gkb_add_aux (f, "wall_s", l1 - l0);
+    gkb_add_aux (f, "backend_cpu_s", cpu);
+    for (size_t i = 0; t && i < t->len; i++) {
+      char name[40];
+      if (strncmp (t->val[i].name, "launch.", 7) && strncmp (t->val[i].name, "guest.", 6))
+        continue;
+      snprintf (name, sizeof name, "%.28s_s", t->val[i].name);
+      gkb_add_aux (f, name, (double) t->val[i].usec / 1e6);
+    }
+    gkb_add (fs, t1 - t0);
+    gkb_add_aux (fs, "wall_s", t1 - t0);
+    ret = 0;
+  }
+  free (used);
+  gk_free_timing_list (t);
+ out:
+  if (g) {
+    if (!gkb_stop) fprintf (stderr, "gkbench: startup %s: %s\n", backend, gk_last_error (g));
+    gkb_close (g);
+  }
+  return ret;
+}
+
+static int
+one_libguestfs (struct gkb_results *r)
+{
+  char *argv[] = { "guestfish", "-a", "/dev/null", "run", NULL };
+  double wall, cpu;
+  int st = gkb_run (argv, NULL, &wall, &cpu);
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
+    if (!gkb_stop) fprintf (stderr, "gkbench: guestfish -a /dev/null run failed\n");
+    return -1;
+  }
+  struct gkb_fig *f = gkb_fig (r, "startup", "launch+shutdown", "libguestfs", "s", 0);
+  if (!f) return -1;
+  gkb_add (f, wall);
+  gkb_add_aux (f, "wall_s", wall);
+  gkb_add_aux (f, "backend_cpu_s", cpu);
+  return 0;
+}
+
+int
+gkb_startup (struct gkb_results *r, const struct gkb_opts *o)
+{
+  int runs = o->runs ? o->runs : DEFAULT_RUNS, err = 0;
+  for (int k = 1; k <= runs && !gkb_stop; k++) {
+    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++) {
+      gkb_progress ("startup: %s, run %d of %d", o->backends[b], k, runs);
+      if (one (r, o->backends[b]) == -1) err = -1;
+    }
+    if (o->libguestfs && !gkb_stop) {
+      gkb_progress ("startup: libguestfs, run %d of %d", k, runs);
+      if (one_libguestfs (r) == -1) err = -1;
+    }
+  }
+  return err;
+}

@@ -1,0 +1,312 @@
+/* gkbench: which backend and which disk settings to use on this machine,
+ * and why.  Each subcommand is one of the comparison tables of
+ * docs/benchmarks.md; see `gkbench --help` and docs/benchmarks.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <guestkit.h>
+#include "gkbench.h"
+#include "gkb-limiter.h"
+#include "gkb-output.h"
+
+volatile sig_atomic_t gkb_stop;
+static gk_h *volatile current;      /* the handle Ctrl-C cancels */
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  gkb_stop = 1;
+  gk_h *g = current;
+  if (g) gk_user_cancel (g);
+}
+
+gk_h *
+gkb_open (void)
+{
+  gk_h *g = gk_create ();
+  if (!g) fprintf (stderr, "gkbench: cannot create a guestkit handle\n");
+  current = g;
+  return g;
+}
+
+void
+gkb_close (gk_h *g)
+{
+  current = NULL;
+  if (g) gk_close (g);
+}
+
+static void
+usage (FILE *fp)
+{
+  fputs ("usage: gkbench [OPTIONS] startup|upload|disk|all ...\n"
+         "  startup   launch-to-ready per backend, with the boot phases\n"
+         "  upload    upload, upload-no-write, write-no-upload into a fresh ext2 image\n"
+         "  disk      disk interface x image format x host cache mode (qemu), O_DIRECT\n"
+         "            sequential/random I/O and file create/delete in the appliance\n"
+         "  all       all of the above\n"
+         "options:\n"
+         "  --backend LIST        comma-separated (default: qemu,uml, those that work here)\n"
+         "  --runs N              runs per figure (default 5 for startup, 3 for the rest)\n"
+         "  --size SIZE           upload size (default 500M; K, M, G suffixes)\n"
+         "  --image-size SIZE     the fresh image (default 1G)\n"
+         "  --disk-size SIZE      disk: sequential test size (default 256M)\n"
+         "  --ops N               disk: random 4 KiB operations (default 2000; files: N/4)\n"
+         "  --all                 disk: every combination, not the default set\n"
+         "  --iface LIST, --format LIST, --cache LIST\n"
+         "                        disk: only these (virtio-blk,virtio-scsi,ide;\n"
+         "                        raw,qcow2,qcow2-prealloc; writeback,none,writethrough,unsafe)\n"
+         "  --compare-libguestfs  also time guestfish, interleaved, and print ratios\n"
+         "  --json FILE, --csv FILE, --markdown FILE, --plot FILE.svg|FILE.png\n"
+         "  --workdir DIR         images and data (default /var/tmp/gkbench-UID)\n"
+         "Progress goes to stderr, the table to stdout.  Ctrl-C stops after the\n"
+         "current measurement and writes what was measured (exit 130).\n", fp);
+}
+
+/* "500M" -> bytes; -1 if not a positive size up to 1 TiB. */
+static int64_t
+parse_size (const char *s)
+{
+  char *end;
+  errno = 0;
+  long long v = strtoll (s, &end, 10);
+  if (errno || end == s || v <= 0) return -1;
+  int shift = 0;
+  switch (*end) {
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
+  }
+  if (*end == 'i' && end[1] == 'B') end += 2;
+  else if (*end == 'B') end++;
+  if (*end || v > (1LL << 40) >> shift) return -1;
+  return (int64_t) v << shift;
+}
+
+/* Open an output file early, so that an unwritable path fails before any
+ * measurement.  NULL + message on error. */
+static FILE *
+open_out (const char *opt, const char *path)
+{
+  FILE *fp = fopen (path, "we");
+  if (!fp) fprintf (stderr, "gkbench: %s %s: %s\n", opt, path, strerror (errno));
+  return fp;
+}
+
+/* One launch of BACKEND (also warms its appliance cache): NULL if it
+ * works, else the reason (malloc'd). */
+static char *
+backend_problem (const char *backend)
+{
+  gk_h *g = gkb_open ();
+  if (!g) return strdup ("cannot create a handle");
+  char *why = NULL;
+  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1
+      || gk_launch (g) == -1 || gk_shutdown (g) == -1)
+    why = gkb_one_line (gk_last_error (g));
+  gkb_close (g);
+  return why;
+}
+
+static int
+libguestfs_works (struct gkb_results *r)
+{
+  char *v[] = { "guestfish", "--version", NULL };
+  int st = gkb_run (v, NULL, NULL, NULL);
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
+    gkb_note (r, "--compare-libguestfs: guestfish is not installed (apt-get install "
+              "libguestfs-tools); compared nothing");
+    fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
+    return 0;
+  }
+  gkb_progress ("libguestfs: warming its appliance cache (guestfish -a /dev/null run)");
+  char *w[] = { "guestfish", "-a", "/dev/null", "run", NULL };
+  st = gkb_run (w, NULL, NULL, NULL);
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
+    gkb_note (r, "--compare-libguestfs: `guestfish -a /dev/null run` fails here; compared nothing");
+    fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
+    return 0;
+  }
+  return 1;
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option lo[] = {
+    { "backend", 1, 0, 'b' }, { "runs", 1, 0, 'r' }, { "size", 1, 0, 's' },
+    { "image-size", 1, 0, 'I' }, { "disk-size", 1, 0, 'D' }, { "ops", 1, 0, 'o' },
+    { "all", 0, 0, 'a' }, { "compare-libguestfs", 0, 0, 'L' }, { "json", 1, 0, 'j' },
+    { "csv", 1, 0, 'c' }, { "markdown", 1, 0, 'm' }, { "plot", 1, 0, 'p' },
+    { "workdir", 1, 0, 'w' }, { "help", 0, 0, 'h' }, { "iface", 1, 0, 'i' },
+    { "format", 1, 0, 'f' }, { "cache", 1, 0, 'C' }, { 0, 0, 0, 0 },
+  };
+  struct gkb_opts o = { .size = 500LL << 20, .image_size = 1LL << 30,
+                        .disk_size = 256LL << 20, .ops = 2000 };
+  const char *blist = "qemu,uml", *json = NULL, *csv = NULL, *md = NULL, *plot = NULL;
+  int c, explicit_backends = 0;
+  while ((c = getopt_long (argc, argv, "h", lo, NULL)) != -1) {
+    int64_t *sz = NULL;
+    switch (c) {
+    case 'b': blist = optarg; explicit_backends = 1; break;
+    case 'r':
+      o.runs = atoi (optarg);
+      if (o.runs < 1 || o.runs > 1000) {
+        fprintf (stderr, "gkbench: --runs %s: expected 1..1000\n", optarg);
+        return 2;
+      }
+      break;
+    case 's': sz = &o.size; break;
+    case 'I': sz = &o.image_size; break;
+    case 'D': sz = &o.disk_size; break;
+    case 'o':
+      o.ops = atoll (optarg);
+      if (o.ops < 4 || o.ops > 1000000) {
+        fprintf (stderr, "gkbench: --ops %s: expected 4..1000000\n", optarg);
+        return 2;
+      }
+      break;
+    case 'a': o.all = 1; break;
+    case 'i': o.ifaces = optarg; break;
+    case 'f': o.formats = optarg; break;
+    case 'C': o.caches = optarg; break;
+    case 'L': o.libguestfs = 1; break;
+    case 'j': json = optarg; break;
+    case 'c': csv = optarg; break;
+    case 'm': md = optarg; break;
+    case 'p': plot = optarg; break;
+    case 'w': o.workdir = optarg; break;
+    case 'h': usage (stdout); return 0;
+    default: usage (stderr); return 2;
+    }
+    if (sz && (*sz = parse_size (optarg)) == -1) {
+      fprintf (stderr, "gkbench: --%s %s: expected a size like 4M or 1G (at most 1T)\n",
+               lo[c == 's' ? 2 : c == 'I' ? 3 : 4].name, optarg);
+      return 2;
+    }
+  }
+  int want[3] = { 0 };
+  for (int i = optind; i < argc; i++) {
+    if (!strcmp (argv[i], "startup")) want[0] = 1;
+    else if (!strcmp (argv[i], "upload")) want[1] = 1;
+    else if (!strcmp (argv[i], "disk")) want[2] = 1;
+    else if (!strcmp (argv[i], "all")) want[0] = want[1] = want[2] = 1;
+    else {
+      fprintf (stderr, "gkbench: unknown command '%s' (startup, upload, disk, all)\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!want[0] && !want[1] && !want[2]) { usage (stderr); return 2; }
+  if (want[1] && o.size > o.image_size) {
+    fprintf (stderr, "gkbench: --size %lld is bigger than the image (--image-size %lld)\n",
+             (long long) o.size, (long long) o.image_size);
+    return 2;
+  }
+
+  /* Outputs first: an unwritable path is an error before an hour of runs. */
+  FILE *fj = NULL, *fc = NULL, *fm = NULL;
+  if ((json && !(fj = open_out ("--json", json))) || (csv && !(fc = open_out ("--csv", csv)))
+      || (md && !(fm = open_out ("--markdown", md))))
+    return 1;
+  if (plot) {
+    const char *ext = strrchr (plot, '.');
+    if (!ext || (strcmp (ext, ".svg") && strcmp (ext, ".png"))) {
+      fprintf (stderr, "gkbench: --plot %s: the name must end in .svg or .png\n", plot);
+      return 1;
+    }
+    char *copy = strdup (plot);
+    int bad = !copy || access (dirname (copy), W_OK) == -1;
+    free (copy);
+    if (bad) {
+      fprintf (stderr, "gkbench: --plot %s: directory not writable: %s\n", plot, strerror (errno));
+      return 1;
+    }
+  }
+
+  char wd[4096];
+  if (!o.workdir) {
+    snprintf (wd, sizeof wd, "/var/tmp/gkbench-%u", (unsigned) getuid ());
+    o.workdir = wd;
+  }
+  if (mkdir (o.workdir, 0700) == -1 && errno != EEXIST) {
+    fprintf (stderr, "gkbench: --workdir %s: %s\n", o.workdir, strerror (errno));
+    return 1;
+  }
+
+  struct sigaction sa = { .sa_handler = on_signal };  /* no SA_RESTART */
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  setenv ("LIBGUESTFS_BACKEND", "direct", 1);
+
+  struct gkb_results r = { 0 };
+  size_t cl = 1;
+  for (int i = 0; i < argc; i++) cl += strlen (argv[i]) + 1;
+  if ((r.command = malloc (cl))) {
+    r.command[0] = '\0';
+    for (int i = 0; i < argc; i++) { if (i) strcat (r.command, " "); strcat (r.command, argv[i]); }
+  }
+
+  /* The backends that work here; each probe also warms its cache. */
+  char *bl = strdup (blist);
+  size_t cap = 1;
+  for (const char *p = blist; *p; p++) cap += *p == ',';
+  o.backends = calloc (cap, sizeof *o.backends);
+  if (!bl || !o.backends) { fprintf (stderr, "gkbench: out of memory\n"); return 1; }
+  for (char *save = NULL, *b = strtok_r (bl, ",", &save); b && !gkb_stop; b = strtok_r (NULL, ",", &save)) {
+    gkb_progress ("checking backend %s", b);
+    char *why = backend_problem (b);
+    if (why) {
+      gkb_note (&r, "backend %s does not work here, skipped: %s", b, why);
+      fprintf (stderr, "gkbench: backend %s does not work here: %s%s\n", b, why,
+               explicit_backends ? "; going on with the others" : "");
+      free (why);
+      continue;
+    }
+    o.backends[o.nbackends++] = b;
+  }
+  if (o.nbackends == 0 && !gkb_stop) {
+    fprintf (stderr, "gkbench: no backend works here (tried %s)\n", blist);
+    return 1;
+  }
+  if (o.libguestfs && !gkb_stop) o.libguestfs = libguestfs_works (&r);
+  gkb_describe_machine (&r, o.libguestfs);
+
+  int err = 0;
+  if (want[0] && !gkb_stop && gkb_startup (&r, &o) == -1) err = 1;
+  if (want[1] && !gkb_stop && gkb_upload (&r, &o) == -1) err = 1;
+  if (want[2] && !gkb_stop && gkb_disk (&r, &o) == -1) err = 1;
+  r.interrupted = gkb_stop != 0;
+  if (r.interrupted) fprintf (stderr, "gkbench: interrupted: writing what was measured\n");
+  char la[128] = "";
+  FILE *lf = fopen ("/proc/loadavg", "re");
+  if (lf) { if (fgets (la, sizeof la, lf)) la[strcspn (la, "\n")] = '\0'; fclose (lf); }
+  gkb_machine (&r, "load_at_end", la);
+
+  for (size_t i = 0; i < r.nfigs; i++) r.figs[i]->limiter = gkb_limiter (r.figs[i]);
+  gkb_write_table (stdout, &r);
+  FILE *outs[3] = { fj, fc, fm };
+  void (*writers[3]) (FILE *, const struct gkb_results *) = { gkb_write_json, gkb_write_csv, gkb_write_markdown };
+  const char *names[3] = { json, csv, md };
+  for (int i = 0; i < 3; i++) {
+    if (!outs[i]) continue;
+    writers[i] (outs[i], &r);
+    if (fclose (outs[i]) != 0) {
+      fprintf (stderr, "gkbench: writing %s: %s\n", names[i], strerror (errno));
+      err = 1;
+    }
+  }
+  if (plot && gkb_plot (&r, plot) == -1) err = 1;
+  int interrupted = r.interrupted;
+  gkb_results_free (&r);
+  free (o.backends);
+  free (bl);
+  return interrupted ? 130 : err;
+}

@@ -1,0 +1,52 @@
+/* gkbench: the backend benchmark tool (bench/gkbench.c), shared by its
+ * measurement files.  Uses guestkit's public API only. */
+#ifndef GKBENCH_H
+#define GKBENCH_H
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "gkb-results.h"
+
+struct gkb_opts {
+  char **backends;        /* the backends that work here, as given */
+  size_t nbackends;
+  int runs;               /* 0: each figure's default */
+  int64_t size;           /* upload bytes */
+  int64_t image_size;     /* the fresh ext2 image (upload) and disk image */
+  int64_t disk_size;      /* disk: sequential file size */
+  int64_t ops;            /* disk: random ops, files created */
+  int all;                /* disk: the whole matrix */
+  const char *ifaces, *formats, *caches;  /* disk: filters (comma lists) or NULL */
+  int libguestfs;         /* --compare-libguestfs */
+  const char *workdir;
+};
+
+/* Set by SIGINT/SIGTERM: finish or abort the current run, then stop. */
+extern volatile sig_atomic_t gkb_stop;
+
+/* gk_create and gk_close, and in between the handle is the one that
+ * Ctrl-C cancels (gk_user_cancel: a launch or call fails at once and the
+ * appliance is stopped). */
+typedef struct gk_h gk_h;
+gk_h *gkb_open (void);
+void gkb_close (gk_h *g);
+
+int gkb_startup (struct gkb_results *r, const struct gkb_opts *o);
+int gkb_upload (struct gkb_results *r, const struct gkb_opts *o);
+int gkb_disk (struct gkb_results *r, const struct gkb_opts *o);
+void gkb_describe_machine (struct gkb_results *r, int libguestfs);
+/* Plot R into PATH (.svg or .png) with gnuplot: 0, or -1 + message. */
+int gkb_plot (const struct gkb_results *r, const char *path);
+
+/* gkb-proc.c */
+double gkb_now (void);                    /* monotonic seconds */
+double gkb_group_cpu (pid_t pgrp);        /* host CPU s of a process group */
+double gkb_self_cpu (void);               /* CPU s of this process */
+void gkb_progress (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Run ARGV (its own process group), output to OUT (a path, or NULL: to
+ * /dev/null); *wall_r, *cpu_r: its wall and CPU time (with its waited-for
+ * children).  Returns the exit status, or -1.  Killed on gkb_stop. */
+int gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r);
+/* A sparse copy of SRC to DST (cp --sparse=always): 0 or -1. */
+int gkb_copy (const char *src, const char *dst);
+#endif

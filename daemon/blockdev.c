@@ -281,21 +281,8 @@ do_pread_device (const char *device, int count, int64_t offset,
   }
   int fd = open_dev (device, O_RDONLY);
   if (fd == -1) return NULL;
-  char *buf = malloc ((size_t) count + 1);
-  if (!buf) {
-    close (fd);
-    gk_int_err (ENOMEM, "out of memory");
-    return NULL;
-  }
-  ssize_t got = gk_int_pread_full (fd, buf, (size_t) count, (off_t) offset);
-  if (got == -1) {
-    gk_int_dev_perr (device, "read");
-    free (buf);
-    close (fd);
-    return NULL;
-  }
-  close (fd);
-  *size_r = (size_t) got;
+  char *buf = gk_int_pread_alloc (fd, (size_t) count, (off_t) offset, size_r);
+  if (!buf) gk_int_dev_perr (device, "read");
   return buf;
 }
 

@@ -597,3 +597,17 @@ gk_int_run_status (char **out_r, char **err_r, const char *in,
 {
   return run_common (out_r, err_r, in, argv, NULL, 0);
 }
+
+int
+gk_int_find_program (const char *prog, char *buf, size_t size)
+{
+  const char *p = APPLIANCE_PATH;
+  for (;;) {
+    const char *end = strchrnul (p, ':');
+    if ((size_t) snprintf (buf, size, "%.*s/%s", (int) (end - p), p, prog) < size
+        && access (buf, X_OK) == 0)
+      return 0;
+    if (*end == '\0') return -1;
+    p = end + 1;
+  }
+}

@@ -101,6 +101,9 @@ int gk_int_run_chroot (char **out_r, const char *const *argv);
  * stderr captured into *err_r if not NULL.  -1 only if it could not run. */
 int gk_int_run_status (char **out_r, char **err_r, const char *in,
                        const char *const *argv);
+/* The appliance's copy of program PROG (in the directories gk_int_run
+ * searches) into BUF.  Returns 0, or -1 if there is none (no error set). */
+int gk_int_find_program (const char *prog, char *buf, size_t size);
 
 /* --- file streams (stream.c) --- */
 /* For a FILEIN call: receive the host's chunks, calling CB for each.  If
@@ -141,16 +144,31 @@ struct gk_statns;
 struct stat;
 void gk_int_statns_fill (struct gk_statns *r, const struct stat *st);
 
+/* A reply's list of strings, bounded by the message size: past it the
+ * error is EFBIG "WHAT: result larger than the protocol limit (use
+ * INSTEAD)", never a list cut short.  Zero-initialise, set WHAT and
+ * INSTEAD; V stays NULL-terminated (NULL while empty).  utils.c. */
+struct gk_int_reply_list {
+  char **v;
+  size_t n, cap, bytes;
+  const char *what, *instead;
+};
+/* Append the LEN bytes at S (a copy).  Returns 0, or -1 with the error set. */
+int gk_int_reply_list_add (struct gk_int_reply_list *l, const char *s, size_t len);
+
 /* --- small utilities (utils.c) --- */
+/* 1 if S is a UUID/GUID in its 36-character form (8-4-4-4-12 hex). */
+int gk_int_is_uuid (const char *s);
 char **gk_int_split_lines (char *text);    /* consumes TEXT; NULL-terminated */
 char *gk_int_join (char *const *words, const char *sep);
 int gk_int_sort_strings (char **list);
 size_t gk_int_count_strings (char *const *list);
 void gk_int_free_strings (char **list);
 uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
-/* Read up to COUNT bytes at OFFSET, short only at end of file: the count
- * read, or -1 with errno set. */
-ssize_t gk_int_pread_full (int fd, char *buf, size_t count, off_t offset);
+/* Read up to COUNT bytes at OFFSET of FD, short only at the end, into a
+ * new buffer (*SIZE_R bytes), and close FD.  NULL with errno set (the
+ * caller reports it against its path or device). */
+char *gk_int_pread_alloc (int fd, size_t count, off_t offset, size_t *size_r);
 
 /* The dispatcher (generated). */
 int gk_int_dispatch (const struct gk_int_call *c, union gk_int_val *a,

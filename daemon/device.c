@@ -150,13 +150,16 @@ disk_serial (const char *name, char *ser, size_t len)
   return 0;
 }
 
-/* Sort key: the N of serial "gkdN", else -1 (sorted after, by name). */
+/* Sort key of disk NAME from its serial: the N of "gkdN", else -1
+ * (sorted after, by name); -2 for the appliance's own disks (serials
+ * gkroot and gkstage), which are hidden from every listing and name. */
 static long
 disk_position (const char *name)
 {
   char ser[32], *end;
-  if (disk_serial (name, ser, sizeof ser) == -1 || strncmp (ser, "gkd", 3) != 0
-      || ser[3] < '0' || ser[3] > '9')
+  if (disk_serial (name, ser, sizeof ser) == -1) return -1;
+  if (strcmp (ser, "gkroot") == 0 || strcmp (ser, "gkstage") == 0) return -2;
+  if (strncmp (ser, "gkd", 3) != 0 || ser[3] < '0' || ser[3] > '9')
     return -1;
   long n = strtol (ser + 3, &end, 10);
   return *end == '\0' && n >= 0 && n < 100000 ? n : -1;
@@ -179,18 +182,6 @@ compare_disks (const void *a, const void *b)
   return strcmp (x, y);
 }
 
-/* The disk list; if REPORT, failures set the call's error (list_disks is
- * also used quietly when translating names back to the user, which must
- * not fail a call that otherwise succeeded). */
-/* The appliance's own root disk (qemu: serial "gkroot") is not the
- * user's: it is hidden from every listing and name. */
-static int
-is_appliance_disk (const char *name)
-{
-  char ser[16];
-  if (disk_serial (name, ser, sizeof ser) == -1) return 0;
-  return strcmp (ser, "gkroot") == 0 || strcmp (ser, "gkstage") == 0;
-}
 
 static void
 free_disks (struct disk *l, size_t n)
@@ -200,6 +191,9 @@ free_disks (struct disk *l, size_t n)
   free (l);
 }
 
+/* The disk list; if REPORT, failures set the call's error (list_disks is
+ * also used quietly when translating names back to the user, which must
+ * not fail a call that otherwise succeeded). */
 static char **
 scan_disks (int report)
 {
@@ -215,7 +209,9 @@ scan_disks (int report)
   struct dirent *e;
   errno = 0;
   while ((e = readdir (dir)) != NULL) {
-    if (!is_disk_name (e->d_name) || is_appliance_disk (e->d_name)) continue;
+    if (!is_disk_name (e->d_name)) continue;
+    long pos = disk_position (e->d_name);
+    if (pos == -2) continue;
     if (n + 1 >= cap) {
       struct disk *l = realloc (list, 2 * cap * sizeof *list);
       if (!l) goto oom;
@@ -227,7 +223,7 @@ scan_disks (int report)
     if (!s) goto oom;
     memcpy (s, "/dev/", 5);
     memcpy (s + 5, e->d_name, len + 1);
-    list[n].pos = disk_position (e->d_name);
+    list[n].pos = pos;
     list[n++].name = s;
     errno = 0;
   }
@@ -241,10 +237,15 @@ scan_disks (int report)
   }
   closedir (dir);
   qsort (list, n, sizeof *list, compare_disks);
-  /* The names alone, in order, reusing the array's memory. */
-  char **names = (char **) list;
+  char **names = malloc ((n + 1) * sizeof *names);
+  if (!names) {
+    free_disks (list, n);
+    if (report) gk_int_err (ENOMEM, "%s: out of memory", SYS_BLOCK);
+    return NULL;
+  }
   for (size_t i = 0; i < n; i++) names[i] = list[i].name;
   names[n] = NULL;
+  free (list);
   return names;
 
  oom:
@@ -338,7 +339,7 @@ gk_int_dev_from_user (const char *user)
       size_t k = strspn (user + 5, "abcdefghijklmnopqrstuvwxyz");
       char disk[32];
       snprintf (disk, sizeof disk, "%.*s", (int) k, user + 5);
-      if (is_appliance_disk (disk)) {
+      if (disk_position (disk) == -2) {
         gk_int_err (ENOENT, "%s: no such device", user);
         return NULL;
       }

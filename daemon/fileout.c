@@ -76,20 +76,6 @@ gk_int_os_abort (struct gk_int_ostream *os)
 
 /* ---- a filter: guest file -> program -> host ---------------------- */
 
-/* The appliance's copy of PROG (the directories command.c searches). */
-static int
-find_prog (const char *prog, char *buf, size_t size)
-{
-  static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
-                                      "/bin", NULL };
-  for (size_t i = 0; dirs[i]; i++) {
-    if ((size_t) snprintf (buf, size, "%s/%s", dirs[i], prog) >= size)
-      return -1;
-    if (access (buf, X_OK) == 0) return 0;
-  }
-  return -1;
-}
-
 int
 gk_int_filter_out (const char *const *argv, int in_fd, const char *what)
 {
@@ -123,7 +109,7 @@ gk_int_filter_out (const char *const *argv, int in_fd, const char *what)
   /* Nothing else of ours may leak into the child (the channel!). */
   if (posix_spawn_file_actions_addclosefrom_np (&fa, 3) != 0) goto oom;
   char prog[64];
-  if (find_prog (argv[0], prog, sizeof prog) == -1) {
+  if (gk_int_find_program (argv[0], prog, sizeof prog) == -1) {
     gk_int_err (ENOENT, "%s: %s is not in the appliance", what, argv[0]);
     goto out;
   }

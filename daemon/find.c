@@ -24,7 +24,6 @@
 #include "actions.h"
 #include "fileout.h"
 
-#define LIST_MAX ((size_t) GK_MSG_MAX - 65536)
 #define MAX_DEPTH 256
 #define REL_MAX (4 * PATH_MAX)
 
@@ -167,34 +166,8 @@ walk (struct walk *w, const char *dir)
 
 /* ---- a bounded string list ---------------------------------------- */
 
-struct slist {
-  char **v;
-  size_t n, cap, bytes;
-  const char *what, *instead;
-};
-
-static int
-sl_add (struct slist *l, const char *s)
-{
-  size_t len = strlen (s);
-  l->bytes += len + 4;
-  if (l->bytes > LIST_MAX)
-    return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
-                       "(use %s)", l->what, l->instead);
-  if (l->n + 1 >= l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
-  if (!(l->v[l->n] = strdup (s))) return gk_int_err (ENOMEM, "out of memory");
-  l->v[++l->n] = NULL;
-  return 0;
-}
-
 static char **
-sl_done (struct slist *l, int ok)
+sl_done (struct gk_int_reply_list *l, int ok)
 {
   if (!ok) {
     gk_int_free_strings (l->v);
@@ -212,13 +185,13 @@ find_cb (struct walk *w, const char *rel, int dfd, const char *name,
          unsigned char type)
 {
   (void) dfd; (void) name; (void) type;
-  return sl_add (w->opaque, rel);
+  return gk_int_reply_list_add (w->opaque, rel, strlen (rel));
 }
 
 char **
 do_find (const char *directory)
 {
-  struct slist l = { .what = directory, .instead = "find0" };
+  struct gk_int_reply_list l = { .what = directory, .instead = "find0" };
   struct walk *w = calloc (1, sizeof *w);
   if (!w) { gk_int_err (ENOMEM, "out of memory"); return NULL; }
   w->cb = find_cb;
@@ -407,7 +380,7 @@ do_checksums_out (const char *csumtype, const char *directory)
 /* ---- glob-expand ------------------------------------------------------ */
 
 struct glob {
-  struct slist l;
+  struct gk_int_reply_list l;
   char **comps;                 /* the pattern's components */
   size_t ncomps;
   int dirs_only;                /* the pattern ended in "/" */
@@ -452,11 +425,11 @@ glob_found (struct glob *g, const char *path)
     char *s;
     if (asprintf (&s, "%s/", path) == -1)
       return gk_int_err (ENOMEM, "out of memory");
-    int r = sl_add (&g->l, s);
+    int r = gk_int_reply_list_add (&g->l, s, strlen (s));
     free (s);
     return r;
   }
-  return sl_add (&g->l, path);
+  return gk_int_reply_list_add (&g->l, path, strlen (path));
 }
 
 /* Expand components I.. below PREFIX ("" for the root). */

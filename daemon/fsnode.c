@@ -442,21 +442,8 @@ do_pread (const char *path, int count, int64_t offset, size_t *size_r)
     close (fd);
     return NULL;
   }
-  char *buf = malloc ((size_t) count + 1);
-  if (!buf) {
-    close (fd);
-    gk_int_err (ENOMEM, "out of memory");
-    return NULL;
-  }
-  ssize_t got = gk_int_pread_full (fd, buf, (size_t) count, (off_t) offset);
-  if (got == -1) {
-    gk_int_perr ("%s", path);
-    free (buf);
-    close (fd);
-    return NULL;
-  }
-  close (fd);
-  *size_r = (size_t) got;
+  char *buf = gk_int_pread_alloc (fd, (size_t) count, (off_t) offset, size_r);
+  if (!buf) gk_int_perr ("%s", path);
   return buf;
 }
 

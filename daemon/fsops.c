@@ -331,19 +331,6 @@ do_set_label (const char *mountable, const char *label)
   return r;
 }
 
-static int
-is_uuid (const char *s)
-{
-  if (strlen (s) != 36) return 0;
-  for (int i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return 0;
-    }
-    else if (!isxdigit ((unsigned char) s[i])) return 0;
-  }
-  return 1;
-}
-
 /* A FAT volume id: XXXX-XXXX, given to fatlabel -i as 8 hex digits. */
 static int
 fat_id (const char *s, char *out)
@@ -374,7 +361,7 @@ do_set_uuid (const char *device, const char *uuid)
     argv[0] = "fatlabel"; argv[1] = "-i"; argv[2] = device; argv[3] = id;
     argv[4] = NULL;
   }
-  else if (!is_uuid (uuid)) {
+  else if (!gk_int_is_uuid (uuid)) {
     gk_int_err (EINVAL, "%.64s: not a UUID "
                 "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", uuid);
     goto out;
@@ -586,7 +573,7 @@ do_mkswap (const char *device, const char *label, const char *uuid)
   if ((o & GK_MKSWAP_LABEL) && strlen (label) > 16)
     return gk_int_err (EINVAL, "%.64s: swap label too long (at most 16 "
                        "bytes)", label);
-  if ((o & GK_MKSWAP_UUID) && !is_uuid (uuid))
+  if ((o & GK_MKSWAP_UUID) && !gk_int_is_uuid (uuid))
     return gk_int_err (EINVAL, "%.64s: not a UUID", uuid);
   if (gk_int_check_unused (device) == -1) return -1;
   const char *argv[8];

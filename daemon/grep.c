@@ -20,19 +20,6 @@
 
 #define PATTERN_MAX 65536
 
-static int
-find_prog (const char *prog, char *buf, size_t size)
-{
-  static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin",
-                                      "/bin", NULL };
-  for (size_t i = 0; dirs[i]; i++) {
-    if ((size_t) snprintf (buf, size, "%s/%s", dirs[i], prog) >= size)
-      return -1;
-    if (access (buf, X_OK) == 0) return 0;
-  }
-  return -1;
-}
-
 /* The program that decompresses PATH, judged by its first bytes, or NULL
  * if it is not compressed (or cannot be read: error set). */
 static const char *
@@ -82,8 +69,8 @@ grep (const char *regex, const char *path, int extended, int fixed,
     return NULL;
   }
   char grep_prog[64], dec_prog[64];
-  if (find_prog ("grep", grep_prog, sizeof grep_prog) == -1
-      || (dec && find_prog (dec, dec_prog, sizeof dec_prog) == -1)) {
+  if (gk_int_find_program ("grep", grep_prog, sizeof grep_prog) == -1
+      || (dec && gk_int_find_program (dec, dec_prog, sizeof dec_prog) == -1)) {
     gk_int_err (ENOENT, "%s: grep or %s is not in the appliance", path,
                 dec ? dec : "grep");
     free (real);

@@ -38,24 +38,7 @@ static const struct fstype fstypes[] = {
   { NULL, 0, NULL, 0 }
 };
 
-/* Where the appliance keeps programs (the same list command.c
- * searches). */
-static const char *const bindirs[] = {
-  "/sbin", "/usr/sbin", "/bin", "/usr/bin", NULL
-};
-
 #define FEATURES_MAX 1024
-
-static int
-have_program (const char *prog)
-{
-  for (size_t i = 0; bindirs[i]; i++) {
-    char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", bindirs[i], prog);
-    if (access (path, X_OK) == 0) return 1;
-  }
-  return 0;
-}
 
 static int
 is_pow2 (int n)
@@ -87,7 +70,8 @@ do_mkfs (const char *fstype, const char *device, int blocksize,
     if (strcmp (fstypes[i].name, fstype) == 0) t = &fstypes[i];
   if (!t)
     return gk_int_err (EINVAL, "%.64s: unknown filesystem type", fstype);
-  if (!have_program (t->prog))
+  char path[PATH_MAX];
+  if (gk_int_find_program (t->prog, path, sizeof path) == -1)
     return gk_int_err (EINVAL, "%s: not supported by this appliance "
                        "(%s is missing)", fstype, t->prog);
 

@@ -635,23 +635,10 @@ do_part_get_gpt_guid (const char *device, int partnum)
 }
 
 static int
-is_guid (const char *s)
-{
-  if (strlen (s) != 36) return 0;
-  for (int i = 0; i < 36; i++) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return 0;
-    }
-    else if (!isxdigit ((unsigned char) s[i])) return 0;
-  }
-  return 1;
-}
-
-static int
 set_gpt_field (const char *device, int partnum, const char *guid,
                const char *opt)
 {
-  if (!is_guid (guid))
+  if (!gk_int_is_uuid (guid))
     return gk_int_err (EINVAL, "%.64s: not a GUID "
                        "(XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX)", guid);
   struct table t;
@@ -752,7 +739,7 @@ do_part_get_disk_guid (const char *device)
 int
 do_part_set_disk_guid (const char *device, const char *guid)
 {
-  if (!is_guid (guid))
+  if (!gk_int_is_uuid (guid))
     return gk_int_err (EINVAL, "%.64s: not a GUID "
                        "(XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX)", guid);
   struct table t;

@@ -33,37 +33,8 @@ read_some (int fd, char *buf, size_t n, const char *path)
   }
 }
 
-/* A growing list of lines with a byte budget. */
-struct lines {
-  char **v;
-  size_t n, cap, bytes;
-  const char *path, *instead;
-};
-
-static int
-lines_push (struct lines *l, const char *s, size_t len)
-{
-  l->bytes += len + 4;
-  if (l->bytes > OUT_MAX)
-    return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
-                       "(use %s)", l->path, l->instead);
-  if (l->n + 1 >= l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
-  char *c = strndup (s, len);
-  if (!c) return gk_int_err (ENOMEM, "out of memory");
-  /* A NUL inside a line cannot travel in a string: cut it there. */
-  l->v[l->n++] = c;
-  l->v[l->n] = NULL;
-  return 0;
-}
-
 static char **
-lines_done (struct lines *l)
+lines_done (struct gk_int_reply_list *l)
 {
   if (!l->v) {
     l->v = calloc (1, sizeof *l->v);
@@ -120,7 +91,7 @@ each_line (int fd, const char *path, int (*cb) (void *, const char *, size_t),
 /* ---- head -------------------------------------------------------------- */
 
 struct headst {
-  struct lines l;
+  struct gk_int_reply_list l;
   long long want;               /* lines to keep, or -1: all */
 };
 
@@ -129,11 +100,11 @@ head_cb (void *opaque, const char *s, size_t len)
 {
   struct headst *h = opaque;
   if (h->want >= 0 && (long long) h->l.n >= h->want) return 1;
-  return lines_push (&h->l, s, len);
+  return gk_int_reply_list_add (&h->l, s, len);
 }
 
 static char **
-free_lines (struct lines *l)
+free_lines (struct gk_int_reply_list *l)
 {
   gk_int_free_strings (l->v);
   return NULL;
@@ -144,7 +115,7 @@ do_head_n (int nrlines, const char *path)
 {
   int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
-  struct headst h = { .l = { .path = path, .instead = "download" },
+  struct headst h = { .l = { .what = path, .instead = "download" },
                       .want = nrlines >= 0 ? nrlines : -1 };
   int r = nrlines == 0 ? 0 : each_line (fd, path, head_cb, &h);
   close (fd);
@@ -171,7 +142,7 @@ do_head (const char *path)
 /* ---- tail -------------------------------------------------------------- */
 
 struct skipst {
-  struct lines l;
+  struct gk_int_reply_list l;
   long long skip;               /* lines still to skip */
 };
 
@@ -180,7 +151,7 @@ skip_cb (void *opaque, const char *s, size_t len)
 {
   struct skipst *k = opaque;
   if (k->skip > 0) { k->skip--; return 0; }
-  return lines_push (&k->l, s, len);
+  return gk_int_reply_list_add (&k->l, s, len);
 }
 
 /* The last N lines: read backwards from the end in blocks until N + 1
@@ -190,7 +161,7 @@ do_tail_n (int nrlines, const char *path)
 {
   int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
-  struct skipst k = { .l = { .path = path, .instead = "download" } };
+  struct skipst k = { .l = { .what = path, .instead = "download" } };
   int r = 0;
   if (nrlines < 0) {
     /* From line -NRLINES on (tail -n +N). */
@@ -398,7 +369,7 @@ do_strings_e (const char *encoding, const char *path)
   }
   int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
-  struct lines l = { .path = path, .instead = "download and a local strings" };
+  struct gk_int_reply_list l = { .what = path, .instead = "download and a local strings" };
   unsigned char *buf = malloc (BLOCK);
   char *cur = malloc (OUT_MAX);
   size_t clen = 0, fill = 0;
@@ -418,14 +389,14 @@ do_strings_e (const char *encoding, const char *path)
         cur[clen++] = (char) c;
         continue;
       }
-      if (clen >= STRINGS_MIN && lines_push (&l, cur, clen) == -1) goto fail;
+      if (clen >= STRINGS_MIN && gk_int_reply_list_add (&l, cur, clen) == -1) goto fail;
       clen = 0;
     }
     memmove (buf, buf + i, fill - i);
     fill -= i;
     if (n == 0) break;
   }
-  if (clen >= STRINGS_MIN && lines_push (&l, cur, clen) == -1) goto fail;
+  if (clen >= STRINGS_MIN && gk_int_reply_list_add (&l, cur, clen) == -1) goto fail;
   free (buf);
   free (cur);
   close (fd);
@@ -450,7 +421,7 @@ lines_cb (void *opaque, const char *s, size_t len)
 {
   /* CRLF line ends lose their CR too. */
   if (len > 0 && s[len - 1] == '\r') len--;
-  return lines_push (opaque, s, len);
+  return gk_int_reply_list_add (opaque, s, len);
 }
 
 char **
@@ -458,7 +429,7 @@ do_read_lines (const char *path)
 {
   int fd = gk_int_open_regular (path, O_RDONLY);
   if (fd == -1) return NULL;
-  struct lines l = { .path = path, .instead = "download" };
+  struct gk_int_reply_list l = { .what = path, .instead = "download" };
   int r = each_line (fd, path, lines_cb, &l);
   close (fd);
   if (r == -1) return free_lines (&l);

@@ -3,6 +3,7 @@
  * Functions that allocate set the call's error (ENOMEM) themselves when
  * they fail, so a handler just returns NULL / -1.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,16 +118,64 @@ gk_int_now_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-ssize_t
-gk_int_pread_full (int fd, char *buf, size_t count, off_t offset)
+char *
+gk_int_pread_alloc (int fd, size_t count, off_t offset, size_t *size_r)
 {
+  char *buf = malloc (count + 1);
   size_t got = 0;
-  while (got < count) {
+  while (buf && got < count) {
     ssize_t n = pread (fd, buf + got, count - got, offset + (off_t) got);
     if (n == -1 && errno == EINTR) continue;
-    if (n == -1) return -1;
-    if (n == 0) break;
+    if (n == -1) {
+      int e = errno;
+      free (buf);
+      buf = NULL;
+      errno = e;
+    }
+    if (n <= 0) break;
     got += (size_t) n;
   }
-  return (ssize_t) got;
+  int e = errno;
+  close (fd);
+  errno = e;
+  *size_r = got;
+  return buf;
+}
+
+int
+gk_int_is_uuid (const char *s)
+{
+  if (strlen (s) != 36) return 0;
+  for (int i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return 0;
+    }
+    else if (!isxdigit ((unsigned char) s[i])) return 0;
+  }
+  return 1;
+}
+
+/* What a reply may hold besides its strings: the frame and its header. */
+#define REPLY_LIST_MAX ((size_t) GK_MSG_MAX - 65536)
+
+int
+gk_int_reply_list_add (struct gk_int_reply_list *l, const char *s, size_t len)
+{
+  l->bytes += len + 4;          /* a string travels as length + bytes */
+  if (l->bytes > REPLY_LIST_MAX)
+    return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
+                       "(use %s)", l->what, l->instead);
+  if (l->n + 1 >= l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    char **v = realloc (l->v, cap * sizeof *v);
+    if (!v) return gk_int_err (ENOMEM, "out of memory");
+    l->v = v;
+    l->cap = cap;
+  }
+  /* A NUL inside S cannot travel in a string: the copy ends there. */
+  char *c = strndup (s, len);
+  if (!c) return gk_int_err (ENOMEM, "out of memory");
+  l->v[l->n++] = c;
+  l->v[l->n] = NULL;
+  return 0;
 }

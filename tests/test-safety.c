@@ -95,6 +95,8 @@ test_before_launch (void)
   char **l = gk_list_devices (g);
   CHECK (!l && gk_last_errno (g) == EINVAL && strstr (gk_last_error (g), "launch"),
          "call before launch: %s", gk_last_error (g));
+  CHECK (gk_get_pid (g) == -1 && strstr (gk_last_error (g), "get-pid"),
+         "get-pid before launch: %s", gk_last_error (g));
   CHECK (gk_set_backend (g, "vmware") == -1 && strstr (gk_last_error (g), "unknown backend"),
          "unknown backend: %s", gk_last_error (g));
   gk_close (g);
@@ -127,6 +129,12 @@ test_durability_and_death (void)
          "write and sync: %s", gk_last_error (g));
   pid_t qpid = 0;
   CHECK (tu_children (&qpid) == 1 && qpid > 0, "one backend process (%d)", qpid);
+  CHECK (gk_get_pid (g) == qpid, "get-pid is that process (%d, %d)", gk_get_pid (g), qpid);
+  /* The appliance has booted and formatted a disk: it has used CPU, and
+   * the counter only grows. */
+  int64_t busy1 = gk_internal_guest_busy (g);
+  CHECK (busy1 > 0, "internal-guest-busy: %lld us", (long long) busy1);
+  CHECK (gk_internal_guest_busy (g) >= busy1, "internal-guest-busy never goes back");
   gk_set_progress_callback (g, kill_on_progress, &qpid);
   time_t t0 = time (NULL);
   int r = gk_upload (g, big, "/big");

@@ -60,7 +60,13 @@ qemu_prepare (gk_h *g, const char *variant)
     kvm = 1;
   }
   else if (variant && strcmp (variant, "tcg") == 0) kvm = 0;
-  else kvm = kvm_usable ();
+  else if (!kvm_usable ()) kvm = 0;
+  else if (gk_int_kvm_known_broken (g)) {
+    gk_int_debug (g, "qemu: /dev/kvm opens, but KVM failed to run the appliance earlier "
+                  "on this boot: using TCG (set GUESTKIT_BACKEND=qemu:kvm to insist)");
+    kvm = 0;
+  }
+  else kvm = 1;
   size_t ide = 0;
   for (size_t i = 0; i < g->nr_drives; i++)
     ide += g->drives[i].iface && strcmp (g->drives[i].iface, "ide") == 0;

@@ -593,3 +593,64 @@ gk_int_appliance_free (struct gk_int_appliance *ap)
   ap->dir = ap->kernel = ap->initrd = ap->root = NULL;
   ap->pvh = 0;
 }
+
+/* The marker holds the boot id: KVM that failed once on this boot will
+ * fail again, but a reboot (new kernel, new module options) may fix it. */
+static int
+boot_id (char buf[64])
+{
+  int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  ssize_t n = read (fd, buf, 63);
+  close (fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return 0;
+}
+
+int
+gk_int_kvm_known_broken (gk_h *g)
+{
+  char id[64], seen[64];
+  char *root = cache_root (g);
+  int r = 0;
+  if (!root) return 0;          /* no cache: just try KVM */
+  int dfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free (root);
+  if (dfd == -1) return 0;
+  int fd = openat (dfd, "kvm-broken", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  close (dfd);
+  if (fd == -1) return 0;
+  ssize_t n = read (fd, seen, sizeof seen - 1);
+  close (fd);
+  if (n > 0 && boot_id (id) == 0) {
+    seen[n] = '\0';
+    seen[strcspn (seen, "\n")] = '\0';
+    r = strcmp (id, seen) == 0;
+  }
+  return r;
+}
+
+void
+gk_int_kvm_mark_broken (gk_h *g)
+{
+  char id[64];
+  char *root = cache_root (g);
+  if (!root || boot_id (id) == -1) { free (root); return; }
+  int dfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free (root);
+  if (dfd == -1) return;
+  /* Written whole under a temporary name, then renamed: a concurrent
+   * reader sees the old marker or the new one. */
+  char tmp[64];
+  snprintf (tmp, sizeof tmp, "kvm-broken.%d", (int) getpid ());
+  int fd = openat (dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    size_t len = strlen (id);
+    int ok = write (fd, id, len) == (ssize_t) len && write (fd, "\n", 1) == 1;
+    close (fd);
+    if (!ok || renameat (dfd, tmp, dfd, "kvm-broken") == -1) unlinkat (dfd, tmp, 0);
+  }
+  close (dfd);
+}

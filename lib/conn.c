@@ -15,11 +15,32 @@
 #include "internal.h"
 #include "backend.h"
 
+/* What qemu prints when /dev/kvm opens but cannot run the guest; the VM
+ * then pauses instead of exiting, so waiting would end only at the
+ * READY timeout. */
+static const char *const kvm_failures[4] = {
+  "KVM internal error", "kvm run failed", "failed to initialize kvm",
+  "Could not access KVM",
+};
+
+static void
+kvm_watch (gk_h *g, char c)
+{
+  for (size_t k = 0; k < 4; k++) {
+    const char *pat = kvm_failures[k];
+    unsigned char *m = &g->kvm_match[k];
+    if (pat[*m] == c) (*m)++;
+    else *m = pat[0] == c;      /* no pattern repeats its first letter */
+    if (pat[*m] == '\0') { g->kvm_failed = 1; *m = 0; }
+  }
+}
+
 static void
 console_keep (gk_h *g, const char *p, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     char c = p[i];
+    if (g->state == GK_LAUNCHING) kvm_watch (g, c);
     g->contail[g->contail_pos] = c;
     g->contail_pos = (g->contail_pos + 1) % sizeof g->contail;
     if (g->contail_len < sizeof g->contail) g->contail_len++;
@@ -126,6 +147,10 @@ wait_sock (gk_h *g, short events, int timeout_ms)
     }
     if (r == -1) { gk_int_perror (g, "poll"); return -1; }
     if (g->console >= 0 && p[1].revents) gk_int_console_drain (g);
+    if (g->kvm_failed && g->state == GK_LAUNCHING) {
+      gk_int_error_with_console (g, EIO, "KVM cannot run the appliance on this host");
+      return -1;
+    }
     if (p[0].revents & (events | POLLHUP | POLLERR)) return 0;
   }
 }

@@ -53,6 +53,8 @@ struct gk_h {
   char conline[512];              /* current console line (debug echo) */
   size_t conline_len;
   int kernel_seen;                /* first console byte arrived */
+  int kvm_failed;                 /* the console said KVM could not run the guest */
+  unsigned char kvm_match[4];     /* progress through each KVM failure pattern */
   int64_t t_launch0;              /* monotonic usec at launch start */
 
   struct gk_int_timing timings[GK_MAX_TIMINGS];
@@ -96,6 +98,12 @@ struct gk_int_appliance {
 int gk_int_appliance_get (gk_h *g, const char *flavour,
                           struct gk_int_appliance *ap);
 void gk_int_appliance_free (struct gk_int_appliance *ap);
+/* A host whose /dev/kvm opens but cannot run the appliance (seen under
+ * nested virtualization: "KVM internal error ... emulation failure") is
+ * remembered in the cache root for the current boot, so that automatic
+ * backend choice goes straight to TCG next time. */
+int gk_int_kvm_known_broken (gk_h *g);
+void gk_int_kvm_mark_broken (gk_h *g);
 
 /* proto.c: calls to the daemon. */
 int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,

@@ -83,38 +83,21 @@ gk_int_backend_reap (gk_h *g, int grace_ms)
   return st;
 }
 
-GK_API int
-gk_launch (gk_h *g)
+/* One attempt: prepare the backend, start it, wait for READY. */
+static int
+launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
 {
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "launch: the handle was already launched; "
-                        "create a new handle");
-    return -1;
-  }
-  const char *variant;
-  const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
-  if (!ops) {
-    gk_int_error_errno (g, EINVAL, "launch: unknown backend '%s' "
-                        "(valid: qemu, qemu:kvm, qemu:tcg, uml)", g->backend);
-    return -1;
-  }
-  if ((int) g->nr_drives > ops->max_drives) {
-    gk_int_error_errno (g, EINVAL, "launch: backend %s supports at most %d drives",
-                        ops->name, ops->max_drives);
-    return -1;
-  }
-  gk_int_timing_reset (g, "launch.");
-  gk_int_timing_reset (g, "guest.");
-  g->t_launch0 = gk_int_now_us ();
   g->kernel_seen = 0;
+  g->kvm_failed = 0;
+  memset (g->kvm_match, 0, sizeof g->kvm_match);
   g->contail_len = g->contail_pos = 0;
   if (ops->prepare (g, variant) == -1) return -1;
   g->ops = ops;
-
+  int64_t t0 = gk_int_now_us ();
   struct gk_int_appliance ap = { 0 };
   if (gk_int_appliance_get (g, ops->flavour, &ap) == -1) return -1;
   int64_t t_app = gk_int_now_us ();
-  gk_int_timing_set (g, "launch.appliance", t_app - g->t_launch0);
+  gk_int_timing_set (g, "launch.appliance", t_app - t0);
 
   int sv[2], cp[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -153,6 +136,45 @@ gk_launch (gk_h *g)
   g->state = GK_READY;
   gk_int_timing_set (g, "launch.total", gk_int_now_us () - g->t_launch0);
   return 0;
+}
+
+GK_API int
+gk_launch (gk_h *g)
+{
+  if (g->state != GK_CONFIG) {
+    gk_int_error_errno (g, EINVAL, "launch: the handle was already launched; "
+                        "create a new handle");
+    return -1;
+  }
+  const char *variant;
+  const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
+  if (!ops) {
+    gk_int_error_errno (g, EINVAL, "launch: unknown backend '%s' "
+                        "(valid: qemu, qemu:kvm, qemu:tcg, uml)", g->backend);
+    return -1;
+  }
+  if ((int) g->nr_drives > ops->max_drives) {
+    gk_int_error_errno (g, EINVAL, "launch: backend %s supports at most %d drives",
+                        ops->name, ops->max_drives);
+    return -1;
+  }
+  gk_int_timing_reset (g, "launch.");
+  gk_int_timing_reset (g, "guest.");
+  g->t_launch0 = gk_int_now_us ();
+  if (launch_once (g, ops, variant) == 0) return 0;
+  /* KVM chosen by us (not asked for) that cannot run the guest: remember
+   * it for this boot and boot again under TCG, once. */
+  if (variant == NULL && g->kvm_failed && g->backend_used
+      && strcmp (g->backend_used, "qemu:kvm") == 0) {
+    const char *why = gk_last_error (g) ? gk_last_error (g) : "";
+    gk_int_debug (g, "launch: KVM failed (%.*s); retrying under TCG, and under TCG "
+                  "directly until the host reboots", (int) strcspn (why, "\n"), why);
+    gk_int_kvm_mark_broken (g);
+    g->state = GK_CONFIG;
+    gk_int_timing_set (g, "launch.kvm_failed", gk_int_now_us () - g->t_launch0);
+    if (launch_once (g, ops, "tcg") == 0) return 0;
+  }
+  return -1;
 }
 
 GK_API int

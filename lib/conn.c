@@ -15,24 +15,38 @@
 #include "internal.h"
 #include "backend.h"
 
-/* What qemu prints when /dev/kvm opens but cannot run the guest; the VM
- * then pauses instead of exiting, so waiting would end only at the
- * READY timeout. */
-static const char *const kvm_failures[4] = {
-  "KVM internal error", "kvm run failed", "failed to initialize kvm",
-  "Could not access KVM",
+/* What a backend prints when it started but cannot run the appliance on
+ * this host.  qemu pauses the VM on a KVM failure and UML stops at its
+ * first process, so waiting would end only at the READY timeout. */
+static const struct { const char *pat, *what; int kvm; } launch_fatal[GK_INT_FATAL_PATTERNS] = {
+  { "KVM internal error", "KVM cannot run the appliance on this host", 1 },
+  { "kvm run failed", "KVM cannot run the appliance on this host", 1 },
+  { "failed to initialize kvm", "qemu cannot use KVM on this host", 1 },
+  { "Could not access KVM", "qemu cannot use KVM on this host", 1 },
+  /* UML before Linux 6.3 sizes the x86 FPU state for ptrace below what
+   * hosts with AMX use; every process it starts then dies. */
+  { "ptrace set fp regs failed", "User-Mode Linux cannot run processes on this host: its "
+    "CPU state (AMX) is larger than this UML kernel supports (\"ptrace set fp regs "
+    "failed\"; fixed in newer UML kernels); use the qemu backend", 0 },
 };
 
 static void
-kvm_watch (gk_h *g, char c)
+fatal_watch (gk_h *g, char c)
 {
-  for (size_t k = 0; k < 4; k++) {
-    const char *pat = kvm_failures[k];
-    unsigned char *m = &g->kvm_match[k];
+  for (size_t k = 0; k < GK_INT_FATAL_PATTERNS; k++) {
+    const char *pat = launch_fatal[k].pat;
+    unsigned char *m = &g->fatal_match[k];
     if (pat[*m] == c) (*m)++;
     else *m = pat[0] == c;      /* no pattern repeats its first letter */
-    if (pat[*m] == '\0') { g->kvm_failed = 1; *m = 0; }
+    if (pat[*m] == '\0' && !g->launch_fatal) g->launch_fatal = (int) k + 1;
+    if (pat[*m] == '\0') *m = 0;
   }
+}
+
+int
+gk_int_launch_fatal_is_kvm (gk_h *g)
+{
+  return g->launch_fatal && launch_fatal[g->launch_fatal - 1].kvm;
 }
 
 static void
@@ -40,7 +54,7 @@ console_keep (gk_h *g, const char *p, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     char c = p[i];
-    if (g->state == GK_LAUNCHING) kvm_watch (g, c);
+    if (g->state == GK_LAUNCHING) fatal_watch (g, c);
     g->contail[g->contail_pos] = c;
     g->contail_pos = (g->contail_pos + 1) % sizeof g->contail;
     if (g->contail_len < sizeof g->contail) g->contail_len++;
@@ -147,8 +161,8 @@ wait_sock (gk_h *g, short events, int timeout_ms)
     }
     if (r == -1) { gk_int_perror (g, "poll"); return -1; }
     if (g->console >= 0 && p[1].revents) gk_int_console_drain (g);
-    if (g->kvm_failed && g->state == GK_LAUNCHING) {
-      gk_int_error_with_console (g, EIO, "KVM cannot run the appliance on this host");
+    if (g->launch_fatal && g->state == GK_LAUNCHING) {
+      gk_int_error_with_console (g, EIO, launch_fatal[g->launch_fatal - 1].what);
       return -1;
     }
     if (p[0].revents & (events | POLLHUP | POLLERR)) return 0;

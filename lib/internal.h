@@ -28,6 +28,9 @@ struct gk_int_timing { char name[48]; int64_t usec; };
 
 struct gk_int_backend_ops;
 
+/* conn.c: how many console patterns make a launch fail at once. */
+#define GK_INT_FATAL_PATTERNS 5
+
 struct gk_h {
   enum gk_int_state state;
   int debug;
@@ -53,8 +56,9 @@ struct gk_h {
   char conline[512];              /* current console line (debug echo) */
   size_t conline_len;
   int kernel_seen;                /* first console byte arrived */
-  int kvm_failed;                 /* the console said KVM could not run the guest */
-  unsigned char kvm_match[4];     /* progress through each KVM failure pattern */
+  int launch_fatal;               /* 1 + which pattern of conn.c's launch_fatal[]
+                                     the console printed while launching, or 0 */
+  unsigned char fatal_match[GK_INT_FATAL_PATTERNS];   /* progress through each */
   int64_t t_launch0;              /* monotonic usec at launch start */
 
   struct gk_int_timing timings[GK_MAX_TIMINGS];
@@ -131,6 +135,8 @@ void gk_int_console_drain (gk_h *g);
 void gk_int_error_with_console (gk_h *g, int errnum, const char *what);
 /* The appliance is gone: close fds, reap, mark the handle dead. */
 void gk_int_mark_dead (gk_h *g);
+/* The launch failed because KVM cannot run the guest here. */
+int gk_int_launch_fatal_is_kvm (gk_h *g);
 
 /* stage.c: the staging disk of the blk datapath (common/stage.h).
  * Setup before the backend starts; falls back to serial if it can't. */

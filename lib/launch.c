@@ -88,8 +88,8 @@ static int
 launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
 {
   g->kernel_seen = 0;
-  g->kvm_failed = 0;
-  memset (g->kvm_match, 0, sizeof g->kvm_match);
+  g->launch_fatal = 0;
+  memset (g->fatal_match, 0, sizeof g->fatal_match);
   g->contail_len = g->contail_pos = 0;
   if (ops->prepare (g, variant) == -1) return -1;
   g->ops = ops;
@@ -164,7 +164,7 @@ gk_launch (gk_h *g)
   if (launch_once (g, ops, variant) == 0) return 0;
   /* KVM chosen by us (not asked for) that cannot run the guest: remember
    * it for this boot and boot again under TCG, once. */
-  if (variant == NULL && g->kvm_failed && g->backend_used
+  if (variant == NULL && gk_int_launch_fatal_is_kvm (g) && g->backend_used
       && strcmp (g->backend_used, "qemu:kvm") == 0) {
     const char *why = gk_last_error (g) ? gk_last_error (g) : "";
     gk_int_debug (g, "launch: KVM failed (%.*s); retrying under TCG, and under TCG "

@@ -17,6 +17,11 @@
  * the new one in), then remove the old one.  Readers therefore see the
  * old complete appliance or the new complete one, never a partial one.
  * Leftovers of a killed build (tmp-*, old-*) are removed under the lock.
+ * A published directory is never changed in place, so a launch opens its
+ * kernel, initrd and root through one descriptor of the directory, checks
+ * the directory was not swapped meanwhile, and gives the VM those
+ * descriptors (fill()): a concurrent rebuild cannot mix versions, and the
+ * cache path never reaches the VM's command line.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -56,6 +56,17 @@ check_image (gk_h *g, int fd, const char *name, const char **format,
     gk_int_error_errno (g, EINVAL, "add-drive: %s: not a regular file or block device", name);
     return -1;
   }
+  if (*format && strcmp (*format, "raw") == 0 && isq) {
+    /* The guest could rewrite the header and make it point anywhere. */
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: file has a qcow2 header but format raw "
+                        "was given; refusing (use format qcow2)", name);
+    return -1;
+  }
+  if (isq == -1 && q.has_backing && !allow_backing) {
+    gk_int_error_errno (g, EPERM, "add-drive: %s: qcow2 image names a backing file (and its "
+                        "header is malformed: %s); refusing", name, q.why);
+    return -1;
+  }
   if (isq == -1) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: refusing a malformed qcow2 header (%s)",
                         name, q.why);
@@ -64,12 +75,6 @@ check_image (gk_h *g, int fd, const char *name, const char **format,
   if (!*format) *format = isq ? "qcow2" : "raw";
   if (strcmp (*format, "qcow2") == 0 && !isq) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: not a qcow2 image (no qcow2 header)", name);
-    return -1;
-  }
-  if (strcmp (*format, "raw") == 0 && isq) {
-    /* The guest could rewrite the header and make it point anywhere. */
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: file has a qcow2 header but format raw "
-                        "was given; refusing (use format qcow2)", name);
     return -1;
   }
   if (!isq) return 0;

@@ -36,16 +36,17 @@ gk_int_qcow2_probe (const unsigned char *buf, size_t len, struct gk_int_qcow2_in
   if (len < 4 || be32 (buf) != QCOW2_MAGIC) return 0;
   if (len < V2_HEADER) return bad (info, "truncated qcow2 header");
   info->version = be32 (buf + 4);
-  if (info->version != 2 && info->version != 3)
-    return bad (info, "unknown qcow2 version (only 2 and 3 exist)");
   uint64_t backing_off = be64 (buf + 8);
   uint32_t backing_len = be32 (buf + 16);
   uint32_t cluster_bits = be32 (buf + 20);
+  /* Any backing offset counts: qemu reads a name from it.  (Set even
+   * when the rest is malformed, so the caller can name the worse fault.) */
+  info->has_backing = backing_off != 0;
+  if (info->version != 2 && info->version != 3)
+    return bad (info, "unknown qcow2 version (only 2 and 3 exist)");
   /* qemu's limits: 512 B to 2 MiB clusters. */
   if (cluster_bits < 9 || cluster_bits > 21) return bad (info, "invalid qcow2 cluster size");
   uint64_t cluster = UINT64_C (1) << cluster_bits;
-  /* Any backing offset counts: qemu reads a name from it. */
-  info->has_backing = backing_off != 0;
   if (backing_off > cluster || backing_len > 1023)
     return bad (info, "invalid qcow2 backing file offset or length");
 

@@ -23,7 +23,7 @@ struct gk_int_qcow2_info {
 /* BUF: the first LEN bytes of the file (callers pass up to 64 KiB).
  * Returns 1 (qcow2, INFO filled), 0 (not qcow2), -1 (qcow2 magic but
  * malformed or truncated header: INFO->why says what).  Never reads past
- * LEN. */
+ * LEN.  INFO->has_backing is set, when the header gets that far, even on -1. */
 int gk_int_qcow2_probe (const unsigned char *buf, size_t len,
                         struct gk_int_qcow2_info *info);
 

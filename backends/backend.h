@@ -29,9 +29,14 @@ extern const struct gk_int_backend_ops gk_int_backend_uml;
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
                                                       const char **variant_r);
 
-/* fork+exec ARGV with the console on stdout/stderr, CTL as fd 3, no
- * other fds, its own process group, and SIGKILL when we die. */
-pid_t gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console);
+/* fork+exec ARGV with the console on stdout/stderr, CTL as fd 3,
+ * INHERIT[k] as fd 4+k (skipped when -1), no other fds, its own process
+ * group, and SIGKILL when we (the forking thread) die. */
+pid_t gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
+                    const int *inherit, size_t n);
+/* The child's part of that fd layout (async-signal-safe); -1 on error. */
+#define GK_INHERIT_MAX 64
+int gk_int_child_fds (int ctl, int console, const int *inherit, size_t n);
 
 /* Wait up to GRACE_MS for the backend process to exit, then kill it.
  * Returns its wait status (-1 if there was none). */
@@ -49,6 +54,9 @@ struct gk_int_qemu_cfg {
   const struct gk_int_drive *drives;
   int ctl_fd;
   const char *stage;            /* staging disk (common/stage.h), or NULL */
+  /* Per drive: the inherited descriptor qemu opens as /proc/self/fd/N,
+   * or -1 (or no array): by file name. */
+  const int *drive_fds;
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
@@ -73,11 +81,16 @@ struct gk_int_uml_cfg {
   const int *cow_fds;           /* per drive: inherited COW fd, or -1 */
   int ctl_fd;
   int fastboot;                 /* skip the RAID6/XOR boot benchmarks */
+  /* Per drive: the inherited descriptor of the image, opened by UML as
+   * /proc/self/fd/N, or -1 (or no array): by file name. */
+  const int *drive_fds;
 };
 #define GK_UML_FASTBOOT "initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
 char **gk_int_uml_argv (const struct gk_int_uml_cfg *c);
 char *gk_int_uml_append (int debug, int root, int fastboot);
 const char *gk_int_uml_bad_path (const char *path);
+/* 1 if M (the first 4 bytes of a file) is a UML COW header's magic. */
+int gk_int_uml_cow_magic (const unsigned char m[4]);
 /* Fill HDR for a COW file over BACKING (SIZE bytes, mtime MTIME s);
  * *FILE_SIZE_R: the size the COW file must have.  -1 if impossible. */
 int gk_int_uml_cow_header (unsigned char hdr[GK_UML_COW_HDR], const char *backing,

@@ -87,10 +87,16 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   for (size_t i = 0; i < c->nr_drives; i++) {
     const struct gk_int_drive *d = &c->drives[i];
     gk_int_argv_add (&a, "-drive");
-    /* snapshot=on: writes go to a temporary overlay that qemu unlinks at
-     * once, and the image itself is opened read-only. */
+    /* The descriptor add-drive checked, not the name (a swap in between
+     * must not matter); qemu reopens it through /proc with the access it
+     * needs, and locks it.  snapshot=on: writes go to a temporary overlay
+     * that qemu unlinks at once, and the image itself is opened read-only. */
+    char fdpath[32];
+    int fd = c->drive_fds ? c->drive_fds[i] : -1;
+    snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
     gk_int_argv_addf (&a, "file=%s,format=%s,if=none,id=hd%zu,cache=%s,aio=threads%s",
-          d->filename, d->format, i, d->cachemode, d->readonly ? ",snapshot=on" : "");
+          fd >= 0 ? fdpath : d->filename, d->format, i, d->cachemode,
+          d->readonly ? ",snapshot=on" : "");
     /* The serial gkdN gives the daemon the drive's position whatever
      * the controller and the names the appliance kernel chose. */
     gk_int_argv_add (&a, "-device");

@@ -84,11 +84,30 @@ qemu_prepare (gk_h *g, const char *variant)
 static pid_t
 qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
 {
+  /* qemu inherits the descriptors the library checked and opens them as
+   * /proc/self/fd/N: the drives (as add-drive opened them), then the
+   * appliance's kernel, initrd and root (one consistent build; and no
+   * cache path, whatever characters it has, reaches the command line). */
+  int inherit[GK_MAX_DRIVES + 3], dfd[GK_MAX_DRIVES];
+  size_t n = 0;
+  for (size_t i = 0; i < g->nr_drives; i++) {
+    /* An allowed backing file is found relative to the image's own
+     * directory, so such an image is opened by name (add-drive says so). */
+    dfd[i] = g->drives[i].has_backing ? -1 : 4 + (int) n;
+    if (dfd[i] >= 0) inherit[n++] = g->drives[i].fd;
+  }
+  char kernel[32], initrd[32], root[32];
+  snprintf (kernel, sizeof kernel, "/proc/self/fd/%d", 4 + (int) n);
+  inherit[n++] = ap->kernel_fd;
+  snprintf (initrd, sizeof initrd, "/proc/self/fd/%d", 4 + (int) n);
+  inherit[n++] = ap->initrd_fd;
+  snprintf (root, sizeof root, "/proc/self/fd/%d", 4 + (int) n);
+  if (ap->root_fd >= 0) inherit[n++] = ap->root_fd;
   struct gk_int_qemu_cfg c = {
     .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize,
-    .kernel = ap->kernel, .initrd = ap->initrd, .root = ap->root, .debug = g->debug,
-    .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
-    .stage = gk_int_stage_path (g),
+    .kernel = kernel, .initrd = initrd, .root = ap->root_fd >= 0 ? root : NULL,
+    .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
+    .stage = gk_int_stage_path (g), .drive_fds = dfd,
   };
   char **argv = gk_int_qemu_argv (&c);
   if (!argv) { gk_int_error_errno (g, ENOMEM, "launch: out of memory"); return -1; }
@@ -96,8 +115,12 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     fprintf (stderr, "guestkit: exec");
     for (size_t i = 0; argv[i]; i++) fprintf (stderr, " %s", argv[i]);
     fputc ('\n', stderr);
+    for (size_t i = 0; i < g->nr_drives; i++)
+      if (dfd[i] >= 0) fprintf (stderr, "guestkit: fd %d is %s\n", dfd[i], g->drives[i].filename);
+    fprintf (stderr, "guestkit: kernel %s, initrd %s, root %s\n", ap->kernel, ap->initrd,
+             ap->root ? ap->root : "none");
   }
-  pid_t pid = gk_int_spawn (g, argv, ctl, console);
+  pid_t pid = gk_int_spawn (g, argv, ctl, console, inherit, n);
   gk_free_strings (argv);
   return pid;
 }

@@ -71,23 +71,31 @@ gk_int_uml_argv (const struct gk_int_uml_cfg *c)
   gk_int_argv_addf (&a, "ssl1=fd:%d", c->ctl_fd);
   for (size_t i = 0; i < c->nr_drives; i++) {
     const struct gk_int_drive *d = &c->drives[i];
+    /* The image: the inherited descriptor add-drive checked, not its name. */
+    char fdpath[32];
+    int fd = c->drive_fds ? c->drive_fds[i] : -1;
+    snprintf (fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    const char *file = fd >= 0 ? fdpath : d->filename;
     /* Read-only: writes go to the COW file (the inherited, already
-     * unlinked fd), the image is opened read-only.  Writable: the image
-     * itself; the guest's flushes become fsync() on it. */
+     * unlinked fd), the image is opened read-only as its backing file
+     * (never searched for a COW header).  Writable: the image itself;
+     * the guest's flushes become fsync() on it.  'd': UML must not take
+     * the image for a COW file naming another (the guest writes it). */
     if (d->readonly && c->cow_fds && c->cow_fds[i] >= 0)
-      gk_int_argv_addf (&a, "ubd%zu=/proc/self/fd/%d,%s", i, c->cow_fds[i], d->filename);
+      gk_int_argv_addf (&a, "ubd%zu=/proc/self/fd/%d,%s", i, c->cow_fds[i], file);
     else
-      gk_int_argv_addf (&a, "ubd%zu%s=%s", i, d->readonly ? "r" : "", d->filename);
+      gk_int_argv_addf (&a, "ubd%zu%sd=%s", i, d->readonly ? "r" : "", file);
   }
   if (c->root)
     /* The appliance tree (ext2), read-only, shared by every appliance
      * running at once; last, so the user's drives keep their order.
      * "FILE,,SERIAL": no COW file, the serial the daemon looks for. */
-    gk_int_argv_addf (&a, "ubd%zur=%s,," ROOT_SERIAL, c->nr_drives, c->root);
+    gk_int_argv_addf (&a, "ubd%zurd=%s,," ROOT_SERIAL, c->nr_drives, c->root);
   if (c->stage)
     /* The blk datapath's staging disk (common/stage.h): the library's
-     * memfd; "c": no host file lock, the library maps it too. */
-    gk_int_argv_addf (&a, "ubd%zuc=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
+     * memfd; "c": no host file lock, the library maps it too; "d": the
+     * guest writes it, so never read a COW header from it. */
+    gk_int_argv_addf (&a, "ubd%zucd=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
   char *app = gk_int_uml_append (c->debug, c->root != NULL, c->fastboot);
   if (!app) a.oom = 1;
   else {
@@ -96,6 +104,13 @@ gk_int_uml_argv (const struct gk_int_uml_cfg *c)
     free (app);
   }
   return gk_int_argv_finish (&a);
+}
+
+int
+gk_int_uml_cow_magic (const unsigned char m[4])
+{
+  /* 0x4f4f4f4d stored big-endian (versions 2, 3) or in host order (1). */
+  return memcmp (m, "OOOM", 4) == 0 || memcmp (m, "MOOO", 4) == 0;
 }
 
 /* The UML COW file format, version 3 (all integers big-endian, packed):

@@ -38,12 +38,17 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include "backend.h"
 
 #define UML_DEFAULT "/usr/bin/linux.uml"
+/* Inherited: per drive its image and a COW file, the kernel, the
+ * initrd, the root disk, the staging disk. */
+#define UML_INHERIT (2 * GK_MAX_DRIVES + 4)
 
 struct uml_data {
-  int cow_fds[GK_MAX_DRIVES + 1];       /* per drive, then the staging disk */
+  int cow_fds[UML_INHERIT];     /* what UML inherits (ours to close), or -1 */
   pid_t pgid;                   /* 0, or the process group to kill */
 };
 
@@ -120,6 +125,18 @@ uml_prepare (gk_h *g, const char *variant)
       gk_int_error_errno (g, EINVAL, "launch: backend uml: %s: %s", d->filename, why);
       return -1;
     }
+    /* A writable image that starts like a UML COW file: UML would read
+     * a backing file name from it (the 'd' flag on the command line
+     * stops that too; a guest can plant such a header for the next
+     * session).  Read-only images are only ever UML's backing files. */
+    unsigned char m[4];
+    if (!d->readonly && pread (d->fd, m, sizeof m, 0) == (ssize_t) sizeof m
+        && gk_int_uml_cow_magic (m)) {
+      gk_int_error_errno (g, EPERM, "launch: backend uml: %s starts with a UML COW header, "
+                          "which names another host file; refusing to attach it writable "
+                          "(add it read-only, or use the qemu backend)", d->filename);
+      return -1;
+    }
   }
   int err = 0;
   if (!ptrace_works (&err)) {
@@ -140,18 +157,26 @@ tmpdir (void)
   return t && *t == '/' ? t : "/var/tmp";
 }
 
-/* An anonymous COW file over drive D: header written, sized; -1 + error. */
+/* An anonymous COW file over drive D, whose image UML opens as BACKING
+ * (/proc/self/fd/N): header written, sized; -1 + error. */
 static int
-make_cow (gk_h *g, const struct gk_int_drive *d)
+make_cow (gk_h *g, const struct gk_int_drive *d, const char *backing)
 {
   struct stat st;
-  if (stat (d->filename, &st) == -1) {
+  if (fstat (d->fd, &st) == -1) {
     gk_int_perror (g, "launch: %s", d->filename);
+    return -1;
+  }
+  /* UML checks the backing file's size as it sees it: a block device's
+   * from the device (st_size is 0 there). */
+  uint64_t size = (uint64_t) st.st_size;
+  if (S_ISBLK (st.st_mode) && ioctl (d->fd, BLKGETSIZE64, &size) == -1) {
+    gk_int_perror (g, "launch: %s: BLKGETSIZE64", d->filename);
     return -1;
   }
   unsigned char *hdr = malloc (GK_UML_COW_HDR);
   uint64_t fsize;
-  if (!hdr || gk_int_uml_cow_header (hdr, d->filename, (uint64_t) st.st_size,
+  if (!hdr || gk_int_uml_cow_header (hdr, backing, size,
                                      (uint64_t) st.st_mtime, &fsize) == -1) {
     free (hdr);
     gk_int_error_errno (g, EINVAL, "launch: %s: cannot make a UML COW header for it",
@@ -184,32 +209,46 @@ make_cow (gk_h *g, const struct gk_int_drive *d)
   return fd;
 }
 
+/* PID 1 of UML's PID namespace: holds none of our descriptors (the host
+ * program sees the channel and console close when UML is gone), reaps
+ * orphans, and exits with UML's status; the namespace, with every UML
+ * helper in it, dies with it (also when the host program SIGKILLs it). */
+static void __attribute__ ((noreturn))
+reaper (pid_t uml)
+{
+  close_range (0, ~0U, 0);
+  for (;;) {
+    int st;
+    pid_t p = wait (&st);
+    if (p == uml) _exit (WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st));
+    if (p == -1 && errno != EINTR) _exit (1);
+  }
+}
+
 /* Child side of the spawn: only async-signal-safe calls (we may be a
  * raw clone of a multi-threaded program). */
 static void __attribute__ ((noreturn))
 child (char *const *argv, int ctl, int console, const int *cow, size_t n,
-       pid_t parent, int newns)
+       int kernel_fd, pid_t parent, int newns)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (!newns && getppid () != parent) _exit (1);
-  if (!newns) setpgid (0, 0);
+  /* In a new PID namespace UML must not be its PID 1: the kernel drops
+   * signals PID 1 sends itself, and a UML kernel panic ends in a loop of
+   * kill(getpid(), SIGABRT) that then spins for ever.  PID 1 is a small
+   * reaper instead, and UML exits on its panic. */
+  if (newns) {
+    pid_t uml = fork ();
+    if (uml == -1) _exit (1);
+    if (uml > 0) reaper (uml);
+  }
+  setpgid (0, 0);               /* Ctrl-C in a shell is for the host program */
   signal (SIGINT, SIG_DFL);
   signal (SIGPIPE, SIG_DFL);
   /* A kernel panic makes UML abort(): no core file in the cwd. */
   struct rlimit nocore = { 0, 0 };
   setrlimit (RLIMIT_CORE, &nocore);
-  /* Move every fd we keep out of the way, then into place. */
-  int hi_ctl = fcntl (ctl, F_DUPFD, 100), hi_con = fcntl (console, F_DUPFD, 100);
-  int hi_cow[GK_MAX_DRIVES + 1];
-  for (size_t i = 0; i < n; i++)
-    hi_cow[i] = cow[i] >= 0 ? fcntl (cow[i], F_DUPFD, 100) : -1;
-  int null = open ("/dev/null", O_RDONLY);
-  if (null == -1 || hi_ctl == -1 || hi_con == -1 || dup2 (null, 0) == -1
-      || dup2 (hi_con, 1) == -1 || dup2 (hi_con, 2) == -1 || dup2 (hi_ctl, 3) == -1)
-    _exit (1);
-  for (size_t i = 0; i < n; i++)
-    if (hi_cow[i] >= 0 && dup2 (hi_cow[i], 4 + (int) i) == -1) _exit (1);
-  close_range (4 + (unsigned) n, ~0U, 0);
+  if (gk_int_child_fds (ctl, console, cow, n) == -1) _exit (1);
   /* (In a new PID namespace getppid() is 0: the host program is alive
    * if its end of the control channel is.) */
   struct pollfd p = { 3, POLLRDHUP, 0 };
@@ -217,7 +256,17 @@ child (char *const *argv, int ctl, int console, const int *cow, size_t n,
   sigset_t all;
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  execvp (argv[0], argv);
+  /* The kernel binary: KERNEL_FD (the one the appliance was built for,
+   * opened with its initrd), else the name GUESTKIT_UML gave. */
+  if (kernel_fd >= 0) {
+    char path[32] = "/proc/self/fd/";
+    size_t l = strlen (path);
+    if (kernel_fd >= 10) path[l++] = (char) ('0' + kernel_fd / 10);
+    path[l++] = (char) ('0' + kernel_fd % 10);
+    path[l] = '\0';
+    execv (path, argv);
+  }
+  else execvp (argv[0], argv);
   static const char msg[] = "guestkit: cannot execute the UML binary\n";
   (void) !write (2, msg, sizeof msg - 1);
   _exit (127);
@@ -225,7 +274,7 @@ child (char *const *argv, int ctl, int console, const int *cow, size_t n,
 
 static pid_t
 spawn (gk_h *g, char *const *argv, int ctl, int console, const int *cow, size_t n,
-       pid_t *pgid_r)
+       int kernel_fd, pid_t *pgid_r)
 {
   pid_t parent = getpid ();
   int newns = 1;
@@ -246,86 +295,96 @@ spawn (gk_h *g, char *const *argv, int ctl, int console, const int *cow, size_t 
     gk_int_perror (g, "launch: fork");
     return -1;
   }
-  if (pid == 0) child (argv, ctl, console, cow, n, parent, newns);
+  if (pid == 0) child (argv, ctl, console, cow, n, kernel_fd, parent, newns);
   if (!newns) setpgid (pid, pid);       /* (also done in the child: no race) */
   *pgid_r = newns ? 0 : pid;
-  gk_int_debug (g, "uml: pid %d%s", (int) pid, newns ? ", PID 1 of a new PID namespace" : "");
+  gk_int_debug (g, "uml: pid %d%s", (int) pid, newns ? ", the reaper (PID 1) of UML's new PID namespace" : "");
   return pid;
 }
 
 static void
 free_data (struct uml_data *u)
 {
-  for (size_t i = 0; i <= GK_MAX_DRIVES; i++)
+  for (size_t i = 0; i < UML_INHERIT; i++)
     if (u->cow_fds[i] >= 0) close (u->cow_fds[i]);
   free (u);
+}
+
+/* Dup FD into the next inherited slot (fd 4 + slot in UML); its number
+ * there, or -1 + error. */
+static int
+add_slot (gk_h *g, struct uml_data *u, size_t *n, int fd)
+{
+  if ((u->cow_fds[*n] = fcntl (fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+    gk_int_perror (g, "launch: dup");
+    return -1;
+  }
+  return 4 + (int) (*n)++;
 }
 
 static pid_t
 uml_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
 {
-  const char *app[2] = { ap->initrd, ap->root };
-  for (size_t i = 0; i < 2; i++) {
-    const char *why = app[i] ? gk_int_uml_bad_path (app[i]) : NULL;
-    if (why) {
-      gk_int_error_errno (g, EINVAL, "launch: backend uml: appliance %s: %s (set "
-                          "GUESTKIT_CACHEDIR)", app[i], why);
-      return -1;
-    }
-  }
   struct uml_data *u = calloc (1, sizeof *u);
   if (!u) { gk_int_perror (g, "launch: malloc"); return -1; }
-  int cow[GK_MAX_DRIVES];
-  for (size_t i = 0; i <= GK_MAX_DRIVES; i++) u->cow_fds[i] = -1;
+  int cow[GK_MAX_DRIVES], img[GK_MAX_DRIVES];
+  for (size_t i = 0; i < UML_INHERIT; i++) u->cow_fds[i] = -1;
+  /* Everything UML opens is inherited and opened as /proc/self/fd/N (UML
+   * may not open ours by our pid from a user namespace): the images as
+   * add-drive checked them (a swap of the file since changes nothing),
+   * each read-only drive's COW file, the kernel, initrd and root of one
+   * appliance build, and the blk datapath's staging memfd. */
+  size_t n = 0;
+  int k = -1, ird = -1, root = -1, stg = -1;
   for (size_t i = 0; i < g->nr_drives; i++) {
-    if (g->drives[i].readonly && (u->cow_fds[i] = make_cow (g, &g->drives[i])) == -1) {
-      free_data (u);
-      return -1;
+    if ((img[i] = add_slot (g, u, &n, g->drives[i].fd)) == -1) goto fail;
+    cow[i] = -1;
+    if (g->drives[i].readonly) {
+      char backing[32];
+      snprintf (backing, sizeof backing, "/proc/self/fd/%d", img[i]);
+      int fd = make_cow (g, &g->drives[i], backing);
+      if (fd == -1) goto fail;
+      cow[i] = 4 + (int) n;
+      u->cow_fds[n++] = fd;
     }
-    cow[i] = u->cow_fds[i] >= 0 ? 4 + (int) i : -1;
   }
-  /* The staging memfd is inherited too, after the COW files, and opened
-   * as /proc/self/fd/N: UML may not be allowed to open ours by our pid
-   * (from a user namespace). */
-  size_t nfds = g->nr_drives;
-  char stage[64] = "";
-  if (gk_int_stage_path (g)) {
-    u->cow_fds[nfds] = fcntl (g->stage_fd, F_DUPFD_CLOEXEC, 0);
-    if (u->cow_fds[nfds] == -1) {
-      gk_int_perror (g, "launch: dup of the staging disk fd");
-      free_data (u);
-      return -1;
-    }
-    snprintf (stage, sizeof stage, "/proc/self/fd/%d", 4 + (int) nfds);
-    nfds++;
-  }
+  if (!uml_binary () && (k = add_slot (g, u, &n, ap->kernel_fd)) == -1) goto fail;
+  if ((ird = add_slot (g, u, &n, ap->initrd_fd)) == -1) goto fail;
+  if (ap->root_fd >= 0 && (root = add_slot (g, u, &n, ap->root_fd)) == -1) goto fail;
+  if (gk_int_stage_path (g) && (stg = add_slot (g, u, &n, g->stage_fd)) == -1) goto fail;
+  char initrd[32], rootp[32], stage[32];
+  snprintf (initrd, sizeof initrd, "/proc/self/fd/%d", ird);
+  snprintf (rootp, sizeof rootp, "/proc/self/fd/%d", root);
+  snprintf (stage, sizeof stage, "/proc/self/fd/%d", stg);
   const char *bin = uml_binary ();
   struct gk_int_uml_cfg c = {
-    .uml = bin ? bin : ap->kernel, .memsize = g->memsize, .initrd = ap->initrd,
-    .root = ap->root, .stage = stage[0] ? stage : NULL,
+    .uml = bin ? bin : ap->kernel, .memsize = g->memsize, .initrd = initrd,
+    .root = root >= 0 ? rootp : NULL, .stage = stg >= 0 ? stage : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives,
-    .cow_fds = cow, .ctl_fd = 3,
+    .cow_fds = cow, .ctl_fd = 3, .drive_fds = img,
     .fastboot = getenv ("GUESTKIT_UML_FASTBOOT") && strcmp (getenv ("GUESTKIT_UML_FASTBOOT"), "1") == 0,
   };
   char **argv = gk_int_uml_argv (&c);
   if (!argv) {
     gk_int_error_errno (g, ENOMEM, "launch: out of memory");
-    free_data (u);
-    return -1;
+    goto fail;
   }
   if (g->debug) {
-    fprintf (stderr, "guestkit: exec");
+    fprintf (stderr, "guestkit: exec%s", k >= 0 ? " (fd)" : "");
     for (size_t i = 0; argv[i]; i++) fprintf (stderr, " %s", argv[i]);
     fputc ('\n', stderr);
   }
-  pid_t pid = spawn (g, argv, ctl, console, u->cow_fds, nfds, &u->pgid);
+  pid_t pid = spawn (g, argv, ctl, console, u->cow_fds, n, k, &u->pgid);
   gk_free_strings (argv);
-  /* UML holds the COW files and the staging disk now; ours are not needed. */
-  for (size_t i = 0; i < nfds; i++)
+  /* UML holds them now; ours are not needed. */
+  for (size_t i = 0; i < n; i++)
     if (u->cow_fds[i] >= 0) { close (u->cow_fds[i]); u->cow_fds[i] = -1; }
-  if (pid == -1) { free_data (u); return -1; }
+  if (pid == -1) goto fail;
   g->bdata = u;
   return pid;
+ fail:
+  free_data (u);
+  return -1;
 }
 
 static void

@@ -17,6 +17,11 @@
  * the new one in), then remove the old one.  Readers therefore see the
  * old complete appliance or the new complete one, never a partial one.
  * Leftovers of a killed build (tmp-*, old-*) are removed under the lock.
+ * A published directory is never changed in place, so a launch opens its
+ * kernel, initrd and root through one descriptor of the directory, checks
+ * the directory was not swapped meanwhile, and gives the VM those
+ * descriptors (fill()): a concurrent rebuild cannot mix versions, and the
+ * cache path never reaches the VM's command line.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -277,21 +282,52 @@ appliance_fresh (gk_h *g, const char *dir, const char *flavour,
   return ok;
 }
 
+/* Open kernel, initrd and root of the appliance in DIR, all through one
+ * descriptor of the directory, and check that DIR still names that
+ * directory afterwards.  A published directory is never changed in
+ * place (a rebuild swaps in a new one, then removes the old), so the
+ * files are one complete appliance even while another process rebuilds;
+ * the VM gets the descriptors, never the names.  1 on success, 0 if DIR
+ * was replaced meanwhile (look again under the lock), -1 on error. */
 static int
-fill (gk_h *g, struct gk_int_appliance *ap, const char *dir, int pvh)
+fill (gk_h *g, struct gk_int_appliance *ap, const char *dir)
 {
   ap->dir = strdup (dir);
   ap->kernel = path_join (dir, "kernel");
   ap->initrd = path_join (dir, "initrd");
   ap->root = path_join (dir, "root");
-  if (ap->root && access (ap->root, R_OK) != 0) { free (ap->root); ap->root = NULL; }
-  ap->pvh = pvh;
-  if (!ap->dir || !ap->kernel || !ap->initrd) {
+  if (!ap->dir || !ap->kernel || !ap->initrd || !ap->root) {
     gk_int_appliance_free (ap);
     gk_int_perror (g, "malloc");
     return -1;
   }
-  return 0;
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd == -1) { gk_int_appliance_free (ap); return 0; }
+  ap->kernel_fd = openat (dfd, "kernel", O_RDONLY | O_CLOEXEC);
+  ap->initrd_fd = openat (dfd, "initrd", O_RDONLY | O_CLOEXEC);
+  ap->root_fd = openat (dfd, "root", O_RDONLY | O_CLOEXEC);
+  ap->pvh = faccessat (dfd, "pvh", F_OK, 0) == 0;
+  struct stat a, b;
+  int same = fstat (dfd, &a) == 0 && stat (dir, &b) == 0
+             && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  close (dfd);
+  if (!same || ap->kernel_fd == -1 || ap->initrd_fd == -1) {
+    gk_int_debug (g, "appliance: %s changed while it was being opened", dir);
+    gk_int_appliance_free (ap);
+    return 0;
+  }
+  if (ap->root_fd == -1) { free (ap->root); ap->root = NULL; }
+  return 1;
+}
+
+/* Under the lock nobody replaces DIR: 0 means it is broken. */
+static int
+fill_locked (gk_h *g, struct gk_int_appliance *ap, const char *dir)
+{
+  int r = fill (g, ap, dir);
+  if (r == 0)
+    gk_int_error_errno (g, ENOENT, "appliance: %s: kernel or initrd cannot be opened", dir);
+  return r == 1 ? 0 : -1;
 }
 
 /* Remove NAME (a file or a whole tree) relative to DIRFD, never
@@ -512,6 +548,7 @@ gk_int_appliance_get (gk_h *g, const char *flavour, struct gk_int_appliance *ap)
   char *lockpath = NULL, *tmpdir = NULL;
 
   memset (ap, 0, sizeof *ap);
+  ap->kernel_fd = ap->initrd_fd = ap->root_fd = -1;
   if (!valid_flavour (flavour)) {
     gk_int_error (g, "appliance: invalid flavour '%s'", flavour ? flavour : "(null)");
     return -1;
@@ -532,8 +569,8 @@ gk_int_appliance_get (gk_h *g, const char *flavour, struct gk_int_appliance *ap)
 
   /* Fast path. */
   if (appliance_fresh (g, dir, flavour, daemon, builder, &pvh)) {
-    ret = fill (g, ap, dir, pvh);
-    goto out;
+    int r = fill (g, ap, dir);
+    if (r != 0) { ret = r == 1 ? 0 : -1; goto out; }
   }
 
   /* Slow path: lock, look again, build. */
@@ -547,7 +584,7 @@ gk_int_appliance_get (gk_h *g, const char *flavour, struct gk_int_appliance *ap)
   }
   if (appliance_fresh (g, dir, flavour, daemon, builder, &pvh)) {
     gk_int_debug (g, "appliance: %s was built by another process", dir);
-    ret = fill (g, ap, dir, pvh);
+    ret = fill_locked (g, ap, dir);
     goto out;
   }
   remove_leftovers (g, root, flavour);
@@ -569,7 +606,7 @@ gk_int_appliance_get (gk_h *g, const char *flavour, struct gk_int_appliance *ap)
   }
   if (install (g, root, flavour, tmpdir, dir) == -1) goto out;
   free (tmpdir); tmpdir = NULL;
-  ret = fill (g, ap, dir, pvh);
+  ret = fill_locked (g, ap, dir);
 
  out:
   if (tmpdir) { rm_rf (g, tmpdir); free (tmpdir); }
@@ -592,6 +629,11 @@ gk_int_appliance_free (struct gk_int_appliance *ap)
   free (ap->root);
   ap->dir = ap->kernel = ap->initrd = ap->root = NULL;
   ap->pvh = 0;
+  int *fds[] = { &ap->kernel_fd, &ap->initrd_fd, &ap->root_fd };
+  for (size_t i = 0; i < 3; i++) {
+    if (*fds[i] >= 0) close (*fds[i]);
+    *fds[i] = -1;
+  }
 }
 
 /* The marker holds the boot id: KVM that failed once on this boot will

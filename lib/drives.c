@@ -1,5 +1,6 @@
 /* guestkit: adding disk images, with the checks that keep a hostile image
- * from reaching host files (qcow2 backing files) or being misread. */
+ * from reaching host files (qcow2 backing and data files) or being
+ * misread (lib/README.md: format detection). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,26 +9,111 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "internal.h"
+#include "qcow2-probe.h"
 
-#define QCOW2_MAGIC 0x514649fbu      /* "QFI\xfb" */
+#define PROBE_MAX (64 * 1024)     /* qcow2 header and its extensions */
 
-static uint32_t be32 (const unsigned char *p)
-{ return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3]; }
-
-/* Reads the first bytes: returns 1 if qcow2 (and *backing set to whether
- * the header names a backing file), 0 if not, -1 on read error. */
-static int
-probe_qcow2 (int fd, int *backing)
+/* The first bytes of FD (up to CAP), or -1. */
+static ssize_t
+read_head (int fd, unsigned char *buf, size_t cap)
 {
-  unsigned char h[72];
-  ssize_t n = pread (fd, h, sizeof h, 0);
-  if (n < 0) return -1;
-  *backing = 0;
-  if (n < 20 || be32 (h) != QCOW2_MAGIC) return 0;
-  /* backing_file_offset (8 bytes at 8) and size (4 bytes at 16). */
-  uint64_t off = (uint64_t) be32 (h + 8) << 32 | be32 (h + 12);
-  *backing = off != 0 && be32 (h + 16) != 0;
-  return 1;
+  size_t n = 0;
+  while (n < cap) {
+    ssize_t r = pread (fd, buf + n, cap - n, (off_t) n);
+    if (r == -1 && errno == EINTR) continue;
+    if (r == -1) return -1;
+    if (r == 0) break;
+    n += (size_t) r;
+  }
+  return (ssize_t) n;
+}
+
+/* Check the image behind FD (named NAME in messages) for what it would
+ * make qemu open besides itself.  *FORMAT: NULL to detect, set on
+ * return.  0, or -1 with the error set. */
+static int
+check_image (gk_h *g, int fd, const char *name, const char **format,
+             int allow_backing, int allow_data_file, int *has_backing_r)
+{
+  struct stat st;
+  struct gk_int_qcow2_info q = { 0 };
+  int isq = 0;
+  *has_backing_r = 0;
+  if (fstat (fd, &st) == -1) { gk_int_perror (g, "add-drive: %s", name); return -1; }
+  if (S_ISDIR (st.st_mode)) {
+    gk_int_error_errno (g, EISDIR, "add-drive: %s: is a directory, not a disk image", name);
+    return -1;
+  }
+  if (S_ISREG (st.st_mode) || S_ISBLK (st.st_mode)) {
+    unsigned char *buf = malloc (PROBE_MAX);
+    if (!buf) { gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", name); return -1; }
+    ssize_t n = read_head (fd, buf, PROBE_MAX);
+    if (n >= 0) isq = gk_int_qcow2_probe (buf, (size_t) n, &q);
+    free (buf);
+    if (n < 0) { gk_int_perror (g, "add-drive: %s: cannot read", name); return -1; }
+  }
+  else if (!S_ISCHR (st.st_mode) || strcmp (name, "/dev/null") != 0) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: not a regular file or block device", name);
+    return -1;
+  }
+  if (*format && strcmp (*format, "raw") == 0 && isq) {
+    /* The guest could rewrite the header and make it point anywhere. */
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: file has a qcow2 header but format raw "
+                        "was given; refusing (use format qcow2)", name);
+    return -1;
+  }
+  if (isq == -1 && q.has_backing && !allow_backing) {
+    gk_int_error_errno (g, EPERM, "add-drive: %s: qcow2 image names a backing file (and its "
+                        "header is malformed: %s); refusing", name, q.why);
+    return -1;
+  }
+  if (isq == -1) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: refusing a malformed qcow2 header (%s)",
+                        name, q.why);
+    return -1;
+  }
+  if (!*format) *format = isq ? "qcow2" : "raw";
+  if (strcmp (*format, "qcow2") == 0 && !isq) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: not a qcow2 image (no qcow2 header)", name);
+    return -1;
+  }
+  if (!isq) return 0;
+  if (q.incompatible & ~GK_QCOW2_INCOMPAT_KNOWN) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: qcow2 image has unknown incompatible "
+                        "feature bits (0x%llx); refusing", name,
+                        (unsigned long long) (q.incompatible & ~GK_QCOW2_INCOMPAT_KNOWN));
+    return -1;
+  }
+  if (q.has_data_file && !allow_data_file) {
+    gk_int_error_errno (g, EPERM, "add-drive: %s: qcow2 image has an external data file, "
+                        "which could be any host file; refusing (set allow_data_file to "
+                        "accept it)", name);
+    return -1;
+  }
+  if (q.has_backing && !allow_backing) {
+    gk_int_error_errno (g, EPERM, "add-drive: %s: qcow2 image has a backing file, which could "
+                        "point at any host file; refusing (set allow_backing to accept it)",
+                        name);
+    return -1;
+  }
+  *has_backing_r = q.has_backing;
+  return 0;
+}
+
+int
+gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d)
+{
+  const char *format = d->format;
+  return check_image (g, d->fd, d->filename, &format, d->allow_backing,
+                      d->allow_data_file, &d->has_backing);
+}
+
+void
+gk_int_drive_free (struct gk_int_drive *d)
+{
+  free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
+  if (d->fd > 0) close (d->fd);     /* (0: none, see gk_add_drive) */
+  memset (d, 0, sizeof *d);
 }
 
 /* 1 if S is one of the (up to four, NULL-padded) choices. */
@@ -44,7 +130,7 @@ GK_API int
 gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opts)
 {
   const char *format = NULL, *cache = "writeback", *iface = "virtio-blk";
-  int ro = 0, allow_backing = 0;
+  int ro = 0, allow_backing = 0, allow_data_file = 0;
   if (g->state != GK_CONFIG) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: drives can only be added before launch", filename);
     return -1;
@@ -55,6 +141,7 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
     if (opts->bitmask & GK_ADD_DRIVE_CACHEMODE) cache = opts->cachemode;
     if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) allow_backing = opts->allow_backing;
     if (opts->bitmask & GK_ADD_DRIVE_IFACE) iface = opts->iface;
+    if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) allow_data_file = opts->allow_data_file;
   }
   if (!filename || !*filename) {
     gk_int_error_errno (g, EINVAL, "add-drive: empty file name");
@@ -85,67 +172,55 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
     gk_int_error_errno (g, EINVAL, "add-drive: %s: file names with ',' or ':' are not supported", filename);
     return -1;
   }
+  /* This descriptor is what the VM gets (as /proc/self/fd/N): a rename
+   * or a swapped symbolic link after this point changes nothing. */
   int fd = open (filename, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
   if (fd == -1) {
     gk_int_perror (g, "add-drive: %s", filename);
     return -1;
   }
-  struct stat st;
-  int r = -1;
-  int backing = 0, isq = 0;
-  if (fstat (fd, &st) == -1) { gk_int_perror (g, "add-drive: %s", filename); goto out; }
-  if (S_ISDIR (st.st_mode)) {
-    gk_int_error_errno (g, EISDIR, "add-drive: %s: is a directory, not a disk image", filename);
-    goto out;
+  if (fd < 3) {                 /* 0 means "no descriptor" in a drive */
+    int hi = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+    close (fd);
+    if ((fd = hi) == -1) { gk_int_perror (g, "add-drive: %s: dup", filename); return -1; }
   }
-  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)
-      && strcmp (filename, "/dev/null") != 0) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: not a regular file or block device", filename);
-    goto out;
-  }
-  if (S_ISREG (st.st_mode) || S_ISBLK (st.st_mode)) {
-    isq = probe_qcow2 (fd, &backing);
-    if (isq == -1) { gk_int_perror (g, "add-drive: %s: cannot read", filename); goto out; }
-  }
-  if (!format) format = isq ? "qcow2" : "raw";
-  if (strcmp (format, "qcow2") == 0 && !isq) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: not a qcow2 image (no qcow2 header)", filename);
-    goto out;
-  }
-  if (strcmp (format, "raw") == 0 && isq) {
-    /* The guest could rewrite the header and make it point anywhere. */
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: file has a qcow2 header but format raw "
-                        "was given; refusing (use format qcow2)", filename);
-    goto out;
-  }
-  if (backing && !allow_backing) {
-    gk_int_error_errno (g, EPERM, "add-drive: %s: qcow2 image has a backing file, which could "
-                        "point at any host file; refusing (set allow_backing to accept it)",
-                        filename);
-    goto out;
-  }
-  char *abs = realpath (filename, NULL);
+  int has_backing = 0;
   struct gk_int_drive *d = &g->drives[g->nr_drives];
+  if (check_image (g, fd, filename, &format, allow_backing, allow_data_file, &has_backing) == -1) {
+    close (fd);
+    return -1;
+  }
+  /* The name, for messages and for images qemu must open by name (an
+   * allowed backing file is found relative to the image). */
+  char *abs = realpath (filename, NULL);
+  struct stat a, b;
+  if (abs && (stat (abs, &a) == -1 || fstat (fd, &b) == -1
+              || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+    gk_int_error_errno (g, EAGAIN, "add-drive: %s: the file was replaced while it was "
+                        "being added", filename);
+    free (abs);
+    close (fd);
+    return -1;
+  }
   d->filename = abs;
+  d->fd = fd;
   d->format = strdup (format);
   d->cachemode = strdup (cache);
   d->iface = strdup (iface);
   d->readonly = ro;
+  d->allow_backing = allow_backing;
+  d->allow_data_file = allow_data_file;
+  d->has_backing = has_backing;
   if (!d->filename || !d->format || !d->cachemode || !d->iface) {
-    free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
-    memset (d, 0, sizeof *d);
+    gk_int_drive_free (d);
     gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", filename);
-    goto out;
+    return -1;
   }
   if (strchr (abs, ',') || strchr (abs, ':')) {
-    free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
-    memset (d, 0, sizeof *d);
+    gk_int_drive_free (d);
     gk_int_error_errno (g, EINVAL, "add-drive: %s: resolved path has ',' or ':', not supported", filename);
-    goto out;
+    return -1;
   }
   g->nr_drives++;
-  r = 0;
- out:
-  close (fd);
-  return r;
+  return 0;
 }

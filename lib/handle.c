@@ -36,10 +36,7 @@ gk_close (gk_h *g)
   if (g->state == GK_READY || g->state == GK_LAUNCHING) (void) gk_shutdown (g);
   gk_int_mark_dead (g);
   for (size_t i = 0; i < g->nr_drives; i++) {
-    free (g->drives[i].filename);
-    free (g->drives[i].format);
-    free (g->drives[i].cachemode);
-    free (g->drives[i].iface);
+    gk_int_drive_free (&g->drives[i]);
   }
   gk_int_stage_free (g);
   free (g->backend);

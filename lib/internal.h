@@ -20,6 +20,11 @@ struct gk_int_drive {
   int readonly;
   char *cachemode;      /* "writeback", "none", "writethrough" or "unsafe" */
   char *iface;          /* "virtio-blk", "virtio-scsi" or "ide" */
+  /* The descriptor add-drive checked (the VM opens it as
+   * /proc/self/fd/N), the checks it passed, and what it allowed. */
+  int fd;
+  int allow_backing, allow_data_file;
+  int has_backing;      /* qcow2 with a backing file (allowed) */
 };
 
 /* Named phases (launch.*, guest.*, xfer.*), in microseconds. */
@@ -98,6 +103,10 @@ struct gk_int_appliance {
   char *initrd;         /* initramfs (cpio) */
   char *root;           /* ext2 image of the appliance tree, or NULL */
   int pvh;              /* kernel is an uncompressed ELF with a PVH note */
+  /* The same files, opened together from one published directory: the
+   * VM gets these (a concurrent rebuild cannot mix versions).  root_fd
+   * is -1 when there is no root. */
+  int kernel_fd, initrd_fd, root_fd;
 };
 int gk_int_appliance_get (gk_h *g, const char *flavour,
                           struct gk_int_appliance *ap);
@@ -144,6 +153,11 @@ void gk_int_stage_setup (gk_h *g);
 void gk_int_stage_free (gk_h *g);
 /* The path the VMM opens, or NULL when the datapath is serial. */
 const char *gk_int_stage_path (gk_h *g);
+
+/* drives.c: check a drive's file again through its descriptor (launch,
+ * just before the VM starts: the content may have changed); free one. */
+int gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d);
+void gk_int_drive_free (struct gk_int_drive *d);
 
 /* launch.c */
 int gk_int_check_ready (gk_h *g, const char *call);

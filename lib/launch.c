@@ -32,8 +32,31 @@ gk_int_find_backend (const char *name, const char **variant_r)
   return NULL;
 }
 
+int
+gk_int_child_fds (int ctl, int console, const int *inherit, size_t n)
+{
+  if (n > GK_INHERIT_MAX) return -1;
+  /* First out of the way (>= 100, above every target), then into place:
+   * a source may sit on another's target. */
+  int hi_ctl = fcntl (ctl, F_DUPFD, 100), hi_con = fcntl (console, F_DUPFD, 100);
+  int hi[GK_INHERIT_MAX];
+  for (size_t k = 0; k < n; k++) {
+    hi[k] = inherit[k] >= 0 ? fcntl (inherit[k], F_DUPFD, 100) : -1;
+    if (inherit[k] >= 0 && hi[k] == -1) return -1;
+  }
+  int null = open ("/dev/null", O_RDONLY);
+  if (null == -1 || hi_ctl == -1 || hi_con == -1 || dup2 (null, 0) == -1
+      || dup2 (hi_con, 1) == -1 || dup2 (hi_con, 2) == -1 || dup2 (hi_ctl, 3) == -1)
+    return -1;
+  for (size_t k = 0; k < n; k++)
+    if (hi[k] >= 0 && dup2 (hi[k], 4 + (int) k) == -1) return -1;
+  close_range (4 + (unsigned) n, ~0U, 0);
+  return 0;
+}
+
 pid_t
-gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console)
+gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
+              const int *inherit, size_t n)
 {
   pid_t parent = getpid ();
   pid_t pid = fork ();
@@ -42,18 +65,14 @@ gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console)
     return -1;
   }
   if (pid > 0) return pid;
-  /* Child.  Die with the host program, even on SIGKILL. */
+  /* Child.  Die with the host program, even on SIGKILL.  (Linux sends
+   * this when the *thread* that forked exits: documented at launch.) */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (getppid () != parent) _exit (1);
   setpgid (0, 0);               /* Ctrl-C in a shell is for gkfish */
   signal (SIGINT, SIG_DFL);
   signal (SIGPIPE, SIG_DFL);
-  int null = open ("/dev/null", O_RDONLY);
-  if (null == -1 || dup2 (null, 0) == -1 || dup2 (console, 1) == -1
-      || dup2 (console, 2) == -1 || (ctl != 3 && dup2 (ctl, 3) == -1))
-    _exit (1);
-  fcntl (3, F_SETFD, 0);
-  close_range (4, ~0U, 0);
+  if (gk_int_child_fds (ctl, console, inherit, n) == -1) _exit (1);
   sigset_t all;
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
@@ -91,6 +110,10 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   g->launch_fatal = 0;
   memset (g->fatal_match, 0, sizeof g->fatal_match);
   g->contail_len = g->contail_pos = 0;
+  /* The drives' content may have changed since add-drive (same files:
+   * the descriptors were kept); look again just before the VM opens them. */
+  for (size_t i = 0; i < g->nr_drives; i++)
+    if (gk_int_drive_recheck (g, &g->drives[i]) == -1) return -1;
   if (ops->prepare (g, variant) == -1) return -1;
   g->ops = ops;
   int64_t t0 = gk_int_now_us ();

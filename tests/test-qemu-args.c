@@ -23,10 +23,10 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk" },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -72,14 +72,24 @@ main (void)
   while (stg && stg[ns]) ns++;
   CHECK (stg && ns == nk + 4 && strcmp (stg[ns - 1], "virtio-blk-pci,drive=gkstage,serial=gkstage") == 0,
          "staging disk last: the user's drives keep their names");
+  /* The drives as the descriptors add-drive checked: a swap of the file
+   * before launch must not change what qemu opens. */
+  int fds[2] = { 7, -1 };
+  c.drive_fds = fds;
+  char **fdv = gk_int_qemu_argv (&c);
+  CHECK (fdv && has_sub (fdv, "file=/proc/self/fd/7,format=raw,if=none,id=hd0,")
+         && !has_sub (fdv, "file=/img/a.img") && has_sub (fdv, "file=/img/b.qcow2,format=qcow2,"),
+         "drive with a descriptor: /proc/self/fd/N; without (-1): by name");
+  gk_free_strings (fdv);
+  c.drive_fds = NULL;
   /* The other interfaces and cache modes (gkbench disk's matrix). */
   struct gk_int_drive m[4] = {
-    { "/img/s.img", "raw", 0, "none", "virtio-scsi" },
-    { "/img/i.img", "raw", 0, "writethrough", "ide" },
-    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi" },
-    { "/img/j.img", "raw", 0, "unsafe", "ide" },
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0 },
+    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0 },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0 },
+    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL };
   char **mx = gk_int_qemu_argv (&cm);
   CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
          && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");

@@ -36,8 +36,8 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL },
-    { "/img/b.img", "raw", 1, "writeback", NULL },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
+    { "/img/b.img", "raw", 1, "writeback", NULL, 0, 0, 0, 0 },
   };
   int cow[2] = { -1, 5 };
   struct gk_int_uml_cfg c = {
@@ -52,13 +52,14 @@ main (void)
          "control channel: serial line 1 on fd 3, named for the daemon");
   CHECK (has (v, "con0=null,fd:1") && has (v, "con=null") && has (v, "ssl=null"),
          "console 0 on stdout, nothing else connected");
-  CHECK (has (v, "ubd0=/img/a.img"), "writable drive opened directly");
+  CHECK (has (v, "ubd0d=/img/a.img"),
+         "writable drive opened directly, never read as a COW file ('d')");
   CHECK (has (v, "ubd1=/proc/self/fd/5,/img/b.img"),
          "read-only drive: the inherited COW fd over the image");
-  CHECK (has (v, "ubd2r=/c/root,,gkroot") && has (v, "gk.root=gkroot"),
+  CHECK (has (v, "ubd2rd=/c/root,,gkroot") && has (v, "gk.root=gkroot"),
          "appliance root disk last, read-only, with the serial the daemon hides");
-  CHECK (has (v, "ubd3c=/proc/7/fd/9,,gkstage"),
-         "staging disk after the root disk, unlocked, with its serial");
+  CHECK (has (v, "ubd3cd=/proc/7/fd/9,,gkstage"),
+         "staging disk after the root disk, unlocked, never read as a COW file, with its serial");
   CHECK (index_of (v, "ubd0") < index_of (v, "ubd1") && index_of (v, "ubd1") < index_of (v, "ubd2"),
          "drives in order");
   CHECK (has (v, "gk.halt=poweroff") && has (v, "uml_dir=/dev/null") && has (v, "pty.legacy_count=0"),
@@ -77,10 +78,31 @@ main (void)
   c.stage = NULL;
   v = gk_int_uml_argv (&c);
   CHECK (v && has (v, "gk.debug=1") && !has (v, "quiet"), "debug: kernel messages shown");
-  CHECK (has (v, "ubd1r=/img/b.img") && index_of (v, "gk.root") == (size_t) -1,
+  CHECK (has (v, "ubd1rd=/img/b.img") && index_of (v, "gk.root") == (size_t) -1,
          "without COW fd a read-only drive is opened read-only; no root disk, no gk.root");
   CHECK (index_of (v, "ubd2") == (size_t) -1, "no staging disk when the datapath is serial");
   free_argv (v);
+  /* The images as the descriptors add-drive checked. */
+  int fds[2] = { 6, 8 }, cow2[2] = { -1, 7 };
+  c.drive_fds = fds;
+  c.cow_fds = cow2;
+  v = gk_int_uml_argv (&c);
+  CHECK (v && has (v, "ubd0d=/proc/self/fd/6") && has (v, "ubd1=/proc/self/fd/7,/proc/self/fd/8")
+         && index_of (v, "ubd0d=/img") == (size_t) -1 && index_of (v, "ubd1=/img") == (size_t) -1,
+         "drives: the inherited descriptors, never the names");
+  free_argv (v);
+  c.drive_fds = NULL;
+  c.cow_fds = NULL;
+  CHECK (gk_int_uml_cow_magic ((const unsigned char *) "OOOM") && gk_int_uml_cow_magic ((const unsigned char *) "MOOO")
+         && !gk_int_uml_cow_magic ((const unsigned char *) "\0\0\0\0")
+         && !gk_int_uml_cow_magic ((const unsigned char *) "QFI\xfb"),
+         "UML COW magic recognised in both byte orders");
+  {
+    static unsigned char h0[GK_UML_COW_HDR];
+    uint64_t fs0;
+    CHECK (gk_int_uml_cow_header (h0, "/x", 1, 1, &fs0) == 0 && gk_int_uml_cow_magic (h0),
+           "our own COW header has that magic");
+  }
 
   CHECK (gk_int_uml_bad_path ("/img/a.img") == NULL, "plain path accepted");
   CHECK (gk_int_uml_bad_path ("/img/a,b.img") != NULL, "',' refused (drive option separator)");

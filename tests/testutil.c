@@ -55,6 +55,27 @@ tu_children (pid_t *first)
   return n;
 }
 
+/* Has process PID a descriptor open on a file whose name contains S?
+ * (VMs get the images as descriptors, not names.) */
+static int
+holds (const char *pid, const char *s)
+{
+  char p[600], t[4096];
+  snprintf (p, sizeof p, "/proc/%.200s/fd", pid);
+  DIR *d = opendir (p);
+  struct dirent *e;
+  int found = 0;
+  while (d && !found && (e = readdir (d))) {
+    snprintf (p, sizeof p, "/proc/%.200s/fd/%.255s", pid, e->d_name);
+    ssize_t k = readlink (p, t, sizeof t - 1);
+    if (k <= 0) continue;
+    t[k] = '\0';
+    found = strstr (t, s) != NULL;
+  }
+  if (d) closedir (d);
+  return found;
+}
+
 int
 tu_procs_mentioning (const char *s)
 {
@@ -72,6 +93,7 @@ tu_procs_mentioning (const char *s)
     for (ssize_t i = 0; i < k; i++) if (!buf[i]) buf[i] = ' ';
     buf[k] = '\0';
     if (strstr (buf, s)) n++;
+    else if (atoi (e->d_name) != (int) getpid () && holds (e->d_name, s)) n++;
   }
   if (d) closedir (d);
   return n;

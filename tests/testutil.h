@@ -13,7 +13,8 @@ void tu_write_file (const char *path, const char *text, mode_t mode);
 /* How many processes are children of this one; *FIRST (if not NULL) is
  * set to one of them when there is any. */
 int tu_children (pid_t *first);
-/* How many processes anywhere have S in their command line. */
+/* How many processes anywhere have S in their command line, or (other
+ * than this one) a descriptor open on a file whose name contains S. */
 int tu_procs_mentioning (const char *s);
 /* Entries of directory D whose names start with PREFIX ("" for all but
  * . and ..); 0 if D does not exist. */

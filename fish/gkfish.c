@@ -288,7 +288,11 @@ on_signal (int sig)
 {
   if (sig == SIGINT && gk_fish_interactive) gk_fish_sigint = 1;
   else gk_fish_quit = 1;
-  gk_fish_cancel_from_signal ();
+  /* SIGTERM and SIGHUP end gkfish whatever it is doing (a launch, the
+   * shutdown at exit): cancel that too.  The library kills an appliance
+   * that does not answer within a second. */
+  if ((sig == SIGTERM || sig == SIGHUP) && sig_handle) gk_user_cancel (sig_handle);
+  else gk_fish_cancel_from_signal ();
 }
 
 static void
@@ -380,7 +384,12 @@ main (int argc, char **argv)
   r = setup_handle (sh.g, &o) == 0 ? run (&sh) : CMD_ERROR;
   if (r == CMD_QUIT) r = CMD_OK;
 
-  /* Every path ends here, so the appliance is always shut down. */
+  /* Every path ends here, so the appliance is always shut down.  The
+   * shutdown can still be cancelled by a signal; the handle is freed
+   * only once the handler can no longer see it. */
+  gk_fish_in_command = 1;
+  (void) gk_shutdown (sh.g);
+  gk_fish_in_command = 0;
   sig_handle = NULL;
   gk_close (sh.g);
   gk_fish_free_options (&o);

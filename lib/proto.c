@@ -2,6 +2,10 @@
  * per handle; every frame from the appliance is checked before use. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +140,10 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     int64_t t0 = gk_int_now_us ();
     ssize_t n = read (fd, buf, csz);
     x->host_io += gk_int_now_us () - t0;
-    if (n == -1 && errno == EINTR) continue;
+    /* A signal (gk_user_cancel from a handler) ends a read that blocks
+     * on a pipe or FIFO. */
+    if (n == -1 && errno == EINTR && !g->cancel) continue;
+    if (n == -1 && g->cancel) { *why = "cancelled"; *why_errno = ECANCELED; goto cancel; }
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }
     if (n == 0) break;
     t0 = gk_int_now_us ();
@@ -216,7 +223,9 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 {
   int sent_cancel = 0;
   for (;;) {
-    if (g->cancel && !sent_cancel) {
+    /* The user cancelled, or a local write failed: tell the daemon to
+     * stop, keep draining. */
+    if ((g->cancel || *write_errno) && !sent_cancel) {
       struct gk_int_wbuf b;
       gk_int_wb_init (&b, GK_K_CANCEL);
       gk_int_wb_u32 (&b, serial);
@@ -228,7 +237,12 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     }
     char *f; size_t fl;
     int64_t t0 = gk_int_now_us ();
-    if (gk_int_recv_frame (g, &f, &fl, -1) == -1) return -2;
+    /* Until our CANCEL is sent, a cancel ends the wait for the next frame
+     * so that it can be sent at once. */
+    int w = sent_cancel ? gk_int_recv_frame (g, &f, &fl, -1)
+      : gk_int_recv_frame_or_cancel (g, &f, &fl);
+    if (w == -1) return -2;
+    if (w == 1) continue;
     x->transport += gk_int_now_us () - t0;
     uint32_t k = frame_kind (f, fl);
     if (k == GK_K_PROGRESS) { gk_int_xfer_progress_frame (g, c, f, fl); free (f); continue; }
@@ -236,7 +250,6 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       int r = gk_int_stage_recv (g, c, serial, f, fl, fd, x, write_errno);
       free (f);
       if (r == -2) return -2;
-      if (*write_errno && !sent_cancel) g->cancel = 1;
       continue;
     }
     if (k != GK_K_CHUNK || fl < 12 || gk_int_get_u32 (f + 4) != serial
@@ -255,13 +268,94 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       x->bytes += fl - 12;
       free (f);
       gk_int_xfer_progress (g, c, x->bytes, 0);
-      /* A local write error: tell the daemon to stop, keep draining. */
-      if (*write_errno && !sent_cancel) { g->cancel = 1; continue; }
       continue;
     }
     free (f);
     return flags == GK_CH_END ? 0 : -1;
   }
+}
+
+/* --- the local output file --- */
+
+/* Open LOCAL for a download.  An existing regular file is replaced only
+ * when the call succeeds: the data goes to a temporary file beside it
+ * (*tmp_r), renamed over it at the end.  Anything else (a device, a
+ * pipe, /dev/stdout) is written in place; a new file is created and
+ * removed again on failure (*created_r).  -1 with errno set, or with
+ * errno 0 and the error set. */
+static int
+open_output (gk_h *g, const char *call, const char *local, int *created_r, char **tmp_r)
+{
+  struct stat st;
+  *created_r = 0;
+  *tmp_r = NULL;
+  if (stat (local, &st) == -1) {
+    if (errno != ENOENT) return -1;
+    int fd = open (local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) *created_r = 1;
+    return fd;
+  }
+  if (!S_ISREG (st.st_mode)) return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  /* Open the file itself first: a file we may not write is an error
+   * even if its directory would let us replace it. */
+  int probe = open (local, O_WRONLY | O_CLOEXEC);
+  if (probe == -1) return -1;
+  close (probe);
+  char *dup1 = strdup (local), *dup2 = strdup (local);
+  if (!dup1 || !dup2 || asprintf (tmp_r, "%s/.%s.gkXXXXXX", dirname (dup1), basename (dup2)) == -1) {
+    free (dup1); free (dup2);
+    *tmp_r = NULL;
+    errno = 0;
+    gk_int_error_errno (g, ENOMEM, "%s: out of memory", call);
+    return -1;
+  }
+  free (dup1); free (dup2);
+  int fd = mkostemp (*tmp_r, O_CLOEXEC);
+  if (fd == -1) {
+    int e = errno;
+    gk_int_error_errno (g, e, "%s: %s: cannot create a temporary file beside it (%s): %s",
+                        call, local, *tmp_r, strerror (e));
+    free (*tmp_r);
+    *tmp_r = NULL;
+    errno = 0;
+    return -1;
+  }
+  (void) fchmod (fd, st.st_mode & 07777);
+  return fd;
+}
+
+static void
+discard_output (const char *local, int created, const char *tmp)
+{
+  if (tmp) unlink (tmp);
+  else if (created) unlink (local);
+}
+
+struct sigpipe_guard { sigset_t old; int ours; };
+
+static void
+sigpipe_block (struct sigpipe_guard *s)
+{
+  sigset_t set, pending;
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, &s->old);
+  /* Consume only a SIGPIPE that our writes raise. */
+  s->ours = !sigismember (&s->old, SIGPIPE)
+    && !(sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE));
+}
+
+static void
+sigpipe_restore (struct sigpipe_guard *s)
+{
+  if (s->ours) {
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGPIPE);
+    const struct timespec zero = { 0, 0 };
+    while (sigtimedwait (&set, NULL, &zero) == SIGPIPE) ;
+  }
+  pthread_sigmask (SIG_SETMASK, &s->old, NULL);
 }
 
 /* --- the call --- */
@@ -298,15 +392,15 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     if (fd == -1) { gk_int_perror (g, "%s: %s", c->name, local); return -1; }
     posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
+  char *tmp = NULL;             /* replacing a regular file: the new one until done */
   if (fileout >= 0) {
     local = a[fileout].s;
     if (strcmp (local, "-") == 0) fd = dup (1);
-    else {
-      struct stat st;
-      created = stat (local, &st) == -1;
-      fd = open (local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    else fd = open_output (g, c->name, local, &created, &tmp);
+    if (fd == -1) {
+      if (errno) gk_int_perror (g, "%s: %s", c->name, local);
+      return -1;
     }
-    if (fd == -1) { gk_int_perror (g, "%s: %s", c->name, local); return -1; }
   }
 
   uint32_t serial = ++g->serial;
@@ -318,11 +412,16 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   if (gk_int_wb_finish (&b) == -1) {
     gk_int_wb_free (&b);
     if (fd >= 0) close (fd);
+    discard_output (local, created, tmp);
     gk_int_error_errno (g, EMSGSIZE, "%s: arguments too large (the protocol limit is %u bytes; "
                         "use upload for large data)", c->name, GK_MSG_MAX);
     return -1;
   }
-  g->cancel = 0;
+  gk_int_call_begin (g, c->name);
+  /* A local reader that went away is EPIPE here, never SIGPIPE in the
+   * program (whose signal dispositions are not ours to change). */
+  struct sigpipe_guard spg;
+  if (fileout >= 0) sigpipe_block (&spg);
   int64_t t0 = gk_int_now_us ();
   int rc = gk_int_send_frame (g, &b);
   gk_int_wb_free (&b);
@@ -361,9 +460,10 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     rc = -1;
   }
   /* A local problem during the stream wins over the daemon's reply
-   * (which then only says "cancelled by the host"). */
+   * (which then only says "cancelled by the host").  A local write error
+   * fails the call even when the stream had already ended. */
   int channel_ok = g->state == GK_READY;
-  if (channel_ok && stream == -1) {
+  if (channel_ok && (stream == -1 || (fileout >= 0 && why_errno))) {
     if (why_errno) {
       if (rc == 0) gk_int_free_ret (c, r);
       gk_int_error_errno (g, why_errno, "%s: %s: %s", c->name, local,
@@ -376,7 +476,15 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
       rc = -1;
     }
   }
-  if (rc == -1 && fileout >= 0 && created) unlink (local);
+  if (fileout >= 0) {
+    if (rc == 0 && tmp && rename (tmp, local) == -1) {
+      gk_int_perror (g, "%s: %s", c->name, local);
+      rc = -1;
+    }
+    if (rc == -1) discard_output (local, created, tmp);
+    free (tmp);
+    sigpipe_restore (&spg);
+  }
   if (filein >= 0 || fileout >= 0) {
     gk_int_timing_reset (g, "xfer.");
     gk_int_timing_set (g, "xfer.bytes", (int64_t) x.bytes);
@@ -394,7 +502,7 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     gk_int_timing_set (g, "xfer.guest_write", (int64_t) (xr.write_ns / 1000));
     gk_int_timing_set (g, "xfer.guest_fsync", (int64_t) (xr.fsync_ns / 1000));
   }
-  g->cancel = 0;
+  gk_int_call_end (g);
   return rc;
 }
 

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -104,6 +106,36 @@ gk_int_xfer_progress_frame (gk_h *g, const struct gk_int_call *c, const char *bu
 
 /* --- upload (FILEIN) --- */
 
+/* A local pipe, FIFO or socket can block for ever (a reader or writer
+ * that stopped): wait for it with poll, which a cancel (the eventfd) or
+ * the call's deadline ends.  0, or an errno value. */
+static int
+local_wait (gk_h *g, int fd, short events)
+{
+  for (;;) {
+    if (g->cancel) return ECANCELED;
+    int wait = -1;
+    if (g->call_deadline) {
+      int64_t left = g->call_deadline - gk_int_now_us ();
+      if (left <= 0) return ETIMEDOUT;
+      wait = (int) (left / 1000) + 1;
+    }
+    struct pollfd p[2] = { { fd, events, 0 }, { g->cancel_fd, POLLIN, 0 } };
+    int r = poll (p, 2, wait);
+    if (r == -1 && errno == EINTR) continue;
+    if (r == -1) return errno;
+    if (p[0].revents) return 0;
+  }
+}
+
+static int
+is_pipe_like (int fd)
+{
+  struct stat st;
+  return fstat (fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode));
+}
+
+
 /* Stream the local file; returns 0 if the stream ended normally, -1 if
  * it was cancelled (by us or the daemon) with *why set, -2 if the channel
  * died (error already set). */
@@ -138,6 +170,14 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       }
     }
     int64_t t0 = gk_int_now_us ();
+    if (x->pipe_like == -1) x->pipe_like = is_pipe_like (fd);
+    int e = x->pipe_like ? local_wait (g, fd, POLLIN) : 0;
+    if (e) {
+      *why = e == ECANCELED ? "cancelled" : e == ETIMEDOUT ? "timed out waiting for local data"
+        : strerror (e);
+      *why_errno = e;
+      goto cancel;
+    }
     ssize_t n = read (fd, buf, csz);
     x->host_io += gk_int_now_us () - t0;
     /* A signal (gk_user_cancel from a handler) ends a read that blocks
@@ -170,10 +210,18 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 /* --- download (FILEOUT) --- */
 
 static int
-write_all (int fd, const char *p, size_t n)
+write_all (struct gk_int_xfer *x, int fd, const char *p, size_t n)
 {
+  if (x->pipe_like == -1) x->pipe_like = is_pipe_like (fd);
   while (n > 0) {
-    ssize_t w = write (fd, p, n);
+    size_t step = n;
+    if (x->pipe_like && x->g) {
+      /* Once POLLOUT is seen, PIPE_BUF bytes are written without blocking. */
+      int e = local_wait (x->g, fd, POLLOUT);
+      if (e) return e;
+      if (step > PIPE_BUF) step = PIPE_BUF;
+    }
+    ssize_t w = write (fd, p, step);
     if (w == -1 && errno == EINTR) continue;
     if (w == -1) return errno;
     p += w;
@@ -194,14 +242,14 @@ all_zero (const char *p, size_t n)
 int
 gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n)
 {
-  if (!x->sparse) return write_all (fd, p, n);
+  if (!x->sparse) return write_all (x, fd, p, n);
   /* Runs of non-zero blocks are written in one go, zero blocks skipped
    * (the caller sets the final size, so a trailing hole counts). */
   while (n > 0) {
     size_t run = 0;
     while (run < n && !all_zero (p + run, n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK))
       run += n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK;
-    int e = write_all (fd, p, run);
+    int e = write_all (x, fd, p, run);
     if (e) return e;
     p += run;
     n -= run;
@@ -425,7 +473,7 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   int64_t t0 = gk_int_now_us ();
   int rc = gk_int_send_frame (g, &b);
   gk_int_wb_free (&b);
-  struct gk_int_xfer x = { 0 };
+  struct gk_int_xfer x = { .g = g, .pipe_like = -1 };
   /* A "sparse" optional argument (download): holes for zero blocks, in a
    * regular local file only. */
   for (size_t k = 0; fileout >= 0 && c->optargs[k].type != GK_T_END; k++) {

@@ -8,10 +8,13 @@
 struct gk_int_xfer {
   int64_t host_io, transport; uint64_t bytes;
   int sparse;           /* download: leave holes for zero blocks */
+  gk_h *g;              /* a wait on a local pipe ends on cancel or timeout */
+  int pipe_like;        /* the local file is a pipe, FIFO or socket (-1: not known yet) */
 };
 
 /* Write downloaded data to FD (holes for all-zero 4 KiB blocks when
- * x->sparse).  Returns 0 or an errno value. */
+ * x->sparse).  Returns 0 or an errno value (ECANCELED, ETIMEDOUT when a
+ * pipe does not drain before a cancel or the call's deadline). */
 int gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n);
 
 int gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,

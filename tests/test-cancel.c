@@ -6,6 +6,8 @@
  *   call;
  * - gk_close on the stuck daemon ends in bounded time;
  * - a launch timeout (GUESTKIT_LAUNCH_TIMEOUT) ends a launch;
+ * - a download into a local pipe nobody reads is cancelled from another
+ *   thread: ECANCELED, and the appliance (which answered) stays;
  * - SIGTERM and SIGHUP end a hung gkfish, with status 1;
  * - gkfish's download into /dev/full fails (ENOSPC), exit status 1;
  * - gkfish escapes guest text with terminal escapes on a terminal, and
@@ -133,6 +135,36 @@ test_timeout (void)
   CHECK (took >= 1.9 && took < BOUND, "... after %.1f s", took);
   CHECK (gone (pid), "... and the stopped backend was killed");
   free (r);
+  gk_close (g);
+}
+
+/* The local side stalls: a pipe whose reader never reads. */
+static void
+test_cancel_local_pipe (void)
+{
+  gk_h *g = launch ();
+  if (!g) return;
+  CHECK (gk_mkfs (g, "ext4", "/dev/sda", NULL) == 0 && gk_mount (g, "/dev/sda", "/") == 0
+         && gk_fill (g, 'x', 4 << 20, "/big") == 0, "4 MiB guest file: %s", gk_last_error (g));
+  int p[2];
+  if (pipe (p) == -1) { perror ("pipe"); exit (2); }
+  char out[64];
+  snprintf (out, sizeof out, "/proc/self/fd/%d", p[1]);
+  pthread_t t;
+  pthread_create (&t, NULL, cancel_later, g);
+  double t0 = tu_now ();
+  int r = gk_download (g, "/big", out, NULL);
+  double took = tu_now () - t0;
+  pthread_join (t, NULL);
+  CHECK (r == -1 && gk_last_errno (g) == ECANCELED,
+         "a download stuck on a full local pipe is cancelled: %s", r ? gk_last_error (g) : "succeeded");
+  CHECK (took < BOUND, "... after %.1f s", took);
+  char *e = gk_echo_daemon (g, words);
+  CHECK (e && strcmp (e, "hello") == 0, "the appliance answered the cancel and still works: %s",
+         e ? e : gk_last_error (g));
+  free (e);
+  close (p[0]);
+  close (p[1]);
   gk_close (g);
 }
 
@@ -314,6 +346,7 @@ main (void)
   test_cancel (1);
   test_cancel (0);
   test_timeout ();
+  test_cancel_local_pipe ();
   test_close_stuck ();
   test_launch_timeout ();
   test_gkfish_signal (gkfish, SIGTERM);

@@ -20,6 +20,7 @@ volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
 volatile sig_atomic_t gk_fish_client_cancel;
 int gk_fish_interactive;
 static gk_h *volatile sig_handle;
+static int stdout_errno;        /* why writing standard output first failed */
 
 void
 gk_fish_fail (const char *fmt, ...)
@@ -212,6 +213,7 @@ gk_fish_run_command (struct shell *sh, char **words)
    * so that the appliance is shut down.  A --remote client's output, or
    * the reader of "CMD | HOSTCMD", going away is not a reason to stop. */
   if (fflush (stdout) == EOF || ferror (stdout)) {
+    if (!stdout_errno) stdout_errno = errno;
     if (sh->server || sh->piped) {
       clearerr (stdout);
       return r;
@@ -394,8 +396,10 @@ main (int argc, char **argv)
   gk_close (sh.g);
   gk_fish_free_options (&o);
   if (fflush (stdout) == EOF || ferror (stdout)) {
+    if (!stdout_errno) stdout_errno = errno;
     /* A reader that went away (EPIPE) needs no message, as in cat. */
-    if (errno != EPIPE && !o.listen) gk_fish_fail ("error writing standard output");
+    if (stdout_errno != EPIPE && !o.listen)
+      gk_fish_fail ("error writing standard output: %s", strerror (stdout_errno));
     r = CMD_ERROR;
   }
   return r == CMD_OK ? 0 : 1;

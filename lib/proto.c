@@ -109,8 +109,8 @@ gk_int_xfer_progress_frame (gk_h *g, const struct gk_int_call *c, const char *bu
 /* A local pipe, FIFO or socket can block for ever (a reader or writer
  * that stopped): wait for it with poll, which a cancel (the eventfd) or
  * the call's deadline ends.  0, or an errno value. */
-static int
-local_wait (gk_h *g, int fd, short events)
+int
+gk_int_local_wait (gk_h *g, int fd, short events)
 {
   for (;;) {
     if (g->cancel) return ECANCELED;
@@ -128,8 +128,8 @@ local_wait (gk_h *g, int fd, short events)
   }
 }
 
-static int
-is_pipe_like (int fd)
+int
+gk_int_is_pipe_like (int fd)
 {
   struct stat st;
   return fstat (fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode));
@@ -170,8 +170,8 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       }
     }
     int64_t t0 = gk_int_now_us ();
-    if (x->pipe_like == -1) x->pipe_like = is_pipe_like (fd);
-    int e = x->pipe_like ? local_wait (g, fd, POLLIN) : 0;
+    if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
+    int e = x->pipe_like ? gk_int_local_wait (g, fd, POLLIN) : 0;
     if (e) {
       *why = e == ECANCELED ? "cancelled" : e == ETIMEDOUT ? "timed out waiting for local data"
         : strerror (e);
@@ -212,12 +212,12 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 static int
 write_all (struct gk_int_xfer *x, int fd, const char *p, size_t n)
 {
-  if (x->pipe_like == -1) x->pipe_like = is_pipe_like (fd);
+  if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
   while (n > 0) {
     size_t step = n;
     if (x->pipe_like && x->g) {
       /* Once POLLOUT is seen, PIPE_BUF bytes are written without blocking. */
-      int e = local_wait (x->g, fd, POLLOUT);
+      int e = gk_int_local_wait (x->g, fd, POLLOUT);
       if (e) return e;
       if (step > PIPE_BUF) step = PIPE_BUF;
     }

@@ -163,6 +163,20 @@ test_cancel_local_pipe (void)
   CHECK (e && strcmp (e, "hello") == 0, "the appliance answered the cancel and still works: %s",
          e ? e : gk_last_error (g));
   free (e);
+  /* An upload from a pipe whose writer never writes. */
+  char in[64];
+  snprintf (in, sizeof in, "/proc/self/fd/%d", p[0]);
+  pthread_create (&t, NULL, cancel_later, g);
+  t0 = tu_now ();
+  r = gk_upload (g, in, "/up");
+  took = tu_now () - t0;
+  pthread_join (t, NULL);
+  CHECK (r == -1 && gk_last_errno (g) == ECANCELED,
+         "an upload waiting on a silent local pipe is cancelled: %s", r ? gk_last_error (g) : "succeeded");
+  CHECK (took < BOUND, "... after %.1f s", took);
+  e = gk_echo_daemon (g, words);
+  CHECK (e && strcmp (e, "hello") == 0, "the appliance still works: %s", e ? e : gk_last_error (g));
+  free (e);
   close (p[0]);
   close (p[1]);
   gk_close (g);
@@ -284,6 +298,14 @@ test_gkfish_full (const char *gkfish)
   int st = p ? pclose (p) : -1;
   CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 1 && strstr (msg, "No space left on device"),
          "gkfish download /f /dev/full fails with ENOSPC, status 1: %s", msg);
+  /* gkfish's own output. */
+  snprintf (cmd, sizeof cmd, "%s -a %s -- mount /dev/sda / : cat /f 2>&1 >/dev/full", gkfish, img);
+  p = popen (cmd, "r");
+  n = p ? fread (msg, 1, sizeof msg - 1, p) : 0;
+  msg[n] = '\0';
+  st = p ? pclose (p) : -1;
+  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 1 && strstr (msg, "No space left on device"),
+         "gkfish cat with standard output on /dev/full: ENOSPC, status 1: %s", msg);
 }
 
 /* Output of gkfish ARGS (after -a img --), on a pseudo-terminal (PTY)

@@ -327,48 +327,54 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 
 /* Open LOCAL for a download.  An existing regular file is replaced only
  * when the call succeeds: the data goes to a temporary file beside it
- * (*tmp_r), renamed over it at the end.  Anything else (a device, a
- * pipe, /dev/stdout) is written in place; a new file is created and
- * removed again on failure (*created_r).  -1 with errno set, or with
- * errno 0 and the error set. */
+ * (*tmp_r), renamed over it (*final_r, the name with symbolic links
+ * resolved) at the end.  Anything else (a device, a pipe, /dev/stdout, a
+ * file with other hard links, a directory we may not write) is written
+ * in place; a new file is created and removed again on failure
+ * (*created_r).  -1 with errno set, or with errno 0 and the error set. */
 static int
-open_output (gk_h *g, const char *call, const char *local, int *created_r, char **tmp_r)
+open_output (gk_h *g, const char *call, const char *local, int *created_r, char **tmp_r,
+             char **final_r)
 {
   struct stat st;
   *created_r = 0;
-  *tmp_r = NULL;
+  *tmp_r = *final_r = NULL;
   if (stat (local, &st) == -1) {
     if (errno != ENOENT) return -1;
     int fd = open (local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) *created_r = 1;
     return fd;
   }
-  if (!S_ISREG (st.st_mode)) return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (!S_ISREG (st.st_mode) || st.st_nlink > 1)
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
   /* Open the file itself first: a file we may not write is an error
    * even if its directory would let us replace it. */
-  int probe = open (local, O_WRONLY | O_CLOEXEC);
-  if (probe == -1) return -1;
-  close (probe);
-  char *dup1 = strdup (local), *dup2 = strdup (local);
-  if (!dup1 || !dup2 || asprintf (tmp_r, "%s/.%s.gkXXXXXX", dirname (dup1), basename (dup2)) == -1) {
-    free (dup1); free (dup2);
+  int fd = open (local, O_WRONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  close (fd);
+  char *real = realpath (local, NULL);
+  char *d = real ? strdup (real) : NULL, *b = real ? strdup (real) : NULL;
+  if (!d || !b || asprintf (tmp_r, "%s/.%s.gkXXXXXX", dirname (d), basename (b)) == -1) {
+    free (d); free (b); free (real);
     *tmp_r = NULL;
     errno = 0;
     gk_int_error_errno (g, ENOMEM, "%s: out of memory", call);
     return -1;
   }
-  free (dup1); free (dup2);
-  int fd = mkostemp (*tmp_r, O_CLOEXEC);
+  free (d); free (b);
+  fd = mkostemp (*tmp_r, O_CLOEXEC);
   if (fd == -1) {
-    int e = errno;
-    gk_int_error_errno (g, e, "%s: %s: cannot create a temporary file beside it (%s): %s",
-                        call, local, *tmp_r, strerror (e));
-    free (*tmp_r);
+    gk_int_debug (g, "%s: %s: no temporary file beside it (%s); writing in place",
+                  call, local, strerror (errno));
+    free (*tmp_r); free (real);
     *tmp_r = NULL;
-    errno = 0;
-    return -1;
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
   }
-  (void) fchmod (fd, st.st_mode & 07777);
+  *final_r = real;
+  /* The new file is the old one's: owner (when we may) and mode, but
+   * never setuid, setgid or sticky from a download. */
+  if (fchown (fd, st.st_uid, st.st_gid) == -1) { /* not ours to give away */ }
+  (void) fchmod (fd, st.st_mode & 0777);
   return fd;
 }
 
@@ -440,11 +446,11 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     if (fd == -1) { gk_int_perror (g, "%s: %s", c->name, local); return -1; }
     posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
-  char *tmp = NULL;             /* replacing a regular file: the new one until done */
+  char *tmp = NULL, *final = NULL;   /* replacing a regular file: the new one until done */
   if (fileout >= 0) {
     local = a[fileout].s;
     if (strcmp (local, "-") == 0) fd = dup (1);
-    else fd = open_output (g, c->name, local, &created, &tmp);
+    else fd = open_output (g, c->name, local, &created, &tmp, &final);
     if (fd == -1) {
       if (errno) gk_int_perror (g, "%s: %s", c->name, local);
       return -1;
@@ -461,6 +467,8 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     gk_int_wb_free (&b);
     if (fd >= 0) close (fd);
     discard_output (local, created, tmp);
+    free (tmp);
+    free (final);
     gk_int_error_errno (g, EMSGSIZE, "%s: arguments too large (the protocol limit is %u bytes; "
                         "use upload for large data)", c->name, GK_MSG_MAX);
     return -1;
@@ -525,12 +533,13 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     }
   }
   if (fileout >= 0) {
-    if (rc == 0 && tmp && rename (tmp, local) == -1) {
+    if (rc == 0 && tmp && rename (tmp, final) == -1) {
       gk_int_perror (g, "%s: %s", c->name, local);
       rc = -1;
     }
     if (rc == -1) discard_output (local, created, tmp);
     free (tmp);
+    free (final);
     sigpipe_restore (&spg);
   }
   if (filein >= 0 || fileout >= 0) {

@@ -464,6 +464,16 @@ test_host_writes (gk_h *g)
          && (st.st_mode & 0777) == 0640, "a download replaces the file, keeping its mode%s%s",
          r ? ": " : "", r ? gk_last_error (g) : "");
   CHECK (tu_count_entries (dir, ".old.") == 0, "... and leaves no temporary file");
+  /* Through a symbolic link: the file it points at is replaced. */
+  char link[350];
+  path (link, sizeof link, "old-link");
+  tu_write_file (old, "old content", 0640);
+  if (symlink (old, link) == -1) { perror ("symlink"); exit (2); }
+  r = gk_download (g, "/hw", link, NULL);
+  CHECK (r == 0 && lstat (link, &st) == 0 && S_ISLNK (st.st_mode) && file_is (old, "new content"),
+         "a download through a symbolic link replaces its target, the link stays%s%s",
+         r ? ": " : "", r ? gk_last_error (g) : "");
+  unlink (link);
   unlink (old);
 
   /* The reader of the pipe is gone: EPIPE, and SIGPIPE (default action:

@@ -30,8 +30,12 @@ gk_int_wait_ready (gk_h *g, int timeout_ms)
   char *buf;
   size_t len;
   if (gk_int_recv_frame (g, &buf, &len, timeout_ms) == -1) {
-    if (g->last_errno == ETIMEDOUT)
-      gk_int_error_with_console (g, ETIMEDOUT, "launch: timed out waiting for the appliance to start");
+    if (g->last_errno == ETIMEDOUT) {
+      char what[160];
+      snprintf (what, sizeof what, "launch: timed out after %d s waiting for the appliance to "
+                "start (GUESTKIT_LAUNCH_TIMEOUT)", timeout_ms / 1000);
+      gk_int_error_with_console (g, ETIMEDOUT, what);
+    }
     else if (g->last_errno == ECANCELED) ;
     else if (g->state != GK_DEAD || g->last_errno == EIO) {
       char *m = strdup (g->last_error ? g->last_error : "");

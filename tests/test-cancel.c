@@ -211,7 +211,7 @@ test_launch_timeout (void)
   if (r == 0)
     printf ("# the launch took under 1 s here; the launch timeout was not exercised\n");
   else
-    CHECK (gk_last_errno (g) == ETIMEDOUT && strstr (gk_last_error (g), "timed out"),
+    CHECK (gk_last_errno (g) == ETIMEDOUT && strstr (gk_last_error (g), "GUESTKIT_LAUNCH_TIMEOUT"),
            "GUESTKIT_LAUNCH_TIMEOUT=1 ends the launch with ETIMEDOUT: %.200s", gk_last_error (g));
   CHECK (took < BOUND + 60, "... in %.1f s (the appliance cache was already built)", took);
   CHECK (tu_children (NULL) == 0, "no backend process left");
@@ -354,6 +354,14 @@ test_gkfish_escapes (const char *gkfish)
   gkfish_output (gkfish, 1, buf, sizeof buf, again);
   CHECK (strstr (buf, "a\\x1b[31mred\tb\\\\c") != NULL && !strchr (buf, '\033'),
          "on a terminal, cat shows the escape as \\x1b (and a backslash as \\\\): %.60s", buf);
+  /* The appliance's console, shown by GUESTKIT_DEBUG=1 on standard error. */
+  char *console[] = { "debug-sh", "printf '\\033[31mGKRED\\n' > /dev/console; sleep 1", NULL };
+  static char big[1 << 16];
+  setenv ("GUESTKIT_DEBUG", "1", 1);
+  gkfish_output (gkfish, 1, big, sizeof big, console);
+  unsetenv ("GUESTKIT_DEBUG");
+  CHECK (strstr (big, "\\x1b[31mGKRED") && !strstr (big, "\033[31mGKRED"),
+         "on a terminal, a console line of the appliance is escaped too");
 }
 
 int

@@ -149,6 +149,15 @@ cancel_fd_drain (gk_h *g)
   while (g->cancel_fd >= 0 && read (g->cancel_fd, &v, sizeof v) == (ssize_t) sizeof v) ;
 }
 
+/* The running call's time limit in seconds (0: none). */
+static int
+call_timeout_s (gk_h *g)
+{
+  int t = g->timeout_s;
+  if (g->in_shutdown && (t == 0 || t > SHUTDOWN_CALL_TIMEOUT_S)) t = SHUTDOWN_CALL_TIMEOUT_S;
+  return t;
+}
+
 void
 gk_int_call_begin (gk_h *g, const char *name)
 {
@@ -156,8 +165,7 @@ gk_int_call_begin (gk_h *g, const char *name)
   g->cancel = 0;
   g->cancel_at = g->cancel_until = 0;
   g->call_name = name;
-  int t = g->timeout_s;
-  if (g->in_shutdown && (t == 0 || t > SHUTDOWN_CALL_TIMEOUT_S)) t = SHUTDOWN_CALL_TIMEOUT_S;
+  int t = call_timeout_s (g);
   g->call_deadline = t > 0 ? gk_int_now_us () + (int64_t) t * 1000000 : 0;
 }
 
@@ -175,11 +183,10 @@ gk_int_call_end (gk_h *g)
 static void
 stop_call (gk_h *g, int errnum, const char *why)
 {
-  int t = g->timeout_s;
-  if (g->in_shutdown && (t == 0 || t > SHUTDOWN_CALL_TIMEOUT_S)) t = SHUTDOWN_CALL_TIMEOUT_S;
   if (errnum == ETIMEDOUT)
-    gk_int_error_errno (g, errnum, "%s: timed out after %d s (set-timeout, GUESTKIT_TIMEOUT); "
-                        "the appliance was stopped", g->call_name, t);
+    gk_int_error_errno (g, errnum, "%s: timed out after %d s (%s); the appliance was stopped",
+                        g->call_name, call_timeout_s (g), call_timeout_s (g) != g->timeout_s
+                        ? "the shutdown's limit" : "set-timeout, GUESTKIT_TIMEOUT");
   else
     gk_int_error_errno (g, errnum, "%s: %s; the appliance was stopped", g->call_name, why);
   gk_int_mark_dead (g);

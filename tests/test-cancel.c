@@ -201,6 +201,11 @@ test_close_stuck (void)
 static void
 test_launch_timeout (void)
 {
+  setenv ("GUESTKIT_TIMEOUT", "7", 1);
+  gk_h *h = gk_create ();
+  unsetenv ("GUESTKIT_TIMEOUT");
+  CHECK (h && gk_get_timeout (h) == 7, "GUESTKIT_TIMEOUT=7 sets the default timeout");
+  gk_close (h);
   setenv ("GUESTKIT_LAUNCH_TIMEOUT", "1", 1);
   gk_h *g = gk_create ();
   unsetenv ("GUESTKIT_LAUNCH_TIMEOUT");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "escape.h"
 #include "internal.h"
 
 static const char *prefix = "gkfish";
@@ -621,6 +622,14 @@ gk_cmd_clear (struct gk_cmd *cmd)
 
 /* ---- running and printing --------------------------------------------- */
 
+/* Guest text, then a newline (escaped on a terminal: escape.h). */
+static void
+guest_line (FILE *out, const char *s)
+{
+  gk_esc_guest (out, s ? s : "", s ? strlen (s) : 0);
+  fputc ('\n', out);
+}
+
 static void
 print_fields (FILE *out, const struct gk_int_struct *s,
               const struct gk_int_sval *v, const char *indent)
@@ -630,9 +639,10 @@ print_fields (FILE *out, const struct gk_int_struct *s,
      * scripts compare them as numbers. */
     if (s->fields[i].type == GK_FT_INT64)
       fprintf (out, "%s%s: %" PRId64 "\n", indent, s->fields[i].name, v->f[i].i);
-    else
-      fprintf (out, "%s%s: %s\n", indent, s->fields[i].name,
-               v->f[i].s ? v->f[i].s : "");
+    else {
+      fprintf (out, "%s%s: ", indent, s->fields[i].name);
+      guest_line (out, v->f[i].s);
+    }
   }
 }
 
@@ -663,15 +673,15 @@ print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r)
   case GK_R_STRING: {
     const char *s = r->s ? r->s : "";
     size_t n = strlen (s);
-    fputs (s, out);
+    gk_esc_guest (out, s, n);
     if (n == 0 || s[n - 1] != '\n') fputc ('\n', out);
     break;
   }
   case GK_R_BUFFER:
-    if (r->buf.len) fwrite (r->buf.data, 1, r->buf.len, out);
+    if (r->buf.len) gk_esc_guest (out, r->buf.data, r->buf.len);
     break;
   case GK_R_STRINGLIST:
-    for (size_t i = 0; r->sl && r->sl[i]; i++) fprintf (out, "%s\n", r->sl[i]);
+    for (size_t i = 0; r->sl && r->sl[i]; i++) guest_line (out, r->sl[i]);
     break;
   case GK_R_STRUCT: case GK_R_STRUCTLIST:
     print_struct (out, c, r);

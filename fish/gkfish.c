@@ -20,6 +20,7 @@ volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
 volatile sig_atomic_t gk_fish_client_cancel;
 int gk_fish_interactive;
 static gk_h *volatile sig_handle;
+static int stdout_errno;        /* why writing standard output first failed */
 
 void
 gk_fish_fail (const char *fmt, ...)
@@ -212,6 +213,7 @@ gk_fish_run_command (struct shell *sh, char **words)
    * so that the appliance is shut down.  A --remote client's output, or
    * the reader of "CMD | HOSTCMD", going away is not a reason to stop. */
   if (fflush (stdout) == EOF || ferror (stdout)) {
+    if (!stdout_errno) stdout_errno = errno;
     if (sh->server || sh->piped) {
       clearerr (stdout);
       return r;
@@ -288,7 +290,11 @@ on_signal (int sig)
 {
   if (sig == SIGINT && gk_fish_interactive) gk_fish_sigint = 1;
   else gk_fish_quit = 1;
-  gk_fish_cancel_from_signal ();
+  /* SIGTERM and SIGHUP end gkfish whatever it is doing (a launch, the
+   * shutdown at exit): cancel that too.  The library kills an appliance
+   * that does not answer within a second. */
+  if ((sig == SIGTERM || sig == SIGHUP) && sig_handle) gk_user_cancel (sig_handle);
+  else gk_fish_cancel_from_signal ();
 }
 
 static void
@@ -380,13 +386,20 @@ main (int argc, char **argv)
   r = setup_handle (sh.g, &o) == 0 ? run (&sh) : CMD_ERROR;
   if (r == CMD_QUIT) r = CMD_OK;
 
-  /* Every path ends here, so the appliance is always shut down. */
+  /* Every path ends here, so the appliance is always shut down.  The
+   * shutdown can still be cancelled by a signal; the handle is freed
+   * only once the handler can no longer see it. */
+  gk_fish_in_command = 1;
+  (void) gk_shutdown (sh.g);
+  gk_fish_in_command = 0;
   sig_handle = NULL;
   gk_close (sh.g);
   gk_fish_free_options (&o);
   if (fflush (stdout) == EOF || ferror (stdout)) {
+    if (!stdout_errno) stdout_errno = errno;
     /* A reader that went away (EPIPE) needs no message, as in cat. */
-    if (errno != EPIPE && !o.listen) gk_fish_fail ("error writing standard output");
+    if (stdout_errno != EPIPE && !o.listen)
+      gk_fish_fail ("error writing standard output: %s", strerror (stdout_errno));
     r = CMD_ERROR;
   }
   return r == CMD_OK ? 0 : 1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "escape.h"
 
 /* The -a images, for the "no operating system found" message. */
 static void
@@ -90,7 +91,9 @@ gk_fish_inspect_mount (struct shell *sh)
   }
   if (gk_fish_interactive) {
     char *name = gk_inspect_get_product_name (sh->g, roots[0]);
-    printf ("\nOperating system: %s\n", name ? name : "unknown");
+    printf ("\nOperating system: ");
+    gk_esc_guest (stdout, name ? name : "unknown", strlen (name ? name : "unknown"));
+    putchar ('\n');
     free (name);
   }
   int r = mount_all (sh, mps);

@@ -9,48 +9,12 @@
 #include <inttypes.h>
 #include <string.h>
 #include "gkinspector.h"
-
-/* Length of the valid UTF-8 sequence at S (1-4), or 0 if invalid. */
-static size_t
-utf8_len (const unsigned char *s)
-{
-  size_t n;
-  uint32_t c;
-  if (s[0] < 0x80) return 1;
-  if ((s[0] & 0xe0) == 0xc0) { n = 2; c = s[0] & 0x1f; }
-  else if ((s[0] & 0xf0) == 0xe0) { n = 3; c = s[0] & 0x0f; }
-  else if ((s[0] & 0xf8) == 0xf0) { n = 4; c = s[0] & 0x07; }
-  else return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;       /* also stops at the NUL */
-    c = c << 6 | (s[i] & 0x3f);
-  }
-  /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-  if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000)
-      || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-    return 0;
-  return n;
-}
+#include "escape.h"
 
 static void
 text_str (FILE *f, const char *str)
 {
-  const unsigned char *s = (const unsigned char *) (str ? str : "");
-  while (*s) {
-    size_t n = utf8_len (s);
-    if (n == 0 || *s < 0x20 || *s == 0x7f) {
-      fprintf (f, "\\x%02x", *s);
-      s++;
-    }
-    else if (*s == '\\') {
-      fputs ("\\\\", f);
-      s++;
-    }
-    else {
-      fwrite (s, 1, n, f);
-      s += n;
-    }
-  }
+  gk_esc_write (f, str ? str : "", str ? strlen (str) : 0, 0);
 }
 
 static void
@@ -59,7 +23,7 @@ json_str (FILE *f, const char *str)
   const unsigned char *s = (const unsigned char *) (str ? str : "");
   fputc ('"', f);
   while (*s) {
-    size_t n = utf8_len (s);
+    size_t n = gk_esc_utf8_len (s, 4);
     if (n == 0) { fputs ("\\ufffd", f); s++; continue; }
     switch (*s) {
     case '"': fputs ("\\\"", f); break;

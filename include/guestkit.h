@@ -58,7 +58,10 @@ extern GK_API void gk_set_progress_callback (gk_h *g, gk_progress_cb cb,
 
 /* Ask a running call on this handle to stop (safe from a signal handler
  * or another thread).  The call fails with ECANCELED; so does a launch
- * waiting for the appliance, which is then stopped. */
+ * waiting for the appliance, which is then stopped.  A transfer stops
+ * cleanly; if the daemon does not answer within about a second (a call
+ * it cannot interrupt, a guest that stopped), the appliance is killed
+ * and the handle can only be closed. */
 extern GK_API void gk_user_cancel (gk_h *g);
 
 /* Free a NULL-terminated string list returned by a call. */

@@ -49,6 +49,23 @@ gk_int_launch_fatal_is_kvm (gk_h *g)
   return g->launch_fatal && launch_fatal[g->launch_fatal - 1].kvm;
 }
 
+/* One debug line of the console.  On a terminal, control characters
+ * (but a tab) show as \xNN: the guest must not drive the terminal. */
+static void
+console_line_print (gk_h *g)
+{
+  char out[4 * sizeof g->conline + 1];
+  size_t n = 0;
+  int tty = isatty (STDERR_FILENO);
+  for (size_t i = 0; i < g->conline_len; i++) {
+    unsigned char c = (unsigned char) g->conline[i];
+    if (tty && ((c < 32 && c != '\t') || c == 127)) n += (size_t) sprintf (out + n, "\\x%02x", c);
+    else out[n++] = (char) c;
+  }
+  out[n] = '\0';
+  fprintf (stderr, "[%7.3f] %s\n", (gk_int_now_us () - g->t_launch0) / 1e6, out);
+}
+
 static void
 console_keep (gk_h *g, const char *p, size_t n)
 {
@@ -60,8 +77,7 @@ console_keep (gk_h *g, const char *p, size_t n)
     if (g->contail_len < sizeof g->contail) g->contail_len++;
     if (g->debug) {
       if (c == '\n' || g->conline_len == sizeof g->conline - 1) {
-        g->conline[g->conline_len] = '\0';
-        fprintf (stderr, "[%7.3f] %s\n", (gk_int_now_us () - g->t_launch0) / 1e6, g->conline);
+        console_line_print (g);
         g->conline_len = 0;
       }
       else if (c != '\r') g->conline[g->conline_len++] = c;
@@ -132,35 +148,112 @@ gk_int_mark_dead (gk_h *g)
   if (g->state != GK_CONFIG || g->pid == 0) g->state = GK_DEAD;
 }
 
-/* Waits until the socket is ready for EVENTS, draining the console.
- * Returns 0, or -1 on timeout (error set) or appliance death. */
-static int
-wait_sock (gk_h *g, short events, int timeout_ms)
+/* A cancelled call's daemon must answer (a frame) within CANCEL_GRACE
+ * and end the call within CANCEL_MAX, or the appliance is killed: a
+ * daemon stuck in a read of a device node, or a stopped VM, never will. */
+#define CANCEL_GRACE_US 1000000
+#define CANCEL_MAX_US 3000000
+/* gk_shutdown's unmount and sync, when no shorter timeout is set. */
+#define SHUTDOWN_CALL_TIMEOUT_S 60
+
+static void
+cancel_fd_drain (gk_h *g)
 {
-  int64_t deadline = timeout_ms < 0 ? -1 : gk_int_now_us () + (int64_t) timeout_ms * 1000;
+  uint64_t v;
+  while (g->cancel_fd >= 0 && read (g->cancel_fd, &v, sizeof v) == (ssize_t) sizeof v) ;
+}
+
+/* The running call's time limit in seconds (0: none). */
+static int
+call_timeout_s (gk_h *g)
+{
+  int t = g->timeout_s;
+  if (g->in_shutdown && (t == 0 || t > SHUTDOWN_CALL_TIMEOUT_S)) t = SHUTDOWN_CALL_TIMEOUT_S;
+  return t;
+}
+
+void
+gk_int_call_begin (gk_h *g, const char *name)
+{
+  cancel_fd_drain (g);
+  g->cancel = 0;
+  g->cancel_at = g->cancel_until = 0;
+  g->call_name = name;
+  int t = call_timeout_s (g);
+  g->call_deadline = t > 0 ? gk_int_now_us () + (int64_t) t * 1000000 : 0;
+}
+
+void
+gk_int_call_end (gk_h *g)
+{
+  g->call_name = NULL;
+  g->call_deadline = 0;
+  g->cancel = 0;
+  g->cancel_at = g->cancel_until = 0;
+  cancel_fd_drain (g);
+}
+
+/* The call cannot end normally: kill the appliance, fail the call. */
+static void
+stop_call (gk_h *g, int errnum, const char *why)
+{
+  if (errnum == ETIMEDOUT)
+    gk_int_error_errno (g, errnum, "%s: timed out after %d s (%s); the appliance was stopped",
+                        g->call_name, call_timeout_s (g), call_timeout_s (g) != g->timeout_s
+                        ? "the shutdown's limit" : "set-timeout, GUESTKIT_TIMEOUT");
+  else
+    gk_int_error_errno (g, errnum, "%s: %s; the appliance was stopped", g->call_name, why);
+  gk_int_mark_dead (g);
+}
+
+static int64_t
+earliest (int64_t a, int64_t b)
+{
+  return a <= 0 ? b : b <= 0 ? a : a < b ? a : b;
+}
+
+/* Waits until the socket is ready for EVENTS, draining the console.
+ * Returns 0; 1 if OR_CANCEL and the running call was cancelled (first
+ * time only); -1 on timeout, cancel without answer (the appliance is
+ * then killed) or appliance death, with the error set. */
+static int
+wait_sock (gk_h *g, short events, int timeout_ms, int or_cancel)
+{
+  int64_t deadline = timeout_ms < 0 ? 0 : gk_int_now_us () + (int64_t) timeout_ms * 1000;
   for (;;) {
-    struct pollfd p[2] = { { g->sock, events, 0 }, { g->console, POLLIN, 0 } };
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - gk_int_now_us ();
-      if (left <= 0) {
-        gk_int_error_with_console (g, ETIMEDOUT, "timed out waiting for the appliance");
-        return -1;
-      }
-      wait = (int) (left / 1000) + 1;
-    }
-    int r = poll (p, g->console >= 0 ? 2 : 1, wait);
-    if (r == -1 && errno == EINTR) {
+    int64_t now = gk_int_now_us ();
+    if (g->cancel && g->state == GK_LAUNCHING) {
       /* A launch has no call to cancel: it fails, and the backend dies. */
-      if (g->cancel && g->state == GK_LAUNCHING) {
-        gk_int_error_errno (g, ECANCELED, "launch: cancelled (gk_user_cancel)");
-        return -1;
-      }
-      if (g->cancel) return 0;  /* let the caller see the cancel flag */
-      continue;
+      gk_int_error_errno (g, ECANCELED, "launch: cancelled (gk_user_cancel)");
+      return -1;
     }
+    if (g->cancel && g->call_name && !g->cancel_at) {
+      g->cancel_at = now;
+      g->cancel_until = now + CANCEL_GRACE_US;
+      if (or_cancel) return 1;
+    }
+    if (g->cancel_at && now >= g->cancel_until) {
+      stop_call (g, ECANCELED, "cancelled (gk_user_cancel), and the daemon did not stop "
+                 "within 1 s");
+      return -1;
+    }
+    if (g->call_deadline && now >= g->call_deadline) {
+      stop_call (g, ETIMEDOUT, NULL);
+      return -1;
+    }
+    if (deadline && now >= deadline) {
+      gk_int_error_with_console (g, ETIMEDOUT, "timed out waiting for the appliance");
+      return -1;
+    }
+    int64_t end = earliest (earliest (deadline, g->call_deadline), g->cancel_at ? g->cancel_until : 0);
+    int wait = end > 0 ? (int) ((end - now) / 1000) + 1 : -1;
+    struct pollfd p[3] = { { g->sock, events, 0 }, { g->cancel_fd, POLLIN, 0 },
+                           { g->console, POLLIN, 0 } };
+    int r = poll (p, g->console >= 0 ? 3 : 2, wait);
+    if (r == -1 && errno == EINTR) continue;
     if (r == -1) { gk_int_perror (g, "poll"); return -1; }
-    if (g->console >= 0 && p[1].revents) gk_int_console_drain (g);
+    if (p[1].revents) cancel_fd_drain (g);
+    if (g->console >= 0 && p[2].revents) gk_int_console_drain (g);
     if (g->launch_fatal && g->state == GK_LAUNCHING) {
       gk_int_error_with_console (g, EIO, launch_fatal[g->launch_fatal - 1].what);
       return -1;
@@ -187,7 +280,7 @@ static int
 write_all_v (gk_h *g, struct iovec *iov, int cnt)
 {
   while (cnt > 0) {
-    if (wait_sock (g, POLLOUT, -1) == -1) return -1;
+    if (wait_sock (g, POLLOUT, -1, 0) == -1) return -1;
     /* sendmsg, not writev: MSG_NOSIGNAL, so a dead appliance is an
      * error here rather than SIGPIPE killing the host program. */
     struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t) cnt };
@@ -220,12 +313,15 @@ gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
   return write_all_v (g, iov, n ? 2 : 1);
 }
 
+/* 1 (nothing read) if OR_CANCEL and the call was cancelled before the
+ * first byte. */
 static int
-read_all (gk_h *g, void *buf, size_t n, int timeout_ms)
+read_all (gk_h *g, void *buf, size_t n, int timeout_ms, int or_cancel)
 {
   char *p = buf;
   while (n > 0) {
-    if (wait_sock (g, POLLIN, timeout_ms) == -1) return -1;
+    int w = wait_sock (g, POLLIN, timeout_ms, or_cancel && p == buf);
+    if (w != 0) return w;
     ssize_t r = read (g->sock, p, n);
     if (r == -1 && (errno == EAGAIN || errno == EINTR)) continue;
     if (r <= 0) { died (g, "a call was running"); return -1; }
@@ -235,8 +331,8 @@ read_all (gk_h *g, void *buf, size_t n, int timeout_ms)
   return 0;
 }
 
-int
-gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
+static int
+recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms, int or_cancel)
 {
   unsigned char h[4];
   *buf_r = NULL;
@@ -244,7 +340,8 @@ gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
     gk_int_error_errno (g, EIO, "the appliance is not running");
     return -1;
   }
-  if (read_all (g, h, 4, timeout_ms) == -1) return -1;
+  int w = read_all (g, h, 4, timeout_ms, or_cancel);
+  if (w != 0) return w;
   uint32_t len = gk_int_get_u32 (h);
   if (len < 4 || len > GK_MSG_MAX) {
     /* Framing is lost: the channel can't be trusted any more. */
@@ -255,10 +352,28 @@ gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
   }
   char *buf = malloc (len);
   if (!buf) { gk_int_error_errno (g, ENOMEM, "out of memory receiving %u bytes", len); return -1; }
-  if (read_all (g, buf, len, timeout_ms) == -1) { free (buf); return -1; }
+  if (read_all (g, buf, len, timeout_ms, 0) == -1) { free (buf); return -1; }
+  /* A cancelled daemon that still sends is answering: more grace, up
+   * to CANCEL_MAX. */
+  if (g->cancel_at) {
+    int64_t t = gk_int_now_us () + CANCEL_GRACE_US;
+    g->cancel_until = t < g->cancel_at + CANCEL_MAX_US ? t : g->cancel_at + CANCEL_MAX_US;
+  }
   *buf_r = buf;
   *len_r = len;
   return 0;
+}
+
+int
+gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
+{
+  return recv_frame (g, buf_r, len_r, timeout_ms, 0);
+}
+
+int
+gk_int_recv_frame_or_cancel (gk_h *g, char **buf_r, size_t *len_r)
+{
+  return recv_frame (g, buf_r, len_r, -1, 1);
 }
 
 int

@@ -1,8 +1,11 @@
 /* guestkit: copy-in and copy-out, recursive copies between a local path
- * and a guest directory, as tar streams through tar-in / tar-out and the
- * host's GNU tar.  The archive from the guest is untrusted: the host tar
- * extracts it with its safety defaults (no leading "/", no "..", links
- * created last) and without taking owners or modes from it. */
+ * and a guest directory, as tar streams through tar-in / tar-out.
+ * copy-in archives with the host's GNU tar.  copy-out extracts with
+ * libarchive, in a thread reading the tar-out stream: the archive comes
+ * from the guest and is hostile, so only regular files, directories and
+ * symbolic links are created, never through a symbolic link, never
+ * outside the target, without owners or setuid/setgid/sticky bits (even
+ * as root), and the target directory itself is left as it was. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,6 +19,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include "internal.h"
 
 struct host_tar { pid_t pid; int fd, err; };
@@ -97,6 +102,210 @@ gk_copy_in (gk_h *g, const char *localpath, const char *remotedir)
   return r;
 }
 
+/* --- copy-out: extraction of the guest's archive --- */
+
+struct untar {
+  gk_h *g;
+  struct archive *in, *out;
+  const char *dest;             /* real path of the target directory */
+  int fd;                       /* the read end of the stream */
+  int err;                      /* errno of the first failure, or 0 */
+  char msg[768];                /* ... and its message */
+  unsigned skipped, refused;
+};
+
+/* A name from the archive made printable (guest text). */
+static void
+printable (char *out, size_t n, const char *s)
+{
+  size_t j = 0;
+  for (; s && *s && j + 1 < n; s++)
+    out[j++] = (unsigned char) *s < 32 || *s == 127 ? '?' : *s;
+  out[j] = '\0';
+}
+
+/* NAME without leading "./" and "/"; NULL if it has a ".." component. */
+static const char *
+inner_name (const char *name)
+{
+  for (;;) {
+    if (name[0] == '.' && name[1] == '/') name += 2;
+    else if (name[0] == '/') name++;
+    else break;
+  }
+  for (const char *p = name; *p; ) {
+    size_t n = strcspn (p, "/");
+    if (n == 2 && p[0] == '.' && p[1] == '.') return NULL;
+    p += n;
+    while (*p == '/') p++;
+  }
+  return name;
+}
+
+static void
+untar_fail (struct untar *u, int err, const char *fmt, const char *a, const char *b)
+{
+  if (u->err) return;
+  u->err = err ? err : EIO;
+  snprintf (u->msg, sizeof u->msg, fmt, a, b);
+}
+
+static const char *
+kind (mode_t t)
+{
+  return t == AE_IFCHR ? "character device" : t == AE_IFBLK ? "block device"
+    : t == AE_IFIFO ? "FIFO" : t == AE_IFSOCK ? "socket" : "special file";
+}
+
+/* One entry: check it, put it under the target, write it. */
+static void
+untar_entry (struct untar *u, struct archive_entry *e)
+{
+  char shown[256], *path = NULL, *link = NULL;
+  printable (shown, sizeof shown, archive_entry_pathname (e));
+  const char *name = inner_name (archive_entry_pathname (e) ? archive_entry_pathname (e) : "");
+  const char *hard = archive_entry_hardlink (e);
+  mode_t type = archive_entry_filetype (e);
+  if (name && !*name) return;   /* the directory itself: leave it as it is */
+  if (!hard && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
+    gk_int_debug (u->g, "copy-out: skipped %s (a %s)", shown, kind (type));
+    u->skipped++;
+    return;
+  }
+  const char *hname = hard ? inner_name (hard) : NULL;
+  if (!name || (hard && (!hname || !*hname))) {
+    gk_int_debug (u->g, "copy-out: refused %s (a name or link leaving the target)", shown);
+    u->refused++;
+    untar_fail (u, EPERM, "%s: refused (its name or hard link leaves the target)%s", shown, "");
+    return;
+  }
+  if (asprintf (&path, "%s/%s", u->dest, name) == -1
+      || (hard && asprintf (&link, "%s/%s", u->dest, hname) == -1)) {
+    free (path);
+    untar_fail (u, ENOMEM, "out of memory%s%s", "", "");
+    return;
+  }
+  archive_entry_set_pathname (e, path);
+  if (hard) archive_entry_set_hardlink (e, link);
+  archive_entry_set_perm (e, archive_entry_perm (e) & 0777);
+  archive_entry_set_uid (e, getuid ());
+  archive_entry_set_gid (e, getgid ());
+  int r = archive_write_header (u->out, e);
+  if (r >= ARCHIVE_WARN && archive_entry_size (e) > 0 && type == AE_IFREG) {
+    const void *buf;
+    size_t size;
+    la_int64_t off;
+    while ((r = archive_read_data_block (u->in, &buf, &size, &off)) == ARCHIVE_OK)
+      if (archive_write_data_block (u->out, buf, size, off) < ARCHIVE_WARN) {
+        r = ARCHIVE_FATAL;
+        untar_fail (u, archive_errno (u->out), "%s: %s", shown, archive_error_string (u->out));
+        break;
+      }
+    if (r == ARCHIVE_EOF) r = ARCHIVE_OK;
+    else if (r < ARCHIVE_WARN)
+      untar_fail (u, archive_errno (u->in), "%s: %s", shown, archive_error_string (u->in));
+  }
+  else if (r < ARCHIVE_WARN) {
+    /* libarchive's own checks (a symbolic link on the way...) */
+    gk_int_debug (u->g, "copy-out: refused %s: %s", shown, archive_error_string (u->out));
+    u->refused++;
+    untar_fail (u, archive_errno (u->out) > 0 ? archive_errno (u->out) : EPERM, "%s: %s",
+                shown, archive_error_string (u->out));
+  }
+  if (archive_write_finish_entry (u->out) < ARCHIVE_WARN)
+    untar_fail (u, archive_errno (u->out), "%s: %s", shown, archive_error_string (u->out));
+  free (path);
+  free (link);
+}
+
+static void *
+untar_main (void *arg)
+{
+  struct untar *u = arg;
+  struct archive_entry *e;
+  int r;
+  if (archive_read_open_fd (u->in, u->fd, 65536) != ARCHIVE_OK)
+    untar_fail (u, archive_errno (u->in), "%s%s", archive_error_string (u->in), "");
+  else
+    while ((r = archive_read_next_header (u->in, &e)) != ARCHIVE_EOF) {
+      if (r < ARCHIVE_WARN) {
+        untar_fail (u, archive_errno (u->in), "reading the archive: %s%s",
+                    archive_error_string (u->in), "");
+        break;
+      }
+      untar_entry (u, e);
+      if (u->err && u->err != EPERM) break;
+    }
+  /* Our end of the pipe goes: a writer still sending gets EPIPE. */
+  close (u->fd);
+  u->fd = -1;
+  return NULL;
+}
+
+/* Start extracting the tar stream read from FD under DEST (an existing
+ * directory) in a thread.  FD is closed by the thread when it stops
+ * reading.  NULL on error (set; FD closed). */
+static struct untar *
+untar_start (gk_h *g, const char *call, int fd, const char *dest, pthread_t *thread)
+{
+  struct untar *u = calloc (1, sizeof *u);
+  char *real = realpath (dest, NULL);
+  if (!u || !real) {
+    gk_int_perror (g, "%s: %s", call, dest);
+    free (u); free (real); close (fd);
+    return NULL;
+  }
+  u->g = g;
+  u->fd = fd;
+  u->dest = real;
+  u->in = archive_read_new ();
+  u->out = archive_write_disk_new ();
+  if (u->in && u->out) {
+    archive_read_support_format_tar (u->in);
+    archive_read_support_format_gnutar (u->in);
+    /* No ARCHIVE_EXTRACT_PERM, _OWNER, _XATTR, _ACL, _FFLAGS: nothing of
+     * the guest's ownership or special bits reaches the host. */
+    archive_write_disk_set_options (u->out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+                                    | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+    if (pthread_create (thread, NULL, untar_main, u) == 0) return u;
+  }
+  if (u->in) archive_read_free (u->in);
+  if (u->out) archive_write_free (u->out);
+  free (real); free (u); close (fd);
+  gk_int_error_errno (g, ENOMEM, "%s: out of memory", call);
+  return NULL;
+}
+
+/* Wait for the extraction; unless it went well set the error (when OK,
+ * i.e. nothing else failed first).  Frees U. */
+static int
+untar_finish (gk_h *g, const char *call, struct untar *u, pthread_t thread, int ok)
+{
+  pthread_join (thread, NULL);
+  int r = u->err ? -1 : 0;
+  if (u->err && ok)
+    gk_int_error_errno (g, u->err, "%s: extracting into %s: %s%s", call, u->dest, u->msg,
+                        u->refused > 1 ? " (and more members refused)" : "");
+  if (u->skipped)
+    gk_int_debug (g, "%s: %u special files (devices, FIFOs, sockets) not created", call,
+                  u->skipped);
+  archive_read_free (u->in);
+  archive_write_free (u->out);
+  free ((char *) u->dest);
+  free (u);
+  return r;
+}
+
+/* Extract the tar archive read from FD under DEST, as copy-out does.
+ * Internal, for the tests. */
+GK_API int
+gk_int_untar_fd (gk_h *g, int fd, const char *dest)
+{
+  pthread_t t;
+  struct untar *u = untar_start (g, "untar", fd, dest, &t);
+  return u ? untar_finish (g, "untar", u, t, 1) : -1;
+}
+
 GK_API int
 gk_copy_out (gk_h *g, const char *remotepath, const char *localdir)
 {
@@ -123,24 +332,21 @@ gk_copy_out (gk_h *g, const char *remotepath, const char *localdir)
     r = -1;
   }
   else {
-    char *argv[] = { "tar", "-x", "-f", "-", "-C", dest, "--no-same-owner",
-                     "--no-same-permissions", NULL };
-    struct host_tar t;
-    r = host_tar_start (g, "copy-out", &t, argv, 0);
-    if (r == 0) {
+    int p[2];
+    pthread_t t;
+    struct untar *u = NULL;
+    if (pipe2 (p, O_CLOEXEC) == -1) gk_int_perror (g, "copy-out: pipe");
+    else if (!(u = untar_start (g, "copy-out", p[0], dest, &t))) close (p[1]);
+    r = -1;
+    if (u) {
       char out[64];
-      snprintf (out, sizeof out, "/proc/self/fd/%d", t.fd);
-      /* If the local tar dies, our writes to its pipe must fail with
-       * EPIPE, not kill the program with SIGPIPE. */
-      sigset_t pipe_set, old;
-      sigemptyset (&pipe_set);
-      sigaddset (&pipe_set, SIGPIPE);
-      pthread_sigmask (SIG_BLOCK, &pipe_set, &old);
+      snprintf (out, sizeof out, "/proc/self/fd/%d", p[1]);
+      /* tar-out writes the pipe (an extraction that stops reading makes
+       * it fail with EPIPE, never SIGPIPE). */
       r = gk_tar_out (g, remotepath, out, NULL);
-      struct timespec zero = { 0, 0 };
-      while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE) ;
-      pthread_sigmask (SIG_SETMASK, &old, NULL);
-      if (host_tar_finish (g, "copy-out", &t, r == 0) == -1) r = -1;
+      close (p[1]);
+      /* The extraction's own error explains an EPIPE. */
+      if (untar_finish (g, "copy-out", u, t, r == 0 || gk_last_errno (g) == EPIPE) == -1) r = -1;
     }
   }
   free (b);

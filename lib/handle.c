@@ -4,9 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include "internal.h"
 
 static const char *const valid_backends[] = { "qemu", "qemu:kvm", "qemu:tcg", "uml", NULL };
+
+/* TCG boots in seconds, but a loaded host with several appliances
+ * booting at once can take minutes. */
+#define GK_DEFAULT_LAUNCH_TIMEOUT 300
+#define GK_MAX_TIMEOUT (7 * 24 * 3600)   /* a week; fits in int milliseconds */
+
+/* Seconds from the environment; DEF when unset or not a number in range. */
+static int
+env_seconds (const char *name, int def)
+{
+  const char *s = getenv (name);
+  if (!s || !*s) return def;
+  char *end;
+  long v = strtol (s, &end, 10);
+  return *end || v < 0 || v > GK_MAX_TIMEOUT ? def : (int) v;
+}
 
 GK_API gk_h *
 gk_create (void)
@@ -14,6 +31,9 @@ gk_create (void)
   gk_h *g = calloc (1, sizeof *g);
   if (!g) return NULL;
   g->sock = g->console = -1;
+  g->cancel_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  g->timeout_s = env_seconds ("GUESTKIT_TIMEOUT", 0);
+  g->launch_timeout_s = env_seconds ("GUESTKIT_LAUNCH_TIMEOUT", GK_DEFAULT_LAUNCH_TIMEOUT);
   g->memsize = GK_DEFAULT_MEMSIZE;
   g->chunk_size = GK_CHUNK_DEFAULT;
   const char *d = getenv ("GUESTKIT_DEBUG");
@@ -39,6 +59,7 @@ gk_close (gk_h *g)
     gk_int_drive_free (&g->drives[i]);
   }
   gk_int_stage_free (g);
+  if (g->cancel_fd >= 0) close (g->cancel_fd);
   free (g->backend);
   free (g->backend_used);
   free (g->last_error);
@@ -61,7 +82,36 @@ gk_set_progress_callback (gk_h *g, gk_progress_cb cb, void *opaque)
 GK_API void
 gk_user_cancel (gk_h *g)
 {
+  /* Async-signal-safe; the eventfd wakes a wait in another thread. */
+  int e = errno;
+  uint64_t one = 1;
   g->cancel = 1;
+  if (g->cancel_fd >= 0 && write (g->cancel_fd, &one, sizeof one) == -1) { /* already woken */ }
+  errno = e;
+}
+
+GK_API int
+gk_set_timeout (gk_h *g, int seconds)
+{
+  if (seconds < 0 || seconds > GK_MAX_TIMEOUT) {
+    gk_int_error_errno (g, EINVAL, "set-timeout: %d s is out of range (0 for none, "
+                        "up to %d)", seconds, GK_MAX_TIMEOUT);
+    return -1;
+  }
+  g->timeout_s = seconds;
+  return 0;
+}
+
+GK_API int
+gk_get_timeout (gk_h *g)
+{
+  return g->timeout_s;
+}
+
+int
+gk_int_launch_timeout_ms (gk_h *g)
+{
+  return g->launch_timeout_s > 0 ? g->launch_timeout_s * 1000 : -1;
 }
 
 GK_API void

@@ -72,6 +72,14 @@ struct gk_h {
   gk_progress_cb progress_cb;
   void *progress_opaque;
   volatile sig_atomic_t cancel;   /* set by gk_user_cancel */
+  int cancel_fd;                  /* eventfd gk_user_cancel writes: wakes a wait in any thread */
+  int64_t cancel_at;              /* monotonic usec the running call saw the cancel, or 0 */
+  int64_t cancel_until;           /* the daemon must answer by then, or the appliance is killed */
+  int timeout_s;                  /* per-call timeout (set-timeout), 0: none */
+  int launch_timeout_s;           /* READY wait (GUESTKIT_LAUNCH_TIMEOUT) */
+  int in_shutdown;                /* gk_shutdown's own calls: bounded even without a timeout */
+  int64_t call_deadline;          /* monotonic usec the running call must end by, or 0 */
+  const char *call_name;          /* the running call, for timeout/cancel messages */
   size_t chunk_size;              /* upload chunk size */
   char *datapath;                 /* "blk", "serial"; NULL: GUESTKIT_DATAPATH */
   char *stage_map;                /* staging disk (lib/stage.c), or NULL */
@@ -130,6 +138,8 @@ GK_API int gk_int_call_generic (gk_h *g, const struct gk_int_call *c,
                                 union gk_int_val *r);
 /* Wait for the daemon's READY frame (launch). */
 int gk_int_wait_ready (gk_h *g, int timeout_ms);
+/* The READY wait in milliseconds (GUESTKIT_LAUNCH_TIMEOUT, seconds). */
+int gk_int_launch_timeout_ms (gk_h *g);
 
 /* conn.c: framed I/O on g->sock that also drains the console.  Each
  * returns -1 with the error set (including the console tail when the
@@ -137,6 +147,12 @@ int gk_int_wait_ready (gk_h *g, int timeout_ms);
 int gk_int_send_frame (gk_h *g, const struct gk_int_wbuf *b);
 /* Receive one frame; *buf_r is malloc'd (kind + body), *len_r its size. */
 int gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms);
+/* The same, but returns 1 (nothing read) when gk_user_cancel is seen
+ * before the frame starts, so a stream can send its CANCEL. */
+int gk_int_recv_frame_or_cancel (gk_h *g, char **buf_r, size_t *len_r);
+/* Start and end the deadlines of one call (timeout, cancel grace). */
+void gk_int_call_begin (gk_h *g, const char *name);
+void gk_int_call_end (gk_h *g);
 /* Non-blocking: 1 if a frame's bytes are waiting on the socket. */
 int gk_int_readable (gk_h *g);
 void gk_int_console_drain (gk_h *g);
@@ -158,6 +174,9 @@ const char *gk_int_stage_path (gk_h *g);
  * just before the VM starts: the content may have changed); free one. */
 int gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d);
 void gk_int_drive_free (struct gk_int_drive *d);
+/* copy.c: extract a tar stream from FD under DEST as copy-out does
+ * (tests feed it hostile archives).  Closes FD. */
+GK_API int gk_int_untar_fd (gk_h *g, int fd, const char *dest);
 
 /* launch.c */
 int gk_int_check_ready (gk_h *g, const char *call);

@@ -13,7 +13,6 @@
 #include "internal.h"
 #include "backend.h"
 
-#define READY_TIMEOUT_MS 120000   /* TCG boots in ~2 s; allow a slow host */
 #define SHUTDOWN_GRACE_MS 10000
 
 static const struct { const char *name; const struct gk_int_backend_ops *ops; } backends[] = {
@@ -152,7 +151,7 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   int64_t t_spawn = gk_int_now_us ();
   gk_int_timing_set (g, "launch.spawn", t_spawn - t_app);
 
-  if (gk_int_wait_ready (g, READY_TIMEOUT_MS) == -1) {
+  if (gk_int_wait_ready (g, gk_int_launch_timeout_ms (g)) == -1) {
     gk_int_mark_dead (g);
     return -1;
   }
@@ -209,7 +208,9 @@ gk_shutdown (gk_h *g)
     return 0;
   }
   if (g->state == GK_READY) {
-    /* Everything the user wrote must be on the images when we return. */
+    /* Everything the user wrote must be on the images when we return;
+     * a stuck daemon must not keep us here (in_shutdown bounds them). */
+    g->in_shutdown = 1;
     if (gk_umount_all (g) == -1 || gk_sync (g) == -1) r = -1;
     if (g->sock >= 0) { close (g->sock); g->sock = -1; }   /* daemon exits */
     int st = gk_int_backend_reap (g, SHUTDOWN_GRACE_MS);

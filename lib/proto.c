@@ -2,6 +2,12 @@
  * per handle; every frame from the appliance is checked before use. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +30,12 @@ gk_int_wait_ready (gk_h *g, int timeout_ms)
   char *buf;
   size_t len;
   if (gk_int_recv_frame (g, &buf, &len, timeout_ms) == -1) {
-    if (g->last_errno == ETIMEDOUT)
-      gk_int_error_with_console (g, ETIMEDOUT, "launch: timed out waiting for the appliance to start");
+    if (g->last_errno == ETIMEDOUT) {
+      char what[160];
+      snprintf (what, sizeof what, "launch: timed out after %d s waiting for the appliance to "
+                "start (GUESTKIT_LAUNCH_TIMEOUT)", timeout_ms / 1000);
+      gk_int_error_with_console (g, ETIMEDOUT, what);
+    }
     else if (g->last_errno == ECANCELED) ;
     else if (g->state != GK_DEAD || g->last_errno == EIO) {
       char *m = strdup (g->last_error ? g->last_error : "");
@@ -100,6 +110,36 @@ gk_int_xfer_progress_frame (gk_h *g, const struct gk_int_call *c, const char *bu
 
 /* --- upload (FILEIN) --- */
 
+/* A local pipe, FIFO or socket can block for ever (a reader or writer
+ * that stopped): wait for it with poll, which a cancel (the eventfd) or
+ * the call's deadline ends.  0, or an errno value. */
+int
+gk_int_local_wait (gk_h *g, int fd, short events)
+{
+  for (;;) {
+    if (g->cancel) return ECANCELED;
+    int wait = -1;
+    if (g->call_deadline) {
+      int64_t left = g->call_deadline - gk_int_now_us ();
+      if (left <= 0) return ETIMEDOUT;
+      wait = (int) (left / 1000) + 1;
+    }
+    struct pollfd p[2] = { { fd, events, 0 }, { g->cancel_fd, POLLIN, 0 } };
+    int r = poll (p, 2, wait);
+    if (r == -1 && errno == EINTR) continue;
+    if (r == -1) return errno;
+    if (p[0].revents) return 0;
+  }
+}
+
+int
+gk_int_is_pipe_like (int fd)
+{
+  struct stat st;
+  return fstat (fd, &st) == 0 && (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode));
+}
+
+
 /* Stream the local file; returns 0 if the stream ended normally, -1 if
  * it was cancelled (by us or the daemon) with *why set, -2 if the channel
  * died (error already set). */
@@ -134,9 +174,20 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       }
     }
     int64_t t0 = gk_int_now_us ();
+    if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
+    int e = x->pipe_like ? gk_int_local_wait (g, fd, POLLIN) : 0;
+    if (e) {
+      *why = e == ECANCELED ? "cancelled" : e == ETIMEDOUT ? "timed out waiting for local data"
+        : strerror (e);
+      *why_errno = e;
+      goto cancel;
+    }
     ssize_t n = read (fd, buf, csz);
     x->host_io += gk_int_now_us () - t0;
-    if (n == -1 && errno == EINTR) continue;
+    /* A signal (gk_user_cancel from a handler) ends a read that blocks
+     * on a pipe or FIFO. */
+    if (n == -1 && errno == EINTR && !g->cancel) continue;
+    if (n == -1 && g->cancel) { *why = "cancelled"; *why_errno = ECANCELED; goto cancel; }
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }
     if (n == 0) break;
     t0 = gk_int_now_us ();
@@ -163,10 +214,18 @@ send_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 /* --- download (FILEOUT) --- */
 
 static int
-write_all (int fd, const char *p, size_t n)
+write_all (struct gk_int_xfer *x, int fd, const char *p, size_t n)
 {
+  if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
   while (n > 0) {
-    ssize_t w = write (fd, p, n);
+    size_t step = n;
+    if (x->pipe_like && x->g) {
+      /* Once POLLOUT is seen, PIPE_BUF bytes are written without blocking. */
+      int e = gk_int_local_wait (x->g, fd, POLLOUT);
+      if (e) return e;
+      if (step > PIPE_BUF) step = PIPE_BUF;
+    }
+    ssize_t w = write (fd, p, step);
     if (w == -1 && errno == EINTR) continue;
     if (w == -1) return errno;
     p += w;
@@ -187,14 +246,14 @@ all_zero (const char *p, size_t n)
 int
 gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n)
 {
-  if (!x->sparse) return write_all (fd, p, n);
+  if (!x->sparse) return write_all (x, fd, p, n);
   /* Runs of non-zero blocks are written in one go, zero blocks skipped
    * (the caller sets the final size, so a trailing hole counts). */
   while (n > 0) {
     size_t run = 0;
     while (run < n && !all_zero (p + run, n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK))
       run += n - run < HOLE_BLOCK ? n - run : HOLE_BLOCK;
-    int e = write_all (fd, p, run);
+    int e = write_all (x, fd, p, run);
     if (e) return e;
     p += run;
     n -= run;
@@ -216,7 +275,9 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
 {
   int sent_cancel = 0;
   for (;;) {
-    if (g->cancel && !sent_cancel) {
+    /* The user cancelled, or a local write failed: tell the daemon to
+     * stop, keep draining. */
+    if ((g->cancel || *write_errno) && !sent_cancel) {
       struct gk_int_wbuf b;
       gk_int_wb_init (&b, GK_K_CANCEL);
       gk_int_wb_u32 (&b, serial);
@@ -228,7 +289,12 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
     }
     char *f; size_t fl;
     int64_t t0 = gk_int_now_us ();
-    if (gk_int_recv_frame (g, &f, &fl, -1) == -1) return -2;
+    /* Until our CANCEL is sent, a cancel ends the wait for the next frame
+     * so that it can be sent at once. */
+    int w = sent_cancel ? gk_int_recv_frame (g, &f, &fl, -1)
+      : gk_int_recv_frame_or_cancel (g, &f, &fl);
+    if (w == -1) return -2;
+    if (w == 1) continue;
     x->transport += gk_int_now_us () - t0;
     uint32_t k = frame_kind (f, fl);
     if (k == GK_K_PROGRESS) { gk_int_xfer_progress_frame (g, c, f, fl); free (f); continue; }
@@ -236,7 +302,6 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       int r = gk_int_stage_recv (g, c, serial, f, fl, fd, x, write_errno);
       free (f);
       if (r == -2) return -2;
-      if (*write_errno && !sent_cancel) g->cancel = 1;
       continue;
     }
     if (k != GK_K_CHUNK || fl < 12 || gk_int_get_u32 (f + 4) != serial
@@ -255,13 +320,100 @@ recv_file (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
       x->bytes += fl - 12;
       free (f);
       gk_int_xfer_progress (g, c, x->bytes, 0);
-      /* A local write error: tell the daemon to stop, keep draining. */
-      if (*write_errno && !sent_cancel) { g->cancel = 1; continue; }
       continue;
     }
     free (f);
     return flags == GK_CH_END ? 0 : -1;
   }
+}
+
+/* --- the local output file --- */
+
+/* Open LOCAL for a download.  An existing regular file is replaced only
+ * when the call succeeds: the data goes to a temporary file beside it
+ * (*tmp_r), renamed over it (*final_r, the name with symbolic links
+ * resolved) at the end.  Anything else (a device, a pipe, /dev/stdout, a
+ * file with other hard links, a directory we may not write) is written
+ * in place; a new file is created and removed again on failure
+ * (*created_r).  -1 with errno set, or with errno 0 and the error set. */
+static int
+open_output (gk_h *g, const char *call, const char *local, int *created_r, char **tmp_r,
+             char **final_r)
+{
+  struct stat st;
+  *created_r = 0;
+  *tmp_r = *final_r = NULL;
+  if (stat (local, &st) == -1) {
+    if (errno != ENOENT) return -1;
+    int fd = open (local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) *created_r = 1;
+    return fd;
+  }
+  if (!S_ISREG (st.st_mode) || st.st_nlink > 1)
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  /* Open the file itself first: a file we may not write is an error
+   * even if its directory would let us replace it. */
+  int fd = open (local, O_WRONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  close (fd);
+  char *real = realpath (local, NULL);
+  char *d = real ? strdup (real) : NULL, *b = real ? strdup (real) : NULL;
+  if (!d || !b || asprintf (tmp_r, "%s/.%s.gkXXXXXX", dirname (d), basename (b)) == -1) {
+    free (d); free (b); free (real);
+    *tmp_r = NULL;
+    errno = 0;
+    gk_int_error_errno (g, ENOMEM, "%s: out of memory", call);
+    return -1;
+  }
+  free (d); free (b);
+  fd = mkostemp (*tmp_r, O_CLOEXEC);
+  if (fd == -1) {
+    gk_int_debug (g, "%s: %s: no temporary file beside it (%s); writing in place",
+                  call, local, strerror (errno));
+    free (*tmp_r); free (real);
+    *tmp_r = NULL;
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  }
+  *final_r = real;
+  /* The new file is the old one's: owner (when we may) and mode, but
+   * never setuid, setgid or sticky from a download. */
+  if (fchown (fd, st.st_uid, st.st_gid) == -1) { /* not ours to give away */ }
+  (void) fchmod (fd, st.st_mode & 0777);
+  return fd;
+}
+
+static void
+discard_output (const char *local, int created, const char *tmp)
+{
+  if (tmp) unlink (tmp);
+  else if (created) unlink (local);
+}
+
+struct sigpipe_guard { sigset_t old; int ours; };
+
+static void
+sigpipe_block (struct sigpipe_guard *s)
+{
+  sigset_t set, pending;
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, &s->old);
+  /* Consume only a SIGPIPE that our writes raise. */
+  s->ours = !sigismember (&s->old, SIGPIPE)
+    && !(sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE));
+}
+
+static void
+sigpipe_restore (struct sigpipe_guard *s)
+{
+  if (s->ours) {
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGPIPE);
+    const struct timespec zero = { 0, 0 };
+    while (sigtimedwait (&set, NULL, &zero) == SIGPIPE) ;
+  }
+  pthread_sigmask (SIG_SETMASK, &s->old, NULL);
 }
 
 /* --- the call --- */
@@ -298,15 +450,15 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     if (fd == -1) { gk_int_perror (g, "%s: %s", c->name, local); return -1; }
     posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
+  char *tmp = NULL, *final = NULL;   /* replacing a regular file: the new one until done */
   if (fileout >= 0) {
     local = a[fileout].s;
     if (strcmp (local, "-") == 0) fd = dup (1);
-    else {
-      struct stat st;
-      created = stat (local, &st) == -1;
-      fd = open (local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    else fd = open_output (g, c->name, local, &created, &tmp, &final);
+    if (fd == -1) {
+      if (errno) gk_int_perror (g, "%s: %s", c->name, local);
+      return -1;
     }
-    if (fd == -1) { gk_int_perror (g, "%s: %s", c->name, local); return -1; }
   }
 
   uint32_t serial = ++g->serial;
@@ -318,15 +470,22 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   if (gk_int_wb_finish (&b) == -1) {
     gk_int_wb_free (&b);
     if (fd >= 0) close (fd);
+    discard_output (local, created, tmp);
+    free (tmp);
+    free (final);
     gk_int_error_errno (g, EMSGSIZE, "%s: arguments too large (the protocol limit is %u bytes; "
                         "use upload for large data)", c->name, GK_MSG_MAX);
     return -1;
   }
-  g->cancel = 0;
+  gk_int_call_begin (g, c->name);
+  /* A local reader that went away is EPIPE here, never SIGPIPE in the
+   * program (whose signal dispositions are not ours to change). */
+  struct sigpipe_guard spg;
+  if (fileout >= 0) sigpipe_block (&spg);
   int64_t t0 = gk_int_now_us ();
   int rc = gk_int_send_frame (g, &b);
   gk_int_wb_free (&b);
-  struct gk_int_xfer x = { 0 };
+  struct gk_int_xfer x = { .g = g, .pipe_like = -1 };
   /* A "sparse" optional argument (download): holes for zero blocks, in a
    * regular local file only. */
   for (size_t k = 0; fileout >= 0 && c->optargs[k].type != GK_T_END; k++) {
@@ -361,9 +520,10 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     rc = -1;
   }
   /* A local problem during the stream wins over the daemon's reply
-   * (which then only says "cancelled by the host"). */
+   * (which then only says "cancelled by the host").  A local write error
+   * fails the call even when the stream had already ended. */
   int channel_ok = g->state == GK_READY;
-  if (channel_ok && stream == -1) {
+  if (channel_ok && (stream == -1 || (fileout >= 0 && why_errno))) {
     if (why_errno) {
       if (rc == 0) gk_int_free_ret (c, r);
       gk_int_error_errno (g, why_errno, "%s: %s: %s", c->name, local,
@@ -376,7 +536,16 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
       rc = -1;
     }
   }
-  if (rc == -1 && fileout >= 0 && created) unlink (local);
+  if (fileout >= 0) {
+    if (rc == 0 && tmp && rename (tmp, final) == -1) {
+      gk_int_perror (g, "%s: %s", c->name, local);
+      rc = -1;
+    }
+    if (rc == -1) discard_output (local, created, tmp);
+    free (tmp);
+    free (final);
+    sigpipe_restore (&spg);
+  }
   if (filein >= 0 || fileout >= 0) {
     gk_int_timing_reset (g, "xfer.");
     gk_int_timing_set (g, "xfer.bytes", (int64_t) x.bytes);
@@ -394,7 +563,7 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
     gk_int_timing_set (g, "xfer.guest_write", (int64_t) (xr.write_ns / 1000));
     gk_int_timing_set (g, "xfer.guest_fsync", (int64_t) (xr.fsync_ns / 1000));
   }
-  g->cancel = 0;
+  gk_int_call_end (g);
   return rc;
 }
 

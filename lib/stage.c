@@ -6,6 +6,7 @@
  * O_DIRECT.  Under TCG this avoids every copy by the emulated CPU, which
  * is what limits the serial channel (docs/benchmarks.md). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,13 +137,17 @@ protocol_error (gk_h *g, const struct gk_int_call *c, const char *what)
   return -2;
 }
 
-/* Read until BUF is full or end of file.  -1 + errno on error; a signal
- * after gk_user_cancel ends the wait (a FIFO or pipe may never fill). */
+/* Read until BUF is full or end of file.  -1 + errno on error; a
+ * cancel or the call's deadline ends the wait on a FIFO or pipe (which
+ * may never fill). */
 static ssize_t
-read_full (gk_h *g, int fd, char *buf, size_t size)
+read_full (gk_h *g, struct gk_int_xfer *x, int fd, char *buf, size_t size)
 {
   size_t got = 0;
+  if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
   while (got < size) {
+    int e = x->pipe_like ? gk_int_local_wait (g, fd, POLLIN) : 0;
+    if (e) { errno = e; return -1; }
     ssize_t n = read (fd, buf + got, size - got);
     if (n == -1 && errno == EINTR && !g->cancel) continue;
     if (n == -1) return -1;
@@ -185,7 +190,7 @@ gk_int_stage_send (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd
     if (g->cancel) goto cancelled;
     uint64_t off = (uint64_t) (head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
     int64_t t0 = gk_int_now_us ();
-    ssize_t n = read_full (g, fd, g->stage_map + off, GK_STAGE_SLOT);
+    ssize_t n = read_full (g, x, fd, g->stage_map + off, GK_STAGE_SLOT);
     x->host_io += gk_int_now_us () - t0;
     if (n == -1 && g->cancel) goto cancelled;
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }

@@ -8,11 +8,20 @@
 struct gk_int_xfer {
   int64_t host_io, transport; uint64_t bytes;
   int sparse;           /* download: leave holes for zero blocks */
+  gk_h *g;              /* a wait on a local pipe ends on cancel or timeout */
+  int pipe_like;        /* the local file is a pipe, FIFO or socket (-1: not known yet) */
 };
 
 /* Write downloaded data to FD (holes for all-zero 4 KiB blocks when
- * x->sparse).  Returns 0 or an errno value. */
+ * x->sparse).  Returns 0 or an errno value (ECANCELED, ETIMEDOUT when a
+ * pipe does not drain before a cancel or the call's deadline). */
 int gk_int_xfer_write (struct gk_int_xfer *x, int fd, const char *p, size_t n);
+
+/* A local pipe, FIFO or socket may never become ready: wait for EVENTS
+ * with poll, ended by gk_user_cancel (any thread) or the call's
+ * deadline.  0, or an errno value (ECANCELED, ETIMEDOUT...). */
+int gk_int_local_wait (gk_h *g, int fd, short events);
+int gk_int_is_pipe_like (int fd);
 
 int gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
                              const char *data, size_t n);

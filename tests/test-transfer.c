@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "guestkit.h"
+#include "internal.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -423,6 +424,155 @@ test_bad (gk_h *g, size_t large)
   gk_umount (g, "/small", NULL);
 }
 
+/* --- host writes (issue 11) --- */
+
+static int
+file_is (const char *p, const char *text)
+{
+  char buf[256] = "";
+  FILE *f = fopen (p, "r");
+  size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose (f);
+  buf[n] = '\0';
+  return f && strcmp (buf, text) == 0;
+}
+
+/* A failed local write fails the call; a failed download leaves an
+ * existing file as it was; a dead pipe is EPIPE, not SIGPIPE. */
+static void
+test_host_writes (gk_h *g)
+{
+  char old[350];
+  path (old, sizeof old, "old");
+  CHECK (gk_write (g, "/hw", "new content", 11) == 0, "write /hw: %s", gk_last_error (g));
+  int r = gk_download (g, "/hw", "/dev/full", NULL);
+  CHECK (r == -1 && gk_last_errno (g) == ENOSPC, "download into /dev/full: ENOSPC: %s",
+         r ? gk_last_error (g) : "succeeded");
+  r = gk_download_offset (g, "/hw", "/dev/full", 0, 5);
+  CHECK (r == -1 && gk_last_errno (g) == ENOSPC, "download-offset into /dev/full: ENOSPC: %s",
+         r ? gk_last_error (g) : "succeeded");
+  r = gk_tar_out (g, "/", "/dev/full", NULL);
+  CHECK (r == -1 && gk_last_errno (g) == ENOSPC, "tar-out into /dev/full: ENOSPC: %s",
+         r ? gk_last_error (g) : "succeeded");
+  tu_write_file (old, "old content", 0640);
+  r = gk_download (g, "/no-such-file", old, NULL);
+  CHECK (r == -1 && file_is (old, "old content"), "a failed download leaves the old file intact");
+  CHECK (tu_count_entries (dir, ".old.") == 0, "... and no temporary file");
+  r = gk_download (g, "/hw", old, NULL);
+  struct stat st;
+  CHECK (r == 0 && file_is (old, "new content") && stat (old, &st) == 0
+         && (st.st_mode & 0777) == 0640, "a download replaces the file, keeping its mode%s%s",
+         r ? ": " : "", r ? gk_last_error (g) : "");
+  CHECK (tu_count_entries (dir, ".old.") == 0, "... and leaves no temporary file");
+  /* Through a symbolic link: the file it points at is replaced. */
+  char link[350];
+  path (link, sizeof link, "old-link");
+  tu_write_file (old, "old content", 0640);
+  if (symlink (old, link) == -1) { perror ("symlink"); exit (2); }
+  r = gk_download (g, "/hw", link, NULL);
+  CHECK (r == 0 && lstat (link, &st) == 0 && S_ISLNK (st.st_mode) && file_is (old, "new content"),
+         "a download through a symbolic link replaces its target, the link stays%s%s",
+         r ? ": " : "", r ? gk_last_error (g) : "");
+  unlink (link);
+  unlink (old);
+
+  /* The reader of the pipe is gone: EPIPE, and SIGPIPE (default action:
+   * death) never reaches this program. */
+  int p[2];
+  if (pipe (p) == -1) { perror ("pipe"); exit (2); }
+  close (p[0]);
+  char out[64];
+  snprintf (out, sizeof out, "/proc/self/fd/%d", p[1]);
+  signal (SIGPIPE, SIG_DFL);
+  r = gk_download (g, "/hw", out, NULL);
+  CHECK (r == -1 && gk_last_errno (g) == EPIPE, "download into a pipe without reader: EPIPE: %s",
+         r ? gk_last_error (g) : "succeeded");
+  sigset_t pend;
+  sigpending (&pend);
+  CHECK (!sigismember (&pend, SIGPIPE), "no SIGPIPE left pending");
+  close (p[1]);
+  char *w[] = { "alive", NULL };
+  char *e = gk_echo_daemon (g, w);
+  CHECK (e && strcmp (e, "alive") == 0, "the handle still works");
+  free (e);
+}
+
+/* copy-out of a guest tree full of special files, as whoever runs the
+ * tests (root in CI): nothing special is created on the host. */
+static void
+test_copy_out_hostile (gk_h *g)
+{
+  char out[350], outside[350], p[600];
+  path (out, sizeof out, "hostile-out");
+  path (outside, sizeof outside, "outside");
+  char outd[400];
+  snprintf (outd, sizeof outd, "%s/d", out);
+  mkdir (out, 0755);
+  mkdir (outd, 0750);           /* the target exists: its mode must stay */
+  chmod (outd, 0750);
+  mkdir (outside, 0755);
+  struct stat before, st;
+  stat (outd, &before);
+  char target[400];
+  snprintf (target, sizeof target, "%s/x", outside);
+  int ok = gk_mkdir (g, "/d") == 0 && gk_mknod_b (g, 0666, 8, 0, "/d/sda") == 0
+    && gk_mknod_c (g, 0666, 1, 3, "/d/null") == 0 && gk_mkfifo (g, 0666, "/d/fifo") == 0
+    && gk_write (g, "/d/suid", "#!/bin/sh\n", 10) == 0 && gk_chmod (g, 06755, "/d/suid") == 0
+    && gk_ln_s (g, outside, "/d/out") == 0 && gk_write (g, "/d/plain", "data", 4) == 0
+    && gk_chmod (g, 0700, "/d") == 0;
+  CHECK (ok, "guest tree with devices, a FIFO, a setuid file, a link out: %s", gk_last_error (g));
+  sleep (1);                    /* a reset mtime would differ */
+  int r = gk_copy_out (g, "/d", out);
+  CHECK (r == 0, "copy-out of it works: %s", r ? gk_last_error (g) : "");
+  snprintf (p, sizeof p, "%s/d/plain", out);
+  CHECK (file_is (p, "data"), "the regular file arrived");
+  snprintf (p, sizeof p, "%s/d/sda", out);
+  CHECK (lstat (p, &st) == -1, "no block device node on the host");
+  snprintf (p, sizeof p, "%s/d/null", out);
+  CHECK (lstat (p, &st) == -1, "no character device node on the host");
+  snprintf (p, sizeof p, "%s/d/fifo", out);
+  CHECK (lstat (p, &st) == -1, "no FIFO on the host");
+  snprintf (p, sizeof p, "%s/d/suid", out);
+  CHECK (lstat (p, &st) == 0 && S_ISREG (st.st_mode) && !(st.st_mode & 07000),
+         "the setuid file arrived without setuid/setgid (mode %o)", (unsigned) st.st_mode);
+  snprintf (p, sizeof p, "%s/d/out", out);
+  CHECK (lstat (p, &st) == 0 && S_ISLNK (st.st_mode), "the link arrived as a link");
+  CHECK (tu_count_entries (outside, "") == 0, "nothing written through it");
+  struct stat after;
+  stat (outd, &after);
+  CHECK (after.st_mode == before.st_mode, "the target directory keeps its mode (%o)",
+         (unsigned) after.st_mode);
+
+  /* An archive as a hostile guest could send: a link out, then a
+   * member through it; "..", an absolute name, a device. */
+  char arch[350], src[350], cmd[4096];
+  path (arch, sizeof arch, "hostile.tar");
+  path (src, sizeof src, "hostile-src");
+  snprintf (cmd, sizeof cmd,
+            "set -e; mkdir -p '%s/x'; cd '%s'; ln -s '%s' link; echo pwned > x/pwned; "
+            "mknod blk b 8 0 2>/dev/null || true; "
+            "tar cf '%s' link; tar rf '%s' -P --transform 's,^x,link,' x/pwned; "
+            "tar rf '%s' -P --transform 's,^x,../up,' x/pwned; "
+            "tar rf '%s' -P --transform 's,^x,%s/abs,' x/pwned; "
+            "if [ -b blk ]; then tar rf '%s' blk; fi",
+            src, src, outside, arch, arch, arch, arch, outside, arch);
+  if (system (cmd) != 0) { CHECK (0, "build the hostile archive"); return; }
+  char ex[350];
+  path (ex, sizeof ex, "hostile-ex");
+  mkdir (ex, 0755);
+  int fd = open (arch, O_RDONLY);
+  r = gk_int_untar_fd (g, fd, ex);
+  CHECK (r == -1 && gk_last_errno (g) != 0, "the hostile archive is refused: %s", gk_last_error (g));
+  CHECK (tu_count_entries (outside, "") == 0, "nothing written outside through the link");
+  char up[400], blk[400];
+  snprintf (up, sizeof up, "%s/up", dir);
+  snprintf (blk, sizeof blk, "%s/blk", ex);
+  CHECK (access (up, F_OK) == -1 && access (blk, F_OK) == -1, "no '..' member, no device node");
+  snprintf (cmd, sizeof cmd, "rm -rf '%s' '%s' '%s' '%s' '%s'", out, outside, src, ex, arch);
+  if (system (cmd) != 0) fprintf (stderr, "cleanup failed\n");
+  gk_rm_rf (g, "/d");
+}
+
 int
 main (void)
 {
@@ -446,6 +596,8 @@ main (void)
     test_tar_hostile (g);
     test_copy (g);
     test_bad (g, large);
+    test_host_writes (g);
+    test_copy_out_hostile (g);
     CHECK (gk_sync (g) == 0, "sync");
     /* Kill the appliance mid-download. */
     char back[350];

@@ -172,6 +172,28 @@ test_table (void)
   CHECK (gk_int_lookup_proc (999999) == NULL, "unknown procedure not found");
 }
 
+/* A struct list's count is bounded by the struct's smallest encoding
+ * (part-list: 4 integers, 32 bytes), not by 4 bytes an element: a
+ * decoded element is ~200 bytes, so a loose bound lets a 4 MiB reply
+ * claim (and allocate for) a million elements. */
+static void
+test_structlist_bound (void)
+{
+  const struct gk_int_call *c = call ("part-list");
+  static char frame[4 + 8000];
+  union gk_int_val out;
+  struct gk_int_rbuf r;
+  gk_int_put_u32 (frame, 1000);
+  gk_int_rb_init (&r, frame, sizeof frame);
+  CHECK (gk_int_dec_ret (&r, c, &out) == -1 && r.err && strcmp (r.err, "list count too large") == 0,
+         "struct list count beyond its smallest encoding refused up front: %s", r.err ? r.err : "-");
+  gk_int_put_u32 (frame, 250);
+  gk_int_rb_init (&r, frame, sizeof frame);
+  CHECK (gk_int_dec_ret (&r, c, &out) == 0 && out.stl->len == 250,
+         "a full list of the smallest elements still decodes");
+  if (!r.err) gk_int_free_ret (c, &out);
+}
+
 int
 main (void)
 {
@@ -180,5 +202,6 @@ main (void)
   test_returns ();
   test_errno ();
   test_table ();
+  test_structlist_bound ();
   return tap_done ();
 }

@@ -1,4 +1,5 @@
 /* guestkit tests: host-side helpers (testutil.h). */
+#include <time.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,4 +112,12 @@ tu_count_entries (const char *d, const char *prefix)
   }
   if (dd) closedir (dd);
   return n;
+}
+
+double
+tu_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }

@@ -19,5 +19,7 @@ int tu_procs_mentioning (const char *s);
 /* Entries of directory D whose names start with PREFIX ("" for all but
  * . and ..); 0 if D does not exist. */
 int tu_count_entries (const char *d, const char *prefix);
+/* Monotonic clock in seconds. */
+double tu_now (void);
 
 #endif

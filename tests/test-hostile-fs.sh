@@ -111,7 +111,7 @@ debug-sh 'grep " /sysroot " /proc/mounts'
 EOF
 }
 script > script
-timeout "$T" "$GKFISH" -a a.img -a b.img < script > out 2> err
+timeout -k 10 "$T" "$GKFISH" -a a.img -a b.img < script > out 2> err
 rc=$?
 echo "# gkfish exited with $rc"
 sed 's/^/# out: /' out | head -20
@@ -180,7 +180,7 @@ printf 'abs\n' > "$d/absf"
    && tar cPf ../dotdot.tar --transform='s,^evil,../evil,' evil) || nok "making archives"
 tar cPf abs.tar "$d/absf" 2>/dev/null
 
-timeout "$T" "$GKFISH" -a a.img > tout 2> terr <<EOF
+timeout -k 10 "$T" "$GKFISH" -a a.img > tout 2> terr <<EOF
 mkfs ext4 /dev/sda
 mount /dev/sda /
 mkdir /d

@@ -100,6 +100,9 @@ EOF
     done
   done
   cat <<'EOF'
+mknod-c 0644 1 11 /gk-diskbench.dat
+-internal-disk-bench seqread / 4096 4096 1
+-internal-disk-bench seqwrite / 4096 4096 1
 umount /
 mount-ro /dev/sda /
 debug-sh 'grep " /sysroot " /proc/mounts'
@@ -165,6 +168,9 @@ done
 [ ! -e "$d/out-nodev" ] && [ ! -e "$d/out-dev" ] \
   && ok "failed downloads leave no local file" || nok "local files left behind"
 grep -q '^true$' out && ok "the nodes themselves are untouched" || nok "the nodes changed"
+[ "$(grep -c 'internal-disk-bench: /gk-diskbench.dat: not a regular file (character device)' err)" = 2 ] \
+  && ok "internal-disk-bench: a planted data file is not opened" \
+  || nok "internal-disk-bench opened a planted data file"
 [ "$rc" = 0 ] && ok "the session ends normally" || nok "gkfish exited with $rc"
 
 # --- tar-in ------------------------------------------------------------

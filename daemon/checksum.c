@@ -463,26 +463,10 @@ do_checksum (const char *csumtype, const char *path)
     return NULL;
   }
 
-  /* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
-  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) {
-    gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
+  if (fd == -1)
     return NULL;
-  }
   char *hex = NULL, *buf = NULL;
-  struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
-    goto out;
-  }
-  if (S_ISDIR (st.st_mode)) {
-    gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
-    goto out;
-  }
-  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)) {
-    gk_int_err (EINVAL, "%s: not a regular file or block device", path);
-    goto out;
-  }
   posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   buf = malloc (BUF_SIZE);

@@ -13,6 +13,13 @@
  * and stderr into pipes that we drain with poll() while feeding stdin,
  * its own process group, default signal dispositions and an empty signal
  * mask, and no other descriptor (the daemon's channel must not leak).
+ *
+ * While a program runs for a call without a file stream, the channel is
+ * watched too: a CANCEL frame for the call (docs/protocol.md) kills the
+ * child's process group at once and the call fails with ECANCELED (an
+ * fsck or mount helper stuck on a crafted filesystem, a long command).
+ * During a stream the channel carries the stream's chunks, which belong
+ * to stream.c, so it is left alone there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "daemon.h"
+#include "proto.h"
 
 extern char **environ;
 
@@ -307,6 +315,37 @@ guest_env (void)
   return env;
 }
 
+/* The channel to watch for a CANCEL, or -1 (none: at boot, or a call
+ * with a file stream). */
+static int
+cancel_fd (void)
+{
+  int fd = gk_int_p_chan ();
+  return fd >= 0 && !gk_int_cur.in && !gk_int_cur.out ? fd : -1;
+}
+
+/* Read one frame from the host while a program runs.  Returns 1 if it
+ * cancels the current call; anything else is a leftover of an earlier
+ * stream (the host sends nothing else during a call) and is dropped. */
+static int
+host_cancelled (pid_t pid)
+{
+  char *buf;
+  size_t len;
+  if (gk_int_recv_frame (&buf, &len) == -1) {
+    /* The host is gone: nobody wants the result. */
+    kill (-pid, SIGKILL);
+    kill (pid, SIGKILL);
+    exit (1);
+  }
+  int r = len >= 8 && gk_int_get_u32 (buf) == GK_K_CANCEL
+    && gk_int_get_u32 (buf + 4) == gk_int_cur.serial;
+  if (!r && len >= 4 && gk_int_get_u32 (buf) == GK_K_CALL)
+    gk_int_log ("guestkitd: a call arrived during a call: dropped");
+  free (buf);
+  return r;
+}
+
 /* Start the child and collect its output.  Returns the wait status, or
  * -1 with the error set. */
 static int
@@ -424,9 +463,10 @@ run (struct run *r)
   /* Drain stdout and stderr while feeding stdin: the child may block on
    * any of them. */
   int failed_errno = 0;
+  int chan = cancel_fd ();
   while (in_fd >= 0 || out_fd >= 0 || err_fd >= 0) {
-    struct pollfd pfd[3];
-    int np = 0, i_in = -1, i_out = -1, i_err = -1;
+    struct pollfd pfd[4];
+    int np = 0, i_in = -1, i_out = -1, i_err = -1, i_chan = -1;
     if (in_fd >= 0) {
       pfd[np].fd = in_fd; pfd[np].events = POLLOUT; pfd[np].revents = 0;
       i_in = np++;
@@ -439,9 +479,17 @@ run (struct run *r)
       pfd[np].fd = err_fd; pfd[np].events = POLLIN; pfd[np].revents = 0;
       i_err = np++;
     }
+    if (chan >= 0) {
+      pfd[np].fd = chan; pfd[np].events = POLLIN; pfd[np].revents = 0;
+      i_chan = np++;
+    }
     if (poll (pfd, (nfds_t) np, -1) == -1) {
       if (errno == EINTR) continue;
       failed_errno = errno;
+      break;
+    }
+    if (i_chan >= 0 && pfd[i_chan].revents && host_cancelled (pid)) {
+      failed_errno = ECANCELED;
       break;
     }
     if (i_in >= 0 && pfd[i_in].revents && feed (r, in_fd))
@@ -472,6 +520,8 @@ run (struct run *r)
   }
   if (failed_errno == EFBIG)
     gk_int_err (EFBIG, "%s: output larger than %u bytes", prog, GK_MSG_MAX);
+  else if (failed_errno == ECANCELED)
+    gk_int_err (ECANCELED, "%s: cancelled by the host (killed)", prog);
   else if (failed_errno) {
     errno = failed_errno;
     gk_int_perr ("%s", prog);

@@ -57,11 +57,18 @@ int gk_int_open_parent (const char *path, char **base_r);
  * DFD and BASE: closes and frees them, and on failure reports errno
  * against PATH.  Returns 0 or -1. */
 int gk_int_parent_done (int dfd, char *base, int r, const char *path);
-/* Open PATH (in the sysroot) with FLAGS | O_NOCTTY | O_NONBLOCK (a FIFO
- * must not block) and check it is a regular file.  Returns the fd, or -1
- * with the error set ("PATH: not a regular file", EISDIR for a
- * directory). */
-int gk_int_open_regular (const char *path, int flags);
+/* THE way to open a guest file for its contents (read or write by path):
+ * PATH is resolved in the sysroot and opened O_PATH, checked to be a
+ * regular file (or a directory when DIR_OK), then reopened with FLAGS
+ * through /proc/self/fd, so no device is ever opened and no FIFO blocks,
+ * even on a filesystem mounted with "dev".  FLAGS may hold O_CREAT (with
+ * MODE; a missing file or the target of a dangling symlink is created),
+ * O_TRUNC, O_APPEND.  Returns the fd, or -1 with the error set: EISDIR
+ * or EINVAL "PATH: not a regular file (character device)". */
+int gk_int_open_content (const char *path, int flags, mode_t mode, int dir_ok);
+int gk_int_open_regular (const char *path, int flags, mode_t mode);
+/* Set that error for an object of type MODE at PATH.  Returns -1. */
+int gk_int_err_not_regular (const char *path, mode_t mode);
 /* The appliance-side path of a guest path, symlinks resolved inside the
  * sysroot, e.g. "<sysroot>/etc/hosts", for passing to external programs.
  * The final component need not exist.  malloc'd; NULL with errno set. */

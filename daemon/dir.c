@@ -405,10 +405,9 @@ target_path (const char *src, const char *dest)
 static int
 copy_to (int in, const struct stat *st, const char *src, const char *dest)
 {
-  int out = gk_int_open (dest, O_WRONLY | O_CREAT | O_NOCTTY | O_NONBLOCK
-                         | O_CLOEXEC, 0600);
+  int out = gk_int_open_regular (dest, O_WRONLY | O_CREAT, 0600);
   if (out == -1)
-    return gk_int_perr ("%s", dest);
+    return -1;
   struct stat ost;
   if (fstat (out, &ost) == -1) {
     gk_int_perr ("%s", dest);
@@ -417,10 +416,6 @@ copy_to (int in, const struct stat *st, const char *src, const char *dest)
   /* Truncating the source itself would destroy it. */
   if (ost.st_dev == st->st_dev && ost.st_ino == st->st_ino) {
     gk_int_err (EINVAL, "%s and %s are the same file", src, dest);
-    goto fail;
-  }
-  if (!S_ISREG (ost.st_mode)) {
-    gk_int_err (EINVAL, "%s: not a regular file", dest);
     goto fail;
   }
   if (ftruncate (out, 0) == -1 || fchmod (out, st->st_mode & 07777) == -1) {
@@ -444,20 +439,11 @@ copy_to (int in, const struct stat *st, const char *src, const char *dest)
 static int
 open_source (const char *src, struct stat *st)
 {
-  int in = gk_int_open (src, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
+  int in = gk_int_open_regular (src, O_RDONLY, 0);
   if (in == -1)
-    return gk_int_perr ("%s", src);
+    return -1;
   if (fstat (in, st) == -1) {
     gk_int_perr ("%s", src);
-    close (in);
-    return -1;
-  }
-  if (!S_ISREG (st->st_mode)) {
-    if (S_ISDIR (st->st_mode))
-      gk_int_err (EISDIR, "%s: is a directory (only files can be copied)",
-                  src);
-    else
-      gk_int_err (EINVAL, "%s: not a regular file", src);
     close (in);
     return -1;
   }

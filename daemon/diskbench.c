@@ -6,6 +6,7 @@
  * symlinks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,11 +92,18 @@ blocks (int dfd, const char *dir, int writing, int random, int64_t size, size_t 
         int64_t ops, char *buf, struct gk_diskbench *res)
 {
   int create = writing && !random;
+  /* A special file planted under the data file's name is never opened. */
+  struct stat st;
+  if (fstatat (dfd, DATA_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && !S_ISREG (st.st_mode)) {
+    char p[PATH_MAX + 32];
+    snprintf (p, sizeof p, "%s/%s", strcmp (dir, "/") ? dir : "", DATA_FILE);
+    return gk_int_err_not_regular (p, st.st_mode);
+  }
   int fd = openat (dfd, DATA_FILE, (create ? O_WRONLY | O_CREAT | O_TRUNC
                                     : writing ? O_WRONLY : O_RDONLY)
                    | O_DIRECT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd == -1) return gk_int_perr ("%s/%s%s", dir, DATA_FILE, create ? "" : " (run seqwrite first)");
-  struct stat st;
   if (!create && (fstat (fd, &st) == -1 || st.st_size < size)) {
     close (fd);
     return gk_int_err (EINVAL, "%s/%s: holds less than %lld bytes: run seqwrite "

@@ -1,9 +1,9 @@
 /* guestkitd: reading and writing whole files (cat, write, fill ...).
  *
- * Files are opened with gk_int_open so that every symlink, including the
- * last component, is resolved inside the sysroot.  O_NONBLOCK on opens
- * keeps a FIFO planted in the guest from hanging the daemon; it has no
- * effect on regular files.
+ * Contents are read and written through gk_int_open_regular: every
+ * symlink, including the last component, is resolved inside the
+ * sysroot, and only regular files are opened (a device node or FIFO
+ * planted in the guest is refused, never opened).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,6 @@
 /* Buffer size for fill. */
 #define FILL_CHUNK ((size_t) 1024 * 1024)
 
-#define OPEN_READ (O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
 #define OPEN_WRITE (O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
 
 /* Write all of BUF, retrying short writes.  -1 with errno on error. */
@@ -60,27 +59,22 @@ too_big (const char *path, uint64_t size, const char *what)
 static char *
 read_whole (const char *path, size_t *size_r, const char *what)
 {
-  int fd = gk_int_open (path, OPEN_READ, 0);
-  if (fd == -1) {
-    gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
+  if (fd == -1)
     return NULL;
-  }
   struct stat st;
   if (fstat (fd, &st) == -1) {
     gk_int_perr ("%s", path);
     goto fail;
   }
-  if (S_ISREG (st.st_mode) && (uint64_t) st.st_size > READ_MAX) {
+  if ((uint64_t) st.st_size > READ_MAX) {
     too_big (path, (uint64_t) st.st_size, what);
     goto fail;
   }
-  /* Devices and FIFOs should block like an ordinary read. */
-  if (!S_ISREG (st.st_mode))
-    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
 
-  /* The size from fstat is only a hint: the file may change, and
-   * non-regular files report 0, so grow as needed up to the limit. */
-  size_t cap = S_ISREG (st.st_mode) ? (size_t) st.st_size + 1 : 65536;
+  /* The size from fstat is only a hint (the file may change, and some
+   * filesystems report 0), so grow as needed up to the limit. */
+  size_t cap = st.st_size > 0 ? (size_t) st.st_size + 1 : 65536;
   size_t len = 0;
   char *buf = malloc (cap + 1);
   if (!buf) {
@@ -149,9 +143,9 @@ do_read_file (const char *path, size_t *size_r)
 static int
 write_file (const char *path, const char *content, size_t n, int flags)
 {
-  int fd = gk_int_open (path, OPEN_WRITE | O_CREAT | flags, 0644);
+  int fd = gk_int_open_regular (path, O_WRONLY | flags | O_CREAT, 0644);
   if (fd == -1)
-    return gk_int_perr ("%s", path);
+    return -1;
   if (write_all (fd, content, n) == -1) {
     gk_int_perr ("%s", path);
     close (fd);
@@ -238,9 +232,9 @@ do_fill (int c, int len, const char *path)
   /* This is the write-without-upload benchmark: time the guest writes,
    * and do not fsync (sync is a separate, separately timed call). */
   uint64_t t0 = gk_int_now_ns ();
-  int fd = gk_int_open (path, OPEN_WRITE | O_CREAT | O_TRUNC, 0644);
+  int fd = gk_int_open_regular (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd == -1)
-    return gk_int_perr ("%s", path);
+    return -1;
   if (fill_fd (fd, path, c, (uint64_t) len) == -1) {
     close (fd);
     return -1;
@@ -259,9 +253,9 @@ do_truncate_size (const char *path, int64_t size)
   if (size < 0)
     return gk_int_err (EINVAL, "%s: negative size %lld", path,
                        (long long) size);
-  int fd = gk_int_open (path, OPEN_WRITE, 0);
+  int fd = gk_int_open_regular (path, O_WRONLY, 0);
   if (fd == -1)
-    return gk_int_perr ("%s", path);
+    return -1;
   if (ftruncate (fd, (off_t) size) == -1) {
     gk_int_perr ("%s", path);
     close (fd);

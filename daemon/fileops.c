@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,7 @@ do_compress_out (const char *ctype, const char *file, int level)
       return gk_int_err (EINVAL, "%d: level must be 1 to %d", level, max);
     snprintf (lv, sizeof lv, "-%d", level);
   }
-  int fd = gk_int_open_regular (file, O_RDONLY);
+  int fd = gk_int_open_regular (file, O_RDONLY, 0);
   if (fd == -1) return -1;
   const char *argv[] = { prog, "-c", *lv ? lv : NULL, NULL };
   int r = gk_int_filter_out (argv, fd, file);
@@ -156,7 +157,7 @@ static const char b64[] =
 int
 do_base64_out (const char *filename)
 {
-  int fd = gk_int_open_regular (filename, O_RDONLY);
+  int fd = gk_int_open_regular (filename, O_RDONLY, 0);
   if (fd == -1) return -1;
   struct gk_int_ostream os;
   if (gk_int_os_init (&os) == -1) { close (fd); return -1; }
@@ -256,13 +257,26 @@ do_base64_in (const char *filename)
   char *base;
   int dfd = gk_int_open_parent (filename, &base);
   if (dfd == -1) return gk_int_perr ("%s", filename);
+  /* As upload: a file or a symbolic link is replaced, a special file is
+   * refused. */
+  struct stat st;
+  if (fstatat (dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0
+      && !S_ISREG (st.st_mode) && !S_ISLNK (st.st_mode)) {
+    close (dfd);
+    free (base);
+    return gk_int_err_not_regular (filename, st.st_mode);
+  }
   int fd = openat (dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   int direct = 0;
   if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     /* No unnamed files here (vfat ...): write the target in place. */
     direct = 1;
-    fd = openat (dfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
-                 | O_CLOEXEC | O_NONBLOCK, 0644);
+    fd = gk_int_open_regular (filename, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd == -1) {
+      close (dfd);
+      free (base);
+      return -1;
+    }
   }
   if (fd == -1) {
     gk_int_perr ("%s: temporary file", filename);
@@ -312,9 +326,8 @@ do_fill_pattern (const char *pattern, int len, const char *path)
   size_t plen = strlen (pattern);
   if (plen == 0) return gk_int_err (EINVAL, "fill-pattern: empty pattern");
   if (len < 0) return gk_int_err (EINVAL, "%d: negative length", len);
-  int fd = gk_int_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY
-                        | O_NONBLOCK, 0644);
-  if (fd == -1) return gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd == -1) return -1;
   size_t bsz = 65536 - 65536 % plen;
   if (bsz == 0) bsz = plen;
   char *buf = malloc (bsz);
@@ -344,8 +357,19 @@ do_fill_dir (const char *dir, int nr)
   for (int i = 0; i < nr; i++) {
     char name[16];
     snprintf (name, sizeof name, "%08d", i);
-    int fd = openat (dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC
-                     | O_NONBLOCK, 0644);
+    /* O_EXCL: an existing entry is never opened (it could be a device
+     * node); a regular file there is left as it is. */
+    int fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                     | O_CLOEXEC | O_NONBLOCK, 0644);
+    struct stat st;
+    if (fd == -1 && errno == EEXIST
+        && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISREG (st.st_mode)) continue;
+      close (dfd);
+      char p[PATH_MAX + 16];
+      snprintf (p, sizeof p, "%s/%s", dir, name);
+      return gk_int_err_not_regular (p, st.st_mode);
+    }
     if (fd == -1) {
       int e = errno;
       close (dfd);

@@ -99,7 +99,7 @@ do_is_socket (const char *path, int followsymlinks)
 int
 do_is_zero (const char *path)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return -1;
   int r = gk_int_fd_is_zero (fd, path);
   close (fd);
@@ -403,9 +403,8 @@ do_fallocate64 (const char *path, int64_t len)
 {
   if (len < 0)
     return gk_int_err (EINVAL, "%" PRId64 ": negative length", len);
-  int fd = gk_int_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY
-                        | O_NONBLOCK, 0644);
-  if (fd == -1) return gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd == -1) return -1;
   int e = len > 0 ? posix_fallocate (fd, 0, (off_t) len) : 0;
   if (e == 0 && fsync (fd) == -1) e = errno;
   close (fd);
@@ -430,18 +429,9 @@ do_pread (const char *path, int count, int64_t offset, size_t *size_r)
     gk_int_err (EINVAL, "%" PRId64 ": negative offset", offset);
     return NULL;
   }
-  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
-  if (fd == -1) {
-    gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
+  if (fd == -1)
     return NULL;
-  }
-  struct stat st;
-  if (fstat (fd, &st) == -1 || S_ISDIR (st.st_mode)) {
-    if (S_ISDIR (st.st_mode)) errno = EISDIR;
-    gk_int_perr ("%s", path);
-    close (fd);
-    return NULL;
-  }
   char *buf = gk_int_pread_alloc (fd, (size_t) count, (off_t) offset, size_r);
   if (!buf) gk_int_perr ("%s", path);
   return buf;
@@ -453,7 +443,7 @@ do_pwrite (const char *path, const char *content, size_t content_size,
 {
   if (offset < 0)
     return gk_int_err (EINVAL, "%" PRId64 ": negative offset", offset);
-  int fd = gk_int_open_regular (path, O_WRONLY);
+  int fd = gk_int_open_regular (path, O_WRONLY, 0);
   if (fd == -1) return -1;
   ssize_t n;
   do

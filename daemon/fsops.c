@@ -397,8 +397,9 @@ do_set_uuid (const char *device, const char *uuid)
 int64_t
 do_get_e2generation (const char *file)
 {
-  int fd = gk_int_open (file, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd == -1) return gk_int_perr ("%s", file);
+  /* The ioctl must never reach a device driver: files and directories. */
+  int fd = gk_int_open_content (file, O_RDONLY, 0, 1);
+  if (fd == -1) return -1;
   int gen = 0;
   int r = ioctl (fd, FS_IOC_GETVERSION, &gen);
   int e = errno;
@@ -416,8 +417,8 @@ do_set_e2generation (const char *file, int64_t generation)
   if (generation < 0 || generation > UINT32_MAX)
     return gk_int_err (EINVAL, "%" PRId64 ": generation must be 0 to "
                        "4294967295", generation);
-  int fd = gk_int_open (file, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd == -1) return gk_int_perr ("%s", file);
+  int fd = gk_int_open_content (file, O_RDONLY, 0, 1);
+  if (fd == -1) return -1;
   int gen = (int) (uint32_t) generation;
   int r = ioctl (fd, FS_IOC_SETVERSION, &gen);
   int e = errno;

@@ -26,11 +26,9 @@ static const char *
 decompressor (const char *path)
 {
   unsigned char m[6] = { 0 };
-  int fd = gk_int_open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd == -1) {
-    gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
+  if (fd == -1)
     return NULL;
-  }
   ssize_t n = read (fd, m, sizeof m);
   close (fd);
   if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return "gzip";
@@ -52,7 +50,7 @@ grep (const char *regex, const char *path, int extended, int fixed,
     return NULL;
   }
   /* The file first, for a clear error (grep -s says nothing). */
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   close (fd);
   char *real = gk_int_sysroot_path (path);

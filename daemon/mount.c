@@ -245,7 +245,10 @@ in_list (const char *const *list, const char *s, size_t n)
 }
 
 /* Split OPTIONS into mount flags and the filesystem's data string
- * (*DATA_R malloc'd, NULL if empty). */
+ * (*DATA_R malloc'd, NULL if empty).  Flags start as nodev,nosuid: a
+ * device node in a guest image must not reach the appliance's devices
+ * (another attached disk, /dev/zero, /dev/kmsg ...) and no guest binary
+ * gets setuid powers; "dev" and "suid" lift them explicitly. */
 static int
 parse_options (const char *options, unsigned long *flags_r, char **data_r)
 {
@@ -257,7 +260,7 @@ parse_options (const char *options, unsigned long *flags_r, char **data_r)
   char *data = malloc (len + 1);
   if (!data) return gk_int_err (ENOMEM, "out of memory");
   size_t dn = 0;
-  unsigned long flags = 0;
+  unsigned long flags = MS_NODEV | MS_NOSUID;
 
   for (const char *p = options; *p;) {
     size_t n = strcspn (p, ",");
@@ -446,7 +449,12 @@ do_mount_options (const char *options, const char *mountable,
     r = mount (mountable, target, fb, flags, data);
   /* No NTFS driver in the kernel: ntfs-3g (ntfs.c) sets its own error. */
   if (r == -1 && errno == ENODEV && strcmp (type, "ntfs") == 0) {
-    if (gk_int_mount_ntfs3g (mountable, target, flags & MS_RDONLY ? "ro" : "rw") == 0)
+    /* ntfs-3g knows nodev and nosuid; without them FUSE allows both. */
+    char o[32];
+    snprintf (o, sizeof o, "%s%s%s", flags & MS_RDONLY ? "ro" : "rw",
+              flags & MS_NODEV ? ",nodev" : "",
+              flags & MS_NOSUID ? ",nosuid" : "");
+    if (gk_int_mount_ntfs3g (mountable, target, o) == 0)
       ret = 0;
     goto out;
   }

@@ -43,8 +43,8 @@ do_internal_fill (int c, int64_t len, const char *path)
   char *buf = gk_int_chunk_buffer (&csz);
   if (!buf) return gk_int_err (ENOMEM, "out of memory");
   memset (buf, c, csz);
-  int fd = gk_int_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-  if (fd == -1) return gk_int_perr ("%s", path);
+  int fd = gk_int_open_regular (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd == -1) return -1;
   int direct = gk_int_try_direct (fd);
   for (int64_t left = len; left > 0; ) {
     size_t k = (uint64_t) left > csz ? csz : (size_t) left;

@@ -159,23 +159,91 @@ gk_int_parent_done (int dfd, char *base, int r, const char *path)
   return 0;
 }
 
-int
-gk_int_open_regular (const char *path, int flags)
+static const char *
+type_name (mode_t mode)
 {
-  int fd = gk_int_open (path, flags | O_NOCTTY | O_NONBLOCK, 0);
+  switch (mode & S_IFMT) {
+  case S_IFDIR: return "directory";
+  case S_IFCHR: return "character device";
+  case S_IFBLK: return "block device";
+  case S_IFIFO: return "FIFO";
+  case S_IFSOCK: return "socket";
+  case S_IFLNK: return "symbolic link";
+  default: return "unknown type";
+  }
+}
+
+int
+gk_int_err_not_regular (const char *path, mode_t mode)
+{
+  return gk_int_err (S_ISDIR (mode) ? EISDIR : EINVAL,
+                     "%s: not a regular file (%s)", path, type_name (mode));
+}
+
+/* Create PATH (missing, or a dangling symlink whose target is then made
+ * inside the sysroot).  The daemon is the only actor in the appliance,
+ * but the result is still checked: O_NONBLOCK keeps a FIFO that would
+ * have appeared meanwhile from blocking the open. */
+static int
+create_regular (const char *path, int flags, mode_t mode)
+{
+  int fd = gk_int_open (path, flags | O_CREAT | O_NOCTTY | O_NONBLOCK, mode);
   if (fd == -1) return gk_int_perr ("%s", path);
   struct stat st;
-  if (fstat (fd, &st) == -1) {
-    gk_int_perr ("%s", path);
+  int r = fstat (fd, &st) == -1 ? gk_int_perr ("%s", path)
+    : !S_ISREG (st.st_mode) ? gk_int_err_not_regular (path, st.st_mode) : 0;
+  if (r == -1) {
     close (fd);
     return -1;
   }
-  if (!S_ISREG (st.st_mode)) {
-    close (fd);
-    return gk_int_err (S_ISDIR (st.st_mode) ? EISDIR : EINVAL,
-                       "%s: not a regular file", path);
+  int fl = fcntl (fd, F_GETFL);
+  if (fl != -1) fcntl (fd, F_SETFL, fl & ~O_NONBLOCK);
+  return fd;
+}
+
+int
+gk_int_open_content (const char *path, int flags, mode_t mode, int dir_ok)
+{
+  /* O_PATH opens nothing: no driver is called for a device, a FIFO
+   * cannot block, and the inode is pinned for the check. */
+  int pfd = gk_int_open (path, O_PATH, 0);
+  if (pfd == -1) {
+    if (errno == ENOENT && (flags & O_CREAT))
+      return create_regular (path, flags, mode);
+    return gk_int_perr ("%s", path);
+  }
+  struct stat st;
+  if (fstat (pfd, &st) == -1) {
+    gk_int_perr ("%s", path);
+    close (pfd);
+    return -1;
+  }
+  if (!S_ISREG (st.st_mode) && !(dir_ok && S_ISDIR (st.st_mode))) {
+    close (pfd);
+    return gk_int_err_not_regular (path, st.st_mode);
+  }
+  if ((flags & O_CREAT) && (flags & O_EXCL)) {
+    close (pfd);
+    return gk_int_err (EEXIST, "%s: %s", path, strerror (EEXIST));
+  }
+  /* Reopen exactly the inode checked, through its /proc magic link. */
+  char proc[64];
+  snprintf (proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int fd = open (proc, (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW))
+                 | O_NOCTTY | O_CLOEXEC);
+  int saved = errno;
+  close (pfd);
+  if (fd == -1) {
+    errno = saved;
+    return gk_int_perr ("%s", path);
   }
   return fd;
+}
+
+int
+gk_int_open_regular (const char *path, int flags, mode_t mode)
+{
+  return gk_int_open_content (path, flags, mode, 0);
 }
 
 /* The appliance path a descriptor refers to. */

@@ -1,12 +1,19 @@
 /* guestkitd: tar-in and tar-out, streamed through the appliance's GNU tar
  * (gzip and xz for compression).
  *
- * tar-in relies on GNU tar's defaults for untrusted archives: leading "/"
- * is stripped from member names, members whose name contains ".." are
- * refused (the call then fails, naming them), and symbolic links that
- * point to absolute paths or climb with ".." are only created once every
- * other member is extracted, so no member is written through them.  The
- * directory is resolved inside the guest root first. */
+ * tar-in must write nothing outside DIRECTORY, whatever the guest holds
+ * there.  GNU tar's defaults handle the archive: a leading "/" is
+ * stripped from member names, members whose name contains ".." are
+ * refused, and symbolic links the archive makes are created last.  But
+ * tar follows symbolic links the GUEST already has: with d/x -> /tmp, a
+ * member x/pwned would land in the appliance's /tmp (or /run, /dev,
+ * another mount).  So the tar child runs in a private mount namespace
+ * where DIRECTORY is bind-mounted (with what is mounted below it) onto
+ * itself with MOUNT_ATTR_NOSYMFOLLOW: the kernel then refuses to follow
+ * any symbolic link on the way to a member (ELOOP, tar names the
+ * member and the call fails), however it got there, with no userspace
+ * check that could be raced or forgotten.  The directory itself is
+ * resolved inside the guest root first.  See daemon/README.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "daemon.h"
@@ -59,9 +68,39 @@ struct tar {
   int err;              /* memfd with tar's stderr */
 };
 
-/* Start tar with ARGV; its stdin (TO_TAR) or stdout is a pipe to us. */
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
+
+/* In the tar child of tar-in: make DIR (and the mounts below it) a mount
+ * of its own where no symbolic link is followed, visible only to this
+ * process.  0, or -1 with the reason on stderr (tar's error channel). */
 static int
-tar_start (struct tar *t, const char *const *argv, int to_tar)
+confine (const char *dir)
+{
+  const char *what = "unshare";
+  if (unshare (CLONE_NEWNS) == -1) goto fail;
+  what = "making mounts private";
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) goto fail;
+  what = "bind mount";
+  if (mount (dir, dir, NULL, MS_BIND | MS_REC, NULL) == -1) goto fail;
+  what = "nosymfollow";
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSYMFOLLOW };
+  if (mount_setattr (AT_FDCWD, dir, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW,
+                     &attr, sizeof attr) == -1) goto fail;
+  what = "chdir";
+  if (chdir (dir) == -1) goto fail;
+  return 0;
+ fail:
+  dprintf (2, "confining the extraction (%s): %s", what, strerror (errno));
+  return -1;
+}
+
+/* Start tar with ARGV; its stdin (TO_TAR) or stdout is a pipe to us.
+ * CONFINE_DIR: tar-in's target, see confine(). */
+static int
+tar_start (struct tar *t, const char *const *argv, int to_tar,
+           const char *confine_dir)
 {
   int p[2];
   t->pid = -1;
@@ -79,6 +118,8 @@ tar_start (struct tar *t, const char *const *argv, int to_tar)
     int null = open ("/dev/null", O_RDWR);
     if (dup2 (to_tar ? p[0] : null, 0) == -1 || dup2 (to_tar ? null : p[1], 1) == -1
         || dup2 (t->err, 2) == -1)
+      _exit (126);
+    if (confine_dir && confine (confine_dir) == -1)
       _exit (126);
     /* GNU tar (its safety defaults matter) and the host's gzip and xz,
      * never busybox's. */
@@ -139,12 +180,13 @@ do_tar_in (const char *directory, const char *compress)
   if (compress_flag (compress, &z) == -1) return -1;
   char *dir = target_dir (directory);
   if (!dir) return -1;
-  const char *argv[] = { "tar", "-x", "-f", "-", "-C", dir, "--no-overwrite-dir",
+  /* "-C ." : the confined child is already in DIR (its bind mount). */
+  const char *argv[] = { "tar", "-x", "-f", "-", "-C", ".", "--no-overwrite-dir",
                          z, NULL };
   struct sigaction ign = { .sa_handler = SIG_IGN }, old;
   sigaction (SIGPIPE, &ign, &old);
   struct tar t;
-  int r = tar_start (&t, argv, 1);
+  int r = tar_start (&t, argv, 1, dir);
   if (r == 0) {
     struct feed f = { t.fd, directory };
     r = gk_int_recv_stream (feed, &f);
@@ -169,7 +211,7 @@ do_tar_out (const char *directory, const char *compress)
   const char *argv[] = { "tar", "-c", "-f", "-", "-C", dir, z ? z : ".", z ? "." : NULL,
                          NULL };
   struct tar t;
-  if (tar_start (&t, argv, 0) == -1) { free (dir); return -1; }
+  if (tar_start (&t, argv, 0, NULL) == -1) { free (dir); return -1; }
   free (dir);
   size_t csz;
   char *buf = gk_int_chunk_buffer (&csz);

@@ -113,7 +113,7 @@ free_lines (struct gk_int_reply_list *l)
 char **
 do_head_n (int nrlines, const char *path)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   struct headst h = { .l = { .what = path, .instead = "download" },
                       .want = nrlines >= 0 ? nrlines : -1 };
@@ -159,7 +159,7 @@ skip_cb (void *opaque, const char *s, size_t len)
 char **
 do_tail_n (int nrlines, const char *path)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   struct skipst k = { .l = { .what = path, .instead = "download" } };
   int r = 0;
@@ -214,7 +214,7 @@ enum wc { WC_L, WC_W, WC_C };
 static int
 wc (const char *path, enum wc what)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return -1;
   char *buf = malloc (BLOCK);
   if (!buf) { close (fd); return gk_int_err (ENOMEM, "out of memory"); }
@@ -293,7 +293,7 @@ hex_line (char *line, uint64_t offset, const unsigned char *p, size_t n)
 char *
 do_hexdump (const char *path)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   struct out o = { .path = path, .instead = "download and a local hexdump" };
   unsigned char *buf = malloc (BLOCK), prev[16];
@@ -367,7 +367,7 @@ do_strings_e (const char *encoding, const char *path)
                 encoding);
     return NULL;
   }
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   struct gk_int_reply_list l = { .what = path, .instead = "download and a local strings" };
   unsigned char *buf = malloc (BLOCK);
@@ -427,7 +427,7 @@ lines_cb (void *opaque, const char *s, size_t len)
 char **
 do_read_lines (const char *path)
 {
-  int fd = gk_int_open_regular (path, O_RDONLY);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) return NULL;
   struct gk_int_reply_list l = { .what = path, .instead = "download" };
   int r = each_line (fd, path, lines_cb, &l);

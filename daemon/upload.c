@@ -6,9 +6,10 @@
  * guest file is left as it was.  The target
  * is replaced, not written through: a symbolic link is replaced by the
  * file, and hard links to the old file keep the old contents.  The owner
- * and permissions of a replaced regular file are kept (best effort).  Devices (a
- * target that is a block or character special file) are written in
- * place.
+ * and permissions of a replaced regular file are kept (best effort).  A
+ * target that exists must be a regular file (or a symbolic link, which
+ * is replaced): a device node, FIFO or socket in the guest is refused,
+ * never written (daemon.h, gk_int_open_regular).
  *
  * Bulk writes use O_DIRECT where the filesystem allows: the data then
  * goes from the stream's aligned buffer to the disk by DMA, with no copy
@@ -21,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include "daemon.h"
 #include "actions.h"
@@ -90,7 +89,7 @@ upload_chunk (void *opaque, const char *buf, size_t n)
 /* Receive the whole stream into U->fd and fsync it.  Returns 0 or -1
  * with the error set. */
 static int
-receive (struct upload *u, int is_device)
+receive (struct upload *u)
 {
   if (gk_int_recv_stream (upload_chunk, u) == -1) {
     if (!gk_int_err_isset ())
@@ -100,8 +99,7 @@ receive (struct upload *u, int is_device)
   uint64_t t0 = gk_int_now_ns ();
   int r = fsync (u->fd);
   gk_int_xfer.fsync_ns = gk_int_now_ns () - t0;
-  /* Character devices (/dev/null) cannot be synced. */
-  if (r == -1 && !(is_device && (errno == EINVAL || errno == EROFS)))
+  if (r == -1)
     return gk_int_perr ("%s", u->path);
   return 0;
 }
@@ -216,26 +214,8 @@ do_upload (const char *remotefilename)
     gk_int_perr ("%s", path);
     goto out;
   }
-  if (exists && S_ISDIR (st.st_mode)) {
-    gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
-    goto out;
-  }
-
-  if (exists && (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))) {
-    u.fd = openat (dirfd, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-    if (u.fd == -1) {
-      gk_int_perr ("%s", path);
-      goto out;
-    }
-    if (S_ISBLK (st.st_mode)) u.direct = gk_int_try_direct (u.fd);
-    if (receive (&u, 1) == -1) goto out;
-    int r = close (u.fd);
-    u.fd = -1;
-    if (r == -1) {
-      gk_int_perr ("%s", path);
-      goto out;
-    }
-    ret = 0;
+  if (exists && !S_ISREG (st.st_mode) && !S_ISLNK (st.st_mode)) {
+    gk_int_err_not_regular (path, st.st_mode);
     goto out;
   }
 
@@ -247,7 +227,7 @@ do_upload (const char *remotefilename)
   if (exists && S_ISREG (st.st_mode))
     keep_owner_mode (u.fd, &st);
   u.direct = gk_int_try_direct (u.fd);
-  if (receive (&u, 0) == -1
+  if (receive (&u) == -1
       || install (u.fd, dirfd, base, exists, tmp, sizeof tmp) == -1) {
     if (!gk_int_err_isset ())
       gk_int_perr ("%s", path);
@@ -281,13 +261,10 @@ download_range (const char *path, int64_t offset, int64_t size)
     return gk_int_err (EINVAL, "%s: negative offset or size", path);
   }
 
-  /* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
-  int fd = gk_int_open (path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+  int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) {
-    e = errno;
     gk_int_send_end (0);
-    errno = e;
-    return gk_int_perr ("%s", path);
+    return -1;
   }
   struct stat st;
   if (fstat (fd, &st) == -1) {
@@ -297,24 +274,7 @@ download_range (const char *path, int64_t offset, int64_t size)
     gk_int_perr ("%s", path);
     goto fail;
   }
-  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode)
-      && !S_ISCHR (st.st_mode)) {
-    gk_int_send_end (0);
-    if (S_ISDIR (st.st_mode))
-      gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
-    else
-      gk_int_err (EINVAL, "%s: not a regular file or device", path);
-    goto fail;
-  }
-  /* Reads of devices should block as usual. */
-  if (!S_ISREG (st.st_mode))
-    fcntl (fd, F_SETFL, 0);
-
-  uint64_t total = 0;          /* 0: unknown */
-  if (S_ISREG (st.st_mode))
-    total = (uint64_t) st.st_size;
-  else if (S_ISBLK (st.st_mode) && ioctl (fd, BLKGETSIZE64, &total) == -1)
-    total = 0;
+  uint64_t total = (uint64_t) st.st_size;          /* 0: unknown */
   if (offset > 0 && lseek (fd, (off_t) offset, SEEK_SET) == -1) {
     e = errno;
     gk_int_send_end (0);
@@ -327,7 +287,7 @@ download_range (const char *path, int64_t offset, int64_t size)
   if (size >= 0 && (!total || total > left)) total = left;
   /* Files and disks are read by DMA into the aligned buffer, which goes
    * to the staging disk (or the channel) without another copy. */
-  int direct = !S_ISCHR (st.st_mode) && offset % GK_DIRECT_ALIGN == 0
+  int direct = offset % GK_DIRECT_ALIGN == 0
     && gk_int_try_direct (fd);
   if (!direct) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
@@ -409,18 +369,16 @@ do_upload_offset (const char *remotefilename, int64_t offset)
   if (offset < 0)
     return gk_int_err (EINVAL, "%s: negative offset %lld", path, (long long) offset);
   struct upload u = { .fd = -1, .path = path };
-  u.fd = gk_int_open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-  if (u.fd == -1) return gk_int_perr ("%s", path);
-  struct stat st;
+  u.fd = gk_int_open_regular (path, O_WRONLY | O_CREAT, 0644);
+  if (u.fd == -1) return -1;
   int r = -1;
-  if (fstat (u.fd, &st) == -1 || lseek (u.fd, (off_t) offset, SEEK_SET) == -1) {
+  if (lseek (u.fd, (off_t) offset, SEEK_SET) == -1) {
     gk_int_perr ("%s", path);
     goto out;
   }
-  if (S_ISDIR (st.st_mode)) { gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR)); goto out; }
-  if ((S_ISREG (st.st_mode) || S_ISBLK (st.st_mode)) && offset % GK_DIRECT_ALIGN == 0)
+  if (offset % GK_DIRECT_ALIGN == 0)
     u.direct = gk_int_try_direct (u.fd);
-  if (receive (&u, !S_ISREG (st.st_mode)) == -1) goto out;
+  if (receive (&u) == -1) goto out;
   r = 0;
  out:
   if (close (u.fd) == -1 && r == 0) r = gk_int_perr ("%s", path);

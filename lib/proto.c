@@ -571,9 +571,24 @@ static int
 recv_reply (gk_h *g, const struct gk_int_call *c, uint32_t proc, uint32_t serial,
             union gk_int_val *r, struct gk_int_xfer_reply *xr)
 {
+  int sent_cancel = 0;
   for (;;) {
     char *f; size_t fl;
-    if (gk_int_recv_frame (g, &f, &fl, -1) == -1) return -1;
+    /* A cancel is passed on: a daemon running a program kills it and
+     * answers ECANCELED; one that can't answer is killed after 1 s. */
+    int w = sent_cancel ? gk_int_recv_frame (g, &f, &fl, -1)
+      : gk_int_recv_frame_or_cancel (g, &f, &fl);
+    if (w == -1) return -1;
+    if (w == 1) {
+      struct gk_int_wbuf b;
+      gk_int_wb_init (&b, GK_K_CANCEL);
+      gk_int_wb_u32 (&b, serial);
+      int sr = gk_int_wb_finish (&b) == -1 ? -1 : gk_int_send_frame (g, &b);
+      gk_int_wb_free (&b);
+      if (sr == -1) return -1;
+      sent_cancel = 1;
+      continue;
+    }
     uint32_t k = frame_kind (f, fl);
     if (k == GK_K_PROGRESS) { gk_int_xfer_progress_frame (g, c, f, fl); free (f); continue; }
     /* Leftovers of a stream the daemon cancelled. */

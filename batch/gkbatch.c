@@ -95,6 +95,7 @@ summary (const struct gkb_opts *o, FILE *out, const struct gkb_counts *c,
     json_object_object_add (s, "timeout", json_object_new_int64 ((int64_t) c->timeout));
     json_object_object_add (s, "skipped", json_object_new_int64 ((int64_t) c->skipped));
     json_object_object_add (s, "retryable", json_object_new_int64 ((int64_t) c->retryable));
+    json_object_object_add (s, "failed_before", json_object_new_int64 ((int64_t) c->prior_failed));
     json_object_object_add (s, "not_started", json_object_new_int64 ((int64_t) (c->total - c->done)));
     json_object_object_add (s, "interrupted", json_object_new_boolean (interrupted));
     if (jobs) json_object_object_add (s, "jobs", json_object_new_int64 (jobs));
@@ -116,8 +117,9 @@ summary (const struct gkb_opts *o, FILE *out, const struct gkb_counts *c,
 static int
 status_of (const struct gkb_counts *c)
 {
-  if (c->failed + c->timeout == 0) return GKB_EXIT_OK;
-  return c->failed + c->timeout == c->retryable ? GKB_EXIT_RETRYABLE : GKB_EXIT_FAILED;
+  size_t bad = c->failed + c->timeout + c->prior_failed;
+  if (bad == 0) return GKB_EXIT_OK;
+  return bad == c->retryable + c->prior_retryable ? GKB_EXIT_RETRYABLE : GKB_EXIT_FAILED;
 }
 
 static int

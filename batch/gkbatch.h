@@ -156,7 +156,10 @@ pid_t gkb_commit_start (const char *overlay, int *errfd, char **err);
 const char *gkb_probe_format (const char *image);
 
 /* queue.c */
-struct gkb_counts { size_t total, ok, failed, retryable, timeout, skipped, running, done; };
+struct gkb_counts {
+  size_t total, ok, failed, retryable, timeout, skipped, running, done;
+  size_t prior_failed, prior_retryable;   /* skipped: failed in the journal */
+};
 int gkb_run (const struct gkb_opts *o, const struct gkb_script *s, char **paths,
              size_t n, struct gkb_journal *j, FILE *out, struct gkb_counts *c);
 extern volatile sig_atomic_t gkb_interrupted;

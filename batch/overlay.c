@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkbatch.h"
@@ -44,6 +45,7 @@ spawn (char *const *argv, int *errfd, char **err)
     if (asprintf (err, "pipe: %s", strerror (errno)) == -1) *err = NULL;
     return -1;
   }
+  pid_t parent = getpid ();
   pid_t pid = fork ();
   if (pid == -1) {
     if (asprintf (err, "fork: %s", strerror (errno)) == -1) *err = NULL;
@@ -51,6 +53,9 @@ spawn (char *const *argv, int *errfd, char **err)
     return -1;
   }
   if (pid == 0) {
+    /* Dies with us: a commit cut short is redone by the next run. */
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid () != parent) _exit (126);
     int null = open ("/dev/null", O_RDWR);
     if (null == -1 || dup2 (null, 0) == -1 || dup2 (null, 1) == -1 || dup2 (p[1], 2) == -1)
       _exit (126);

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,12 +81,18 @@ emit (struct run *u, struct gkb_result *r, int journal)
   if ((r->status == GKB_FAILED || r->status == GKB_TIMEOUT) && r->retryable) c->retryable++;
 }
 
+/* PATH is not run; LAST: its failure in the journal, which still
+ * counts for the exit status (the list is not all done). */
 static void
-skip (struct run *u, const char *path, const char *why)
+skip (struct run *u, const char *path, const char *why, const struct gkb_result *last)
 {
   struct gkb_result r = { .path = (char *) path, .status = GKB_SKIPPED,
-                          .error = (char *) why };
+                          .error = (char *) why, .retryable = last && last->retryable };
   emit (u, &r, 0);
+  if (last) {
+    u->c->prior_failed++;
+    if (last->retryable) u->c->prior_retryable++;
+  }
 }
 
 static void
@@ -128,12 +135,16 @@ start_worker (struct run *u, struct job *jb, const char *path)
   jb->path = path;
   if (u->work_dir && !(jb->overlay = gkb_overlay_path (u->work_dir, path))) goto fail;
   fflush (NULL);
+  pid_t parent = getpid ();
   jb->pid = fork ();
   if (jb->pid == -1) goto fail;
   if (jb->pid == 0) {
     /* A process group of its own: Ctrl-C at the terminal is gkbatch's
-     * to pass on, so a stop is always an orderly one. */
+     * to pass on, so a stop is always an orderly one.  If gkbatch is
+     * killed, the worker goes too, and its appliance with it. */
     setpgid (0, 0);
+    prctl (PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid () != parent) _exit (1);
     if (dup2 (op[1], 1) == -1) _exit (1);
     if (!u->o->verbose) {
       int null = open ("/dev/null", O_WRONLY);
@@ -309,7 +320,7 @@ dispatch (struct run *u, struct job *jb, const char *path)
   const struct gkb_result *last = gkb_journal_find (u->jn, path);
   if (last) {
     switch (last->status) {
-    case GKB_OK: skip (u, path, "done (journal)"); return 0;
+    case GKB_OK: skip (u, path, "done (journal)", NULL); return 0;
     case GKB_COMMITTING:
       if (redo_commit (u, jb, path, last) == 0) return 1;
       {
@@ -321,7 +332,7 @@ dispatch (struct run *u, struct job *jb, const char *path)
       return 0;
     case GKB_FAILED: case GKB_TIMEOUT:
       if (!u->o->retry_failed) {
-        skip (u, path, "failed before (journal); --retry-failed reruns it");
+        skip (u, path, "failed before (journal); --retry-failed reruns it", last);
         return 0;
       }
       break;
@@ -453,8 +464,10 @@ gkb_run (const struct gkb_opts *o, const struct gkb_script *s, char **paths,
     step (&u, show);
   }
   if (show) gkb_progress (c, gkb_now () - u.t0, 1);
-  /* Our own temporary directory: remove it if no overlay awaits a commit. */
-  if (tmpdir && !o->work_dir && !o->journal) rmdir (tmpdir);
+  /* Our directory goes when empty: no overlay awaits a commit. */
+  if (tmpdir && rmdir (tmpdir) == -1 && errno == ENOTEMPTY)
+    gkb_warn ("overlays awaiting a commit are kept in %s; rerun%s to commit them", tmpdir,
+              o->journal ? " with the same journal" : "");
   free (tmpdir);
   free (u.jobs);
   return u.fatal ? -1 : 0;

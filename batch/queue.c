@@ -211,12 +211,20 @@ exit_msg (int st)
 static void
 worker_done (struct run *u, struct job *jb, int st)
 {
+  /* The result pipe holds "#PHASE" lines, then the result's JSON. */
   struct gkb_result r;
-  if (!jb->res || gkb_result_parse (jb->res, &r) == -1) {
+  char *json = NULL, *ph = NULL;
+  for (char *l = jb->res, *e; l && *l; l = e ? e + 1 : NULL) {
+    if ((e = strchr (l, '\n'))) *e = '\0';
+    if (*l == '#') ph = l + 1;
+    else if (*l == '{') json = l;
+    if (!e) break;
+  }
+  if (!json || gkb_result_parse (json, &r) == -1) {
     memset (&r, 0, sizeof r);
     r.status = GKB_FAILED;
     r.retryable = 1;    /* a crash of the worker or appliance: not the image's fault */
-    r.phase = strdup ("worker");
+    r.phase = strdup (ph ? ph : "worker");
     r.error = exit_msg (st);
   }
   free (r.path);

@@ -19,6 +19,17 @@
 
 volatile sig_atomic_t gkb_worker_stop;
 static gk_h *volatile cur;
+static int resfd_ = -1;
+
+/* "#PHASE\n" on the result pipe as each phase starts, so that gkbatch
+ * can say where a worker it had to kill (timeout) was. */
+static void
+phase (const char *name)
+{
+  char buf[32];
+  int n = snprintf (buf, sizeof buf, "#%s\n", name);
+  if (resfd_ != -1 && write (resfd_, buf, (size_t) n) < 0) { /* gkbatch is gone */ }
+}
 
 static void
 on_term (int sig)
@@ -131,8 +142,10 @@ static int
 run_image (gk_h *g, const struct gkb_opts *o, const struct gkb_script *s,
            const char *path, const char *overlay, struct gkb_result *r)
 {
+  phase ("drive");
   if (o->backend && gk_set_backend (g, o->backend) == -1) { fail_g (r, "drive", g); return -1; }
   if (add_drive (g, o, path, overlay, r) == -1) return -1;
+  phase ("launch");
   double t = gkb_now ();
   int lr = gk_launch (g);
   r->t_launch = gkb_now () - t;
@@ -140,12 +153,14 @@ run_image (gk_h *g, const struct gkb_opts *o, const struct gkb_script *s,
   if (lr == -1) { fail_g (r, "launch", g); return -1; }
   t = gkb_now ();
   char *err = NULL;
+  phase ("mount");
   if (gkb_mount_all (g, o, &err) == -1) {
     fail (r, "mount", err);
     free (err);
     return -1;
   }
   int sr = 0;
+  phase ("script");
   for (size_t i = 0; i < s->n && sr == 0 && !gkb_worker_stop; i++)
     sr = run_line (g, s, &s->lines[i], r);
   fflush (stdout);
@@ -153,6 +168,7 @@ run_image (gk_h *g, const struct gkb_opts *o, const struct gkb_script *s,
   if (sr == -1) return -1;
   if (gkb_worker_stop) { fail (r, "script", "stopped"); return -1; }
   /* Shut down cleanly: with --rw this is where data reaches the disk. */
+  phase ("shutdown");
   if (gk_shutdown (g) == -1) { fail_g (r, "shutdown", g); return -1; }
   return 0;
 }
@@ -166,6 +182,7 @@ gkb_worker (const struct gkb_opts *o, const struct gkb_script *s,
   sigaction (SIGTERM, &sa, NULL);
   signal (SIGINT, SIG_IGN);     /* Ctrl-C is gkbatch's to handle */
   gk_cmd_set_prefix ("gkbatch");
+  resfd_ = resfd;
 
   struct gkb_result r = { .status = GKB_OK, .path = strdup (path) };
   double t0 = gkb_now ();

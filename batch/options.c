@@ -231,6 +231,11 @@ gkb_parse_options (int argc, char **argv, struct gkb_opts *o)
     gkb_warn ("no images: give them as arguments or with --images LIST");
     return -1;
   }
+  if (o->script_file && o->images_list && strcmp (o->script_file, "-") == 0
+      && strcmp (o->images_list, "-") == 0) {
+    gkb_warn ("-f - and --images -: only one can be standard input");
+    return -1;
+  }
   if (o->in_place && !o->rw) { gkb_warn ("--in-place needs --rw"); return -1; }
   if (o->retry_failed && !o->journal) { gkb_warn ("--retry-failed needs --journal"); return -1; }
   if (o->inspect && o->nr_mounts) { gkb_warn ("-i and -m: choose one"); return -1; }

@@ -330,6 +330,10 @@ dispatch (struct run *u, struct job *jb, const char *path)
     switch (last->status) {
     case GKB_OK: skip (u, path, "done (journal)", NULL); return 0;
     case GKB_COMMITTING:
+      if (!u->work_dir) {
+        skip (u, path, "a commit is pending (journal): rerun with --rw to finish it", last);
+        return 0;
+      }
       if (redo_commit (u, jb, path, last) == 0) return 1;
       {
         struct gkb_result r = { .path = (char *) path, .status = GKB_FAILED,
@@ -434,7 +438,7 @@ gkb_run (const struct gkb_opts *o, const struct gkb_script *s, char **paths,
   if (!u.jobs) return -1;
   for (size_t i = 0; i < u.njobs; i++) u.jobs[i].outfd = u.jobs[i].resfd = -1;
   char *tmpdir = NULL;
-  if (o->rw && !o->in_place) {
+  if (o->rw && !o->in_place && !o->dry_run) {
     if (o->work_dir) u.work_dir = o->work_dir;
     else if (o->journal) {
       if (asprintf (&tmpdir, "%s.d", o->journal) == -1) return -1;

@@ -235,6 +235,7 @@ worker_done (struct run *u, struct job *jb, int st)
     free (r.error);
     if (asprintf (&r.error, "timed out after %g s", u->o->timeout) == -1) r.error = NULL;
   }
+  free (r.output);     /* the worker sends none: its stdout is the pipe */
   r.output = jb->out; r.output_len = jb->outlen; r.output_cut = jb->cut;
   jb->out = NULL;
   r.t_total = gkb_now () - jb->start;

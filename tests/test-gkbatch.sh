@@ -18,7 +18,8 @@
 #    ssh to 127.0.0.1 are available (else a SKIP line says why);
 #  - no appliance, socket or temporary file is left behind.
 #  - Ctrl-C: exit status 130, interrupted images not journalled;
-# About 10 appliance boots, 2 at a time.
+#  - -i on the cached inspection images, when they exist (hostile output);
+# About 13 appliance boots, 2 at a time.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 GKBATCH=${GKBATCH:-${TOP_BUILDDIR:-$top}/batch/gkbatch}
@@ -240,6 +241,25 @@ expect "1000 dry-run: each image ok exactly once" \
 grep -q "1 torn line" "$d/many.err" && ok "torn journal line reported and ignored" || nok "torn line: $(cat "$d/many.err")"
 rss=$(cat "$d/rss")
 [ "$rss" -lt 30000 ] && ok "1000 dry-run: peak RSS ${rss} KiB" || nok "1000 dry-run: peak RSS ${rss} KiB"
+
+# ---- -i on the cached inspection images (tests/images/make-images.sh) --
+imgs=$(ls -d "${GK_TEST_IMAGES:-/var/tmp/gk-test-images}"/images-*/done 2>/dev/null | head -1)
+if [ -n "$imgs" ]; then
+  imgs=$(dirname "$imgs")
+  "$GKBATCH" -i -j 2 "$imgs/fedora.img" "$imgs/windows.img" "$imgs/hostile.img" \
+    -- cat /etc/os-release > "$d/insp.out" 2>/dev/null
+  expect "-i: exit status 1 (windows has no os-release)" $? 1
+  field "$imgs/fedora.img" .output "$d/insp.out" | grep -q "^ID=fedora" \
+    && ok "-i: fedora mounted by inspection" || nok "-i: fedora: $(field "$imgs/fedora.img" '.error' "$d/insp.out")"
+  expect "-i: windows: the script fails" "$(field "$imgs/windows.img" '.status + " " + .command' "$d/insp.out")" "failed cat"
+  if jq -e . "$d/insp.out" >/dev/null 2>&1 \
+     && field "$imgs/hostile.img" .output "$d/insp.out" | grep -q "$(printf '\357\277\275')"; then
+    ok "-i: hostile os-release (invalid UTF-8, escapes): the JSON parses, bad bytes are U+FFFD"
+  else nok "-i: hostile: $(grep hostile "$d/insp.out" | head -c 300)"; fi
+  no_leftovers "-i"
+else
+  echo "SKIP: -i: the inspection test images are not cached (tests/images/make-images.sh)"
+fi
 
 # ---- shards, --merge, the Kubernetes Job ------------------------------
 for k in 1 2 3; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # gkbatch benchmark: N small images (64 MiB ext4, made here), a script
 # that reads one file, writes one and checksums it.  Prints images/min
-# for gkbatch -j 2 against a shell loop of gkfish (and of guestfish and
+# for gkbatch -j 2 against a shell loop of gkfish, interleaved in ROUNDS
+# (default 4) rounds so that load drift hits both (and of guestfish and
 # parallel -j 2 guestfish when libguestfs-tools / parallel are
 # installed), the per-image overhead beyond the script (launch, mounts,
 # shutdown, commit), images/min for -j 1..4, and the peak RSS of gkbatch
@@ -58,29 +59,41 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u 
 echo "images: $N x 64 MiB ext4; script: $script"
 echo
 
-# gkbatch -j 2 --rw (overlay + commit)
-mkimages "$N"
-t0=$(now)
-"$GKBATCH" -j 2 --rw -m /dev/sda -f "$d/s.gk" --images "$d/list" -o "$d/j2.jsonl" 2>/dev/null &
-pid=$!
-peak=$(peak_rss $pid)
-wait $pid; rc=$?
-t1=$(now); el=$(echo "$t1 $t0" | awk '{print $1 - $2}')
-ok=$(jq -r 'select(.status == "ok") | .path' "$d/j2.jsonl" | wc -l)
-echo "gkbatch -j 2 --rw: $ok/$N ok (exit $rc), $el s, $(rate "$N" "$el") images/min, peak RSS (tree) $((peak / 1024)) MiB"
+# gkbatch -j 2 --rw (overlay + commit) against a shell loop of gkfish,
+# interleaved in ROUNDS rounds of N/ROUNDS images each, so that the load
+# of a shared machine drifting during the run hits both alike.
+ROUNDS=${ROUNDS:-4}
+per=$((N / ROUNDS))
+tb=0 tf=0 peak_all=0 okb=0 okf=0
+: > "$d/j2.jsonl"
+for r in $(seq 1 "$ROUNDS"); do
+  mkimages "$per"
+  t0=$(now)
+  "$GKBATCH" -j 2 --rw -m /dev/sda -f "$d/s.gk" --images "$d/list" -o "$d/r.jsonl" 2>/dev/null &
+  pid=$!
+  peak=$(peak_rss $pid)
+  wait $pid
+  t1=$(now)
+  tb=$(echo "$tb $t1 $t0" | awk '{print $1 + $2 - $3}')
+  [ "$peak" -gt "$peak_all" ] && peak_all=$peak
+  okb=$((okb + $(jq -r 'select(.status == "ok") | .path' "$d/r.jsonl" | wc -l)))
+  cat "$d/r.jsonl" >> "$d/j2.jsonl"
+  mkimages "$per"
+  t0=$(now)
+  while read -r img; do
+    "$GKFISH" -a "$img" -m /dev/sda -- cat /data.txt : write /out.txt "written by the benchmark" \
+      : checksum sha256 /out.txt > /dev/null 2>&1 && okf=$((okf + 1))
+  done < "$d/list"
+  t1=$(now)
+  tf=$(echo "$tf $t1 $t0" | awk '{print $1 + $2 - $3}')
+done
+M=$((per * ROUNDS))
+echo "gkbatch -j 2 --rw: $okb/$M ok, $tb s, $(rate "$M" "$tb") images/min, peak RSS (tree) $((peak_all / 1024)) MiB"
+echo "shell loop of gkfish: $okf/$M ok, $tf s, $(rate "$M" "$tf") images/min"
+echo "gkbatch -j 2 / gkfish loop: $(echo "$tf $tb" | awk '{printf "%.2f", $1 / $2}')x ($ROUNDS interleaved rounds of $per images)"
 jq -rs '[.[] | select(.status == "ok")] | (map(.total_s - .script_s) | sort) as $o
   | (map(.launch_s) | sort) as $l | (map(.commit_s) | sort) as $c | (map(.script_s) | sort) as $s
   | "  per image (median): overhead beyond the script \($o[length/2|floor]) s (launch \($l[length/2|floor]) s, commit \($c[length/2|floor]) s), script \($s[length/2|floor]) s"' "$d/j2.jsonl"
-
-# A shell loop of gkfish (read-write in place, as people write it)
-mkimages "$N"
-t0=$(now); bad=0
-while read -r img; do
-  "$GKFISH" -a "$img" -m /dev/sda -- cat /data.txt : write /out.txt "written by the benchmark" \
-    : checksum sha256 /out.txt > /dev/null 2>&1 || bad=$((bad + 1))
-done < "$d/list"
-t1=$(now); el=$(echo "$t1 $t0" | awk '{print $1 - $2}')
-echo "shell loop of gkfish: $((N - bad))/$N ok, $el s, $(rate "$N" "$el") images/min"
 
 if command -v guestfish >/dev/null 2>&1; then
   mkimages "$N"

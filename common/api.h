@@ -128,5 +128,10 @@ struct gk_int_optvals {
 GK_INT_EXPORT void gk_int_free_val (enum gk_int_type t, union gk_int_val *v);
 GK_INT_EXPORT void gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v);
 GK_INT_EXPORT void gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v);
+/* Test-only (--enable-noop-check): the result of a call that did nothing. */
+int gk_int_empty_ret (const struct gk_int_call *c, union gk_int_val *r);
+/* In a --enable-noop-check build, this bit in a call's procedure number
+ * asks the daemon to skip the handler and reply success (tests only). */
+#define GK_NOOP_BIT 0x80000000u
 
 #endif

@@ -13,6 +13,13 @@
  * whole run, default 1200: a hang fails instead of blocking CI).
  * Exit 0 only if all passed.
  *
+ * GK_TEST_NOOP=1 (a --enable-noop-check build; tests/noop-check.sh):
+ * each call is turned into a no-op while its own tests run (the fixture
+ * and the other calls stay real), and the verdict is inverted: a call's
+ * tests must FAIL then ("CAUGHT"), else they cannot tell whether the call
+ * did anything ("MISSED").  Lines expecting an error are skipped then:
+ * only what a successful call does counts.
+ *
  * The fixture: /dev/sda (256 MiB) holds one MBR partition /dev/sda1 with
  * ext4 mounted at /; /dev/sdb (64 MiB) is blank.  Before each call's tests
  * the fixture is reset (umount-all, deactivate LVs, zero sdb, mkfs sda1,
@@ -41,6 +48,7 @@ static char tmpdir[256];
 static char sda[300], sdb[300];
 static gk_h *g;
 static int verbose;
+static int noop_mode;
 static volatile sig_atomic_t timed_out;
 
 static const char *const fixture_prepare[] = {
@@ -48,9 +56,10 @@ static const char *const fixture_prepare[] = {
 };
 /* vg-activate-all false: an LVM test may leave LVs active on sdb, which
  * would keep it busy (zero needs it exclusively); it costs nothing when
- * no LV is active. */
+ * no LV is active.  blockdev-setrw: a failed blockdev test may leave sdb
+ * read-only. */
 static const char *const fixture_reset[] = {
-  "umount-all", "vg-activate-all false", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
+  "umount-all", "vg-activate-all false", "blockdev-setrw /dev/sdb", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
 };
 
 /* ---- temporary files and the emergency exits -------------------------- */
@@ -397,12 +406,25 @@ test_call (const struct gk_int_call *c, struct stats *st)
 
   char *tests = strdup (c->tests), *save = NULL, *why = NULL;
   const char *bad = NULL;
+  if (noop_mode) setenv ("GK_NOOP_CALL", c->name, 1);
   for (char *line = strtok_r (tests, "\n", &save); line && !why;
        line = strtok_r (NULL, "\n", &save)) {
+    /* A no-op "succeeds", so an expected error would catch it without
+     * proving anything about what the call does when it works. */
+    if (noop_mode && strstr (line, " =! ")) continue;
     why = check_line (line);
     bad = line;
   }
-  if (why) {
+  unsetenv ("GK_NOOP_CALL");
+  if (noop_mode && why) {
+    printf ("CAUGHT %s: %s: %s\n", c->name, bad, why);
+    st->passed++;
+  }
+  else if (noop_mode) {
+    printf ("MISSED %s: its tests pass when it does nothing\n", c->name);
+    st->failed++;
+  }
+  else if (why) {
     printf ("FAIL %s: %s: %s\n", c->name, bad, why);
     st->failed++;
   }
@@ -483,6 +505,7 @@ main (int argc, char **argv)
   setvbuf (stdout, NULL, _IOLBF, 0);
   gk_cmd_set_prefix ("test-api");
   verbose = getenv ("GK_TEST_VERBOSE") && *getenv ("GK_TEST_VERBOSE") == '1';
+  noop_mode = getenv ("GK_TEST_NOOP") && *getenv ("GK_TEST_NOOP") == '1';
   if (check_filter (argc, argv) == -1) return 2;
   install_signals ();
   atexit (remove_tmp);

@@ -75,7 +75,11 @@ struct gk_int_call {
   /* Test script, gkfish syntax, one command per line.  A line
    * "CMD => TEXT" asserts the printed output of CMD equals TEXT
    * ("\n" escapes allowed); "CMD =! ERRNO" asserts failure with that
-   * errno name; "CMD =~ TEXT" asserts the output contains TEXT.
+   * errno name; "CMD =~ TEXT" asserts the output contains TEXT;
+   * "=ne TEXT" that it differs from TEXT; "=lt N" / "=gt N" that it is
+   * a number below / above N; "=re REGEX" that it matches (POSIX ERE);
+   * "CMD -> name" keeps the output, and a later "$name" (in a command or
+   * an expected value) is replaced by it.
    * Runs on a fresh 1 GiB disk /dev/sda with /dev/sda1 ext4 mounted at /. */
   const char *tests;
   const char *aliases;        /* space-separated shell aliases, or NULL */

@@ -95,3 +95,35 @@ gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v)
   default: break;
   }
 }
+
+/* The result of a call that did nothing: 0, "", an empty list, a struct of
+ * empty fields.  Only the test-only no-op check (configure
+ * --enable-noop-check, tests/noop-check.sh) uses it. */
+int
+gk_int_empty_ret (const struct gk_int_call *c, union gk_int_val *r)
+{
+  const struct gk_int_struct *s = c->ret_struct ? gk_int_lookup_struct (c->ret_struct) : NULL;
+  memset (r, 0, sizeof *r);
+  switch (c->ret) {
+  case GK_R_STRING: return (r->s = strdup ("")) ? 0 : -1;
+  case GK_R_STRINGLIST: return (r->sl = calloc (1, sizeof *r->sl)) ? 0 : -1;
+  case GK_R_BUFFER: return (r->buf.data = malloc (1)) ? 0 : -1;
+  case GK_R_STRUCT:
+    if (!s || !(r->st = calloc (1, sizeof *r->st))) return -1;
+    for (size_t i = 0; s->fields[i].type != GK_FT_END; i++)
+      if (s->fields[i].type == GK_FT_STRING && !(r->st->f[i].s = strdup (""))) {
+        gk_int_free_ret (c, r);
+        return -1;
+      }
+    return 0;
+  case GK_R_STRUCTLIST:
+    if (!(r->stl = calloc (1, sizeof *r->stl))) return -1;
+    if (!(r->stl->val = calloc (1, sizeof *r->stl->val))) {
+      free (r->stl);
+      r->stl = NULL;
+      return -1;
+    }
+    return 0;
+  default: return 0;
+  }
+}

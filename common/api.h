@@ -75,7 +75,11 @@ struct gk_int_call {
   /* Test script, gkfish syntax, one command per line.  A line
    * "CMD => TEXT" asserts the printed output of CMD equals TEXT
    * ("\n" escapes allowed); "CMD =! ERRNO" asserts failure with that
-   * errno name; "CMD =~ TEXT" asserts the output contains TEXT.
+   * errno name; "CMD =~ TEXT" asserts the output contains TEXT;
+   * "=ne TEXT" that it differs from TEXT; "=lt N" / "=gt N" that it is
+   * a number below / above N; "=re REGEX" that it matches (POSIX ERE);
+   * "CMD -> name" keeps the output, and a later "$name" (in a command or
+   * an expected value) is replaced by it.
    * Runs on a fresh 1 GiB disk /dev/sda with /dev/sda1 ext4 mounted at /. */
   const char *tests;
   const char *aliases;        /* space-separated shell aliases, or NULL */
@@ -128,5 +132,10 @@ struct gk_int_optvals {
 GK_INT_EXPORT void gk_int_free_val (enum gk_int_type t, union gk_int_val *v);
 GK_INT_EXPORT void gk_int_free_ret (const struct gk_int_call *c, union gk_int_val *v);
 GK_INT_EXPORT void gk_int_free_sval (const struct gk_int_struct *s, struct gk_int_sval *v);
+/* Test-only (--enable-noop-check): the result of a call that did nothing. */
+int gk_int_empty_ret (const struct gk_int_call *c, union gk_int_val *r);
+/* In a --enable-noop-check build, this bit in a call's procedure number
+ * asks the daemon to skip the handler and reply success (tests only). */
+#define GK_NOOP_BIT 0x80000000u
 
 #endif

@@ -127,6 +127,7 @@ int gk_int_kvm_known_broken (gk_h *g);
 void gk_int_kvm_mark_broken (gk_h *g);
 
 /* proto.c: calls to the daemon. */
+int gk_int_noop (const struct gk_int_call *c);
 int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
                  struct gk_int_optvals *o, union gk_int_val *r);
 int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,

@@ -464,7 +464,7 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
   uint32_t serial = ++g->serial;
   struct gk_int_wbuf b;
   gk_int_wb_init (&b, GK_K_CALL);
-  gk_int_wb_u32 (&b, (uint32_t) c->proc);
+  gk_int_wb_u32 (&b, (uint32_t) c->proc | (gk_int_noop (c) ? GK_NOOP_BIT : 0));
   gk_int_wb_u32 (&b, serial);
   gk_int_enc_args (&b, c, a, o);
   if (gk_int_wb_finish (&b) == -1) {

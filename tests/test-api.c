@@ -13,6 +13,13 @@
  * whole run, default 1200: a hang fails instead of blocking CI).
  * Exit 0 only if all passed.
  *
+ * GK_TEST_NOOP=1 (a --enable-noop-check build; tests/noop-check.sh):
+ * each call is turned into a no-op while its own tests run (the fixture
+ * and the other calls stay real), and the verdict is inverted: a call's
+ * tests must FAIL then ("CAUGHT"), else they cannot tell whether the call
+ * did anything ("MISSED").  Lines expecting an error are skipped then:
+ * only what a successful call does counts.
+ *
  * The fixture: /dev/sda (256 MiB) holds one MBR partition /dev/sda1 with
  * ext4 mounted at /; /dev/sdb (64 MiB) is blank.  Before each call's tests
  * the fixture is reset (umount-all, deactivate LVs, zero sdb, mkfs sda1,
@@ -21,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +49,7 @@ static char tmpdir[256];
 static char sda[300], sdb[300];
 static gk_h *g;
 static int verbose;
+static int noop_mode;
 static volatile sig_atomic_t timed_out;
 
 static const char *const fixture_prepare[] = {
@@ -48,9 +57,10 @@ static const char *const fixture_prepare[] = {
 };
 /* vg-activate-all false: an LVM test may leave LVs active on sdb, which
  * would keep it busy (zero needs it exclusively); it costs nothing when
- * no LV is active. */
+ * no LV is active.  blockdev-setrw: a failed blockdev test may leave sdb
+ * read-only. */
 static const char *const fixture_reset[] = {
-  "umount-all", "vg-activate-all false", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
+  "umount-all", "vg-activate-all false", "blockdev-setrw /dev/sdb", "zero /dev/sdb", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
 };
 
 /* ---- temporary files and the emergency exits -------------------------- */
@@ -235,31 +245,90 @@ run_script (const char *const *lines)
 
 /* ---- checking one test line ------------------------------------------- */
 
-enum op { OP_PLAIN, OP_EQ, OP_ERR, OP_SUB };
+enum op { OP_PLAIN, OP_EQ, OP_ERR, OP_SUB, OP_NE, OP_LT, OP_GT, OP_RE, OP_SET };
 
-/* Split "CMD => EXPECTED" (or =! or =~) in place.  A line that ends with
- * the separator minus its trailing blank ("mounts =>") also counts, in
- * case an editor trimmed it. */
+/* Split "CMD => EXPECTED" (or another separator, see common/api.h) in
+ * place.  A line that ends with the separator minus its trailing blank
+ * ("mounts =>") also counts, in case an editor trimmed it. */
 static enum op
 split_test (char *line, char **expected)
 {
   static const struct { const char *s; enum op op; } seps[] = {
-    { " => ", OP_EQ }, { " =! ", OP_ERR }, { " =~ ", OP_SUB },
+    { " => ", OP_EQ }, { " =! ", OP_ERR }, { " =~ ", OP_SUB }, { " =ne ", OP_NE },
+    { " =lt ", OP_LT }, { " =gt ", OP_GT }, { " =re ", OP_RE }, { " -> ", OP_SET },
   };
   char *best = NULL;
+  size_t bestlen = 0;
   enum op op = OP_PLAIN;
   size_t len = strlen (line);
 
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++) {
+    size_t n = strlen (seps[i].s);
     char *p = strstr (line, seps[i].s);
-    if (!p && len >= 3 && strncmp (line + len - 3, seps[i].s, 3) == 0)
-      p = line + len - 3;
-    if (p && (!best || p < best)) { best = p; op = seps[i].op; }
+    if (!p && len >= n - 1 && strncmp (line + len - (n - 1), seps[i].s, n - 1) == 0)
+      p = line + len - (n - 1);
+    if (p && (!best || p < best)) { best = p; bestlen = n; op = seps[i].op; }
   }
   if (!best) { *expected = line + len; return OP_PLAIN; }
   *best = '\0';
-  *expected = best[3] ? best + 4 : best + 3;
+  *expected = best[bestlen - 1] ? best + bestlen : best + bestlen - 1;
   return op;
+}
+
+/* ---- variables: "CMD -> name" keeps the output, "$name" uses it -------- */
+
+#define MAX_VARS 16
+struct var { char name[32]; char *value; };
+static struct var vars[MAX_VARS];
+
+static void
+clear_vars (void)
+{
+  for (size_t i = 0; i < MAX_VARS; i++) { free (vars[i].value); vars[i].value = NULL; vars[i].name[0] = '\0'; }
+}
+
+static int
+set_var (const char *name, const char *value)
+{
+  size_t i;
+  for (i = 0; i < MAX_VARS && vars[i].name[0] && strcmp (vars[i].name, name) != 0; i++)
+    ;
+  if (i == MAX_VARS || strlen (name) >= sizeof vars[i].name || !name[0]) return -1;
+  free (vars[i].value);
+  snprintf (vars[i].name, sizeof vars[i].name, "%s", name);
+  return (vars[i].value = strdup (value)) ? 0 : -1;
+}
+
+/* A copy of S with each "$name" of a set variable replaced by its value;
+ * anything else ("$BACKEND", "$(...)") is left as it is. */
+static char *
+expand_vars (const char *s)
+{
+  char *r = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream (&r, &n);
+  if (!f) return NULL;
+  while (*s) {
+    size_t w = *s == '$' ? strspn (s + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") : 0;
+    const char *v = NULL;
+    for (size_t i = 0; w && i < MAX_VARS && vars[i].name[0]; i++)
+      if (strlen (vars[i].name) == w && strncmp (vars[i].name, s + 1, w) == 0) v = vars[i].value;
+    if (v) { fputs (v, f); s += w + 1; }
+    else fputc (*s++, f);
+  }
+  fclose (f);
+  return r;
+}
+
+/* Output that is exactly one integer, else -1 with *ok = 0. */
+static int64_t
+as_number (const char *s, int *ok)
+{
+  char *end;
+  errno = 0;
+  long long v = strtoll (s, &end, 10);
+  *ok = *s && !errno && end != s && *end == '\0';
+  return v;
 }
 
 /* Expected text uses \n (and \t, \\) escapes for what the output has. */
@@ -338,6 +407,29 @@ judge (enum op op, const char *expected, struct result *r)
     rc = asprintf (&why, "got %s", got);
   else if (op == OP_SUB && !strstr (r->out, expected))
     rc = asprintf (&why, "output does not contain '%s': got %s", expected, got);
+  else if (op == OP_NE && strcmp (r->out, expected) == 0)
+    rc = asprintf (&why, "got %s, which it must not be", got);
+  else if (op == OP_LT || op == OP_GT) {
+    int ok1, ok2;
+    int64_t a = as_number (r->out, &ok1), b = as_number (expected, &ok2);
+    if (!ok2)
+      rc = asprintf (&why, "'%s' is not a number", expected);
+    else if (!ok1 || (op == OP_LT ? !(a < b) : !(a > b)))
+      rc = asprintf (&why, "expected a number %s %s, got %s", op == OP_LT ? "<" : ">",
+                     expected, got);
+  }
+  else if (op == OP_RE) {
+    regex_t re;
+    if (regcomp (&re, expected, REG_EXTENDED | REG_NOSUB) != 0)
+      rc = asprintf (&why, "bad regular expression '%s' in the test", expected);
+    else {
+      if (regexec (&re, r->out, 0, NULL, 0) != 0)
+        rc = asprintf (&why, "output does not match /%s/: got %s", expected, got);
+      regfree (&re);
+    }
+  }
+  else if (op == OP_SET && set_var (expected, r->out) == -1)
+    rc = asprintf (&why, "cannot keep the output in variable '%s'", expected);
   if (rc == -1) why = strdup ("out of memory");
   free (got);
   free (msg);
@@ -348,7 +440,7 @@ judge (enum op op, const char *expected, struct result *r)
 static char *
 check_line (const char *line)
 {
-  char *copy = strdup (line), *expected;
+  char *copy = expand_vars (line), *expected;
   if (!copy) return strdup ("out of memory");
   enum op op = split_test (copy, &expected);
   unescape (expected);
@@ -397,12 +489,26 @@ test_call (const struct gk_int_call *c, struct stats *st)
 
   char *tests = strdup (c->tests), *save = NULL, *why = NULL;
   const char *bad = NULL;
+  if (noop_mode) setenv ("GK_NOOP_CALL", c->name, 1);
   for (char *line = strtok_r (tests, "\n", &save); line && !why;
        line = strtok_r (NULL, "\n", &save)) {
+    /* A no-op "succeeds", so an expected error would catch it without
+     * proving anything about what the call does when it works. */
+    if (noop_mode && strstr (line, " =! ")) continue;
     why = check_line (line);
     bad = line;
   }
-  if (why) {
+  unsetenv ("GK_NOOP_CALL");
+  clear_vars ();
+  if (noop_mode && why) {
+    printf ("CAUGHT %s: %s: %s\n", c->name, bad, why);
+    st->passed++;
+  }
+  else if (noop_mode) {
+    printf ("MISSED %s: its tests pass when it does nothing\n", c->name);
+    st->failed++;
+  }
+  else if (why) {
     printf ("FAIL %s: %s: %s\n", c->name, bad, why);
     st->failed++;
   }
@@ -483,6 +589,7 @@ main (int argc, char **argv)
   setvbuf (stdout, NULL, _IOLBF, 0);
   gk_cmd_set_prefix ("test-api");
   verbose = getenv ("GK_TEST_VERBOSE") && *getenv ("GK_TEST_VERBOSE") == '1';
+  noop_mode = getenv ("GK_TEST_NOOP") && *getenv ("GK_TEST_NOOP") == '1';
   if (check_filter (argc, argv) == -1) return 2;
   install_signals ();
   atexit (remove_tmp);

@@ -30,7 +30,7 @@ check '[ $rc = 0 ]' "startup upload: exit 0 (got $rc: $(tail -2 "$d/err"))"
 check 'grep -q "median" "$d/out" && grep -q "startup/launch " "$d/out"' "the table is printed"
 check 'grep -q "startup: qemu, run 1 of 1" "$d/err"' "progress on stderr"
 check 'j ".tool == \"gkbench\" and (.command | test(\"startup upload\")) and .interrupted == false"' "JSON: tool, command, not interrupted"
-check 'j ".machine | (.cpu and .cores and .memory and .kernel and .kvm and .qemu and .uml and .load_at_start and .date) != null"' \
+check 'j ".machine as \$m | [\"cpu\", \"cores\", \"memory\", \"kernel\", \"kvm\", \"qemu\", \"uml\", \"load_at_start\", \"date\"] | all(. as \$k | \$m[\$k] | type == \"string\" and length > 0)"' \
   "JSON: machine description (cpu, cores, memory, kernel, kvm, qemu, uml, load)"
 check 'j "[.figures[] | select(.group == \"startup\")] | length == 2"' "JSON: two startup figures"
 check 'j "[.figures[] | select(.group == \"upload\") | .name] | sort == [\"upload\", \"upload-no-write\", \"write-no-upload\"]"' \
@@ -90,15 +90,24 @@ rm -f "$d/r.json"
 "$gkbench" startup --runs 20 --backend qemu --workdir "$d/w" --json "$d/r.json" > "$d/out" 2> "$d/err" &
 pid=$!
 i=0
-while [ $i -lt 600 ] && ! grep -q "run 2 of 20" "$d/err"; do sleep 0.1; i=$((i + 1)); done
+# Wait for run 2 with its appliance up: the VM (gkbench's child, in its
+# own process group) is what Ctrl-C must not leave behind.
+kids=
+while [ $i -lt 600 ] && [ -z "$kids" ]; do
+  grep -q "run 2 of 20" "$d/err" && kids=$(pgrep -P $pid)
+  [ -n "$kids" ] || sleep 0.1
+  i=$((i + 1))
+done
 kill -INT $pid
 wait $pid
 rc=$?
 check '[ $rc = 130 ] && grep -q "interrupted" "$d/err"' "Ctrl-C: exit 130 (got $rc)"
 check 'j ".interrupted == true and ([.figures[] | select(.name == \"launch\") | .runs] | .[0] >= 1)"' \
   "Ctrl-C: the JSON holds the runs finished before it"
-left=$(ps -eo pgid=,args= | awk -v p="$pid" '$1 == p' | wc -l)
-check '[ "$left" = 0 ]' "Ctrl-C: nothing of gkbench left running"
+left=
+for k in $kids; do kill -0 "$k" 2>/dev/null && left="$left $k"; done
+check '[ -n "$kids" ] && [ -z "$left" ]' \
+  "Ctrl-C: the appliance gkbench ran (PIDs:${kids:- none seen}) is gone (left:${left:- none})"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -1,0 +1,126 @@
+/* guestkitd: the appliance's network (set-network, off by default).
+ *
+ * The library passes gk.net=1 (with virtio_net in gk.modules=) when the
+ * qemu backend gives the appliance a user-mode network.  Its addresses
+ * are fixed by qemu's stack (slirp): we are 10.0.2.15/24, the gateway
+ * 10.0.2.2, the DNS forwarder 10.0.2.3, so no DHCP client (and no wait
+ * for one) is needed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "daemon.h"
+
+#define NET_IF "eth0"
+#define NET_ADDR "10.0.2.15/24"
+#define NET_GW "10.0.2.2"
+#define RESOLV "nameserver 10.0.2.3\n"
+/* The appliance's /etc/resolv.conf is a link here (make-appliance.sh):
+ * its root is read-only. */
+#define RESOLV_RUN "/run/resolv.conf"
+/* Where the guest's own resolv.conf waits while a command runs. */
+#define GUEST_BACKUP ".resolv.conf.guestkit"
+
+static int net_on;
+
+static int
+run_ip (const char *a1, const char *a2, const char *a3, const char *a4,
+        const char *a5, const char *a6)
+{
+  const char *argv[] = { "ip", a1, a2, a3, a4, a5, a6, NULL };
+  if (gk_int_run (NULL, NULL, argv) == -1) {
+    fprintf (stderr, "guestkitd: network: ip %s %s %s %s: %s\n", a1, a2, a3, a4,
+             gk_int_err_msg ());
+    return -1;
+  }
+  return 0;
+}
+
+int
+gk_int_net_setup (void)
+{
+  const struct timespec ms = { 0, 1000000 };
+  int i = 0;
+  /* virtio_net was just loaded (diskdrivers.c); its probe may lag. */
+  while (access ("/sys/class/net/" NET_IF, F_OK) != 0 && i++ < 5000) nanosleep (&ms, NULL);
+  if (access ("/sys/class/net/" NET_IF, F_OK) != 0) {
+    fprintf (stderr, "guestkitd: network: no %s appeared (virtio_net missing?)\n", NET_IF);
+    return -1;
+  }
+  if (run_ip ("link", "set", "lo", "up", NULL, NULL) == -1
+      || run_ip ("addr", "add", NET_ADDR, "dev", NET_IF, NULL) == -1
+      || run_ip ("link", "set", NET_IF, "up", NULL, NULL) == -1
+      || run_ip ("route", "add", "default", "via", NET_GW, NULL) == -1)
+    return -1;
+  int fd = open (RESOLV_RUN, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd == -1 || write (fd, RESOLV, strlen (RESOLV)) != (ssize_t) strlen (RESOLV)) {
+    fprintf (stderr, "guestkitd: network: %s: %m\n", RESOLV_RUN);
+    if (fd != -1) close (fd);
+    return -1;
+  }
+  close (fd);
+  net_on = 1;
+  gk_int_log ("network: %s %s via %s", NET_IF, NET_ADDR, NET_GW);
+  return 0;
+}
+
+/* The guest's resolver configuration names servers of its own network,
+ * unreachable from here: while a command runs in the guest, its
+ * /etc/resolv.conf (file or symbolic link, renamed, never followed) is
+ * set aside and replaced by ours.  Everything happens relative to the
+ * guest's /etc opened inside the sysroot. */
+int
+gk_int_net_guest_begin (struct gk_int_net_swap *s)
+{
+  s->dfd = -1;
+  s->saved = 0;
+  if (!net_on) return 0;
+  int dfd = gk_int_open ("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dfd == -1) return 0;              /* no /etc: nothing to resolve with */
+  struct stat st;
+  if (fstatat (dfd, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR (st.st_mode)) { close (dfd); return 0; }
+    if (renameat2 (dfd, "resolv.conf", dfd, GUEST_BACKUP, RENAME_NOREPLACE) == -1) {
+      int e = errno;
+      close (dfd);
+      if (e == EROFS) return 0;         /* read-only guest: leave it be */
+      return gk_int_err (e, "network: cannot set aside the guest's /etc/resolv.conf "
+                         "as /etc/" GUEST_BACKUP ": %s", strerror (e));
+    }
+    s->saved = 1;
+  }
+  else if (errno != ENOENT) {
+    int e = errno;
+    close (dfd);
+    return gk_int_err (e, "network: /etc/resolv.conf: %s", strerror (e));
+  }
+  s->dfd = dfd;
+  int fd = openat (dfd, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd == -1 || write (fd, RESOLV, strlen (RESOLV)) != (ssize_t) strlen (RESOLV)) {
+    int e = errno;
+    if (fd != -1) close (fd);
+    gk_int_net_guest_end (s);
+    return e == EROFS ? 0 : gk_int_err (e, "network: writing the guest's /etc/resolv.conf: %s",
+                                        strerror (e));
+  }
+  close (fd);
+  return 0;
+}
+
+/* Put the guest's own resolv.conf back (whatever the command did to
+ * ours).  Errors go to the console only: the command's result stands. */
+void
+gk_int_net_guest_end (struct gk_int_net_swap *s)
+{
+  if (s->dfd == -1) return;
+  if (unlinkat (s->dfd, "resolv.conf", 0) == -1 && errno != ENOENT)
+    fprintf (stderr, "guestkitd: network: removing our /etc/resolv.conf: %m\n");
+  if (s->saved && renameat (s->dfd, GUEST_BACKUP, s->dfd, "resolv.conf") == -1)
+    fprintf (stderr, "guestkitd: network: restoring /etc/resolv.conf from /etc/"
+             GUEST_BACKUP ": %m\n");
+  close (s->dfd);
+  s->dfd = -1;
+}

@@ -11,11 +11,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include "daemon.h"
 
 #define NET_IF "eth0"
-#define NET_ADDR "10.0.2.15/24"
+#define NET_ADDR "10.0.2.15"
+#define NET_MASK "255.255.255.0"
 #define NET_GW "10.0.2.2"
 #define RESOLV "nameserver 10.0.2.3\n"
 /* The appliance's /etc/resolv.conf is a link here (make-appliance.sh):
@@ -26,17 +33,55 @@
 
 static int net_on;
 
+/* ioctls, not busybox's ip: each exec of it costs ~70 ms under TCG,
+ * and four of them made launch with the network 0.3 s slower. */
 static int
-run_ip (const char *a1, const char *a2, const char *a3, const char *a4,
-        const char *a5, const char *a6)
+set_in (struct sockaddr *sa, const char *ip)
 {
-  const char *argv[] = { "ip", a1, a2, a3, a4, a5, a6, NULL };
-  if (gk_int_run (NULL, NULL, argv) == -1) {
-    fprintf (stderr, "guestkitd: network: ip %s %s %s %s: %s\n", a1, a2, a3, a4,
-             gk_int_err_msg ());
-    return -1;
+  struct sockaddr_in *in = (struct sockaddr_in *) sa;
+  memset (in, 0, sizeof *in);
+  in->sin_family = AF_INET;
+  return inet_pton (AF_INET, ip, &in->sin_addr) == 1 ? 0 : -1;
+}
+
+static int
+if_ioctl (int s, const char *ifname, unsigned long req, const char *ip, const char *what)
+{
+  struct ifreq ifr;
+  memset (&ifr, 0, sizeof ifr);
+  snprintf (ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (ip) set_in (&ifr.ifr_addr, ip);
+  else {
+    if (ioctl (s, SIOCGIFFLAGS, &ifr) == -1) goto fail;
+    ifr.ifr_flags |= IFF_UP;
   }
-  return 0;
+  if (ioctl (s, req, &ifr) == 0) return 0;
+ fail:
+  fprintf (stderr, "guestkitd: network: %s %s: %m\n", ifname, what);
+  return -1;
+}
+
+static int
+configure (void)
+{
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s == -1) { fprintf (stderr, "guestkitd: network: socket: %m\n"); return -1; }
+  struct rtentry rt;
+  memset (&rt, 0, sizeof rt);
+  set_in (&rt.rt_dst, "0.0.0.0");
+  set_in (&rt.rt_genmask, "0.0.0.0");
+  set_in (&rt.rt_gateway, NET_GW);
+  rt.rt_flags = RTF_UP | RTF_GATEWAY;
+  int r = -1;
+  if (if_ioctl (s, "lo", SIOCSIFFLAGS, NULL, "up") == 0
+      && if_ioctl (s, NET_IF, SIOCSIFADDR, NET_ADDR, "address " NET_ADDR) == 0
+      && if_ioctl (s, NET_IF, SIOCSIFNETMASK, NET_MASK, "netmask " NET_MASK) == 0
+      && if_ioctl (s, NET_IF, SIOCSIFFLAGS, NULL, "up") == 0) {
+    if (ioctl (s, SIOCADDRT, &rt) == 0) r = 0;
+    else fprintf (stderr, "guestkitd: network: default route via %s: %m\n", NET_GW);
+  }
+  close (s);
+  return r;
 }
 
 int
@@ -50,11 +95,7 @@ gk_int_net_setup (void)
     fprintf (stderr, "guestkitd: network: no %s appeared (virtio_net missing?)\n", NET_IF);
     return -1;
   }
-  if (run_ip ("link", "set", "lo", "up", NULL, NULL) == -1
-      || run_ip ("addr", "add", NET_ADDR, "dev", NET_IF, NULL) == -1
-      || run_ip ("link", "set", NET_IF, "up", NULL, NULL) == -1
-      || run_ip ("route", "add", "default", "via", NET_GW, NULL) == -1)
-    return -1;
+  if (configure () == -1) return -1;
   int fd = open (RESOLV_RUN, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd == -1 || write (fd, RESOLV, strlen (RESOLV)) != (ssize_t) strlen (RESOLV)) {
     fprintf (stderr, "guestkitd: network: %s: %m\n", RESOLV_RUN);
@@ -63,7 +104,7 @@ gk_int_net_setup (void)
   }
   close (fd);
   net_on = 1;
-  gk_int_log ("network: %s %s via %s", NET_IF, NET_ADDR, NET_GW);
+  gk_int_log ("network: %s %s/%s via %s", NET_IF, NET_ADDR, NET_MASK, NET_GW);
   return 0;
 }
 

@@ -53,6 +53,15 @@ else
     nok "uml refusal names the reason: $(cat "$d/uml.out")"
 fi
 
+# ... and at launch when the backend became uml after set-network.
+if "$GKFISH" -a /dev/null set-network true : set-backend uml : run >"$d/uml2.out" 2>&1; then
+    nok "launch with the network on the uml backend refused (it succeeded)"
+elif grep -q "backend uml has no network" "$d/uml2.out"; then
+    ok "launch refused when the backend became uml later: $(head -n1 "$d/uml2.out")"
+else
+    nok "uml launch refusal names the reason: $(cat "$d/uml2.out")"
+fi
+
 truncate -s 64M "$d/disk.img"
 "$GKFISH" --network -a "$d/disk.img" >"$d/on.out" 2>"$d/on.err" <<SCRIPT
 get-network

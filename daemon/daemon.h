@@ -88,8 +88,9 @@ int gk_int_load_disk_drivers (const char *modules, int nsd);
 /* network.c: configure eth0 (gk.net=1); -1 on failure (logged). */
 int gk_int_net_setup (void);
 /* Around a command run in the guest: its /etc/resolv.conf becomes ours
- * and is put back afterwards (nothing when the network is off). */
-struct gk_int_net_swap { int dfd, saved; };
+ * and the appliance's /dev and /proc are bound on its own, all undone by
+ * _end (also after a failed _begin).  Nothing when the network is off. */
+struct gk_int_net_swap { int dfd, saved; char *bound[2]; };
 int gk_int_net_guest_begin (struct gk_int_net_swap *s);
 void gk_int_net_guest_end (struct gk_int_net_swap *s);
 /* The appliance's whole-disk devices in order: "/dev/vda", ... */

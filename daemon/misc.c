@@ -17,7 +17,11 @@ run_guest (char **out_r, const char *const *argv)
 {
   struct gk_int_net_swap ns;
   *out_r = NULL;
-  if (gk_int_need_root () <= 0 || gk_int_net_guest_begin (&ns) == -1) return -1;
+  if (gk_int_need_root () <= 0) return -1;
+  if (gk_int_net_guest_begin (&ns) == -1) {
+    gk_int_net_guest_end (&ns);         /* undoes what begin did */
+    return -1;
+  }
   int r = gk_int_run_chroot (out_r, argv);
   gk_int_net_guest_end (&ns);
   return r;

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,12 +115,52 @@ gk_int_net_setup (void)
  * /etc/resolv.conf (file or symbolic link, renamed, never followed) is
  * set aside and replaced by ours.  Everything happens relative to the
  * guest's /etc opened inside the sysroot. */
+/* Package managers need /dev (null, urandom) and /proc while they run:
+ * the appliance's are bound onto the guest's /dev and /proc directories
+ * (a symbolic link there is not followed: the guest keeps what it has).
+ * The target is the directory opened inside the sysroot, never a path
+ * the kernel would resolve against the appliance's root. */
+static const char *const binds[2] = { "/dev", "/proc" };
+
+static void
+bind_appliance_dirs (struct gk_int_net_swap *s)
+{
+  for (size_t i = 0; i < 2; i++) {
+    int fd = gk_int_open (binds[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd == -1) continue;
+    char *path = gk_int_sysroot_path (binds[i]);
+    char via[32];
+    snprintf (via, sizeof via, "/proc/self/fd/%d", fd);
+    if (path && mount (binds[i], via, NULL, MS_BIND | MS_REC, NULL) == 0)
+      s->bound[i] = path;
+    else {
+      if (path) fprintf (stderr, "guestkitd: network: binding %s into the guest: %m\n", binds[i]);
+      free (path);
+    }
+    close (fd);
+  }
+}
+
+static void
+unbind_appliance_dirs (struct gk_int_net_swap *s)
+{
+  for (size_t i = 0; i < 2; i++) {
+    if (!s->bound[i]) continue;
+    if (umount2 (s->bound[i], MNT_DETACH | UMOUNT_NOFOLLOW) == -1)
+      fprintf (stderr, "guestkitd: network: unmounting %s: %m\n", s->bound[i]);
+    free (s->bound[i]);
+    s->bound[i] = NULL;
+  }
+}
+
 int
 gk_int_net_guest_begin (struct gk_int_net_swap *s)
 {
   s->dfd = -1;
   s->saved = 0;
+  s->bound[0] = s->bound[1] = NULL;
   if (!net_on) return 0;
+  bind_appliance_dirs (s);
   int dfd = gk_int_open ("/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (dfd == -1) return 0;              /* no /etc: nothing to resolve with */
   struct stat st;
@@ -156,6 +198,7 @@ gk_int_net_guest_begin (struct gk_int_net_swap *s)
 void
 gk_int_net_guest_end (struct gk_int_net_swap *s)
 {
+  unbind_appliance_dirs (s);
   if (s->dfd == -1) return;
   if (unlinkat (s->dfd, "resolv.conf", 0) == -1 && errno != ENOENT)
     fprintf (stderr, "guestkitd: network: removing our /etc/resolv.conf: %m\n");

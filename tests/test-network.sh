@@ -82,6 +82,12 @@ rm /etc/resolv.conf
 ln-s ../run/stub-resolv.conf /etc/resolv.conf
 command /bin/busybox true
 readlink /etc/resolv.conf
+echo binds
+mkdir /dev
+mkdir /proc
+command /bin/busybox test -c /dev/null
+command /bin/busybox readlink /proc/self/exe
+ls /dev
 echo fetch
 sh "/bin/busybox wget -q -O /got $url && echo fetched"
 download /got $d/got
@@ -102,6 +108,12 @@ sed -n '/^resolv-after$/,/^fetch$/p' "$d/on.out" | grep -qx "false" &&
 sed -n '/^resolv-after$/,/^fetch$/p' "$d/on.out" | grep -qx "../run/stub-resolv.conf" &&
     ok "a guest resolv.conf that is a symbolic link is put back as that link" ||
     nok "symlinked resolv.conf after a command: $(cat "$d/on.out")"
+sed -n '/^binds$/,/^fetch$/p' "$d/on.out" | grep -qx "/bin/busybox" &&
+    ok "during a command the guest has /dev and /proc" ||
+    nok "/dev and /proc in the guest during a command: $(cat "$d/on.out") $(cat "$d/on.err")"
+[ "$(sed -n '/^binds$/,/^fetch$/p' "$d/on.out" | grep -c .)" = 3 ] &&
+    ok "afterwards the guest's /dev is empty again (nothing was bound or created there)" ||
+    nok "guest /dev after a command: $(sed -n '/^binds$/,/^fetch$/p' "$d/on.out")"
 grep -qx fetched "$d/on.out" && ok "the guest's wget fetched from 10.0.2.2:$port" ||
     nok "fetch through the user-mode network: $(tail -n 5 "$d/on.err")"
 if [ -f "$d/got" ] && cmp -s "$d/got" "$d/www/payload"; then

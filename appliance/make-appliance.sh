@@ -413,6 +413,9 @@ for d in /usr /usr/bin /usr/sbin /usr/lib /bin /sbin /lib /lib32 /lib64 /libx32;
     [ -L "$d" ] || [ -d "$d" ] && add_path "$d"
 done
 for d in /dev /proc /sys /run /sysroot /etc; do skel_dir "$d"; done
+# The root is read-only: the daemon writes the resolver (set-network) in
+# /run, a tmpfs (daemon/network.c).
+skel_link /etc/resolv.conf /run/resolv.conf
 # lvm refuses to run without its system directory; it stays empty (the
 # daemon passes all settings with --config and writes no backups).
 skel_dir /etc/lvm
@@ -522,7 +525,7 @@ for a in $required_applets mount umount ln cp mv chmod chown touch mknod readlin
          dirname du mktemp od hexdump tee expr seq cmp diff awk date id hostname \
          chroot pwd rmdir which free nproc truncate losetup cpio zcat gunzip \
          bunzip2 bzcat fdisk less vi ip ifconfig poweroff reboot halt fsync \
-         fstrim swapon swapoff mkswap blockdev; do
+         fstrim swapon swapoff mkswap blockdev wget; do
     [ -n "${have_applet[$a]+x}" ] || continue
     in_path "$a" || skel_link "$bbdir/$a" busybox
 done

@@ -66,9 +66,23 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
    * so they cost nothing at boot otherwise (daemon/diskdrivers.c). */
   if (app && nscsi + nide > 0) {
     char *s = NULL;
-    if (asprintf (&s, "%s gk.modules=%s%s%s gk.sd=%zu", app,
+    if (asprintf (&s, "%s gk.modules=%s%s%s%s gk.sd=%zu", app,
+                  c->network ? "virtio_net," : "",
                   nscsi ? "virtio_scsi," : "", nide ? "ata_piix," : "", "sd_mod",
                   nscsi + nide) == -1) s = NULL;
+    free (app);
+    app = s;
+  }
+  else if (app && c->network) {
+    char *s = NULL;
+    if (asprintf (&s, "%s gk.modules=virtio_net", app) == -1) s = NULL;
+    free (app);
+    app = s;
+  }
+  /* The daemon configures eth0 (daemon/network.c). */
+  if (app && c->network) {
+    char *s = NULL;
+    if (asprintf (&s, "%s gk.net=1", app) == -1) s = NULL;
     free (app);
     app = s;
   }
@@ -83,6 +97,13 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-serial-pci");
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
   if (nscsi) { gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-scsi-pci,id=scsi0"); }
+  if (c->network) {
+    /* qemu's built-in user-mode stack (slirp): outgoing connections
+     * become the qemu process's own; no hostfwd, so nothing listens for
+     * the guest.  10.0.2.2 is the host's loopback (backends/README.md). */
+    gk_int_argv_add (&a, "-netdev"); gk_int_argv_add (&a, "user,id=net0,ipv6=off");
+    gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-net-pci,netdev=net0,romfile=");
+  }
   size_t ide = 0;
   for (size_t i = 0; i < c->nr_drives; i++) {
     const struct gk_int_drive *d = &c->drives[i];

@@ -107,7 +107,7 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
     .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize,
     .kernel = kernel, .initrd = initrd, .root = ap->root_fd >= 0 ? root : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
-    .stage = gk_int_stage_path (g), .drive_fds = dfd,
+    .stage = gk_int_stage_path (g), .drive_fds = dfd, .network = g->network,
   };
   char **argv = gk_int_qemu_argv (&c);
   if (!argv) { gk_int_error_errno (g, ENOMEM, "launch: out of memory"); return -1; }

@@ -88,6 +88,11 @@ uml_prepare (gk_h *g, const char *variant)
     gk_int_error_errno (g, EINVAL, "launch: backend uml has no variant '%s'", variant);
     return -1;
   }
+  if (g->network) {
+    gk_int_error_errno (g, ENOTSUP, "launch: backend uml has no network "
+                        "(set-network true needs the qemu backend)");
+    return -1;
+  }
   const char *bin = uml_binary ();
   const char *shown = bin ? bin : UML_DEFAULT;
   struct stat st;

@@ -92,6 +92,14 @@ char *gk_int_text_to_user (const char *text);
 /* Load GK.MODULES (comma-separated) and wait for NSD sdX disks
  * (diskdrivers.c); -1 (message on the console) if they never came. */
 int gk_int_load_disk_drivers (const char *modules, int nsd);
+/* network.c: configure eth0 (gk.net=1); -1 on failure (logged). */
+int gk_int_net_setup (void);
+/* Around a command run in the guest: its /etc/resolv.conf becomes ours
+ * and the appliance's /dev and /proc are bound on its own, all undone by
+ * _end (also after a failed _begin).  Nothing when the network is off. */
+struct gk_int_net_swap { int dfd, saved; char *bound[2]; };
+int gk_int_net_guest_begin (struct gk_int_net_swap *s);
+void gk_int_net_guest_end (struct gk_int_net_swap *s);
 /* The appliance's whole-disk devices in order: "/dev/vda", ... */
 char **gk_int_list_disks (void);
 

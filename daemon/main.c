@@ -68,6 +68,7 @@ ensure_stdio (void)
 /* Drivers of non-virtio-blk user drives (diskdrivers.c). */
 static char *disk_modules;
 static int disk_sd;
+static int net;                         /* gk.net=1: configure eth0 */
 
 static void
 read_cmdline (void)
@@ -87,6 +88,7 @@ read_cmdline (void)
     else if (strncmp (w, "gk.root=", 8) == 0) root_serial = strdup (w + 8);
     else if (strncmp (w, "gk.modules=", 11) == 0) disk_modules = strdup (w + 11);
     else if (strncmp (w, "gk.sd=", 6) == 0) disk_sd = atoi (w + 6);
+    else if (strcmp (w, "gk.net=1") == 0) net = 1;
   }
 }
 
@@ -195,6 +197,7 @@ init_system (void)
     mark ("guest.root");
   }
   if (gk_int_load_disk_drivers (disk_modules, disk_sd) == -1) stop_machine ();
+  if (net && gk_int_net_setup () == -1) stop_machine ();
 }
 
 /* Find /dev/vportNpM whose name is ours. */

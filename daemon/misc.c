@@ -10,6 +10,23 @@ do_echo_daemon (char *const *words)
   return gk_int_join (words, " ");      /* sets the error on failure */
 }
 
+/* Chrooted into the guest, with the appliance's DNS when the network
+ * is on (network.c). */
+static int
+run_guest (char **out_r, const char *const *argv)
+{
+  struct gk_int_net_swap ns;
+  *out_r = NULL;
+  if (gk_int_need_root () <= 0) return -1;
+  if (gk_int_net_guest_begin (&ns) == -1) {
+    gk_int_net_guest_end (&ns);         /* undoes what begin did */
+    return -1;
+  }
+  int r = gk_int_run_chroot (out_r, argv);
+  gk_int_net_guest_end (&ns);
+  return r;
+}
+
 char *
 do_command (char *const *arguments)
 {
@@ -18,9 +35,7 @@ do_command (char *const *arguments)
     gk_int_err (EINVAL, "the argument list is empty");
     return NULL;
   }
-  if (gk_int_run_chroot (&out, (const char *const *) arguments) == -1)
-    return NULL;
-  return out;
+  return run_guest (&out, (const char *const *) arguments) == -1 ? NULL : out;
 }
 
 char *
@@ -28,9 +43,7 @@ do_sh (const char *command)
 {
   const char *argv[] = { "/bin/sh", "-c", command, NULL };
   char *out;
-  if (gk_int_run_chroot (&out, argv) == -1)
-    return NULL;
-  return out;
+  return run_guest (&out, argv) == -1 ? NULL : out;
 }
 
 /* The appliance's shell (busybox), not chrooted; the child's working

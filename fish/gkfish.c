@@ -320,6 +320,7 @@ setup_handle (gk_h *g, const struct options *o)
   if (o->verbose) gk_set_debug (g, 1);
   gk_fish_progress_setup (g, o->progress);
   if (o->backend && gk_set_backend (g, o->backend) == -1) goto err;
+  if (o->network && gk_set_network (g, 1) == -1) goto err;
   for (size_t i = 0; i < o->nr_drives; i++) {
     const struct drive *d = &o->drives[i];
     struct gk_add_drive_opts ao = { 0 };

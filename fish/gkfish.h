@@ -43,6 +43,7 @@ struct options {
   long remote_pid;      /* --remote=PID, 0: $GKFISH_PID */
   const char *script;   /* -f */
   const char *backend;
+  int network;          /* --network */
   char **cmds;          /* the words after the options */
 };
 

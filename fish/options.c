@@ -39,6 +39,8 @@ usage (FILE *f)
 "      --remote[=PID]       run the commands in the gkfish started with\n"
 "                           --listen (PID default: $GKFISH_PID)\n"
 "      --backend NAME       qemu, qemu:kvm, qemu:tcg or uml\n"
+"      --network            give the appliance a user-mode network (qemu;\n"
+"                           see set-network)\n"
 "  -V, --version            print the version\n"
 "  -h, --help               this help\n"
 "\n"
@@ -53,7 +55,7 @@ usage (FILE *f)
 
 enum {
   OPT_FORMAT = 256, OPT_BACKEND, OPT_PROGRESS, OPT_NO_PROGRESS,
-  OPT_LISTEN, OPT_REMOTE,
+  OPT_LISTEN, OPT_REMOTE, OPT_NETWORK,
 };
 
 static int
@@ -167,6 +169,7 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     { "no-progress-bars", no_argument, NULL, OPT_NO_PROGRESS },
     { "listen", no_argument, NULL, OPT_LISTEN },
     { "remote", optional_argument, NULL, OPT_REMOTE },
+    { "network", no_argument, NULL, OPT_NETWORK },
     { NULL, 0, NULL, 0 }
   };
   const char *format = NULL;
@@ -189,6 +192,7 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     case 'r': o->readonly = 1; break;
     case 'w': o->readonly = 0; o->rw = 1; break;
     case OPT_BACKEND: o->backend = optarg; break;
+    case OPT_NETWORK: o->network = 1; break;
     case OPT_PROGRESS: o->progress = 1; break;
     case OPT_NO_PROGRESS: o->progress = 0; break;
     case OPT_LISTEN: o->listen = 1; break;
@@ -222,9 +226,9 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     gk_fish_fail ("--listen and --remote cannot be combined");
     return -1;
   }
-  if (o->remote && (o->nr_drives || o->nr_mounts || o->nr_preps || o->inspect)) {
+  if (o->remote && (o->nr_drives || o->nr_mounts || o->nr_preps || o->inspect || o->network)) {
     gk_fish_fail ("--remote: the images are those of the listening gkfish "
-                  "(no -a, -m, -N or -i)");
+                  "(no -a, -m, -N, -i or --network)");
     return -1;
   }
   if (o->listen && (*o->cmds || o->script)) {

@@ -185,6 +185,28 @@ gk_get_memsize (gk_h *g)
   return g->memsize;
 }
 
+GK_API int
+gk_set_network (gk_h *g, int network)
+{
+  if (check_config (g, "set-network") == -1) return -1;
+  /* UML has no user-mode network here (backends/README.md): say so now
+   * rather than launch an appliance without the network asked for.  The
+   * uml backend checks again at launch (the backend may be set later). */
+  if (network && strncmp (g->backend, "uml", 3) == 0) {
+    gk_int_error_errno (g, ENOTSUP, "set-network: the uml backend has no network "
+                        "(only qemu has one: set-backend qemu)");
+    return -1;
+  }
+  g->network = network != 0;
+  return 0;
+}
+
+GK_API int
+gk_get_network (gk_h *g)
+{
+  return g->network;
+}
+
 /* States as the user sees them, for messages. */
 int
 gk_int_check_ready (gk_h *g, const char *call)

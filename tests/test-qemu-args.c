@@ -26,7 +26,7 @@ main (void)
     { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
     { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0 };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -89,7 +89,7 @@ main (void)
     { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0 },
     { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0 };
   char **mx = gk_int_qemu_argv (&cm);
   CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
          && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");
@@ -110,6 +110,37 @@ main (void)
   char **sc = gk_int_qemu_argv (&cm);
   CHECK (sc && has_sub (sc, " gk.modules=virtio_scsi,sd_mod gk.sd=4") && !has_sub (sc, "ide-hd")
          && has (sc, "q35,accel=tcg"), "SCSI only: q35, no IDE driver");
+  /* set-network: off (the default) adds nothing at all, so the command
+   * line and launch time are what they were; on adds only the user-mode
+   * network, its NIC and the two kernel keys. */
+  CHECK (!has_sub (tcg, "-netdev") && !has_sub (tcg, "virtio-net") && !has_sub (tcg, "gk.net")
+         && !has_sub (tcg, "virtio_net") && !has_sub (tcg, "-nic") && !has (tcg, "-net"),
+         "network off: no netdev, NIC, module or gk.net");
+  struct gk_int_qemu_cfg cn = c;
+  cn.kvm = 0; cn.debug = 0; cn.stage = NULL; cn.drive_fds = NULL;
+  cn.network = 1;
+  char **net = gk_int_qemu_argv (&cn);
+  size_t nn = 0;
+  while (net && net[nn]) nn++;
+  CHECK (net && nn == nt + 4, "network on: 4 more words (%zu vs %zu)", nn, nt);
+  CHECK (net && has (net, "user,id=net0,ipv6=off") && has (net, "virtio-net-pci,netdev=net0,romfile="),
+         "network on: user-mode netdev and a virtio-net NIC");
+  CHECK (net && !has_sub (net, "hostfwd") && !has_sub (net, "guestfwd") && !has_sub (net, "smb="),
+         "network on: no port of the host or the guest is forwarded");
+  CHECK (net && has_sub (net, " gk.modules=virtio_net gk.net=1") && !has_sub (net, "gk.sd="),
+         "network on: the appliance loads virtio_net and configures eth0");
+  size_t ndiff = 0;
+  for (size_t i = 0, j = 0; net && i < nt && j < nn; i++, j++) {
+    if (strcmp (net[j], "-netdev") == 0) j += 4;
+    if (strcmp (tcg[i], net[j]) != 0) ndiff++;
+  }
+  CHECK (ndiff == 1, "network on: otherwise identical (only -append differs: %zu)", ndiff);
+  cm.network = 1;
+  char **mxn = gk_int_qemu_argv (&cm);
+  CHECK (mxn && has_sub (mxn, " gk.modules=virtio_net,virtio_scsi,sd_mod gk.sd=4 gk.net=1"),
+         "network with SCSI drives: one module list, the disk count unchanged");
+  gk_free_strings (net);
+  gk_free_strings (mxn);
   gk_free_strings (mx);
   gk_free_strings (sc);
   gk_free_strings (tcg);

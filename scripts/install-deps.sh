@@ -6,7 +6,7 @@ PKGS="autoconf automake libtool pkg-config make gcc libc6-dev libblkid-dev
 libreadline-dev qemu-system-x86 linux-image-cloud-amd64 busybox-static
 e2fsprogs fdisk util-linux dosfstools xfsprogs btrfs-progs lvm2 kmod lz4
 cpio zstd file xz-utils gzip tar coreutils user-mode-linux valgrind
-ntfs-3g debootstrap jq qemu-utils gnuplot-nox"
+ntfs-3g debootstrap jq qemu-utils gnuplot-nox clang libclang-rt-dev"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

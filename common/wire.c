@@ -300,6 +300,18 @@ enc_sval (struct gk_int_wbuf *b, const struct gk_int_struct *s,
     else gk_int_wb_str (b, v->f[i].s ? v->f[i].s : "");
 }
 
+/* The fewest bytes one struct of S takes on the wire (8 per integer, 4
+ * per string): bounds a list's count by what the frame can hold, so a
+ * peer cannot make us allocate 192-byte structs for 4-byte claims. */
+static size_t
+sval_min_size (const struct gk_int_struct *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; s && s->fields[i].type != GK_FT_END; i++)
+    n += s->fields[i].type == GK_FT_INT64 ? 8 : 4;
+  return n ? n : 1;
+}
+
 static int
 dec_sval (struct gk_int_rbuf *r, const struct gk_int_struct *s,
           struct gk_int_sval *v)
@@ -358,7 +370,7 @@ gk_int_dec_ret (struct gk_int_rbuf *r, const struct gk_int_call *c,
   case GK_R_STRUCTLIST: {
     uint32_t n = gk_int_rb_u32 (r);
     if (r->err) break;
-    if (n > (r->len - r->off) / 4 + 1) { r->err = "list count too large"; break; }
+    if (n > (r->len - r->off) / sval_min_size (s)) { r->err = "list count too large"; break; }
     ret->stl = calloc (1, sizeof *ret->stl);
     if (!ret->stl || !(ret->stl->val = calloc (n ? n : 1, sizeof (struct gk_int_sval)))) {
       r->err = "out of memory";

@@ -280,6 +280,14 @@ test_returns (void)
   const char bad[] = { (char) 0xff, (char) 0xff, (char) 0xff, (char) 0xff };
   gk_int_rb_init (&r, bad, sizeof bad);
   CHECK (gk_int_dec_ret (&r, c, &out) == -1, "struct list count beyond frame refused");
+  /* 64 structs claimed in 4 bytes each: refused before allocating 64
+   * structs, since no part-list entry fits in 4 bytes. */
+  char *few = calloc (1, 4 + 64 * 4);
+  few[0] = 64;
+  gk_int_rb_init (&r, few, 4 + 64 * 4);
+  CHECK (gk_int_dec_ret (&r, c, &out) == -1 && r.err && strcmp (r.err, "list count too large") == 0,
+         "struct list count bounded by the struct's size on the wire: %s", r.err ? r.err : "accepted");
+  free (few);
 }
 
 static void

@@ -158,14 +158,32 @@ struct phase_killer {
   double spawned, killed;
 };
 
+/* Is child PID the VM rather than the appliance builder? */
+static int
+is_vm (pid_t pid)
+{
+  char p[64], comm[64] = "";
+  snprintf (p, sizeof p, "/proc/%d/comm", (int) pid);
+  FILE *f = fopen (p, "r");
+  if (f && !fgets (comm, sizeof comm, f)) comm[0] = '\0';
+  if (f) fclose (f);
+  comm[strcspn (comm, "\n")] = '\0';
+  return comm[0] && strcmp (comm, "sh") != 0 && strcmp (comm, "bash") != 0
+    && strcmp (comm, "dash") != 0 && strncmp (comm, "make-", 5) != 0;
+}
+
 static void *
 phase_thread (void *opaque)
 {
   struct phase_killer *k = opaque;
   double t0 = now ();
   pid_t pid = 0;
-  /* Wait for the VM process to appear. */
-  while (now () - t0 < BOUND_S && tu_children (&pid) == 0) usleep (1000);
+  /* Wait for the VM process to appear (not the appliance builder, a
+   * shell script, when the cache is being rebuilt). */
+  while (now () - t0 < BOUND_S && (tu_children (&pid) == 0 || !is_vm (pid))) {
+    pid = 0;
+    usleep (1000);
+  }
   if (!pid) return NULL;
   k->spawned = now ();
   if (k->delay < 0) return NULL;

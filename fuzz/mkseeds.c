@@ -41,15 +41,12 @@ seed_call (const char *dir, const char *name, const char *cname,
   gk_int_wb_free (&b);
 }
 
-/* Reply seeds: two bytes for the call's index among appliance calls. */
+/* Reply seeds: one REPLY frame of CNAME (kind first). */
 static void
 seed_reply (const char *dir, const char *name, const char *cname, int err,
             union gk_int_val *r)
 {
   const struct gk_int_call *c = call (cname);
-  unsigned idx = 0;
-  for (size_t i = 0; gk_int_calls[i].name && &gk_int_calls[i] != c; i++)
-    if (!(gk_int_calls[i].flags & GK_F_LOCAL)) idx++;
   struct gk_int_wbuf b;
   gk_int_wb_init (&b, GK_K_REPLY);
   gk_int_wb_u32 (&b, (uint32_t) c->proc);
@@ -59,8 +56,7 @@ seed_reply (const char *dir, const char *name, const char *cname, int err,
   if (err) { gk_int_wb_str (&b, "ENOENT"); gk_int_wb_str (&b, "/x: No such file"); }
   else gk_int_enc_ret (&b, c, r);
   gk_int_wb_finish (&b);
-  b.p[2] = (char) idx; b.p[3] = (char) (idx >> 8);   /* over the length */
-  save (dir, name, b.p + 2, b.len - 2);
+  save (dir, name, b.p + 4, b.len - 4);
   gk_int_wb_free (&b);
 }
 
@@ -105,13 +101,13 @@ main (int argc, char **argv)
   r.st = &sv;
   seed_reply (d2, "statns", "statns", 0, &r);
   /* progress, chunk and ready frames */
-  unsigned char pf[2 + 28] = { 0, 0, 4 };
-  pf[2 + 12] = 10; pf[2 + 20] = 100;
+  unsigned char pf[28] = { 4 };
+  pf[12] = 10; pf[20] = 100;
   save (d2, "progress", pf, sizeof pf);
-  unsigned char cf[2 + 12 + 3] = { 0, 0, 3, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
+  unsigned char cf[12 + 3] = { 3, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
   save (d2, "chunk", cf, sizeof cf);
-  unsigned char sf[2 + 24] = { 0, 0, 3, 0, 0, 0, 7, 0, 0, 0, 3 };
-  sf[2 + 20] = 0x10;
+  unsigned char sf[24] = { 3, 0, 0, 0, 7, 0, 0, 0, 3 };
+  sf[20] = 0x10;
   save (d2, "chunk-staged", sf, sizeof sf);
   struct gk_int_wbuf b;
   gk_int_wb_init (&b, GK_K_READY);
@@ -120,8 +116,7 @@ main (int argc, char **argv)
   gk_int_wb_str (&b, "guest.init");
   gk_int_wb_u64 (&b, 12345);
   gk_int_wb_finish (&b);
-  b.p[2] = b.p[3] = 0;
-  save (d2, "ready", b.p + 2, b.len - 2);
+  save (d2, "ready", b.p + 4, b.len - 4);
   gk_int_wb_free (&b);
   return 0;
 }

@@ -300,13 +300,14 @@ enc_sval (struct gk_int_wbuf *b, const struct gk_int_struct *s,
     else gk_int_wb_str (b, v->f[i].s ? v->f[i].s : "");
 }
 
-/* Bytes of the smallest encoding of one S: 8 per integer, 4 per
- * (empty) string. */
+/* The fewest bytes one struct of S takes on the wire (8 per integer, 4
+ * per string): bounds a list's count by what the frame can hold, so a
+ * peer cannot make us allocate 192-byte structs for 4-byte claims. */
 static size_t
 sval_min_size (const struct gk_int_struct *s)
 {
   size_t n = 0;
-  for (size_t i = 0; s->fields[i].type != GK_FT_END; i++)
+  for (size_t i = 0; s && s->fields[i].type != GK_FT_END; i++)
     n += s->fields[i].type == GK_FT_INT64 ? 8 : 4;
   return n ? n : 1;
 }

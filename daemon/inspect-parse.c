@@ -479,5 +479,9 @@ gk_int_first_line (const char *buf, size_t len, char *out, size_t olen)
   if (!line) return;
   while (n > 0 && isspace ((unsigned char) *line)) { line++; n--; }
   while (n > 0 && isspace ((unsigned char) line[n - 1])) n--;
-  for (size_t i = 0; i < n; i++) put (out, olen, &w, (unsigned char) line[i]);
+  /* Trim again after dropping control characters: " \001 x" is "x". */
+  for (size_t i = 0; i < n; i++)
+    if (w > 0 || !isspace ((unsigned char) line[i]))
+      put (out, olen, &w, (unsigned char) line[i]);
+  while (w > 0 && isspace ((unsigned char) out[w - 1])) out[--w] = '\0';
 }

@@ -223,14 +223,42 @@ test_exec (void)
   CHECK (out[0] == '\0', "empty file");
 }
 
-/* Random bytes and every prefix of the real files through every parser:
- * only "no crash, output terminated" is asserted; ASan does the rest. */
+/* 1 if S is NUL-terminated within CAP bytes and has no control byte. */
+static int
+clean (const char *s, size_t cap)
+{
+  if (!memchr (s, '\0', cap)) return 0;
+  for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+    if (*c < 0x20 || *c == 0x7f) return 0;
+  return 1;
+}
+
+/* A mount point inspection would mount: absolute, no "", "." or ".."
+ * component, no control byte. */
+static int
+sane_mp (const char *m)
+{
+  if (m[0] != '/' || !clean (m, strlen (m) + 1)) return 0;
+  if (strcmp (m, "/") == 0) return 1;
+  for (const char *p = m + 1;;) {
+    size_t n = strcspn (p, "/");
+    if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+      return 0;
+    if (!p[n]) return 1;
+    p += n + 1;
+  }
+}
+
+/* Random bytes through every parser (CI runs this under ASan: buffers are
+ * exact-length).  Each result must keep the parser's promises: strings
+ * terminated and free of control bytes, versions only from a leading
+ * number, architectures only from the magic, mount points sane. */
 static void
 fuzz (void)
 {
   srand (12345);
-  static const char alphabet[] = "=\"'\\\n\r\t #:-.0123456789ID_NAMEVRSOPackgtus\177\001";
-  int bad = 0;
+  static const char alphabet[] = "=\"'\\\n\r\t #:-.0123456789ID_NAMEVRSOPackgtus/\177\001";
+  int strings = 0, versions = 0, arch = 0, lines = 0, mounts = 0, mounted = 0;
   for (int iter = 0; iter < 20000; iter++) {
     size_t n = (size_t) (rand () % 600);
     char *b = malloc (n ? n : 1);
@@ -238,25 +266,44 @@ fuzz (void)
       b[i] = iter % 2 ? (char) rand () : alphabet[rand () % (sizeof alphabet - 1)];
     struct gk_osrel r;
     gk_int_parse_os_release (b, n, &r);
-    if (strlen (r.pretty_name) >= sizeof r.pretty_name) bad++;
-    int ma, mi;
-    gk_int_parse_version (b, n, &ma, &mi);
+    if (!clean (r.id, sizeof r.id) || !clean (r.name, sizeof r.name)
+        || !clean (r.pretty_name, sizeof r.pretty_name)
+        || !clean (r.version_id, sizeof r.version_id))
+      strings++;
+    int ma = -1, mi = -1;
+    if (gk_int_parse_version (b, n, &ma, &mi) == 0
+        && (n == 0 || b[0] < '0' || b[0] > '9' || ma < 0 || mi < 0))
+      versions++;
     char d[32], p[64];
     gk_int_parse_redhat_release (b, n, d, sizeof d, p, sizeof p, &ma, &mi);
+    if (!clean (d, sizeof d) || !clean (p, sizeof p)) strings++;
     gk_int_first_line (b, n, p, sizeof p);
-    gk_int_elf_arch ((unsigned char *) b, n);
-    gk_int_pe_arch ((unsigned char *) b, n);
+    size_t pl = strlen (p);
+    if (!clean (p, sizeof p) || (pl && (p[0] == ' ' || p[pl - 1] == ' '))) lines++;
+    if (gk_int_elf_arch ((unsigned char *) b, n) && (n < 20 || memcmp (b, "\177ELF", 4)))
+      arch++;
+    if (gk_int_pe_arch ((unsigned char *) b, n) && (n < 64 || b[0] != 'M' || b[1] != 'Z'))
+      arch++;
     struct apps a;
     feed_dpkg (b, n, &a);
     char *line = malloc (n + 1);
     memcpy (line, b, n);
     line[n] = '\0';
     struct gk_fstab_ent e;
-    if (gk_int_parse_fstab_line (line, &e) == 1) gk_int_fstab_kind (&e);
+    if (gk_int_parse_fstab_line (line, &e) == 1 && gk_int_fstab_kind (&e) == 1) {
+      mounted++;
+      if (!sane_mp (e.file)) mounts++;
+    }
     free (line);
     free (b);
   }
-  CHECK (bad == 0, "20000 random inputs through every parser");
+  CHECK (strings == 0, "random files: os-release/redhat fields terminated, no control bytes (%d bad)",
+         strings);
+  CHECK (versions == 0, "random files: versions only from a leading number (%d bad)", versions);
+  CHECK (lines == 0, "random files: first lines trimmed and clean (%d bad)", lines);
+  CHECK (arch == 0, "random files: ELF/PE architecture only with the magic (%d bad)", arch);
+  CHECK (mounts == 0, "random fstab lines: %d to mount, all sane mount points (%d bad)",
+         mounted, mounts);
 }
 
 int

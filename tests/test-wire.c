@@ -92,6 +92,85 @@ decode_garbage (const struct gk_int_call *c, const char *p, size_t n)
   return rc;
 }
 
+/* Decode N random bytes as C's arguments: 0 refused with a reason, -2
+ * refused silently, 1 accepted and re-encoded identically, -3 accepted
+ * but re-encoded differently. */
+static int
+garbage_args (const struct gk_int_call *c, const char *p, size_t n)
+{
+  union gk_int_val out[GK_MAX_ARGS];
+  struct gk_int_optvals oo;
+  struct gk_int_rbuf r;
+  char *copy = malloc (n ? n : 1);   /* exact size: ASan sees over-reads */
+  memcpy (copy, p, n);
+  gk_int_rb_init (&r, copy, n);
+  int rc = gk_int_dec_args (&r, c, out, &oo);
+  if (rc == -1) rc = r.err ? 0 : -2;
+  else {
+    struct gk_int_wbuf b;
+    gk_int_wb_init (&b, GK_K_CALL);
+    gk_int_enc_args (&b, c, out, &oo);
+    rc = gk_int_wb_finish (&b) == 0 && b.len - 8 == n && memcmp (b.p + 8, copy, n) == 0
+      ? 1 : -3;
+    gk_int_wb_free (&b);
+  }
+  gk_int_free_args (c, out, &oo);
+  free (copy);
+  return rc;
+}
+
+/* The same for C's return value. */
+static int
+garbage_ret (const struct gk_int_call *c, const char *p, size_t n)
+{
+  union gk_int_val out;
+  struct gk_int_rbuf r;
+  char *copy = malloc (n ? n : 1);
+  memcpy (copy, p, n);
+  gk_int_rb_init (&r, copy, n);
+  int rc = gk_int_dec_ret (&r, c, &out);
+  if (rc == -1) rc = r.err ? 0 : -2;
+  else {
+    struct gk_int_wbuf b;
+    gk_int_wb_init (&b, GK_K_REPLY);
+    gk_int_enc_ret (&b, c, &out);
+    rc = gk_int_wb_finish (&b) == 0 && b.len - 8 == n && memcmp (b.p + 8, copy, n) == 0
+      ? 1 : -3;
+    gk_int_wb_free (&b);
+    gk_int_free_ret (c, &out);
+  }
+  free (copy);
+  return rc;
+}
+
+/* The encoding of C's arguments (KIND 0) or return value (KIND 1) with
+ * every value zero or empty; malloc'd, *N bytes (frame header dropped). */
+static char *
+valid_frame (const struct gk_int_call *c, int kind, size_t *n)
+{
+  union gk_int_val a[GK_MAX_ARGS];
+  struct gk_int_optvals o;
+  struct gk_int_sval sv;
+  struct gk_int_slist sl = { 0, NULL };
+  memset (a, 0, sizeof a);
+  memset (&o, 0, sizeof o);
+  memset (&sv, 0, sizeof sv);
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, kind ? GK_K_REPLY : GK_K_CALL);
+  if (kind) {
+    if (c->ret == GK_R_STRUCT) a[0].st = &sv;
+    if (c->ret == GK_R_STRUCTLIST) a[0].stl = &sl;
+    gk_int_enc_ret (&b, c, &a[0]);
+  }
+  else gk_int_enc_args (&b, c, a, &o);
+  if (gk_int_wb_finish (&b) == -1) { fprintf (stderr, "cannot encode %s\n", c->name); exit (2); }
+  *n = b.len - 8;
+  char *f = malloc (*n ? *n : 1);
+  memcpy (f, b.p + 8, *n);
+  gk_int_wb_free (&b);
+  return f;
+}
+
 static void
 test_garbage (void)
 {
@@ -113,16 +192,68 @@ test_garbage (void)
   /* A list count far beyond the frame. */
   const char lc[] = { (char) 0xff, (char) 0xff, (char) 0xff, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0 };
   CHECK (decode_garbage (call ("echo-daemon"), lc, sizeof lc) == -1, "list count beyond frame refused");
-  /* Random bytes into every call's decoder: must never crash. */
+  /* Random bytes into every call's argument and return decoders.  What
+   * is refused must say why; what is accepted must be exactly what the
+   * encoder writes for the decoded values (nothing ignored or trailing). */
   srand (42);
-  int crashes = 0;
+  size_t tried = 0, accepted = 0, silent = 0, differ = 0;
   for (int round = 0; round < 2000; round++) {
     char buf[64];
     size_t n = (size_t) (rand () % (int) sizeof buf);
     for (size_t i = 0; i < n; i++) buf[i] = (char) (rand () % 4 == 0 ? 0 : rand ());
-    for (size_t i = 0; gk_int_calls[i].name; i++) decode_garbage (&gk_int_calls[i], buf, n);
+    for (size_t i = 0; gk_int_calls[i].name; i++) {
+      int rc = garbage_args (&gk_int_calls[i], buf, n);
+      tried++;
+      if (rc == 1) accepted++;
+      if (rc == -2) silent++;
+      if (rc == -3) differ++;
+      rc = garbage_ret (&gk_int_calls[i], buf, n);
+      tried++;
+      if (rc == 1) accepted++;
+      if (rc == -2) silent++;
+      if (rc == -3) differ++;
+    }
   }
-  CHECK (crashes == 0, "2000 random frames decoded without a crash");
+  /* Valid frames of every call with random bytes appended (must be
+   * refused: no decoder takes trailing garbage) or one byte changed
+   * (refused with a reason, or a different valid frame). */
+  size_t trailing = 0, mutated = 0;
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    for (int kind = 0; kind < 2; kind++) {
+      size_t n;
+      char *f = valid_frame (&gk_int_calls[i], kind, &n);
+      char *m = malloc (n + 8);
+      for (int round = 0; round < 20; round++) {
+        size_t extra = 1 + (size_t) (rand () % 8);
+        memcpy (m, f, n);
+        for (size_t j = 0; j < extra; j++) m[n + j] = (char) rand ();
+        int rc = kind ? garbage_ret (&gk_int_calls[i], m, n + extra)
+          : garbage_args (&gk_int_calls[i], m, n + extra);
+        if (rc != 0) trailing++;
+        if (n == 0) continue;
+        memcpy (m, f, n);
+        m[rand () % (int) n] = (char) rand ();
+        rc = kind ? garbage_ret (&gk_int_calls[i], m, n) : garbage_args (&gk_int_calls[i], m, n);
+        tried++;
+        if (rc == 1) accepted++;
+        if (rc == -2) silent++;
+        if (rc == -3) differ++;
+        if (rc < 0) mutated++;
+      }
+      free (m);
+      free (f);
+    }
+  }
+  CHECK (trailing == 0, "valid frames with trailing bytes refused (%zu accepted)", trailing);
+  CHECK (mutated == 0, "valid frames with a byte changed: refused with a reason or re-encoded "
+         "identically (%zu not)", mutated);
+  CHECK (silent == 0, "random frames: every refusal says why (%zu silent)", silent);
+  CHECK (differ == 0, "random frames: all %zu accepted re-encode to the same bytes (%zu differ)",
+         accepted, differ);
+  /* Random bytes are mostly not a valid frame: a decoder that accepted
+   * most of them would be ignoring its input. */
+  CHECK (accepted * 10 < tried, "random frames: %zu of %zu accepted (mostly refused)",
+         accepted, tried);
 }
 
 static void
@@ -149,6 +280,14 @@ test_returns (void)
   const char bad[] = { (char) 0xff, (char) 0xff, (char) 0xff, (char) 0xff };
   gk_int_rb_init (&r, bad, sizeof bad);
   CHECK (gk_int_dec_ret (&r, c, &out) == -1, "struct list count beyond frame refused");
+  /* 64 structs claimed in 4 bytes each: refused before allocating 64
+   * structs, since no part-list entry fits in 4 bytes. */
+  char *few = calloc (1, 4 + 64 * 4);
+  few[0] = 64;
+  gk_int_rb_init (&r, few, 4 + 64 * 4);
+  CHECK (gk_int_dec_ret (&r, c, &out) == -1 && r.err && strcmp (r.err, "list count too large") == 0,
+         "struct list count bounded by the struct's size on the wire: %s", r.err ? r.err : "accepted");
+  free (few);
 }
 
 static void

@@ -69,9 +69,11 @@ test_errnos (const struct gk_int_call *c, char *out, size_t size)
     if (w == 0 || w >= sizeof name) continue;
     memcpy (name, p, w);
     name[w] = '\0';
-    int seen = 0;
-    for (const char *q = out; (q = strstr (q, name)) != NULL; q += w)
-      if ((q == out || q[-1] == ' ') && (q[w] == ',' || q[w] == '\0')) seen = 1;
+    /* Seen already: ", NAME," in ", OUT,". */
+    char key[40], list[300];
+    snprintf (key, sizeof key, ", %s,", name);
+    snprintf (list, sizeof list, ", %s,", out);
+    int seen = strstr (list, key) != NULL;
     if (!seen && strlen (out) + w + 3 < size) {
       if (*out) strcat (out, ", ");
       strcat (out, name);
@@ -174,9 +176,11 @@ cmp_call (const void *a, const void *b)
 static const struct gk_int_call **
 sorted_calls (size_t *np)
 {
-  static const struct gk_int_call *v[4096];
   size_t n = 0;
-  for (; gk_int_calls[n].name && n < 4096; n++) v[n] = &gk_int_calls[n];
+  while (gk_int_calls[n].name) n++;
+  const struct gk_int_call **v = malloc ((n + 1) * sizeof *v);
+  if (!v) { perror ("gen"); exit (1); }
+  for (size_t i = 0; i < n; i++) v[i] = &gk_int_calls[i];
   qsort (v, n, sizeof *v, cmp_call);
   *np = n;
   return v;
@@ -211,6 +215,7 @@ gen_man_fish (void)
     P (".fi\n");
     if (c->longdesc && *c->longdesc) { P (".PP\n"); roff_paragraphs (c->longdesc); }
   }
+  free (v);
 }
 
 void
@@ -220,6 +225,7 @@ gen_fish_commands (void)
   const struct gk_int_call **v = sorted_calls (&n);
   for (size_t i = 0; i < n; i++) {
     P ("%s\n", v[i]->name);
+    /* aliases, as gk_cmd_next_name gives them */
     for (const char *p = v[i]->aliases ? v[i]->aliases : ""; *p; ) {
       size_t w = strcspn (p, " ");
       if (w) P ("%.*s\n", (int) w, p);
@@ -227,4 +233,5 @@ gen_fish_commands (void)
       p += strspn (p, " ");
     }
   }
+  free (v);
 }

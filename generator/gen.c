@@ -7,6 +7,9 @@
  *   gen daemon-h   daemon/actions.h            do_* prototypes
  *   gen daemon-c   daemon/dispatch.c           daemon dispatch
  *   gen docs       docs/api.md                 reference documentation
+ *   gen man3 V     man/guestkit.3              manual page of every call (gen-man.c)
+ *   gen man-fish   commands part of man/gkfish.1 (gen-man.c)
+ *   gen fish-commands  command names, one a line (bash completion)
  *
  * It also checks the table (unique names and procedure numbers, docs and
  * a test for every call) and fails the build when the table is wrong.
@@ -16,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "gen.h"
 
-#define P printf
-
-static char *
+char *
 cname (const char *name)          /* "mkdir-p" -> "mkdir_p" */
 {
   static char buf[8][128];
@@ -30,7 +32,7 @@ cname (const char *name)          /* "mkdir-p" -> "mkdir_p" */
   return b;
 }
 
-static char *
+char *
 upper (const char *s)
 {
   static char buf[8][128];
@@ -55,7 +57,7 @@ emit_param (const struct gk_int_arg *a)
   }
 }
 
-static const char *
+const char *
 ret_ctype (const struct gk_int_call *c)
 {
   static char b[128];
@@ -70,10 +72,10 @@ ret_ctype (const struct gk_int_call *c)
   return "int";
 }
 
-static int has_opts (const struct gk_int_call *c) { return c->optargs[0].type != GK_T_END; }
+int has_opts (const struct gk_int_call *c) { return c->optargs[0].type != GK_T_END; }
 
 /* Parameters after the handle (or, in the daemon, the first ones). */
-static void
+void
 emit_params (const struct gk_int_call *c, int daemon)
 {
   int first = !daemon ? 0 : 1;
@@ -436,7 +438,7 @@ gen_daemon_c (void)
   P ("  default:\n    return gk_int_err (EINVAL, \"unknown procedure %%d\", c->proc);\n  }\n}\n");
 }
 
-static const char *
+const char *
 type_doc (const struct gk_int_arg *a)
 {
   switch (a->type) {
@@ -492,8 +494,9 @@ gen_docs (void)
 int
 main (int argc, char **argv)
 {
-  if (argc != 2) {
-    fprintf (stderr, "usage: gen header|lib|structs|structs-h|daemon-h|daemon-c|docs\n");
+  if (argc < 2 || argc > 3) {
+    fprintf (stderr, "usage: gen header|lib|structs|structs-h|daemon-h|daemon-c|docs\n"
+             "       gen man3|man-fish|fish-commands [VERSION]\n");
     return 2;
   }
   if (check_table ()) return 1;
@@ -505,6 +508,9 @@ main (int argc, char **argv)
   else if (strcmp (m, "daemon-h") == 0) gen_daemon_h ();
   else if (strcmp (m, "daemon-c") == 0) gen_daemon_c ();
   else if (strcmp (m, "docs") == 0) gen_docs ();
+  else if (strcmp (m, "man3") == 0) gen_man3 (argc == 3 ? argv[2] : "");
+  else if (strcmp (m, "man-fish") == 0) gen_man_fish ();
+  else if (strcmp (m, "fish-commands") == 0) gen_fish_commands ();
   else { fprintf (stderr, "gen: unknown mode %s\n", m); return 2; }
   return ferror (stdout) || fflush (stdout) ? 1 : 0;
 }

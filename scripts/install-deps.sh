@@ -7,7 +7,7 @@ libreadline-dev qemu-system-x86 linux-image-cloud-amd64 busybox-static
 e2fsprogs fdisk util-linux dosfstools xfsprogs btrfs-progs lvm2 kmod lz4
 cpio zstd file xz-utils gzip tar coreutils user-mode-linux valgrind
 ntfs-3g debootstrap jq qemu-utils gnuplot-nox libarchive-dev libjson-c-dev yq
-python3 clang libclang-rt-dev"
+python3 clang libclang-rt-dev man-db groff-base bash-completion"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

@@ -14,5 +14,9 @@ if ! "$uml" --version >/dev/null 2>&1; then
     echo "SKIP: $uml does not run on this host ($uml --version failed)"
     exit 77
 fi
+if ! why=$(sh "${TOP_SRCDIR:-.}/tests/uml-probe.sh" "$uml"); then
+    echo "SKIP: $uml cannot run programs on this host: $why"
+    exit 77
+fi
 GK_TEST_BACKEND=uml
 export GK_TEST_BACKEND

@@ -1,9 +1,10 @@
 /* gkfish: remote control.
  *
  * "gkfish --listen -a disk.img" forks; the child launches the appliance,
- * creates the socket ${TMPDIR:-/tmp}/.gkfish-UID/socket-PID (the
- * directory is 0700 and must belong to us) and serves clients one at a
- * time; the parent waits until that is done (or failed), prints
+ * creates the socket $XDG_RUNTIME_DIR/gkfish/socket-PID, or without
+ * XDG_RUNTIME_DIR ${TMPDIR:-/tmp}/.gkfish-UID/socket-PID (the directory
+ * is 0700 and must belong to us; sockets of dead servers in it are
+ * removed) and serves clients one at a time; the parent waits until that is done (or failed), prints
  * "GKFISH_PID=PID; export GKFISH_PID" for eval, and exits.
  *
  * "gkfish --remote[=PID] CMD..." connects and sends one request: a
@@ -16,6 +17,7 @@
  * connection, a second time): the server hears it as SIGIO and cancels
  * the command in flight, as Ctrl-C does locally.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -38,14 +40,26 @@ enum { REPLY_OK = 0, REPLY_ERROR = 1, REPLY_QUIT = 2 };
 
 static struct sockaddr_un listen_addr;   /* the server's socket */
 
+/* The directory of the sockets: $XDG_RUNTIME_DIR/gkfish when set (a
+ * per-user directory that lives only as long as the login, so a socket
+ * left by a killed server does not outlive it), else
+ * ${TMPDIR:-/tmp}/.gkfish-UID.  CREATE: make it if missing.  Without
+ * CREATE, a missing directory sets errno ENOENT and says nothing (the
+ * client reports it as a gkfish it cannot reach). */
 static int
 socket_dir (char *buf, size_t len, int create)
 {
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
   const char *tmp = getenv ("TMPDIR");
   struct stat st;
+  size_t n;
   if (!tmp || !*tmp) tmp = "/tmp";
-  if ((size_t) snprintf (buf, len, "%s/.gkfish-%u", tmp, (unsigned) getuid ()) >= len) {
-    gk_fish_fail ("%s/.gkfish-%u: path too long for a socket", tmp, (unsigned) getuid ());
+  if (xdg && *xdg)
+    n = (size_t) snprintf (buf, len, "%s/gkfish", xdg);
+  else
+    n = (size_t) snprintf (buf, len, "%s/.gkfish-%u", tmp, (unsigned) getuid ());
+  if (n >= len) {
+    gk_fish_fail ("%s/...: path too long for a socket", xdg && *xdg ? xdg : tmp);
     return -1;
   }
   if (create && mkdir (buf, 0700) == -1 && errno != EEXIST) {
@@ -53,12 +67,15 @@ socket_dir (char *buf, size_t len, int create)
     return -1;
   }
   if (lstat (buf, &st) == -1) {
-    gk_fish_fail ("%s: %s", buf, strerror (errno));
+    int e = errno;
+    if (create || e != ENOENT) gk_fish_fail ("%s: %s", buf, strerror (e));
+    errno = e;
     return -1;
   }
   /* Someone else's directory, or one others can write: not ours to use. */
   if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 077)) {
     gk_fish_fail ("%s: not a private directory of this user", buf);
+    errno = EPERM;
     return -1;
   }
   return 0;
@@ -70,13 +87,62 @@ socket_path (struct sockaddr_un *sa, long pid, int create)
   char dir[sizeof sa->sun_path];
   memset (sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
-  if (socket_dir (dir, sizeof dir, create) == -1) return -1;
+  if (socket_dir (dir, sizeof dir, create) == -1) {
+    int e = errno;
+    /* The client's message names the directory. */
+    snprintf (sa->sun_path, sizeof sa->sun_path, "%s", dir);
+    errno = e;
+    return -1;
+  }
   if ((size_t) snprintf (sa->sun_path, sizeof sa->sun_path, "%s/socket-%ld", dir, pid)
       >= sizeof sa->sun_path) {
     gk_fish_fail ("%s: path too long for a socket", dir);
     return -1;
   }
   return 0;
+}
+
+/* Whether process PID still exists and is not a zombie (a server killed
+ * whose parent has not reaped it yet is dead too). */
+static int
+pid_alive (long pid)
+{
+  char p[64], buf[512];
+  if (kill ((pid_t) pid, 0) == -1) return errno != ESRCH;
+  snprintf (p, sizeof p, "/proc/%ld/stat", pid);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return 1;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0) return 1;
+  buf[n] = '\0';
+  const char *rp = strrchr (buf, ')');
+  return !(rp && rp[1] == ' ' && rp[2] == 'Z');
+}
+
+/* Remove the sockets of servers that died without doing it (kill -9):
+ * socket-PID where no process PID exists. */
+static void
+remove_stale_sockets (const char *socket)
+{
+  char dir[sizeof listen_addr.sun_path], p[sizeof listen_addr.sun_path + 256];
+  const char *slash = strrchr (socket, '/');
+  if (!slash || (size_t) (slash - socket) >= sizeof dir) return;
+  memcpy (dir, socket, (size_t) (slash - socket));
+  dir[slash - socket] = '\0';
+  DIR *d = opendir (dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir (d))) {
+    char *end;
+    if (strncmp (e->d_name, "socket-", 7) != 0) continue;
+    long pid = strtol (e->d_name + 7, &end, 10);
+    if (*end || pid <= 0 || pid > INT32_MAX) continue;
+    if (pid_alive (pid)) continue;
+    snprintf (p, sizeof p, "%s/%s", dir, e->d_name);
+    unlink (p);
+  }
+  closedir (d);
 }
 
 /* ---- the client -------------------------------------------------------- */
@@ -151,7 +217,14 @@ gk_fish_remote (const struct options *o)
       return 1;
     }
   }
-  if (socket_path (&sa, pid, 0) == -1) return 1;
+  /* No socket directory yet (no gkfish ever listened here) is the same
+   * for the user as no socket: nobody to reach. */
+  if (socket_path (&sa, pid, 0) == -1) {
+    if (errno == ENOENT)
+      gk_fish_fail ("--remote: cannot reach the gkfish with PID %ld (%s): %s",
+                    pid, sa.sun_path, strerror (errno));
+    return 1;
+  }
   int s = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s == -1 || connect (s, (struct sockaddr *) &sa, sizeof sa) == -1) {
     gk_fish_fail ("--remote: cannot reach the gkfish with PID %ld (%s): %s",
@@ -197,7 +270,9 @@ static char **
 read_request (int c, int fds[3])
 {
   uint32_t len;
-  union { struct cmsghdr h; char b[CMSG_SPACE (3 * sizeof (int))]; } u;
+  /* Room for more descriptors than we use: whatever a client sends in
+   * it is ours to close (the kernel closes only what does not fit). */
+  union { struct cmsghdr h; char b[CMSG_SPACE (16 * sizeof (int))]; } u;
   struct iovec iov = { &len, 4 };
   struct msghdr m = { 0 };
   m.msg_iov = &iov;
@@ -210,10 +285,12 @@ read_request (int c, int fds[3])
   for (struct cmsghdr *h = CMSG_FIRSTHDR (&m); h; h = CMSG_NXTHDR (&m, h))
     if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
       size_t k = (h->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      int got[3];
-      if (k > 3) k = 3;
-      memcpy (got, CMSG_DATA (h), k * sizeof (int));
-      for (size_t i = 0; i < k; i++) fds[i] = got[i];
+      for (size_t i = 0; i < k; i++) {
+        int fd;
+        memcpy (&fd, CMSG_DATA (h) + i * sizeof fd, sizeof fd);
+        if (i < 3 && fds[i] == -1) fds[i] = fd;
+        else close (fd);        /* more than stdin, stdout, stderr */
+      }
     }
   if (n != 4 || (m.msg_flags & MSG_CTRUNC) || fds[2] == -1 || len > REQUEST_MAX)
     return NULL;
@@ -314,7 +391,13 @@ serve (struct shell *sh, int ls)
   sigaction (SIGIO, &sa, NULL);
   while (!gk_fish_quit) {
     int c = accept4 (ls, NULL, NULL, SOCK_CLOEXEC);
-    if (c == -1) continue;      /* EINTR (a signal), or a client gone */
+    if (c == -1) {
+      /* Out of descriptors or memory: the client waits in the backlog;
+       * retrying at once would spin at full CPU until something frees. */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        poll (NULL, 0, 100);
+      continue;                 /* EINTR (a signal), or a client gone */
+    }
     int quit = serve_one (sh, c);
     close (c);
     if (quit) break;
@@ -332,6 +415,7 @@ child (struct shell *sh, int ready)
   setsid ();
   if (socket_path (&sa, (long) getpid (), 1) == -1) goto tell;
   listen_addr = sa;
+  remove_stale_sockets (sa.sun_path);
   unlink (sa.sun_path);
   ls = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (ls == -1 || bind (ls, (struct sockaddr *) &sa, sizeof sa) == -1

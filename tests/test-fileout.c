@@ -15,7 +15,7 @@
 #include "guestkit.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/gk-fileout-XXXXXX";
+static char dir[128];      /* $TMPDIR/gk-fileout-XXXXXX */
 
 static char *
 local (const char *name)
@@ -94,7 +94,9 @@ int
 main (void)
 {
   setvbuf (stdout, NULL, _IOLBF, 0);
-  if (!mkdtemp (dir)) { perror ("mkdtemp"); return 1; }
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (dir, sizeof dir, "%s/gk-fileout-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp (dir)) { perror (dir); return 1; }
   atexit (cleanup);
   int fd = open (local ("disk.img"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd == -1 || ftruncate (fd, 128 << 20) == -1) { perror ("disk"); return 1; }

@@ -80,10 +80,12 @@ int
 main (void)
 {
   const char *gkfish = getenv ("GKFISH");
-  char dir[] = "/tmp/gkfish-pty.XXXXXX", img[64], home[64];
+  const char *tmp = getenv ("TMPDIR");
+  char dir[128], img[160], home[128];
 
   if (!gkfish) gkfish = "fish/gkfish";
-  if (!mkdtemp (dir)) { perror ("mkdtemp"); return 1; }
+  snprintf (dir, sizeof dir, "%s/gkfish-pty.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp (dir)) { perror (dir); return 1; }
   snprintf (img, sizeof img, "%s/d.img=fs:ext4:64M", dir);
   snprintf (home, sizeof home, "%s", dir);
   setenv ("HOME", home, 1);     /* history goes to the temporary dir */
@@ -141,7 +143,7 @@ main (void)
   /* Ctrl-C while a command runs cancels it; the shell stays.  The
    * command: an upload from a FIFO nobody writes to, so it would never
    * end by itself. */
-  char fifo[96], line[160];
+  char fifo[160], line[224];
   snprintf (fifo, sizeof fifo, "%s/fifo", dir);
   int wfd = mkfifo (fifo, 0600) == 0 ? open (fifo, O_RDWR | O_CLOEXEC) : -1;
   mark ();
@@ -193,7 +195,7 @@ main (void)
          st, shown ());
   if (!WIFEXITED (st)) { kill (child, SIGKILL); waitpid (child, NULL, 0); }
 
-  char hist[128];
+  char hist[160];
   snprintf (hist, sizeof hist, "%s/.gkfish_history", dir);
   CHECK (access (hist, R_OK) == 0, "history saved in ~/.gkfish_history");
   unlink (hist);

@@ -23,7 +23,7 @@
 #include "tap.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/gk-safety-XXXXXX";
+static char dir[128];      /* $TMPDIR/gk-safety-XXXXXX */
 static char img[256], ro_img[256], big[256];
 
 /* FNV-1a over the whole file: enough to see a single changed byte. */
@@ -249,7 +249,9 @@ int
 main (void)
 {
   alarm (900);                  /* a hang fails the test instead of CI */
-  if (!mkdtemp (dir)) { perror ("mkdtemp"); return 2; }
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (dir, sizeof dir, "%s/gk-safety-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp (dir)) { perror (dir); return 2; }
   snprintf (img, sizeof img, "%s/disk.img", dir);
   snprintf (ro_img, sizeof ro_img, "%s/ro.img", dir);
   snprintf (big, sizeof big, "%s/big.bin", dir);

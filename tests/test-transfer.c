@@ -28,13 +28,16 @@
 #include "tap.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/gk-transfer-XXXXXX";
+static char dir[128];      /* $TMPDIR/gk-transfer-XXXXXX */
 static char img[300], small_img[300];
 
 static void
 path (char *buf, size_t n, const char *name)
 {
-  snprintf (buf, n, "%s/%s", dir, name);
+  if ((size_t) snprintf (buf, n, "%s/%s", dir, name) >= n) {
+    fprintf (stderr, "%s/%s: path too long\n", dir, name);
+    exit (2);
+  }
 }
 
 /* A file of SIZE pseudo-random bytes (seeded by SIZE). */
@@ -577,7 +580,9 @@ int
 main (void)
 {
   alarm (600);
-  if (!mkdtemp (dir)) { perror ("mkdtemp"); return 2; }
+  const char *tmp = getenv ("TMPDIR");
+  snprintf (dir, sizeof dir, "%s/gk-transfer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp (dir)) { perror (dir); return 2; }
   path (img, sizeof img, "disk.img");
   path (small_img, sizeof small_img, "small.img");
   const char *lm = getenv ("GK_TEST_LARGE_MB");

@@ -359,17 +359,6 @@ kill_in_transfer (const char *datapath, enum kind kind)
 
 /* --- full host disk, vanishing and shrinking images --- */
 
-/* A check of a fix another change is bringing (issue 11: "a failed
- * local write must fail the call"): counted only with GK_TEST_PENDING=1
- * until that change is merged, reported either way. */
-#define PENDING_CHECK(cond, ...) do {                                   \
-    if (getenv ("GK_TEST_PENDING")) CHECK (cond, __VA_ARGS__);          \
-    else {                                                              \
-      printf ("# pending merge (not counted): %s - ", (cond) ? "ok" : "not ok"); \
-      printf (__VA_ARGS__); printf ("\n");                             \
-    }                                                                   \
-  } while (0)
-
 static void
 full_disk (gk_h *g)
 {
@@ -398,10 +387,10 @@ full_disk (gk_h *g)
   struct stat st;
   CHECK (now () - t0 < BOUND_S, "download into a full 1 MiB filesystem ends in %.1f s",
          now () - t0);
-  PENDING_CHECK (r == -1 && gk_last_errno (g) == ENOSPC,
+  CHECK (r == -1 && gk_last_errno (g) == ENOSPC,
                  "download into a full 1 MiB filesystem: ENOSPC: %s",
                  r == -1 ? gk_last_error (g) : "succeeded");
-  PENDING_CHECK (stat (out, &st) == -1, "no partial file left on the full filesystem (%lld bytes)",
+  CHECK (stat (out, &st) == -1, "no partial file left on the full filesystem (%lld bytes)",
          stat (out, &st) == 0 ? (long long) st.st_size : 0LL);
   unlink (out);
   CHECK (gk_exists (g, "/data/big") == 1, "the handle still works: %s", gk_last_error (g));

@@ -40,7 +40,7 @@ struct options {
   int progress;         /* -1 auto (terminal), 0 never, 1 always */
   int listen;           /* --listen */
   int remote;           /* --remote */
-  long remote_pid;      /* --remote=PID, 0: $GKFISH_PID */
+  long remote_pid;      /* --remote=PID, 0: $GUESTFISH_PID or $GKFISH_PID */
   const char *script;   /* -f */
   const char *backend;
   int network;          /* --network */

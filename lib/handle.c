@@ -136,6 +136,8 @@ GK_API int
 gk_set_backend (gk_h *g, const char *backend)
 {
   if (check_config (g, "set-backend") == -1) return -1;
+  /* libguestfs's name for running qemu itself. */
+  if (strcmp (backend, "direct") == 0) backend = "qemu";
   for (size_t i = 0; valid_backends[i]; i++)
     if (strcmp (backend, valid_backends[i]) == 0) {
       char *b = strdup (backend);

@@ -137,8 +137,8 @@ rc=$(cat "$d/rc"); err=$(cat "$d/err")
 if [ "$rc" -le 1 ] && [ -z "$err" ]; then ok "a reader that goes away (| head): status $rc, quiet"
 else nok "| head: status $rc, stderr [$err]"; fi
 
-run_ env -u GKFISH_PID "$GKFISH" --remote ls /
-check "--remote without GKFISH_PID" 1 "" "GKFISH_PID is not set"
+run_ env -u GKFISH_PID -u GUESTFISH_PID "$GKFISH" --remote ls /
+check "--remote without GUESTFISH_PID" 1 "" "GUESTFISH_PID is not set"
 run_ "$GKFISH" --remote=999999999 ls /
 check "--remote to a gkfish that is not there" 1 "" "cannot reach the gkfish with PID 999999999"
 one_line "--remote to a gkfish that is not there"
@@ -177,9 +177,9 @@ truncate -s 256M "$d/blank.img"
 out=$("$GKFISH" --listen -a "$d/blank.img")
 rc=$?
 eval "$out"
-server=${GKFISH_PID:-}
+server=${GUESTFISH_PID:-}
 if [ "$rc" = 0 ] && [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-  ok "--listen prints GKFISH_PID and stays in the background [$out]"
+  ok "--listen prints GUESTFISH_PID and stays in the background [$out]"
 else
   nok "--listen: status $rc, output [$out]"
 fi
@@ -256,7 +256,7 @@ i=0
 while kill -0 "$server" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 if kill -0 "$server" 2>/dev/null; then nok "the listening gkfish did not exit"
 else ok "the listening gkfish exited"; server=; fi
-if [ -e "$sockdir/socket-${GKFISH_PID:-none}" ]; then nok "socket left behind"
+if [ -e "$sockdir/socket-${GUESTFISH_PID:-none}" ]; then nok "socket left behind"
 else ok "socket removed"; fi
 R ls /
 check "--remote after exit" 1 "" "cannot reach the gkfish"

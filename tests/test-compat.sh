@@ -12,35 +12,9 @@
 # launches) and a "gkfish -i" run on the disk that session wrote.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
-
-d=$(mktemp -d /tmp/test-compat.XXXXXX)
-server=
-cleanup () {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    "$GKFISH" --remote="$server" exit >/dev/null 2>&1 || kill "$server"
-  fi
-  rm -rf "$d"
-}
-trap cleanup EXIT
+. "${TOP_SRCDIR:-$top}/tests/gkfish-check.sh"
 # This test sets the libguestfs variables itself.
 unset LIBGUESTFS_MEMSIZE LIBGUESTFS_BACKEND LIBGUESTFS_DEBUG LIBGUESTFS_TRACE
-
-run_ () { "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
-# check NAME STATUS STDOUT [STDERR-PATTERN]; no pattern: stderr empty.
-check () {
-  name=$1 want_rc=$2 want_out=$3 want_err=${4-}
-  if [ "$rc" != "$want_rc" ]; then
-    nok "$name: exit status $rc, expected $want_rc (stderr: $err)"
-  elif [ "$want_out" != "*" ] && [ "$out" != "$want_out" ]; then
-    nok "$name: stdout [$out], expected [$want_out]"
-  elif [ -n "$want_err" ] && ! printf '%s' "$err" | grep -q -- "$want_err"; then
-    nok "$name: stderr [$err] lacks [$want_err]"
-  elif [ -z "$want_err" ] && [ -n "$err" ]; then
-    nok "$name: unexpected stderr [$err]"
-  else
-    ok "$name"
-  fi
-}
 
 # ---- no appliance ------------------------------------------------------
 

@@ -144,7 +144,8 @@ run_call (struct shell *sh, char **words)
   if (!(cmd.call->flags & GK_F_LOCAL) && gk_fish_ensure_launched (sh) == -1)
     goto out;
   int is_launch = strcmp (cmd.call->name, "launch") == 0;
-  int is_add = strcmp (cmd.call->name, "add-drive") == 0;
+  int is_add = strcmp (cmd.call->name, "add-drive") == 0
+    || strcmp (cmd.call->name, "add-drive-ro") == 0;
   if (is_launch && sh->launch_failed) {
     gk_fish_ensure_launched (sh);       /* says why */
     goto out;

@@ -10,6 +10,7 @@
 #
 # Two appliances: a --listen session (configured over --remote before it
 # launches) and a "gkfish -i" run on the disk that session wrote.
+# Also guestfish's add-ro, ping-daemon, sparse, alloc/allocate, set-smp.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 . "${TOP_SRCDIR:-$top}/tests/gkfish-check.sh"
@@ -70,13 +71,35 @@ R get-pid
 check "not launched yet: no backend process" 1 "" "-"
 R set-memsize 700
 check "set-memsize over --remote before run (a config call: fails once launched)" 0 ""
+# guestfish's sparse, allocate and add-ro, and set-smp, also before run.
+printf 'keep me' >"$d/ro.img"
+truncate -s 1M "$d/ro.img"
+ro_sum=$(sha256sum <"$d/ro.img")
+R sparse "$d/sparse.img" 10M : allocate "$d/alloc.img" 1M : add-ro "$d/ro.img" : \
+  set-smp 2 : get-smp
+check "sparse, allocate, add-ro, set-smp before run" 0 "2"
+[ "$(stat -c %s "$d/sparse.img")" = 10485760 ] && [ "$(stat -c %b "$d/sparse.img")" = 0 ] \
+  && ok "sparse makes a 10M file with no blocks" || nok "sparse.img: $(ls -ls "$d/sparse.img")"
+[ "$(stat -c %s "$d/alloc.img")" = 1048576 ] && [ "$(stat -c %b "$d/alloc.img")" -gt 0 ] \
+  && ok "allocate makes a 1M file with its blocks" || nok "alloc.img: $(ls -ls "$d/alloc.img")"
 R run
 check "run launches" 0 ""
 R get-pid
 qpid=$out
-if tr '\0' ' ' <"/proc/$qpid/cmdline" 2>/dev/null | grep -q -- "-m 700"; then
-  ok "the appliance runs with the memory set over --remote"
-else nok "qemu $qpid cmdline lacks -m 700: [$(tr '\0' ' ' <"/proc/$qpid/cmdline" 2>&1)]"; fi
+args=$(tr '\0' ' ' <"/proc/$qpid/cmdline" 2>&1)
+case $args in *"-m 700 "*) ok "the appliance runs with the memory set over --remote" ;;
+  *) nok "qemu $qpid cmdline lacks -m 700: [$args]" ;; esac
+case $args in *"-smp 2 "*) ok "set-smp 2 is qemu's -smp 2" ;;
+  *) nok "qemu $qpid cmdline lacks -smp 2: [$args]" ;; esac
+R ping-daemon : list-devices
+check "ping-daemon; the added drives are there" 0 "/dev/sda
+/dev/sdb
+/dev/sdc
+/dev/sdd"
+R zero /dev/sdd
+check "a write to the add-ro drive (goes to an overlay)" 0 ""
+[ "$(sha256sum <"$d/ro.img")" = "$ro_sum" ] && ok "the add-ro image is unchanged" \
+  || nok "add-ro image changed"
 R set-memsize 800
 check "set-memsize after run fails (proves the check above)" 1 "" "-"
 run_ env -u GUESTFISH_PID GKFISH_PID="$server" "$GKFISH" --remote echo gk
@@ -87,7 +110,10 @@ check "part-disk, mkfs, mount" 0 ""
 
 # Hash-style returns print "key: value" lines.
 R list-filesystems
-check "list-filesystems prints 'dev: type'" 0 "/dev/sda1: ext4"
+check "list-filesystems prints 'dev: type'" 0 "/dev/sda1: ext4
+/dev/sdb: unknown
+/dev/sdc: unknown
+/dev/sdd: unknown"
 R mountpoints
 check "mountpoints prints 'dev: mountpoint'" 0 "/dev/sda1: /"
 R blkid /dev/sda1

@@ -58,6 +58,7 @@ struct gk_int_qemu_cfg {
    * or -1 (or no array): by file name. */
   const int *drive_fds;
   int network;                  /* user-mode network + virtio-net NIC */
+  int smp;                      /* set-smp: virtual CPUs; 0 or 1: no -smp */
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */

@@ -57,6 +57,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-display"); gk_int_argv_add (&a, "none");
   gk_int_argv_add (&a, "-no-reboot");
   gk_int_argv_add (&a, "-m"); gk_int_argv_addf (&a, "%d", c->memsize);
+  if (c->smp > 1) { gk_int_argv_add (&a, "-smp"); gk_int_argv_addf (&a, "%d", c->smp); }
   /* An uncompressed vmlinux boots via PVH: no firmware real-mode setup
    * and no decompression (-0.3 s). */
   gk_int_argv_add (&a, "-kernel"); gk_int_argv_add (&a, c->kernel);

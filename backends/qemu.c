@@ -104,7 +104,7 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
   snprintf (root, sizeof root, "/proc/self/fd/%d", 4 + (int) n);
   if (ap->root_fd >= 0) inherit[n++] = ap->root_fd;
   struct gk_int_qemu_cfg c = {
-    .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize,
+    .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize, .smp = g->smp,
     .kernel = kernel, .initrd = initrd, .root = ap->root_fd >= 0 ? root : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
     .stage = gk_int_stage_path (g), .drive_fds = dfd, .network = g->network,

@@ -3,17 +3,29 @@
 #include <string.h>
 #include "api.h"
 
+/* Names compare with '_' equal to '-': guestfish accepts both
+ * spellings (list_partitions). */
+static int
+name_eq (const char *a, const char *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+    if (x != y || !x) return 0;
+  }
+  return 1;
+}
+
 const struct gk_int_call *
 gk_int_lookup_call (const char *name)
 {
+  size_t n = strlen (name);
   for (size_t i = 0; gk_int_calls[i].name; i++) {
     const struct gk_int_call *c = &gk_int_calls[i];
-    if (strcmp (c->name, name) == 0) return c;
+    if (strlen (c->name) == n && name_eq (c->name, name, n)) return c;
     if (c->aliases) {
-      size_t n = strlen (name);
       for (const char *p = c->aliases; *p; ) {
         size_t w = strcspn (p, " ");
-        if (w == n && strncmp (p, name, n) == 0) return c;
+        if (w == n && name_eq (p, name, n)) return c;
         p += w;
         while (*p == ' ') p++;
       }

@@ -52,6 +52,7 @@ enum gk_int_ret {
 #define GK_F_NOLAUNCH  0x04  /* local call usable in any state */
 #define GK_F_PROGRESS  0x08  /* may send progress messages */
 #define GK_F_FISHONLY  0x10  /* reserved */
+#define GK_F_HASH      0x20  /* a string list of key, value pairs (guestfish RHashtable) */
 
 #define GK_MAX_ARGS 8
 #define GK_MAX_OPTARGS 8

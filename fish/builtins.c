@@ -30,11 +30,17 @@ static const struct builtin {
     "guest wildcards in ARGS", bi_glob },
   { "timings", "timings", "the launch and last-transfer timers, in ms",
     bi_timings },
+  { "alloc", "alloc FILE SIZE", "create a zeroed, allocated FILE and add it",
+    gk_fish_bi_alloc },
+  { "allocate", "allocate FILE SIZE", "the same as alloc", gk_fish_bi_alloc },
+  { "sparse", "sparse FILE SIZE", "create a sparse FILE and add it",
+    gk_fish_bi_sparse },
 };
 #define NR_BUILTINS (sizeof builtins / sizeof builtins[0])
 
 const char *const gk_fish_builtin_names[] = {
-  "help", "quit", "exit", "echo", "lcd", "time", "glob", "timings", NULL
+  "help", "quit", "exit", "echo", "lcd", "time", "glob", "timings",
+  "alloc", "allocate", "sparse", NULL
 };
 
 /* Written with a leading character, handled before splitting (script.c). */

@@ -404,18 +404,25 @@ parse_int (const char *w, long long lo, long long hi, long long *r)
   return 0;
 }
 
-/* A non-trailing string list is one word split on spaces. */
+/* A string list given as one word is split as guestfish splits it:
+ * on spaces and tabs, except inside "..." (where \" and \\ stand for
+ * " and \), so that command "sh -c \"echo a b\"" works. */
 static char **
 split_spaces (const char *w)
 {
   struct wlist l = { NULL, 0, 0 };
   if (wl_add (&l, NULL) == -1) return NULL;
   l.n = 0;
-  for (const char *p = w + strspn (w, " "); *p; p += strspn (p, " ")) {
-    size_t n = strcspn (p, " ");
-    char *s = strndup (p, n);
-    if (!s || wl_add (&l, s) == -1) { free (s); gk_cmd_free_words (l.w); return NULL; }
-    p += n;
+  for (const char *p = w + strspn (w, " \t"); *p; p += strspn (p, " \t")) {
+    struct sbuf b = { NULL, 0, 0 };
+    int err = 0, quoted = 0;
+    for (; *p && (quoted || (*p != ' ' && *p != '\t')) && !err; p++) {
+      if (*p == '"') { quoted = !quoted; continue; }
+      if (quoted && *p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
+      err = sb_add (&b, *p);
+    }
+    if (!err && !b.p && !(b.p = strdup (""))) err = -1;
+    if (err || wl_add (&l, b.p) == -1) { free (b.p); gk_cmd_free_words (l.w); return NULL; }
   }
   return l.w;
 }
@@ -554,7 +561,12 @@ take_rest (struct gk_cmd *cmd, size_t ai, char **words, size_t *wi,
             cmd->call->args[ai].name);
     return -1;
   }
-  if (!(cmd->args[ai].sl = copy_words (words + *wi, n))) {
+  /* One word with blanks is a guestfish-style list ("prog a b"). */
+  if (n == 1 && strpbrk (words[*wi], " \t"))
+    cmd->args[ai].sl = split_spaces (words[*wi]);
+  else
+    cmd->args[ai].sl = copy_words (words + *wi, n);
+  if (!cmd->args[ai].sl) {
     errmsg (errf, "%s: out of memory", cmd->call->name);
     return -1;
   }
@@ -599,6 +611,9 @@ gk_cmd_parse (char **words, struct gk_cmd *cmd, FILE *errf)
     gk_cmd_unknown (errf, words[0], NULL);
     return -1;
   }
+  /* guestfish's stat and lstat print dev, ino, mode, ..., atime: the
+   * statns fields without "st_", seconds only. */
+  cmd->old_stat = strcmp (words[0], "stat") == 0 || strcmp (words[0], "lstat") == 0;
   if (parse_args (cmd, words, errf) == -1) {
     gk_cmd_usage (errf, cmd->call);
     gk_cmd_clear (cmd);
@@ -630,40 +645,58 @@ guest_line (FILE *out, const char *s)
   fputc ('\n', out);
 }
 
+/* A statns field as guestfish's old stat names it ("st_mode" -> "mode",
+ * "st_atime_sec" -> "atime"), or NULL to leave it out (nanoseconds). */
+static const char *
+old_stat_name (const char *f, char buf[GK_CMD_NAME_MAX])
+{
+  size_t n = strlen (f);
+  if (n > 5 && strcmp (f + n - 5, "_nsec") == 0) return NULL;
+  if (strncmp (f, "st_", 3) == 0) { f += 3; n -= 3; }
+  if (n > 4 && strcmp (f + n - 4, "_sec") == 0) n -= 4;
+  snprintf (buf, GK_CMD_NAME_MAX, "%.*s", (int) n, f);
+  return buf;
+}
+
 static void
 print_fields (FILE *out, const struct gk_int_struct *s,
-              const struct gk_int_sval *v, const char *indent)
+              const struct gk_int_sval *v, const char *indent, int old_stat)
 {
+  char buf[GK_CMD_NAME_MAX];
   for (size_t i = 0; s->fields[i].type != GK_FT_END; i++) {
-    /* All numbers print in decimal, modes included: the tests and
-     * scripts compare them as numbers. */
+    const char *name = s->fields[i].name;
+    if (old_stat && !(name = old_stat_name (name, buf))) continue;
+    /* All numbers print in decimal, modes included, as guestfish
+     * prints them: the tests and scripts compare them as numbers. */
     if (s->fields[i].type == GK_FT_INT64)
-      fprintf (out, "%s%s: %" PRId64 "\n", indent, s->fields[i].name, v->f[i].i);
+      fprintf (out, "%s%s: %" PRId64 "\n", indent, name, v->f[i].i);
     else {
-      fprintf (out, "%s%s: ", indent, s->fields[i].name);
+      fprintf (out, "%s%s: ", indent, name);
       guest_line (out, v->f[i].s);
     }
   }
 }
 
 static void
-print_struct (FILE *out, const struct gk_int_call *c, const union gk_int_val *r)
+print_struct (FILE *out, const struct gk_int_call *c, const union gk_int_val *r,
+              int old_stat)
 {
   const struct gk_int_struct *s = gk_int_lookup_struct (c->ret_struct);
   if (!s) return;
   if (c->ret == GK_R_STRUCT) {
-    if (r->st) print_fields (out, s, r->st, "");
+    if (r->st) print_fields (out, s, r->st, "", old_stat);
     return;
   }
   for (size_t i = 0; r->stl && i < r->stl->len; i++) {
     fprintf (out, "[%zu] = {\n", i);
-    print_fields (out, s, &r->stl->val[i], "  ");
+    print_fields (out, s, &r->stl->val[i], "  ", 0);
     fprintf (out, "}\n");
   }
 }
 
 static void
-print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r)
+print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r,
+           int old_stat)
 {
   switch (c->ret) {
   case GK_R_ERR: break;
@@ -681,10 +714,19 @@ print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r)
     if (r->buf.len) gk_esc_guest (out, r->buf.data, r->buf.len);
     break;
   case GK_R_STRINGLIST:
-    for (size_t i = 0; r->sl && r->sl[i]; i++) guest_line (out, r->sl[i]);
+    /* Pairs print "key: value" a line, as guestfish prints hashes
+     * (scripts split them on ':'); an odd last key gets no value. */
+    for (size_t i = 0; r->sl && r->sl[i]; i++) {
+      if ((c->flags & GK_F_HASH) && r->sl[i + 1]) {
+        gk_esc_guest (out, r->sl[i], strlen (r->sl[i]));
+        fputs (": ", out);
+        i++;
+      }
+      guest_line (out, r->sl[i]);
+    }
     break;
   case GK_R_STRUCT: case GK_R_STRUCTLIST:
-    print_struct (out, c, r);
+    print_struct (out, c, r, old_stat);
     break;
   }
 }
@@ -710,7 +752,7 @@ gk_cmd_exec (gk_h *g, struct gk_cmd *cmd, FILE *out, FILE *errf)
      * the library does not fill it on error). */
     return -1;
   }
-  print_ret (out, c, &r);
+  print_ret (out, c, &r, cmd->old_stat);
   gk_int_free_ret (c, &r);
   return 0;
 }

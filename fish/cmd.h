@@ -26,6 +26,7 @@ struct gk_cmd {
   const struct gk_int_call *call;
   union gk_int_val args[GK_MAX_ARGS];
   struct gk_int_optvals opt;
+  int old_stat;         /* called as stat/lstat: guestfish's field names */
 };
 
 /* Convert WORDS (words[0] is the command) into *CMD.  On a usage error

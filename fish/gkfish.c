@@ -9,6 +9,7 @@
  * gkfish.h lists the files and what each does.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -143,7 +144,8 @@ run_call (struct shell *sh, char **words)
   if (!(cmd.call->flags & GK_F_LOCAL) && gk_fish_ensure_launched (sh) == -1)
     goto out;
   int is_launch = strcmp (cmd.call->name, "launch") == 0;
-  int is_add = strcmp (cmd.call->name, "add-drive") == 0;
+  int is_add = strcmp (cmd.call->name, "add-drive") == 0
+    || strcmp (cmd.call->name, "add-drive-ro") == 0;
   if (is_launch && sh->launch_failed) {
     gk_fish_ensure_launched (sh);       /* says why */
     goto out;
@@ -162,6 +164,29 @@ run_call (struct shell *sh, char **words)
  out:
   gk_cmd_clear (&cmd);
   return r;
+}
+
+/* guestfish's copy-in LOCAL... REMOTEDIR and copy-out REMOTE... LOCALDIR:
+ * several sources before the destination, copied one by one. */
+static int
+is_copy_many (char **words)
+{
+  const struct gk_int_call *c = gk_int_lookup_call (words[0]);
+  size_t n = 0;
+  while (words[n]) n++;
+  return n > 3 && (strcmp (c->name, "copy-in") == 0 || strcmp (c->name, "copy-out") == 0);
+}
+
+static int
+run_copy_many (struct shell *sh, char **words)
+{
+  size_t n = 0;
+  while (words[n]) n++;
+  for (size_t i = 1; i + 1 < n; i++) {
+    char *one[] = { words[0], words[i], words[n - 1], NULL };
+    if (run_call (sh, one) != CMD_OK) return CMD_ERROR;
+  }
+  return CMD_OK;
 }
 
 /* "!ls -l" given as words on the command line: the host command is the
@@ -202,7 +227,7 @@ gk_fish_run_command (struct shell *sh, char **words)
   else if (b)
     r = b (sh, words);
   else if (gk_int_lookup_call (words[0]))
-    r = run_call (sh, words);
+    r = is_copy_many (words) ? run_copy_many (sh, words) : run_call (sh, words);
   else {
     gk_cmd_unknown (stderr, words[0], gk_fish_builtin_names);
     r = CMD_ERROR;
@@ -314,11 +339,50 @@ install_signals (void)
 
 /* ---- main ------------------------------------------------------------- */
 
+/* An environment variable set to something other than "" or "0". */
+static int
+env_flag (const char *name)
+{
+  const char *v = getenv (name);
+  return v && *v && strcmp (v, "0") != 0;
+}
+
+/* The libguestfs variables that guestfish scripts set and that map onto
+ * guestkit settings (fish/README.md lists them).  Options win. */
+static int
+setup_libguestfs_env (gk_h *g, const struct options *o)
+{
+  const char *m = getenv ("LIBGUESTFS_MEMSIZE");
+  const char *b = getenv ("LIBGUESTFS_BACKEND");
+  const char *own = getenv ("GUESTKIT_BACKEND");
+  if (m && *m) {
+    char *end;
+    long v = strtol (m, &end, 10);
+    if (*end || v < 0 || v > INT_MAX) {
+      gk_fish_fail ("LIBGUESTFS_MEMSIZE=%s: expected megabytes", m);
+      return -1;
+    }
+    if (gk_set_memsize (g, (int) v) == -1) goto err;
+  }
+  /* GUESTKIT_BACKEND, being ours, and --backend take precedence. */
+  if (b && *b && !o->backend && !(own && *own)) {
+    if (strncmp (b, "libvirt", 7) == 0)
+      gk_fish_fail ("LIBGUESTFS_BACKEND=%s: libvirt is not supported, "
+                    "running qemu directly", b);
+    else if (gk_set_backend (g, b) == -1) goto err;
+  }
+  return 0;
+ err:
+  gk_fish_fail ("%s", gk_last_error (g));
+  return -1;
+}
+
 static int
 setup_handle (gk_h *g, const struct options *o)
 {
   if (o->verbose) gk_set_debug (g, 1);
   gk_fish_progress_setup (g, o->progress);
+  if (setup_libguestfs_env (g, o) == -1) return -1;
   if (o->backend && gk_set_backend (g, o->backend) == -1) goto err;
   if (o->network && gk_set_network (g, 1) == -1) goto err;
   for (size_t i = 0; i < o->nr_drives; i++) {
@@ -370,6 +434,8 @@ main (int argc, char **argv)
     return r == 1 ? 0 : 1;
   }
   install_signals ();
+  if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
+  if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {
     r = gk_fish_remote (&o);
     gk_fish_free_options (&o);

@@ -4,7 +4,8 @@
  *   options.c   command-line options and --help
  *   builtins.c  built-in commands (help, !, lcd, time, glob, timings ...)
  *   script.c    scripts: -f, standard input, "<! HOSTCMD", "CMD | HOSTCMD"
- *   prepared.c  -N prepared disks (disk:SIZE, part:SIZE, fs:FSTYPE:SIZE)
+ *   prepared.c  -N prepared disks (disk:SIZE, part:SIZE, fs:FSTYPE:SIZE);
+ *               alloc, allocate, sparse
  *   remote.c    --listen and --remote
  *   interactive.c  the readline prompt and its completion
  *   progress.c  progress bars
@@ -40,7 +41,7 @@ struct options {
   int progress;         /* -1 auto (terminal), 0 never, 1 always */
   int listen;           /* --listen */
   int remote;           /* --remote */
-  long remote_pid;      /* --remote=PID, 0: $GKFISH_PID */
+  long remote_pid;      /* --remote=PID, 0: $GUESTFISH_PID or $GKFISH_PID */
   const char *script;   /* -f */
   const char *backend;
   int network;          /* --network */
@@ -103,6 +104,10 @@ int gk_fish_prepare_file (const struct prep *p);
 int gk_fish_prepare_layout (struct shell *sh);
 /* Parse SIZE ("100M", "1G", "512K", "4096"); -1 on junk. */
 int gk_fish_parse_size (const char *s, long long *bytes);
+/* Built-ins alloc/allocate FILE SIZE and sparse FILE SIZE: create the
+ * file and add it as a drive (before launch). */
+int gk_fish_bi_alloc (struct shell *sh, char **words);
+int gk_fish_bi_sparse (struct shell *sh, char **words);
 
 /* remote.c */
 int gk_fish_listen (struct shell *sh);       /* exits in the parent */

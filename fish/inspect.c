@@ -2,9 +2,8 @@
  *
  * After launch: inspect-os; no root or several roots is an error (-m
  * chooses among several); with one, its filesystems are mounted by the
- * guest's own fstab (inspect-get-mountpoints), parents first.  -i
- * implies --ro unless --rw was given (options.c), so the mounts are
- * read-only then.  The "Operating system ... mounted on" banner is for
+ * guest's own fstab (inspect-get-mountpoints), parents first.  As in
+ * guestfish, -i mounts read-write unless --ro was given.  The "Operating system ... mounted on" banner is for
  * people: only in interactive mode, so scripts' output stays clean.
  */
 #include <stdlib.h>

@@ -24,8 +24,8 @@ usage (FILE *f)
 "  -m, --mount DEV[:MOUNTPOINT[:OPTIONS]]\n"
 "                           mount DEV after launch (MOUNTPOINT default /)\n"
 "  -i, --inspector          inspect the disks and mount the guest's\n"
-"                           filesystems by its fstab; read-only unless\n"
-"                           --rw is given\n"
+"                           filesystems by its fstab (read-write, as in\n"
+"                           guestfish: add --ro to only look)\n"
 "  -N, --new [FILE=]TYPE    create a prepared disk and add it: disk:SIZE,\n"
 "                           part:SIZE or fs:FSTYPE:SIZE (default file\n"
 "                           test1.img, test2.img, ...)\n"
@@ -34,15 +34,16 @@ usage (FILE *f)
 "  -v, --verbose            debug messages from the library and appliance\n"
 "      --progress-bars      always show progress bars (default: on a terminal)\n"
 "      --no-progress-bars   never show progress bars\n"
-"      --listen             start in the background, print GKFISH_PID=...\n"
+"      --listen             start in the background, print GUESTFISH_PID=...\n"
 "                           for eval, and serve --remote clients\n"
 "      --remote[=PID]       run the commands in the gkfish started with\n"
-"                           --listen (PID default: $GKFISH_PID)\n"
+"                           --listen (PID default: $GUESTFISH_PID)\n"
 "      --backend NAME       qemu, qemu:kvm, qemu:tcg or uml\n"
 "      --network            give the appliance a user-mode network (qemu;\n"
 "                           see set-network)\n"
 "  -V, --version            print the version\n"
-"  -h, --help               this help\n"
+"      --help               this help\n"
+"  -h, --cmd-help [CMD]     describe CMD, or list the commands\n"
 "\n"
 "Commands after the options are separated by ':' words.  Without them,\n"
 "commands are read from SCRIPT, or from standard input (one per line,\n"
@@ -55,7 +56,7 @@ usage (FILE *f)
 
 enum {
   OPT_FORMAT = 256, OPT_BACKEND, OPT_PROGRESS, OPT_NO_PROGRESS,
-  OPT_LISTEN, OPT_REMOTE, OPT_NETWORK,
+  OPT_LISTEN, OPT_REMOTE, OPT_NETWORK, OPT_HELP,
 };
 
 static int
@@ -160,7 +161,8 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     { "inspector", no_argument, NULL, 'i' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, 'V' },
-    { "help", no_argument, NULL, 'h' },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "cmd-help", optional_argument, NULL, 'h' },
     { "format", optional_argument, NULL, OPT_FORMAT },
     { "ro", no_argument, NULL, 'r' },
     { "rw", no_argument, NULL, 'w' },
@@ -178,7 +180,7 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
   o->progress = -1;
   /* '+': stop at the first command word, so its own options ("-rm")
    * are not taken for ours. */
-  while ((c = getopt_long (argc, argv, "+a:f:m:N:irwvVxh", longopts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "+a:f:m:N:irwvVxh::", longopts, NULL)) != -1) {
     switch (c) {
     case 'a': if (add_drive (o, optarg, format, -1) == -1) return -1; break;
     case 'f': o->script = optarg; break;
@@ -188,7 +190,14 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     case 'v': o->verbose = 1; break;
     case 'x': o->echo = 1; break;
     case 'V': printf ("gkfish (guestkit) %s\n", PACKAGE_VERSION); return 1;
-    case 'h': usage (stdout); return 1;
+    case OPT_HELP: usage (stdout); return 1;
+    case 'h': {
+      /* As guestfish: -h CMD (or -hCMD) describes CMD, -h alone lists
+       * the commands. */
+      char *w[3] = { (char *) "help", optarg, NULL };
+      if (!w[1] && optind < argc) w[1] = argv[optind++];
+      return gk_fish_find_builtin ("help") (NULL, w) == CMD_OK ? 1 : -1;
+    }
     case 'r': o->readonly = 1; break;
     case 'w': o->readonly = 0; o->rw = 1; break;
     case OPT_BACKEND: o->backend = optarg; break;
@@ -216,8 +225,6 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     }
   }
   o->cmds = argv + optind;
-  /* -i mounts a whole guest: read-only unless asked otherwise. */
-  if (o->inspect && !o->rw) o->readonly = 1;
   if (o->script && *o->cmds) {
     gk_fish_fail ("-f cannot be combined with commands on the command line");
     return -1;

@@ -1,4 +1,4 @@
-/* gkfish: -N prepared disks.
+/* gkfish: -N prepared disks, and the alloc/allocate/sparse built-ins.
  *
  *   disk[:SIZE]            a blank (sparse) raw disk
  *   part[:SIZE]            one MBR partition covering the disk
@@ -6,7 +6,9 @@
  *
  * SIZE defaults to 100M and FSTYPE to ext2, as in guestfish.  The file is
  * created (or truncated and rewritten) before launch; partitioning and
- * formatting are ordinary calls (part-disk, mkfs) right after launch. */
+ * formatting are ordinary calls (part-disk, mkfs) right after launch.
+ * alloc FILE SIZE and sparse FILE SIZE create a disk file the same way
+ * (allocated or sparse) and add it at once, as guestfish does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,6 +38,29 @@ gk_fish_parse_size (const char *s, long long *bytes)
   }
   if (*end != '\0' || v > (LLONG_MAX >> shift)) return -1;
   *bytes = v << shift;
+  return 0;
+}
+
+/* Create FILE of SIZE bytes (truncating it): sparse, or with its blocks
+ * allocated (ALLOCATE).  WHO names the command in errors. */
+static int
+create_file (const char *who, const char *file, long long size, int allocate)
+{
+  int fd = open (file, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0644);
+  int e = 0;
+  if (fd == -1) {
+    gk_fish_fail ("%s: %s: %s", who, file, strerror (errno));
+    return -1;
+  }
+  if (ftruncate (fd, (off_t) size) == -1) e = errno;
+  /* A filesystem that cannot preallocate still gives zeroes. */
+  else if (allocate && (e = posix_fallocate (fd, 0, (off_t) size)) == EOPNOTSUPP) e = 0;
+  if (close (fd) == -1 && !e) e = errno;
+  if (e) {
+    gk_fish_fail ("%s: %s: %s", who, file, strerror (e));
+    unlink (file);
+    return -1;
+  }
   return 0;
 }
 
@@ -83,18 +108,48 @@ gk_fish_prepare_file (const struct prep *p)
                   "fs[:FSTYPE[:SIZE]] (SIZE like 100M or 1G)", p->type);
     return -1;
   }
-  int fd = open (p->file, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0644);
-  if (fd == -1) {
-    gk_fish_fail ("-N: %s: %s", p->file, strerror (errno));
-    return -1;
+  return create_file ("-N", p->file, size, 0);
+}
+
+/* alloc/allocate FILE SIZE and sparse FILE SIZE (guestfish's): create
+ * FILE (overwriting it), zeroed and allocated or sparse, and add it as a
+ * raw drive. */
+static int
+alloc_or_sparse (struct shell *sh, char **words, int allocate)
+{
+  long long size;
+  if (!words[1] || !words[2] || words[3]) {
+    gk_fish_fail ("%s: usage: %s FILE SIZE (SIZE like 100M or 1G)", words[0], words[0]);
+    return CMD_ERROR;
   }
-  if (ftruncate (fd, (off_t) size) == -1 || close (fd) == -1) {
-    gk_fish_fail ("-N: %s: %s", p->file, strerror (errno));
-    close (fd);
-    unlink (p->file);
-    return -1;
+  if (gk_fish_parse_size (words[2], &size) == -1) {
+    gk_fish_fail ("%s: %s: expected a size like 100M or 1G", words[0], words[2]);
+    return CMD_ERROR;
   }
-  return 0;
+  if (sh->launched || sh->launch_failed) {
+    gk_fish_fail ("%s: %s: drives can only be added before launch", words[0], words[1]);
+    return CMD_ERROR;
+  }
+  if (create_file (words[0], words[1], size, allocate) == -1) return CMD_ERROR;
+  struct gk_add_drive_opts o = { .bitmask = GK_ADD_DRIVE_FORMAT, .format = "raw" };
+  if (gk_add_drive (sh->g, words[1], &o) == -1) {
+    gk_fish_fail ("%s", gk_last_error (sh->g));
+    return CMD_ERROR;
+  }
+  sh->drives++;
+  return CMD_OK;
+}
+
+int
+gk_fish_bi_alloc (struct shell *sh, char **words)
+{
+  return alloc_or_sparse (sh, words, 1);
+}
+
+int
+gk_fish_bi_sparse (struct shell *sh, char **words)
+{
+  return alloc_or_sparse (sh, words, 0);
 }
 
 static int

@@ -5,7 +5,7 @@
  * XDG_RUNTIME_DIR ${TMPDIR:-/tmp}/.gkfish-UID/socket-PID (the directory
  * is 0700 and must belong to us; sockets of dead servers in it are
  * removed) and serves clients one at a time; the parent waits until that is done (or failed), prints
- * "GKFISH_PID=PID; export GKFISH_PID" for eval, and exits.
+ * "GUESTFISH_PID=PID; export GUESTFISH_PID" for eval, and exits.
  *
  * "gkfish --remote[=PID] CMD..." connects and sends one request: a
  * 32-bit length and the command words, NUL-terminated, with its standard
@@ -204,16 +204,19 @@ gk_fish_remote (const struct options *o)
   long pid = o->remote_pid;
 
   if (pid == 0) {
-    const char *e = getenv ("GKFISH_PID");
+    /* guestfish's variable (what --listen prints), then gkfish's own. */
+    const char *var = "GUESTFISH_PID";
+    const char *e = getenv (var);
     char *end;
+    if (!e || !*e) e = getenv (var = "GKFISH_PID");
     if (!e || !*e) {
-      gk_fish_fail ("--remote: no PID given and GKFISH_PID is not set "
+      gk_fish_fail ("--remote: no PID given and GUESTFISH_PID is not set "
                     "(start one with: eval \"$(gkfish --listen -a IMAGE)\")");
       return 1;
     }
     pid = strtol (e, &end, 10);
     if (*end || pid <= 0) {
-      gk_fish_fail ("--remote: GKFISH_PID=%s is not a process id", e);
+      gk_fish_fail ("--remote: %s=%s is not a process id", var, e);
       return 1;
     }
   }
@@ -423,8 +426,11 @@ child (struct shell *sh, int ready)
     gk_fish_fail ("--listen: %s: %s", sa.sun_path, strerror (errno));
     goto tell;
   }
-  /* Launch now, so that a bad image is reported before eval. */
-  if (sh->o->nr_drives > 0 && gk_fish_ensure_launched (sh) == -1) goto tell;
+  /* As guestfish: with only -a, wait for "run" so that configuration
+   * sent over --remote first (set-memsize ...) applies; -m, -N and -i
+   * need the appliance, so launch now and report a failure before eval. */
+  if ((sh->o->nr_mounts || sh->o->nr_preps || sh->o->inspect)
+      && gk_fish_ensure_launched (sh) == -1) goto tell;
   st = 0;
  tell:
   if (st == 0) {
@@ -474,7 +480,8 @@ gk_fish_listen (struct shell *sh)
     waitpid (pid, NULL, 0);
     _exit (1);
   }
-  printf ("GKFISH_PID=%ld; export GKFISH_PID;\n", (long) pid);
+  /* Exactly guestfish's line: tools split it on ';'. */
+  printf ("GUESTFISH_PID=%ld; export GUESTFISH_PID\n", (long) pid);
   fflush (stdout);
   _exit (0);
 }

@@ -224,3 +224,11 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
   g->nr_drives++;
   return 0;
 }
+
+/* guestfish's add-drive-ro (add-ro). */
+GK_API int
+gk_add_drive_ro (gk_h *g, const char *filename)
+{
+  struct gk_add_drive_opts o = { .bitmask = GK_ADD_DRIVE_READONLY, .readonly = 1 };
+  return gk_add_drive (g, filename, &o);
+}

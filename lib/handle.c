@@ -35,6 +35,7 @@ gk_create (void)
   g->timeout_s = env_seconds ("GUESTKIT_TIMEOUT", 0);
   g->launch_timeout_s = env_seconds ("GUESTKIT_LAUNCH_TIMEOUT", GK_DEFAULT_LAUNCH_TIMEOUT);
   g->memsize = GK_DEFAULT_MEMSIZE;
+  g->smp = 1;
   g->chunk_size = GK_CHUNK_DEFAULT;
   const char *d = getenv ("GUESTKIT_DEBUG");
   g->debug = d && *d && strcmp (d, "0") != 0;
@@ -136,6 +137,8 @@ GK_API int
 gk_set_backend (gk_h *g, const char *backend)
 {
   if (check_config (g, "set-backend") == -1) return -1;
+  /* libguestfs's name for running qemu itself. */
+  if (strcmp (backend, "direct") == 0) backend = "qemu";
   for (size_t i = 0; valid_backends[i]; i++)
     if (strcmp (backend, valid_backends[i]) == 0) {
       char *b = strdup (backend);
@@ -157,15 +160,51 @@ gk_get_backend (gk_h *g)
   return s;
 }
 
+/* A configuration number in [LO, HI] (UNIT names it in the error). */
+static int
+set_ranged (gk_h *g, const char *call, const char *unit, int v, int lo, int hi,
+            int *field)
+{
+  if (check_config (g, call) == -1) return -1;
+  if (v < lo || v > hi) {
+    gk_int_error_errno (g, EINVAL, "%s: %d %s is out of range (%d to %d)",
+                        call, v, unit, lo, hi);
+    return -1;
+  }
+  *field = v;
+  return 0;
+}
+
 GK_API int
 gk_set_memsize (gk_h *g, int memsize)
 {
-  if (check_config (g, "set-memsize") == -1) return -1;
-  if (memsize < 128 || memsize > 65536) {
-    gk_int_error_errno (g, EINVAL, "set-memsize: %d MiB is out of range (128 to 65536)", memsize);
+  return set_ranged (g, "set-memsize", "MiB", memsize, 128, 65536, &g->memsize);
+}
+
+GK_API int
+gk_set_smp (gk_h *g, int smp)
+{
+  return set_ranged (g, "set-smp", "CPUs", smp, 1, 64, &g->smp);
+}
+
+GK_API int
+gk_get_smp (gk_h *g)
+{
+  return g->smp;
+}
+
+/* guestfish's ping-daemon: any round trip will do. */
+GK_API int
+gk_ping_daemon (gk_h *g)
+{
+  char *const words[] = { (char *) "ping", NULL };
+  if (g->state != GK_READY) {
+    gk_int_error_errno (g, EINVAL, "ping-daemon: the appliance is not running");
     return -1;
   }
-  g->memsize = memsize;
+  char *r = gk_echo_daemon (g, words);
+  if (!r) return -1;
+  free (r);
   return 0;
 }
 

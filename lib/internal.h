@@ -47,6 +47,7 @@ struct gk_h {
   const struct gk_int_backend_ops *ops;
   void *bdata;                    /* backend private data */
   int memsize;
+  int smp;                        /* set-smp: virtual CPUs (qemu -smp) */
   int network;                    /* set-network: user-mode network (qemu) */
 
   struct gk_int_drive drives[GK_MAX_DRIVES];

@@ -8,44 +8,7 @@ set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 scripts=${TOP_SRCDIR:-$top}/tests/guestfish-scripts
 
-d=$(mktemp -d "${TMPDIR:-/tmp}/test-gkfish.XXXXXX")
-server=
-skipped=0
-cleanup () {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-    "$GKFISH" --remote="$server" exit >/dev/null 2>&1 || kill "$server"
-  fi
-  [ -z "${second:-}" ] || kill "$second" 2>/dev/null
-  rm -rf "$d"
-}
-trap cleanup EXIT
-
-# check NAME EXPECTED-STATUS EXPECTED-STDOUT [STDERR-PATTERN]
-# after running a command with run_ (which fills $out, $err, $rc; not in
-# a pipeline, whose subshell would lose them).  Stdout "*": anything;
-# no pattern: stderr must be empty; pattern "-": anything.
-run_ () { "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
-check () {
-  name=$1 want_rc=$2 want_out=$3 want_err=${4-}
-  if [ "$rc" != "$want_rc" ]; then
-    nok "$name: exit status $rc, expected $want_rc (stderr: $err)"
-  elif [ "$want_out" != "*" ] && [ "$out" != "$want_out" ]; then
-    nok "$name: stdout [$out], expected [$want_out]"
-  elif [ "$want_err" = "-" ]; then
-    ok "$name"
-  elif [ -n "$want_err" ] && ! printf '%s' "$err" | grep -q -- "$want_err"; then
-    nok "$name: stderr [$err] lacks [$want_err]"
-  elif [ -z "$want_err" ] && [ -n "$err" ]; then
-    nok "$name: unexpected stderr [$err]"
-  else
-    ok "$name"
-  fi
-}
-# One-line errors: exactly one line on stderr.
-one_line () {
-  if [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ]; then ok "$1: one-line error"
-  else nok "$1: error is not one line: [$err]"; fi
-}
+. "${TOP_SRCDIR:-$top}/tests/gkfish-check.sh"
 
 # ---- no appliance needed ---------------------------------------------
 
@@ -139,8 +102,8 @@ rc=$(cat "$d/rc"); err=$(cat "$d/err")
 if [ "$rc" -le 1 ] && [ -z "$err" ]; then ok "a reader that goes away (| head): status $rc, quiet"
 else nok "| head: status $rc, stderr [$err]"; fi
 
-run_ env -u GKFISH_PID "$GKFISH" --remote ls /
-check "--remote without GKFISH_PID" 1 "" "GKFISH_PID is not set"
+run_ env -u GKFISH_PID -u GUESTFISH_PID "$GKFISH" --remote ls /
+check "--remote without GUESTFISH_PID" 1 "" "GUESTFISH_PID is not set"
 run_ "$GKFISH" --remote=999999999 ls /
 check "--remote to a gkfish that is not there" 1 "" "cannot reach the gkfish with PID 999999999"
 one_line "--remote to a gkfish that is not there"
@@ -185,9 +148,9 @@ truncate -s 256M "$d/blank.img"
 out=$("$GKFISH" --listen -a "$d/blank.img")
 rc=$?
 eval "$out"
-server=${GKFISH_PID:-}
+server=${GUESTFISH_PID:-}
 if [ "$rc" = 0 ] && [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-  ok "--listen prints GKFISH_PID and stays in the background [$out]"
+  ok "--listen prints GUESTFISH_PID and stays in the background [$out]"
 else
   nok "--listen: status $rc, output [$out]"
 fi
@@ -310,7 +273,7 @@ i=0
 while kill -0 "$server" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 if kill -0 "$server" 2>/dev/null; then nok "the listening gkfish did not exit"
 else ok "the listening gkfish exited"; server=; fi
-if [ -e "$sockdir/socket-${GKFISH_PID:-none}" ]; then nok "socket left behind"
+if [ -e "$sockdir/socket-${GUESTFISH_PID:-none}" ]; then nok "socket left behind"
 else ok "socket removed"; fi
 R ls /
 check "--remote after exit" 1 "" "cannot reach the gkfish"
@@ -321,9 +284,9 @@ one_line "--remote after exit"
 # drives, --listen launches nothing.  In XDG_RUNTIME_DIR when it is set.
 mkdir -m 0700 "$d/xdg"
 L () { env XDG_RUNTIME_DIR="$d/xdg" "$GKFISH" "$@"; }
-GKFISH_PID=
+GUESTFISH_PID=
 eval "$(L --listen)"
-first=$GKFISH_PID
+first=$GUESTFISH_PID
 if [ -n "$first" ] && [ -S "$d/xdg/gkfish/socket-$first" ]; then
   ok "with XDG_RUNTIME_DIR the socket is in \$XDG_RUNTIME_DIR/gkfish"
 else nok "no socket in $d/xdg/gkfish: $(ls -a "$d/xdg/gkfish" 2>&1)"; fi
@@ -333,9 +296,9 @@ if [ -n "$first" ]; then
   while [ -d "/proc/$first" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$first/stat" 2>/dev/null \
         && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 fi
-GKFISH_PID=
+GUESTFISH_PID=
 eval "$(L --listen)"
-second=$GKFISH_PID
+second=$GUESTFISH_PID
 if [ -n "$first" ] && [ -n "$second" ] && [ ! -e "$d/xdg/gkfish/socket-$first" ] \
    && [ -S "$d/xdg/gkfish/socket-$second" ]; then
   ok "the socket of a server killed with SIGKILL is removed by the next one"

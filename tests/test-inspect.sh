@@ -74,17 +74,14 @@ tarball=$(ls "$(dirname "$images")"/debian-bookworm-minbase-v*.tar | head -1)
 want=$(tar -xOf "$tarball" ./var/lib/dpkg/status | grep -c '^Status: install ok installed')
 expect "every installed package listed ($n = $want)" [ "$n" = "$want" ]
 
-# ---- Debian: gkfish -i, read-only by default ---------------------------
+# ---- Debian: gkfish -i --ro (-i alone is read-write, as in guestfish) ----
 sum=$(sha256sum <"$images/debian.img")
-run_ "$GKFISH" -a "$images/debian.img" -i -- cat /etc/hostname : mountpoints : \
+run_ "$GKFISH" --ro -a "$images/debian.img" -i -- cat /etc/hostname : mountpoints : \
   cat /boot/marker : cat /home/user/hello : touch /x
 expect "gkfish -i: cat /etc/hostname, the fstab mounts" [ "$out" = "gk-debian
-/dev/debvg/root
-/
-/dev/sda1
-/boot
-/dev/sda3
-/home
+/dev/debvg/root: /
+/dev/sda1: /boot
+/dev/sda3: /home
 boot partition
 hello from the debian test image" ]
 expect "gkfish -i: a write fails (read-only)" [ "$rc" = 1 ]
@@ -127,7 +124,7 @@ expect "hostile, text: bytes escaped" has "$out" '^  product name: Evil "quoted"
 
 # ---- Windows on NTFS through ntfs-3g: gkfish -i ------------------------
 sum=$(sha256sum <"$images/windows.img")
-run_ "$GKFISH" -a "$images/windows.img" -i -- ls /WINDOWS/system32 : inspect-os : touch /x
+run_ "$GKFISH" --ro -a "$images/windows.img" -i -- ls /WINDOWS/system32 : inspect-os : touch /x
 expect "gkfish -i on NTFS: the guest is mounted; inspect-os reads it there" [ "$out" = "config
 ntoskrnl.exe
 /dev/sda1" ]
@@ -141,7 +138,7 @@ expect "gkinspector text: fields" has "$out" "^  distro: ubuntu"
 expect "gkinspector text: mountpoints" has "$out" "^    /srv /dev/sda2"
 expect "gkinspector --no-applications" [ "$(printf '%s' "$out" | grep -c applications)" = 0 ]
 
-run_ "$GKFISH" -a "$images/fedora.img" -a "$images/ubuntu.img" -i -- mounts
+run_ "$GKFISH" --ro -a "$images/fedora.img" -a "$images/ubuntu.img" -i -- mounts
 expect "gkfish -i with two roots fails" [ "$rc" = 1 ]
 expect "gkfish -i lists the roots" has "$err" "2 operating systems found (/dev/sda1, /dev/sdb1)"
 
@@ -157,10 +154,8 @@ sum=$(sha256sum <"$images/lvm.img")
 run_ "$GKFISH" --ro -a "$images/lvm.img" -- inspect-os : \
   inspect-get-mountpoints /dev/gkvg/root : inspect-get-hostname /dev/mapper/gkvg-root
 expect "LVM root found, fstab /dev/gkvg/root and /dev/mapper/gkvg-home resolved" [ "$out" = "/dev/gkvg/root
-/
-/dev/gkvg/root
-/home
-/dev/gkvg/home
+/: /dev/gkvg/root
+/home: /dev/gkvg/home
 gk-lvm" ]
 expect "lvm.img unchanged" [ "$(sha256sum <"$images/lvm.img")" = "$sum" ]
 
@@ -191,7 +186,7 @@ run_ "$GKINSPECTOR" -a "$images/corrupt.img"
 expect "gkinspector on a corrupt image: exit 1" [ "$rc" = 1 ]
 expect "gkinspector: no operating system found" has "$err" "no operating system found on .*corrupt.img"
 
-run_ "$GKFISH" -a "$images/truncated.qcow2" -i -- mounts
+run_ "$GKFISH" --ro -a "$images/truncated.qcow2" -i -- mounts
 expect "gkfish -i on a truncated qcow2 fails (no hang)" [ "$rc" = 1 ]
 expect "the error names the image" has "$err" "truncated.qcow2"
 

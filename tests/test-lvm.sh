@@ -40,10 +40,8 @@ gk "create the layout" "/dev/vg0/data
 before=$(sum "$img")
 gk "new session: mount an LV at once" "world
 /dev/vg0/root" -a "$img" -- mount-ro /dev/vg0/root / : cat /hello : mounts
-gk "new session: list-filesystems shows LVs, not the PV" "/dev/vg0/data
-unknown
-/dev/vg0/root
-ext4" -a "$img" -- list-filesystems
+gk "new session: list-filesystems shows LVs, not the PV" "/dev/vg0/data: unknown
+/dev/vg0/root: ext4" -a "$img" -- list-filesystems
 gk "new session: pvs, vgs, deactivate, activate" "/dev/sda1
 vg0" -a "$img" -- pvs : vgs : vg-activate-all false : vg-activate-all true : lvm-scan true
 if [ "$(sum "$img")" = "$before" ]; then ok "activating and listing did not change the image"

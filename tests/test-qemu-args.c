@@ -19,6 +19,15 @@ has_sub (char **v, const char *s)
   return 0;
 }
 
+/* S immediately followed by T. */
+static int
+has_seq (char **v, const char *s, const char *t)
+{
+  for (size_t i = 0; v[i] && v[i + 1]; i++)
+    if (strcmp (v[i], s) == 0 && strcmp (v[i + 1], t) == 0) return 1;
+  return 0;
+}
+
 int
 main (void)
 {
@@ -26,7 +35,7 @@ main (void)
     { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
     { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0 };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -89,7 +98,7 @@ main (void)
     { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0 },
     { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0 };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);
   CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
          && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");
@@ -116,6 +125,12 @@ main (void)
   CHECK (!has_sub (tcg, "-netdev") && !has_sub (tcg, "virtio-net") && !has_sub (tcg, "gk.net")
          && !has_sub (tcg, "virtio_net") && !has_sub (tcg, "-nic") && !has (tcg, "-net"),
          "network off: no netdev, NIC, module or gk.net");
+  /* set-smp: one CPU (the default) adds nothing; two is "-smp 2". */
+  CHECK (!has (tcg, "-smp"), "smp 1: no -smp");
+  struct gk_int_qemu_cfg cs = c;
+  cs.smp = 2;
+  char **smp = gk_int_qemu_argv (&cs);
+  CHECK (smp && has_seq (smp, "-smp", "2"), "smp 2: -smp 2");
   struct gk_int_qemu_cfg cn = c;
   cn.kvm = 0; cn.debug = 0; cn.stage = NULL; cn.drive_fds = NULL;
   cn.network = 1;
@@ -140,6 +155,7 @@ main (void)
   CHECK (mxn && has_sub (mxn, " gk.modules=virtio_net,virtio_scsi,sd_mod gk.sd=4 gk.net=1"),
          "network with SCSI drives: one module list, the disk count unchanged");
   gk_free_strings (net);
+  gk_free_strings (smp);
   gk_free_strings (mxn);
   gk_free_strings (mx);
   gk_free_strings (sc);

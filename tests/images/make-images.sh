@@ -194,9 +194,9 @@ eval "$("$GKFISH" --listen -a dirty.img)"
 "$GKFISH" --remote -- part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : mount /dev/sda1 / : \
   mkdir-p /etc : write /etc/os-release "$(printf 'ID=debian\nVERSION_ID=12')" : \
   write /etc/hostname gk-dirty : sync >&2
-kill -9 "$GKFISH_PID"
-while kill -0 "$GKFISH_PID" 2>/dev/null; do sleep 0.1; done
-rm -f "${TMPDIR:-/tmp}/.gkfish-$(id -u)/socket-$GKFISH_PID"
+kill -9 "$GUESTFISH_PID"
+while kill -0 "$GUESTFISH_PID" 2>/dev/null; do sleep 0.1; done
+rm -f "${TMPDIR:-/tmp}/.gkfish-$(id -u)/socket-$GUESTFISH_PID"
 # ext4 s_feature_incompat (superblock at 1 MiB + 1024, offset 0x60):
 # RECOVER (0x4) says the journal needs replaying.
 incompat=$(od -A n -t u4 -j $((1048576 + 1024 + 96)) -N 4 dirty.img)

@@ -1,0 +1,178 @@
+#!/bin/sh
+# guestfish compatibility (issue 15, "Behaviour that breaks scripts
+# silently"): what scripts parse and rely on, run through gkfish.
+#
+# The expected outputs are written from guestfish 1.48's documented
+# behaviour (guestfish(1): --listen/--remote, "-h CMD", string lists split
+# on spaces, hashes printed "key: value", -i read-write unless --ro,
+# LIBGUESTFS_* variables, copy-in/copy-out with several sources), not
+# recorded from a guestfish binary: libguestfs is not installed here.
+#
+# Two appliances: a --listen session (configured over --remote before it
+# launches) and a "gkfish -i" run on the disk that session wrote.
+# Also guestfish's add-ro, ping-daemon, sparse, alloc/allocate, set-smp.
+set -u
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
+. "${TOP_SRCDIR:-$top}/tests/gkfish-check.sh"
+# This test sets the libguestfs variables itself.
+unset LIBGUESTFS_MEMSIZE LIBGUESTFS_BACKEND LIBGUESTFS_DEBUG LIBGUESTFS_TRACE
+
+# ---- no appliance ------------------------------------------------------
+
+# Underscore spellings, -h CMD and help CMD.
+run_ "$GKFISH" -h list_partitions
+check "-h list_partitions describes it" 0 "*"
+case $out in "list-partitions - "*) ok "-h CMD: the command's help" ;;
+  *) nok "-h list_partitions: [$out]" ;; esac
+run_ "$GKFISH" -- help mkdir_p
+case $rc$out in "0mkdir-p - "*) ok "help mkdir_p" ;; *) nok "help mkdir_p: $rc [$out] [$err]" ;; esac
+run_ "$GKFISH" -- mkdir_p
+check "mkdir_p is mkdir-p (its usage error, nothing launched)" 1 "" "usage: mkdir-p path"
+run_ "$GKFISH" -- set_memsize 300 : get_memsize
+check "set_memsize / get_memsize" 0 "300"
+
+# Environment.
+run_ env LIBGUESTFS_MEMSIZE=700 "$GKFISH" -- get-memsize
+check "LIBGUESTFS_MEMSIZE sets the memory" 0 "700"
+run_ env LIBGUESTFS_MEMSIZE=12 "$GKFISH" -- get-memsize
+check "LIBGUESTFS_MEMSIZE out of range is an error" 1 "" "set-memsize: 12 MiB is out of range"
+run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=direct "$GKFISH" -- get-backend
+check "LIBGUESTFS_BACKEND=direct is qemu" 0 "qemu"
+run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=libvirt "$GKFISH" -- get-backend
+check "LIBGUESTFS_BACKEND=libvirt: qemu, with a notice" 0 "qemu" "libvirt is not supported"
+run_ "$GKFISH" -- set-backend direct : get-backend
+check "set-backend direct" 0 "qemu"
+run_ env LIBGUESTFS_TRACE=1 "$GKFISH" -- echo hi
+check "LIBGUESTFS_TRACE=1 traces commands like -x" 0 "hi" "^+ echo hi"
+run_ env LIBGUESTFS_TRACE=0 "$GKFISH" -- echo hi
+check "LIBGUESTFS_TRACE=0 does not" 0 "hi"
+
+run_ env -u GUESTFISH_PID -u GKFISH_PID "$GKFISH" --remote ls /
+check "--remote with neither variable" 1 "" "GUESTFISH_PID is not set"
+
+# ---- --listen, configured over --remote before launch ----------------
+
+truncate -s 128M "$d/disk.img"
+out=$("$GKFISH" --listen -a "$d/disk.img")
+rc=$?
+server=$(printf '%s' "$out" | sed -n 's/^GUESTFISH_PID=\([0-9]*\); export GUESTFISH_PID$/\1/p')
+if [ "$rc" = 0 ] && [ -n "$server" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then
+  ok "--listen prints exactly 'GUESTFISH_PID=N; export GUESTFISH_PID' [$out]"
+else
+  nok "--listen: status $rc, output [$out]"
+fi
+# What tools do with that line: split on ';'.
+first=$(printf '%s' "$out" | cut -d';' -f1)
+[ "$first" = "GUESTFISH_PID=$server" ] && ok "its first ';' field is the assignment" \
+  || nok "first field [$first]"
+eval "$out"
+R () { run_ "$GKFISH" --remote "$@"; }
+R get-pid
+check "not launched yet: no backend process" 1 "" "-"
+R set-memsize 700
+check "set-memsize over --remote before run (a config call: fails once launched)" 0 ""
+# guestfish's sparse, allocate and add-ro, and set-smp, also before run.
+printf 'keep me' >"$d/ro.img"
+truncate -s 1M "$d/ro.img"
+ro_sum=$(sha256sum <"$d/ro.img")
+R sparse "$d/sparse.img" 10M : allocate "$d/alloc.img" 1M : add-ro "$d/ro.img" : \
+  set-smp 2 : get-smp
+check "sparse, allocate, add-ro, set-smp before run" 0 "2"
+[ "$(stat -c %s "$d/sparse.img")" = 10485760 ] && [ "$(stat -c %b "$d/sparse.img")" = 0 ] \
+  && ok "sparse makes a 10M file with no blocks" || nok "sparse.img: $(ls -ls "$d/sparse.img")"
+[ "$(stat -c %s "$d/alloc.img")" = 1048576 ] && [ "$(stat -c %b "$d/alloc.img")" -gt 0 ] \
+  && ok "allocate makes a 1M file with its blocks" || nok "alloc.img: $(ls -ls "$d/alloc.img")"
+R run
+check "run launches" 0 ""
+R get-pid
+qpid=$out
+args=$(tr '\0' ' ' <"/proc/$qpid/cmdline" 2>&1)
+case $args in *"-m 700 "*) ok "the appliance runs with the memory set over --remote" ;;
+  *) nok "qemu $qpid cmdline lacks -m 700: [$args]" ;; esac
+case $args in *"-smp 2 "*) ok "set-smp 2 is qemu's -smp 2" ;;
+  *) nok "qemu $qpid cmdline lacks -smp 2: [$args]" ;; esac
+R ping-daemon : list-devices
+check "ping-daemon; the added drives are there" 0 "/dev/sda
+/dev/sdb
+/dev/sdc
+/dev/sdd"
+R zero /dev/sdd
+check "a write to the add-ro drive (goes to an overlay)" 0 ""
+[ "$(sha256sum <"$d/ro.img")" = "$ro_sum" ] && ok "the add-ro image is unchanged" \
+  || nok "add-ro image changed"
+R set-memsize 800
+check "set-memsize after run fails (proves the check above)" 1 "" "-"
+run_ env -u GUESTFISH_PID GKFISH_PID="$server" "$GKFISH" --remote echo gk
+check "gkfish's own GKFISH_PID still works" 0 "gk"
+
+R part-disk /dev/sda mbr : mkfs ext4 /dev/sda1 : mount /dev/sda1 /
+check "part-disk, mkfs, mount" 0 ""
+
+# Hash-style returns print "key: value" lines.
+R list-filesystems
+check "list-filesystems prints 'dev: type'" 0 "/dev/sda1: ext4
+/dev/sdb: unknown
+/dev/sdc: unknown
+/dev/sdd: unknown"
+R mountpoints
+check "mountpoints prints 'dev: mountpoint'" 0 "/dev/sda1: /"
+R blkid /dev/sda1
+case $out in *"TYPE: ext4"*) ok "blkid prints 'NAME: value'" ;; *) nok "blkid: [$out]" ;; esac
+
+# String lists given as one word are split on spaces, "..." grouping.
+R echo-daemon "a   b"
+check "one word 'a   b' is two list items" 0 "a b"
+R echo-daemon 'x "y  z"'
+check "quotes inside the word group" 0 "x y  z"
+R echo-daemon a "b  c"
+check "several words stay as written (gkfish)" 0 "a b  c"
+
+# Struct, bool, int printing; stat with guestfish's field names.
+R write /f abc : is-file /f : is-dir /f : wc-c /f
+check "booleans true/false, ints in decimal" 0 "true
+false
+3"
+R lstatns-list / f
+case $out in "[0] = {
+  st_dev: "*"  st_size: 3
+"*"}") ok "struct lists print '[0] = {' blocks, fields indented" ;;
+  *) nok "lstatns-list: [$out]" ;; esac
+R stat /f
+names=$(printf '%s\n' "$out" | cut -d: -f1 | tr '\n' ' ')
+[ "$names" = "dev ino mode nlink uid gid rdev size blksize blocks atime mtime ctime " ] \
+  && ok "stat prints guestfish's field names" || nok "stat fields: [$names]"
+case $out in *"size: 3"*) ok "stat size: 3" ;; *) nok "stat: [$out]" ;; esac
+R statns /f
+case $out in *"st_size: 3"*"st_atime_nsec: "*) ok "statns keeps st_ names" ;;
+  *) nok "statns: [$out]" ;; esac
+
+# copy-in and copy-out with several sources.
+mkdir "$d/in" "$d/got"
+echo one >"$d/in/one"; echo two >"$d/in/two"
+R mkdir /c : copy-in "$d/in/one" "$d/in/two" /c : ls /c
+check "copy-in of two sources" 0 "one
+two"
+R copy-out /c/one /c/two "$d/got"
+check "copy-out of two sources" 0 ""
+[ "$(cat "$d/got/one" "$d/got/two" 2>&1)" = "one
+two" ] && ok "both files copied out" || nok "copied out: [$(ls "$d/got")]"
+
+# A minimal guest for -i: the os-release and fstab inspection reads.
+R mkdir /etc : write /etc/os-release "ID=debian
+VERSION_ID=12" : write /etc/hostname compat : \
+  write /etc/fstab "/dev/sda1 / ext4 defaults 0 1"
+check "write a minimal guest" 0 ""
+R exit
+check "--remote exit" 0 ""
+i=0
+while kill -0 "$server" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+server=
+
+# ---- -i without --ro mounts read-write, as guestfish ---------------------
+
+run_ "$GKFISH" -a "$d/disk.img" -i -- touch /written : exists /written : cat /etc/hostname
+check "-i without --ro/--rw writes" 0 "true
+compat"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,28 @@
+#!/bin/sh
+# The Python binding (python/, issue 18): python3 -m unittest on
+# python/t/*.py against the build tree's library and one shared appliance
+# (a second one boots in the thread test).  TAP-like summary at the end.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=${TOP_BUILDDIR:-$top}
+py=${PYTHON:-python3}
+if ! command -v "$py" >/dev/null 2>&1; then echo "SKIP: no python3"; exit 77; fi
+if [ ! -f "$b/python/guestkit/_actions.py" ]; then
+  echo "SKIP: the binding was not built (configure found no python3)"; exit 77
+fi
+export PYTHONPATH="$b/python${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
+export LD_LIBRARY_PATH="$b/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+: "${GUESTKIT_DAEMON:=$b/daemon/guestkitd}" "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
+export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
+out=$(mktemp "${TMPDIR:-/tmp}/test-python.XXXXXX")
+trap 'rm -f "$out"' EXIT
+"$py" -m unittest discover -v -s "$top/python/t" -p 'test_*.py' > "$out" 2>&1
+rc=$?
+cat "$out"
+# unittest -v prints "name (module.Class...) ... ok|FAIL|ERROR|skipped".
+pass=$(grep -c ' \.\.\. ok$' "$out")
+fail=$(grep -Ec ' \.\.\. (FAIL|ERROR)$' "$out")
+[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

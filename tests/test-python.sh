@@ -20,9 +20,12 @@ trap 'rm -f "$out"' EXIT
 "$py" -m unittest discover -v -s "$top/python/t" -p 'test_*.py' > "$out" 2>&1
 rc=$?
 cat "$out"
-# unittest -v prints "name (module.Class...) ... ok|FAIL|ERROR|skipped".
-pass=$(grep -c ' \.\.\. ok$' "$out")
-fail=$(grep -Ec ' \.\.\. (FAIL|ERROR)$' "$out")
+# The counts from unittest's summary: "Ran N tests", "FAILED (failures=A,
+# errors=B, skipped=C)" or "OK (skipped=C)".
+ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$out" | tail -n 1)
+num () { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$out" | tail -n 1; }
+f=$(num failures); e=$(num errors); s=$(num skipped)
+fail=$(( ${f:-0} + ${e:-0} )); pass=$(( ${ran:-0} - fail - ${s:-0} ))
 [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -35,7 +35,7 @@ class Error(Exception):
     def __init__(self, message, errno=0):
         self.message = message
         self.errno = errno
-        self.errname = _errno.errorcode.get(errno, "") if errno else ""
+        self.errname = _errname(errno) if errno else ""
         super().__init__(f"{message} ({self.errname})" if self.errname else message)
 
 
@@ -56,6 +56,17 @@ def _load():
 
 
 _lib = _load()
+_lib.gk_int_errno_name.argtypes = [ctypes.c_int]
+_lib.gk_int_errno_name.restype = ctypes.c_char_p
+
+
+def _errname(e):
+    """The library's name for errno E (the names gkfish tests use: EDEADLK,
+    not Python's EDEADLOCK), else Python's."""
+    n = _lib.gk_int_errno_name(e).decode("ascii", "replace")
+    return n if getattr(_errno, n, None) == e else _errno.errorcode.get(e, "")
+
+
 _libc = ctypes.CDLL(None)
 _libc.free.argtypes = [ctypes.c_void_p]
 _libc.free.restype = None
@@ -222,6 +233,20 @@ class _Call:
             getattr(_lib, "gk_free_" + self.struct + "_list")(r)
 
 
+class _Owned:
+    def __init__(self, gk):
+        self.gk = gk
+
+    def __enter__(self):
+        self.gk._lock.acquire()
+        self.gk._owner = threading.get_ident()
+
+    def __exit__(self, *exc):
+        self.gk._owner = None
+        self.gk._lock.release()
+        return False
+
+
 _CALL_OBJS = {}
 
 
@@ -237,7 +262,8 @@ class GuestKit(_Actions):
     close() (which also shuts the appliance down)."""
 
     def __init__(self):
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._owner = None          # thread inside a C call on this handle
         self._progress = None
         self._progress_c = None
         self._cb_error = None
@@ -263,7 +289,7 @@ class GuestKit(_Actions):
     def close(self):
         """Shut down (if needed) and free the handle.  Closing twice is fine;
         any other call on a closed handle raises Error (EBADF)."""
-        with self._lock:
+        with self._locked():
             if self._g:
                 _lib.gk_close(self._g)
                 self._g = None
@@ -283,7 +309,7 @@ class GuestKit(_Actions):
         """fn(call_name, done, total) is called during long calls (total 0
         when unknown), in the thread making the call.  None removes it.  An
         exception raised by fn cancels the call and is re-raised by it."""
-        with self._lock:
+        with self._locked():
             h = self._handle()
             if fn is None:
                 self._progress = self._progress_c = None
@@ -303,6 +329,14 @@ class GuestKit(_Actions):
             self._progress = fn
             self._progress_c = _PROGRESS_CB(cb)   # kept alive with the handle
             _lib.gk_set_progress_callback(h, self._progress_c, None)
+
+    def _locked(self):
+        """The handle's lock: one C call at a time (the C library allows one
+        thread per handle).  A call from this handle's own progress
+        callback would re-enter the library mid-call: refused."""
+        if self._owner == threading.get_ident():
+            raise Error("guestkit handle used from its own progress callback", _errno.EDEADLK)
+        return _Owned(self)
 
     def _handle(self):
         if not self._g:
@@ -333,7 +367,7 @@ class GuestKit(_Actions):
         size = ctypes.c_size_t(0)
         if c.ret == "buffer":
             cargs.append(ctypes.byref(size))
-        with self._lock:
+        with self._locked():
             h = self._handle()
             self._cb_error = None
             # ctypes releases the GIL for the duration of the foreign call.

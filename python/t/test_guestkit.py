@@ -145,6 +145,18 @@ class TestAppliance(unittest.TestCase):
         self.assertTrue(seen)
         self.assertEqual(seen[-1], ("upload", 8 * 1024 * 1024, 8 * 1024 * 1024))
         seen.clear()
+        # A call on the handle from its own callback is refused, not a
+        # re-entry into the library in the middle of a call.
+        inner = []
+
+        def reenter(call, done, total):
+            try:
+                g.get_memsize()
+            except guestkit.Error as e:
+                inner.append(e.errname)
+        g.set_progress_callback(reenter)
+        g.upload(src, "/big1")
+        self.assertEqual(set(inner), {"EDEADLK"})
 
         def boom(call, done, total):
             seen.append((call, done, total))

@@ -27,5 +27,26 @@ num () { sed -n "s/.*$1=\([0-9]*\).*/\1/p" "$out" | tail -n 1; }
 f=$(num failures); e=$(num errors); s=$(num skipped)
 fail=$(( ${f:-0} + ${e:-0} )); pass=$(( ${ran:-0} - fail - ${s:-0} ))
 [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+
+# The installed package (only the binding's install target, into a stage):
+# it imports with the staged directory alone on the path and is the same
+# code as the build tree's.
+pydir=$(${MAKE:-make} -s -C "$b" --no-print-directory -f Makefile -f - print-pydir <<'EOM'
+print-pydir:
+	@echo '$(guestkitpydir)'
+EOM
+)
+stage=$(mktemp -d "${TMPDIR:-/tmp}/test-python-stage.XXXXXX")
+trap 'rm -f "$out"; rm -rf "$stage"' EXIT
+if ${MAKE:-make} -s -C "$b" install-nodist_guestkitpyPYTHON DESTDIR="$stage" > "$stage.log" 2>&1 \
+   && [ -n "$pydir" ] && cmp -s "$stage$pydir/_actions.py" "$b/python/guestkit/_actions.py" \
+   && got=$(cd / && PYTHONPATH="$stage$pydir/.." "$py" -c 'import guestkit; print(guestkit.__file__); g = guestkit.GuestKit(); print(g.get_memsize()); g.close()') \
+   && [ "$got" = "$(printf '%s\n512' "$stage$pydir/__init__.py")" ]; then
+  pass=$((pass + 1)); echo "ok - the installed binding ($pydir) imports and runs"
+else
+  fail=$((fail + 1)); echo "not ok - the installed binding ($pydir): $(tail -n 3 "$stage.log") ${got:-}"
+fi
+rm -f "$stage.log"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,7 +8,7 @@ b=${TOP_BUILDDIR:-$top}
 py=${PYTHON:-python3}
 if ! command -v "$py" >/dev/null 2>&1; then echo "SKIP: no python3"; exit 77; fi
 if [ ! -f "$b/python/guestkit/_actions.py" ]; then
-  echo "SKIP: the binding was not built (configure found no python3)"; exit 77
+  echo "SKIP: the binding was not built (configure found no python3, or --disable-python)"; exit 77
 fi
 export PYTHONPATH="$b/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1

@@ -80,6 +80,8 @@ _lib.gk_last_error.argtypes = [_h_p]
 _lib.gk_last_error.restype = ctypes.c_char_p
 _lib.gk_last_errno.argtypes = [_h_p]
 _lib.gk_last_errno.restype = ctypes.c_int
+_lib.gk_set_debug.argtypes = [_h_p, ctypes.c_int]
+_lib.gk_set_debug.restype = None
 _lib.gk_user_cancel.argtypes = [_h_p]
 _lib.gk_user_cancel.restype = None
 _lib.gk_free_strings.argtypes = [ctypes.c_void_p]
@@ -304,6 +306,14 @@ class GuestKit(_Actions):
         g = self._g
         if g:
             _lib.gk_user_cancel(g)
+
+    def set_debug(self, on):
+        """Debug output (appliance console, protocol) on stderr; also
+        GUESTKIT_DEBUG=1."""
+        if not isinstance(on, (bool, int)):
+            raise TypeError(f"set_debug: argument on must be bool, not {type(on).__name__}")
+        with self._locked():
+            _lib.gk_set_debug(self._handle(), 1 if on else 0)
 
     def set_progress_callback(self, fn):
         """fn(call_name, done, total) is called during long calls (total 0

@@ -31,6 +31,8 @@ class TestOffline(unittest.TestCase):
             self.assertRaises(ValueError, g.add_drive, "a\0b")
             self.assertRaises(TypeError, g.add_drive, "x.img", nosuchopt=1)
             self.assertRaises(TypeError, g.mkdir)
+            self.assertRaises(TypeError, g.set_debug, "on")
+            self.assertRaises(TypeError, g.set_progress_callback, 42)
             # Nothing reached the library: the handle is still unlaunched.
             self.assertEqual(g.get_memsize(), 512)
 
@@ -109,9 +111,12 @@ class TestAppliance(unittest.TestCase):
     def test_04_optargs(self):
         # mkfs above: only label given, and it took.
         self.assertEqual(self.g.vfs_label("/dev/sda1"), "PYLABEL")
-        # An optional argument left out leaves its bit clear: lstatns on a
-        # symlink without followsymlinks describes the link itself.
+        # An optional argument left out leaves its bit clear (the link is
+        # not followed); given, it is set and its value passed.
         self.g.ln_s("/hello", "/link")
+        self.assertFalse(self.g.is_file("/link"))
+        self.assertTrue(self.g.is_file("/link", followsymlinks=True))
+        self.assertFalse(self.g.is_file("/link", followsymlinks=False))
         self.assertEqual(self.g.lstatns("/link")["st_mode"] & 0o170000, 0o120000)
 
     def test_05_buffer(self):

@@ -25,7 +25,7 @@ import threading
 from ._actions import Actions as _Actions, CALLS as _CALLS, STRUCTS as _STRUCTS
 from ._config import LIBDIR as _LIBDIR, VERSION as __version__
 
-__all__ = ["GuestKit", "Error"]
+__all__ = ["GuestKit", "Error", "__version__"]
 
 
 class Error(Exception):

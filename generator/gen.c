@@ -10,6 +10,7 @@
  *   gen man3 V     man/guestkit.3              manual page of every call (gen-man.c)
  *   gen man-fish   commands part of man/gkfish.1 (gen-man.c)
  *   gen fish-commands  command names, one a line (bash completion)
+ *   gen python     python/guestkit/_actions.py  Python binding (gen-python.c)
  *
  * It also checks the table (unique names and procedure numbers, docs and
  * a test for every call) and fails the build when the table is wrong.
@@ -496,7 +497,7 @@ main (int argc, char **argv)
 {
   if (argc < 2 || argc > 3) {
     fprintf (stderr, "usage: gen header|lib|structs|structs-h|daemon-h|daemon-c|docs\n"
-             "       gen man3|man-fish|fish-commands [VERSION]\n");
+             "       gen man3|man-fish|fish-commands|python [VERSION]\n");
     return 2;
   }
   if (check_table ()) return 1;
@@ -511,6 +512,7 @@ main (int argc, char **argv)
   else if (strcmp (m, "man3") == 0) gen_man3 (argc == 3 ? argv[2] : "");
   else if (strcmp (m, "man-fish") == 0) gen_man_fish ();
   else if (strcmp (m, "fish-commands") == 0) gen_fish_commands ();
+  else if (strcmp (m, "python") == 0) gen_python ();
   else { fprintf (stderr, "gen: unknown mode %s\n", m); return 2; }
   return ferror (stdout) || fflush (stdout) ? 1 : 0;
 }

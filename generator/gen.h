@@ -19,4 +19,7 @@ void gen_man3 (const char *version);
 void gen_man_fish (void);
 void gen_fish_commands (void);
 
+/* gen-python.c */
+void gen_python (void);
+
 #endif

@@ -58,10 +58,11 @@ struct gk_int_qemu_cfg {
    * or -1 (or no array): by file name. */
   const int *drive_fds;
   int network;                  /* user-mode network + virtio-net NIC */
+  int serial_channel;           /* 1: the channel on a 16550 (ttyS1), not virtio-serial */
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
-char *gk_int_qemu_append (int debug, int root);
+char *gk_int_qemu_append (int debug, int root, int serial_channel);
 
 /* uml-args.c: the UML command line and COW header, pure functions
  * (unit-tested in tests/test-uml-args.c). */

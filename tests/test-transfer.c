@@ -11,7 +11,8 @@
  *   copy-in and copy-out of a tree;
  * - the appliance killed mid-download: an error, no hang, no local file.
  * Boots two appliances (blk, then serial).  GK_TEST_LARGE_MB sets the
- * large size (default 64; the 500 MiB figure is in bench/upload.sh). */
+ * large size (default 64; the 500 MiB figure is in bench/upload.sh);
+ * GUESTKIT_CHANNEL=serial puts the control channel on the 16550. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,12 @@ launch (const char *datapath)
   char *dp = gk_get_datapath (g);
   CHECK (dp && strcmp (dp, datapath) == 0, "datapath in use: %s", dp ? dp : "?");
   free (dp);
+  /* GUESTKIT_CHANNEL=serial runs it all over qemu's emulated 16550. */
+  const char *want = getenv ("GUESTKIT_CHANNEL");
+  char *ch = gk_get_channel (g);
+  CHECK (ch && strcmp (ch, want && *want ? want : "virtio-serial") == 0,
+         "control channel in use: %s", ch ? ch : "?");
+  free (ch);
   return g;
 }
 

@@ -36,7 +36,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const char *backend, const
   gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
-  if (gkb_configure (g, o, backend, channel) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1)
+  if (gkb_configure (g, o, backend, channel) == -1 || gk_add_drive (g, gkb_empty_drive, NULL) == -1)
     goto out;
   double l0 = gkb_now ();
   if (gk_launch (g) == -1) goto out;

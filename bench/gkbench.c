@@ -2,6 +2,7 @@
  * and why.  Each subcommand is one of the comparison tables of
  * docs/benchmarks.md; see `gkbench --help` and docs/benchmarks.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -43,6 +44,8 @@ gkb_close (gk_h *g)
   current = NULL;
   if (g) gk_close (g);
 }
+
+const char *gkb_empty_drive;
 
 int
 gkb_configure (gk_h *g, const struct gkb_opts *o, const char *backend, const char *channel)
@@ -139,7 +142,7 @@ backend_problem (const char *backend)
   gk_h *g = gkb_open ();
   if (!g) return strdup ("cannot create a handle");
   char *why = NULL;
-  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1
+  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, gkb_empty_drive, NULL) == -1
       || gk_launch (g) == -1 || gk_shutdown (g) == -1)
     why = gkb_one_line (gk_last_error (g));
   gkb_close (g);
@@ -279,6 +282,16 @@ main (int argc, char **argv)
     fprintf (stderr, "gkbench: --workdir %s: %s\n", o.workdir, strerror (errno));
     return 1;
   }
+
+  static char empty[4096 + 16];
+  snprintf (empty, sizeof empty, "%s/empty.img", o.workdir);
+  int efd = open (empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (efd == -1 || ftruncate (efd, 1 << 20) == -1) {
+    fprintf (stderr, "gkbench: %s: %s\n", empty, strerror (errno));
+    return 1;
+  }
+  close (efd);
+  gkb_empty_drive = empty;
 
   struct sigaction sa = { .sa_handler = on_signal };  /* no SA_RESTART */
   sigaction (SIGINT, &sa, NULL);

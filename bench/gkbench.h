@@ -43,6 +43,11 @@ char *gkb_config_name (const struct gkb_opts *o, const char *used, const char *b
 /* 0 if CHANNEL cannot be used on BACKEND (UML has no virtio-serial). */
 int gkb_channel_fits (const char *backend, const char *channel);
 
+/* A 1 MiB sparse image in the workdir, the drive of the launches that
+ * need none: /dev/null would be locked by qemu, so two appliances on
+ * /dev/null (another user's benchmark) cannot run at once. */
+extern const char *gkb_empty_drive;
+
 int gkb_startup (struct gkb_results *r, const struct gkb_opts *o);
 int gkb_upload (struct gkb_results *r, const struct gkb_opts *o);
 int gkb_disk (struct gkb_results *r, const struct gkb_opts *o);

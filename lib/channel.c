@@ -50,7 +50,7 @@ gk_int_channel (gk_h *g)
   if (!c) {
     const char *e = getenv ("GUESTKIT_CHANNEL");
     if (e && *e && (c = channel_parse (e)) == -1) {
-      gk_int_error_errno (g, EINVAL, "launch: GUESTKIT_CHANNEL=%s is not a channel "
+      gk_int_error_errno (g, EINVAL, "GUESTKIT_CHANNEL=%s is not a channel "
                           "(valid: virtio-serial, serial)", e);
       return -1;
     }

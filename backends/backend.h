@@ -59,10 +59,11 @@ struct gk_int_qemu_cfg {
   const int *drive_fds;
   int network;                  /* user-mode network + virtio-net NIC */
   int smp;                      /* set-smp: virtual CPUs; 0 or 1: no -smp */
+  int serial_channel;           /* 1: the channel on a 16550 (ttyS1), not virtio-serial */
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
-char *gk_int_qemu_append (int debug, int root);
+char *gk_int_qemu_append (int debug, int root, int serial_channel);
 
 /* uml-args.c: the UML command line and COW header, pure functions
  * (unit-tested in tests/test-uml-args.c). */

@@ -22,14 +22,19 @@ is_iface (const struct gk_int_drive *d, const char *iface)
  * quiet (the emulated UART is slow, -0.2 s), acpi=off (-0.3 s: no ACPI
  * PCI link setup), no_timer_check/tsc=reliable/8250.nr_uarts=1/
  * cryptomgr.notests/edd=off (skip probes).  panic=-1 turns a guest panic
- * into an immediate exit (with -no-reboot) instead of a hang. */
+ * into an immediate exit (with -no-reboot) instead of a hang.  The serial
+ * channel is the second UART, so the kernel must register two, and the
+ * daemon is told where its channel is (it looks for the virtio port
+ * otherwise). */
 char *
-gk_int_qemu_append (int debug, int root)
+gk_int_qemu_append (int debug, int root, int serial_channel)
 {
   char *s = NULL;
   if (asprintf (&s, "console=ttyS0 panic=-1 no_timer_check tsc=reliable "
-                "8250.nr_uarts=1 cryptomgr.notests edd=off mitigations=off "
-                "nokaslr acpi=off gk.halt=reboot%s %s",
+                "8250.nr_uarts=%d cryptomgr.notests edd=off mitigations=off "
+                "nokaslr acpi=off gk.halt=reboot%s%s %s",
+                serial_channel ? 2 : 1,
+                serial_channel ? " gk.channel=/dev/ttyS1" : "",
                 root ? " gk.root=" ROOT_SERIAL : "",
                 debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
     return NULL;
@@ -62,7 +67,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
    * and no decompression (-0.3 s). */
   gk_int_argv_add (&a, "-kernel"); gk_int_argv_add (&a, c->kernel);
   gk_int_argv_add (&a, "-initrd"); gk_int_argv_add (&a, c->initrd);
-  char *app = gk_int_qemu_append (c->debug, c->root != NULL);
+  char *app = gk_int_qemu_append (c->debug, c->root != NULL, c->serial_channel);
   /* Drivers beyond virtio-blk are loaded only when such a drive exists,
    * so they cost nothing at boot otherwise (daemon/diskdrivers.c). */
   if (app && nscsi + nide > 0) {
@@ -92,11 +97,15 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-chardev"); gk_int_argv_add (&a, "stdio,id=con0,signal=off");
   gk_int_argv_add (&a, "-serial"); gk_int_argv_add (&a, "chardev:con0");
   gk_int_argv_add (&a, "-chardev"); gk_int_argv_addf (&a, "socket,id=ch0,fd=%d", c->ctl_fd);
+  /* set-channel serial: the channel is the second 16550 (COM2, ttyS1). */
+  if (c->serial_channel) { gk_int_argv_add (&a, "-serial"); gk_int_argv_add (&a, "chardev:ch0"); }
   /* Entropy for mkfs UUIDs and the like, without waiting (-4 s). */
   gk_int_argv_add (&a, "-object"); gk_int_argv_add (&a, "rng-random,id=rng0,filename=/dev/urandom");
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-rng-pci,rng=rng0");
-  gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-serial-pci");
-  gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
+  if (!c->serial_channel) {
+    gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-serial-pci");
+    gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
+  }
   if (nscsi) { gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-scsi-pci,id=scsi0"); }
   if (c->network) {
     /* qemu's built-in user-mode stack (slirp): outgoing connections

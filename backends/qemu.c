@@ -1,6 +1,7 @@
 /* guestkit backend: qemu, with KVM when /dev/kvm is usable, else TCG. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ qemu_prepare (gk_h *g, const char *variant)
     kvm = 0;
   }
   else kvm = 1;
+  int ch = gk_int_channel (g);
+  if (ch == -1) return -1;
   size_t ide = 0;
   for (size_t i = 0; i < g->nr_drives; i++)
     ide += g->drives[i].iface && strcmp (g->drives[i].iface, "ide") == 0;
@@ -77,7 +80,8 @@ qemu_prepare (gk_h *g, const char *variant)
   }
   free (g->backend_used);
   g->backend_used = strdup (kvm ? "qemu:kvm" : "qemu:tcg");
-  g->bdata = kvm ? (void *) 1 : NULL;
+  /* bdata: bit 0 KVM, bit 1 the serial channel (read by qemu_start). */
+  g->bdata = (void *) (uintptr_t) ((kvm ? 1 : 0) | (ch == GK_INT_CHANNEL_SERIAL ? 2 : 0));
   return 0;
 }
 
@@ -104,10 +108,12 @@ qemu_start (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console)
   snprintf (root, sizeof root, "/proc/self/fd/%d", 4 + (int) n);
   if (ap->root_fd >= 0) inherit[n++] = ap->root_fd;
   struct gk_int_qemu_cfg c = {
-    .qemu = qemu_binary (), .kvm = g->bdata != NULL, .memsize = g->memsize, .smp = g->smp,
+    .qemu = qemu_binary (), .kvm = ((uintptr_t) g->bdata & 1) != 0, .memsize = g->memsize,
+    .smp = g->smp,
     .kernel = kernel, .initrd = initrd, .root = ap->root_fd >= 0 ? root : NULL,
     .debug = g->debug, .nr_drives = g->nr_drives, .drives = g->drives, .ctl_fd = 3,
     .stage = gk_int_stage_path (g), .drive_fds = dfd, .network = g->network,
+    .serial_channel = ((uintptr_t) g->bdata & 2) != 0,
   };
   char **argv = gk_int_qemu_argv (&c);
   if (!argv) { gk_int_error_errno (g, ENOMEM, "launch: out of memory"); return -1; }

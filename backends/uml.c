@@ -88,6 +88,7 @@ uml_prepare (gk_h *g, const char *variant)
     gk_int_error_errno (g, EINVAL, "launch: backend uml has no variant '%s'", variant);
     return -1;
   }
+  if (gk_int_channel (g) == -1) return -1;    /* set-channel virtio-serial */
   if (g->network) {
     gk_int_error_errno (g, ENOTSUP, "launch: backend uml has no network "
                         "(set-network true needs the qemu backend)");

@@ -1,5 +1,6 @@
-/* gkbench startup: launch-to-ready per backend, with the phase split of
- * get-timings and the host CPU time of the backend's processes; with
+/* gkbench startup: launch-to-ready per backend (and control channel),
+ * with the phase split of get-timings and the host CPU time of the
+ * backend's processes, and the round trip of a small call; with
  * --compare-libguestfs, `guestfish -a /dev/null run` interleaved. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +11,32 @@
 #include "gkb-limiter.h"
 
 #define DEFAULT_RUNS 5
+#define ECHO_CALLS 100    /* per launch: the mean is one sample */
 
-/* One launch of BACKEND: adds the samples, returns 0 or -1. */
+/* Seconds per echo-daemon call on G, averaged over ECHO_CALLS; -1 on error. */
+static double
+echo_round_trip (gk_h *g)
+{
+  char *words[] = { "x", NULL };
+  double t0 = gkb_now ();
+  for (int i = 0; i < ECHO_CALLS; i++) {
+    char *s = gk_echo_daemon (g, words);
+    if (!s) return -1;
+    free (s);
+  }
+  return (gkb_now () - t0) / ECHO_CALLS;
+}
+
+/* One launch of BACKEND on CHANNEL (NULL: the default): adds the
+ * samples, returns 0 or -1. */
 static int
-one (struct gkb_results *r, const char *backend)
+one (struct gkb_results *r, const struct gkb_opts *o, const char *backend, const char *channel)
 {
   double t0 = gkb_now ();
   gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
-  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1)
+  if (gkb_configure (g, o, backend, channel) == -1 || gk_add_drive (g, gkb_empty_drive, NULL) == -1)
     goto out;
   double l0 = gkb_now ();
   if (gk_launch (g) == -1) goto out;
@@ -27,14 +44,17 @@ one (struct gkb_results *r, const char *backend)
   double cpu = gkb_group_cpu (gk_get_pid (g));
   char *used = gk_get_backend (g);
   struct gk_timing_list *t = gk_get_timings (g);
-  if (gk_shutdown (g) == -1) { free (used); gk_free_timing_list (t); goto out; }
+  double rt = echo_round_trip (g);
+  if (rt < 0 || gk_shutdown (g) == -1) { free (used); gk_free_timing_list (t); goto out; }
   gkb_close (g);
   g = NULL;
   double t1 = gkb_now ();
-  const char *cfg = used ? used : backend;
-  struct gkb_fig *f = gkb_fig (r, "startup", "launch", cfg, "s", 0);
-  struct gkb_fig *fs = gkb_fig (r, "startup", "launch+shutdown", cfg, "s", 0);
-  if (f && fs) {
+  char *cfg = gkb_config_name (o, used, backend, channel);
+  struct gkb_fig *f = cfg ? gkb_fig (r, "startup", "launch", cfg, "s", 0) : NULL;
+  struct gkb_fig *fs = cfg ? gkb_fig (r, "startup", "launch+shutdown", cfg, "s", 0) : NULL;
+  struct gkb_fig *fe = cfg ? gkb_fig (r, "startup", "echo-daemon", cfg, "ms", 0) : NULL;
+  if (f && fs && fe) {
+    gkb_add (fe, rt * 1000);
     gkb_add (f, l1 - l0);
     gkb_add_aux (f, "wall_s", l1 - l0);
     gkb_add_aux (f, "backend_cpu_s", cpu);
@@ -50,6 +70,7 @@ one (struct gkb_results *r, const char *backend)
     ret = 0;
   }
   free (used);
+  free (cfg);
   gk_free_timing_list (t);
  out:
   if (g) {
@@ -82,10 +103,14 @@ gkb_startup (struct gkb_results *r, const struct gkb_opts *o)
 {
   int runs = o->runs ? o->runs : DEFAULT_RUNS, err = 0;
   for (int k = 1; k <= runs && !gkb_stop; k++) {
-    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++) {
-      gkb_progress ("startup: %s, run %d of %d", o->backends[b], k, runs);
-      if (one (r, o->backends[b]) == -1) err = -1;
-    }
+    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++)
+      for (size_t c = 0; c < o->nchannels && !gkb_stop; c++) {
+        const char *ch = o->channels[c];
+        if (!gkb_channel_fits (o->backends[b], ch)) continue;
+        gkb_progress ("startup: %s%s%s, run %d of %d", o->backends[b], ch ? " channel " : "",
+                      ch ? ch : "", k, runs);
+        if (one (r, o, o->backends[b], ch) == -1) err = -1;
+      }
     if (o->libguestfs && !gkb_stop) {
       gkb_progress ("startup: libguestfs, run %d of %d", k, runs);
       if (one_libguestfs (r) == -1) err = -1;

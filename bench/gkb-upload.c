@@ -105,17 +105,18 @@ static const char *const modes[] = { "upload", "upload-no-write", "write-no-uplo
 
 static int
 one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
-     const char *backend)
+     const char *backend, const char *channel)
 {
   if (gkb_copy (p->pristine, p->disk) == -1) return -1;
   gk_h *g = gkb_open ();
   if (!g) return -1;
   int ret = -1;
-  char *used = NULL;
-  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, p->disk, NULL) == -1
+  char *used = NULL, *cfg = NULL;
+  if (gkb_configure (g, o, backend, channel) == -1 || gk_add_drive (g, p->disk, NULL) == -1
       || gk_launch (g) == -1 || gk_mount (g, "/dev/sda1", "/") == -1)
     goto out;
   used = gk_get_backend (g);
+  if (!(cfg = gkb_config_name (o, used, backend, channel))) goto out;
   pid_t pid = gk_get_pid (g);
   for (int m = 0; m < 3 && !gkb_stop; m++) {
     /* The appliance's CPU time around the call (two small calls, each
@@ -127,7 +128,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
       : gk_internal_fill (g, 0, o->size, "/file");
     double t1 = gkb_now ();
     if (k == -1) goto out;
-    struct gkb_fig *f = gkb_fig (r, "upload", modes[m], used ? used : backend, "s", 0);
+    struct gkb_fig *f = gkb_fig (r, "upload", modes[m], cfg, "s", 0);
     if (!f) goto out;
     f->bytes = (double) o->size;
     gkb_add (f, t1 - t0);
@@ -152,6 +153,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
   if (ret == -1 && !gkb_stop)
     fprintf (stderr, "gkbench: upload %s: %s\n", backend, gk_last_error (g));
   free (used);
+  free (cfg);
   gkb_close (g);
   unlink (p->disk);
   return ret;
@@ -218,10 +220,14 @@ gkb_upload (struct gkb_results *r, const struct gkb_opts *o)
     return -1;
   int runs = o->runs ? o->runs : DEFAULT_RUNS, err = 0;
   for (int k = 1; k <= runs && !gkb_stop; k++) {
-    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++) {
-      gkb_progress ("upload: %s, run %d of %d", o->backends[b], k, runs);
-      if (one (r, o, &p, o->backends[b]) == -1) err = -1;
-    }
+    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++)
+      for (size_t c = 0; c < o->nchannels && !gkb_stop; c++) {
+        const char *ch = o->channels[c];
+        if (!gkb_channel_fits (o->backends[b], ch)) continue;
+        gkb_progress ("upload: %s%s%s, run %d of %d", o->backends[b], ch ? " channel " : "",
+                      ch ? ch : "", k, runs);
+        if (one (r, o, &p, o->backends[b], ch) == -1) err = -1;
+      }
     if (o->libguestfs && !gkb_stop) {
       gkb_progress ("upload: libguestfs, run %d of %d", k, runs);
       if (one_libguestfs (r, o, &p) == -1) err = -1;

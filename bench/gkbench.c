@@ -2,6 +2,7 @@
  * and why.  Each subcommand is one of the comparison tables of
  * docs/benchmarks.md; see `gkbench --help` and docs/benchmarks.md. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -44,6 +45,35 @@ gkb_close (gk_h *g)
   if (g) gk_close (g);
 }
 
+const char *gkb_empty_drive;
+
+int
+gkb_configure (gk_h *g, const struct gkb_opts *o, const char *backend, const char *channel)
+{
+  if (gk_set_backend (g, backend) == -1) return -1;
+  if (channel && gk_set_channel (g, channel) == -1) return -1;
+  if (o->datapath && gk_set_datapath (g, o->datapath) == -1) return -1;
+  return 0;
+}
+
+char *
+gkb_config_name (const struct gkb_opts *o, const char *used, const char *backend,
+                 const char *channel)
+{
+  char *s = NULL;
+  if (asprintf (&s, "%s%s%s%s%s", used ? used : backend,
+                channel ? " channel=" : "", channel ? channel : "",
+                o->datapath ? " datapath=" : "", o->datapath ? o->datapath : "") == -1)
+    return NULL;
+  return s;
+}
+
+int
+gkb_channel_fits (const char *backend, const char *channel)
+{
+  return !channel || strcmp (channel, "virtio-serial") != 0 || strncmp (backend, "uml", 3) != 0;
+}
+
 static void
 usage (FILE *fp)
 {
@@ -55,6 +85,9 @@ usage (FILE *fp)
          "  all       all of the above\n"
          "options:\n"
          "  --backend LIST        comma-separated (default: qemu,uml, those that work here)\n"
+         "  --channel LIST        control channels, comma-separated (virtio-serial,serial;\n"
+         "                        default: the library's); uml runs serial only\n"
+         "  --datapath blk|serial upload's bulk data path (default: the library's)\n"
          "  --runs N              runs per figure (default 5 for startup, 3 for the rest)\n"
          "  --size SIZE           upload size (default 500M; K, M, G suffixes)\n"
          "  --image-size SIZE     the fresh image (default 1G)\n"
@@ -109,7 +142,7 @@ backend_problem (const char *backend)
   gk_h *g = gkb_open ();
   if (!g) return strdup ("cannot create a handle");
   char *why = NULL;
-  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, "/dev/null", NULL) == -1
+  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, gkb_empty_drive, NULL) == -1
       || gk_launch (g) == -1 || gk_shutdown (g) == -1)
     why = gkb_one_line (gk_last_error (g));
   gkb_close (g);
@@ -147,11 +180,12 @@ main (int argc, char **argv)
     { "all", 0, 0, 'a' }, { "compare-libguestfs", 0, 0, 'L' }, { "json", 1, 0, 'j' },
     { "csv", 1, 0, 'c' }, { "markdown", 1, 0, 'm' }, { "plot", 1, 0, 'p' },
     { "workdir", 1, 0, 'w' }, { "help", 0, 0, 'h' }, { "iface", 1, 0, 'i' },
-    { "format", 1, 0, 'f' }, { "cache", 1, 0, 'C' }, { 0, 0, 0, 0 },
+    { "format", 1, 0, 'f' }, { "cache", 1, 0, 'C' }, { "channel", 1, 0, 'H' },
+    { "datapath", 1, 0, 'P' }, { 0, 0, 0, 0 },
   };
   struct gkb_opts o = { .size = 500LL << 20, .image_size = 1LL << 30,
                         .disk_size = 256LL << 20, .ops = 2000 };
-  const char *blist = "qemu,uml", *json = NULL, *csv = NULL, *md = NULL, *plot = NULL;
+  const char *blist = "qemu,uml", *clist = NULL, *json = NULL, *csv = NULL, *md = NULL, *plot = NULL;
   int c, explicit_backends = 0;
   while ((c = getopt_long (argc, argv, "h", lo, NULL)) != -1) {
     int64_t *sz = NULL;
@@ -184,6 +218,14 @@ main (int argc, char **argv)
     case 'm': md = optarg; break;
     case 'p': plot = optarg; break;
     case 'w': o.workdir = optarg; break;
+    case 'H': clist = optarg; break;
+    case 'P':
+      if (strcmp (optarg, "blk") && strcmp (optarg, "serial")) {
+        fprintf (stderr, "gkbench: --datapath %s: expected blk or serial\n", optarg);
+        return 2;
+      }
+      o.datapath = optarg;
+      break;
     case 'h': usage (stdout); return 0;
     default: usage (stderr); return 2;
     }
@@ -241,6 +283,16 @@ main (int argc, char **argv)
     return 1;
   }
 
+  static char empty[4096 + 16];
+  snprintf (empty, sizeof empty, "%s/empty.img", o.workdir);
+  int efd = open (empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (efd == -1 || ftruncate (efd, 1 << 20) == -1) {
+    fprintf (stderr, "gkbench: %s: %s\n", empty, strerror (errno));
+    return 1;
+  }
+  close (efd);
+  gkb_empty_drive = empty;
+
   struct sigaction sa = { .sa_handler = on_signal };  /* no SA_RESTART */
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
@@ -253,6 +305,22 @@ main (int argc, char **argv)
     r.command[0] = '\0';
     for (int i = 0; i < argc; i++) { if (i) strcat (r.command, " "); strcat (r.command, argv[i]); }
   }
+
+  /* The channels: checked by the library (set-channel) on each launch. */
+  char *cl_copy = clist ? strdup (clist) : NULL;
+  size_t ccap = 1;
+  for (const char *p = clist ? clist : ""; *p; p++) ccap += *p == ',';
+  o.channels = calloc (ccap, sizeof *o.channels);
+  if ((clist && !cl_copy) || !o.channels) { fprintf (stderr, "gkbench: out of memory\n"); return 1; }
+  for (char *save = NULL, *ch = cl_copy ? strtok_r (cl_copy, ",", &save) : NULL; ch;
+       ch = strtok_r (NULL, ",", &save)) {
+    if (strcmp (ch, "virtio-serial") && strcmp (ch, "serial")) {
+      fprintf (stderr, "gkbench: --channel %s: expected virtio-serial or serial\n", ch);
+      return 2;
+    }
+    o.channels[o.nchannels++] = ch;
+  }
+  if (o.nchannels == 0) o.nchannels = 1;      /* one NULL: the default */
 
   /* The backends that work here; each probe also warms its cache. */
   char *bl = strdup (blist);
@@ -307,6 +375,8 @@ main (int argc, char **argv)
   int interrupted = r.interrupted;
   gkb_results_free (&r);
   free (o.backends);
+  free (o.channels);
+  free (cl_copy);
   free (bl);
   return interrupted ? 130 : err;
 }

@@ -19,6 +19,9 @@ struct gkb_opts {
   const char *ifaces, *formats, *caches;  /* disk: filters (comma lists) or NULL */
   int libguestfs;         /* --compare-libguestfs */
   const char *workdir;
+  char **channels;        /* --channel: each control channel, or one NULL (the default) */
+  size_t nchannels;
+  const char *datapath;   /* --datapath blk|serial, or NULL (the default) */
 };
 
 /* Set by SIGINT/SIGTERM: finish or abort the current run, then stop. */
@@ -30,6 +33,20 @@ extern volatile sig_atomic_t gkb_stop;
 typedef struct gk_h gk_h;
 gk_h *gkb_open (void);
 void gkb_close (gk_h *g);
+
+/* Backend, and channel and datapath when asked: 0, or -1 (error in G). */
+int gkb_configure (gk_h *g, const struct gkb_opts *o, const char *backend, const char *channel);
+/* A figure's configuration: the backend used (USED, else BACKEND), with
+ * the channel and the datapath when they were chosen.  malloc'd or NULL. */
+char *gkb_config_name (const struct gkb_opts *o, const char *used, const char *backend,
+                       const char *channel);
+/* 0 if CHANNEL cannot be used on BACKEND (UML has no virtio-serial). */
+int gkb_channel_fits (const char *backend, const char *channel);
+
+/* A 1 MiB sparse image in the workdir, the drive of the launches that
+ * need none: /dev/null would be locked by qemu, so two appliances on
+ * /dev/null (another user's benchmark) cannot run at once. */
+extern const char *gkb_empty_drive;
 
 int gkb_startup (struct gkb_results *r, const struct gkb_opts *o);
 int gkb_upload (struct gkb_results *r, const struct gkb_opts *o);

@@ -237,12 +237,26 @@ open_channel (void)
     if (p && access (p, F_OK) == 0) {
       int fd = open (p, O_RDWR | O_CLOEXEC | O_NOCTTY);
       if (fd != -1 && isatty (fd)) {
-        /* UML serial line: raw bytes, no echo, no flow control. */
+        /* A serial line (UML's, or qemu's 16550 with set-channel serial):
+         * binary frames must pass unchanged.  cfmakeraw: no echo, no
+         * canonical mode or signals, no CR/LF translation, 8 bits, no
+         * parity, no XON/XOFF on output; it leaves input XON/XOFF and
+         * RTS/CTS, so clear those too (no peer drives the modem lines).
+         * 115200 baud: qemu's UART moves bytes as fast as they are read,
+         * but hands the guest a FIFO that is below its trigger level
+         * only after 4 character times at the programmed rate: the
+         * default 38400 would add ~1 ms to each small reply. */
         struct termios t;
         if (tcgetattr (fd, &t) == 0) {
           cfmakeraw (&t);
-          t.c_cflag |= CLOCAL;
-          tcsetattr (fd, TCSANOW, &t);
+          t.c_iflag &= ~(IXOFF | IXANY);
+          t.c_cflag &= ~CRTSCTS;
+          t.c_cflag |= CLOCAL | CREAD;
+          t.c_cc[VMIN] = 1;
+          t.c_cc[VTIME] = 0;
+          cfsetspeed (&t, B115200);
+          if (tcsetattr (fd, TCSANOW, &t) == -1)
+            gk_int_log ("channel %s: tcsetattr: %s", p, strerror (errno));
         }
       }
       if (fd != -1) gk_int_log ("channel %s", p);

@@ -68,6 +68,7 @@ gk_int_recv_frame (char **buf_r, size_t *len_r)
   unsigned char h[4];
   if (read_full (h, 4) == -1) return -1;
   uint32_t len = gk_int_get_u32 (h);
+  if (len == 0) return -1;      /* the host's goodbye (docs/protocol.md) */
   if (len < 4 || len > GK_MSG_MAX) {
     fprintf (stderr, "guestkitd: bad frame length %u from host\n", len);
     return -1;

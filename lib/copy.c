@@ -223,7 +223,7 @@ untar_main (void *arg)
 {
   struct untar *u = arg;
   struct archive_entry *e;
-  int r;
+  int r = ARCHIVE_FATAL;
   if (archive_read_open_fd (u->in, u->fd, 65536) != ARCHIVE_OK)
     untar_fail (u, archive_errno (u->in), "%s%s", archive_error_string (u->in), "");
   else
@@ -236,6 +236,15 @@ untar_main (void *arg)
       untar_entry (u, e);
       if (u->err && u->err != EPERM) break;
     }
+  /* At the end-of-archive marker the stream may go on (tar pads to its
+   * record size): read it out, so the writer is not failed with EPIPE for
+   * padding that had not arrived yet (a race a slow channel lost). */
+  if (r == ARCHIVE_EOF) {
+    char pad[4096];
+    ssize_t n;
+    while ((n = read (u->fd, pad, sizeof pad)) > 0 || (n == -1 && errno == EINTR))
+      ;
+  }
   /* Our end of the pipe goes: a writer still sending gets EPIPE. */
   close (u->fd);
   u->fd = -1;

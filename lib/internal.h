@@ -49,6 +49,7 @@ struct gk_h {
   int memsize;
   int smp;                        /* set-smp: virtual CPUs (qemu -smp) */
   int network;                    /* set-network: user-mode network (qemu) */
+  int channel;                    /* set-channel: GK_INT_CHANNEL_*; 0: GUESTKIT_CHANNEL */
 
   struct gk_int_drive drives[GK_MAX_DRIVES];
   size_t nr_drives;
@@ -88,6 +89,14 @@ struct gk_h {
   int stage_fd;                   /* its memfd (valid when stage_map) */
   char stage_path[64];            /* the name the VMM opens */
 };
+
+/* channel.c: the control channel, virtio-serial or an emulated 16550
+ * UART (set-channel). */
+#define GK_INT_CHANNEL_VIRTIO 1
+#define GK_INT_CHANNEL_SERIAL 2
+/* The channel this launch uses: GK_INT_CHANNEL_*, or -1 + error (an
+ * unknown GUESTKIT_CHANNEL, or virtio-serial asked of a backend without). */
+int gk_int_channel (gk_h *g);
 
 /* errors.c */
 void gk_int_error (gk_h *g, const char *fmt, ...)

@@ -212,6 +212,12 @@ gk_shutdown (gk_h *g)
      * a stuck daemon must not keep us here (in_shutdown bounds them). */
     g->in_shutdown = 1;
     if (gk_umount_all (g) == -1 || gk_sync (g) == -1) r = -1;
+    /* A serial line has no hangup: say goodbye (docs/protocol.md) so the
+     * daemon exits instead of reading forever until we kill the VM. */
+    static const char bye[4];
+    if (g->sock >= 0 && gk_int_channel (g) == GK_INT_CHANNEL_SERIAL
+        && send (g->sock, bye, sizeof bye, MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof bye)
+      gk_int_debug (g, "shutdown: goodbye to the daemon: %s", strerror (errno));
     if (g->sock >= 0) { close (g->sock); g->sock = -1; }   /* daemon exits */
     int st = gk_int_backend_reap (g, SHUTDOWN_GRACE_MS);
     if (r == 0 && st != -1 && !(WIFEXITED (st) && WEXITSTATUS (st) == 0)) {

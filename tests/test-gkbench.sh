@@ -32,7 +32,9 @@ check 'grep -q "startup: qemu, run 1 of 1" "$d/err"' "progress on stderr"
 check 'j ".tool == \"gkbench\" and (.command | test(\"startup upload\")) and .interrupted == false"' "JSON: tool, command, not interrupted"
 check 'j ".machine as \$m | [\"cpu\", \"cores\", \"memory\", \"kernel\", \"kvm\", \"qemu\", \"uml\", \"load_at_start\", \"date\"] | all(. as \$k | \$m[\$k] | type == \"string\" and length > 0)"' \
   "JSON: machine description (cpu, cores, memory, kernel, kvm, qemu, uml, load)"
-check 'j "[.figures[] | select(.group == \"startup\")] | length == 2"' "JSON: two startup figures"
+check 'j "[.figures[] | select(.group == \"startup\")] | length == 3"' "JSON: three startup figures"
+check 'j "[.figures[] | select(.group == \"startup\" and .name == \"echo-daemon\" and .unit == \"ms\")] | length == 1"' \
+  "JSON: the echo-daemon round trip, in ms"
 check 'j "[.figures[] | select(.group == \"upload\") | .name] | sort == [\"upload\", \"upload-no-write\", \"write-no-upload\"]"' \
   "JSON: the three upload figures"
 check 'j "all(.figures[]; .runs == 1 and (.samples | length) == 1 and .median > 0 and .min <= .median and .median <= .max and (.unit | length) > 0 and has(\"limiter\") and has(\"split\"))"' \
@@ -83,6 +85,10 @@ check '[ $rc = 1 ] && grep -q "/nonexistent/dir/r.json: No such file or director
   "unwritable output path: refused before any run"
 "$gkbench" disk --iface scsi --workdir "$d/w" > "$d/out" 2> "$d/err"
 check 'grep -q "unknown value .scsi." "$d/err"' "disk: unknown --iface value named"
+"$gkbench" startup --channel virtio --workdir "$d/w" > "$d/out" 2> "$d/err"
+rc=$?
+check '[ $rc = 2 ] && grep -q "channel virtio: expected virtio-serial or serial" "$d/err"' \
+  "an unknown --channel refused before any run"
 
 # Ctrl-C during the second run: exit 130, what was measured is kept, and
 # the appliance is gone with the handle.

@@ -5,6 +5,8 @@
 #include "backend.h"
 #include "tap.h"
 
+#define CHANNEL_NAME_TEST "org.guestkit.channel"
+
 static int
 has (char **v, const char *s)
 {
@@ -154,6 +156,48 @@ main (void)
   char **mxn = gk_int_qemu_argv (&cm);
   CHECK (mxn && has_sub (mxn, " gk.modules=virtio_net,virtio_scsi,sd_mod gk.sd=4 gk.net=1"),
          "network with SCSI drives: one module list, the disk count unchanged");
+  /* set-channel: virtio-serial (the default) keeps the command line it
+   * always had; serial moves the channel to the second 16550 (ttyS1). */
+  CHECK (has (tcg, "console=ttyS0 panic=-1 no_timer_check tsc=reliable 8250.nr_uarts=1 "
+              "cryptomgr.notests edd=off mitigations=off nokaslr acpi=off gk.halt=reboot "
+              "gk.root=gkroot quiet")
+         && has (tcg, "virtio-serial-pci") && !has_sub (tcg, "gk.channel") && !has (tcg, "chardev:ch0"),
+         "virtio-serial channel: the kernel line and devices as before");
+  struct gk_int_qemu_cfg cs = c;
+  cs.kvm = 0; cs.debug = 0; cs.stage = NULL; cs.drive_fds = NULL; cs.network = 0;
+  cs.serial_channel = 1;
+  char **ser = gk_int_qemu_argv (&cs);
+  size_t nsr = 0;
+  while (ser && ser[nsr]) nsr++;
+  CHECK (ser && !has_sub (ser, "virtio-serial") && !has_sub (ser, "virtserialport")
+         && !has_sub (ser, CHANNEL_NAME_TEST), "serial channel: no virtio-serial device at all");
+  size_t sock = 0, s1 = 0, s0 = 0;
+  for (size_t i = 0; ser && i + 1 < nsr; i++) {
+    if (strcmp (ser[i], "socket,id=ch0,fd=3") == 0) sock = i;
+    if (strcmp (ser[i], "-serial") == 0 && strcmp (ser[i + 1], "chardev:con0") == 0) s0 = i;
+    if (strcmp (ser[i], "-serial") == 0 && strcmp (ser[i + 1], "chardev:ch0") == 0) s1 = i;
+  }
+  CHECK (sock && s0 && s1 && s0 < s1 && sock < s1,
+         "serial channel: the socket chardev (fd 3) is the second -serial, after the console");
+  CHECK (ser && has (ser, "console=ttyS0 panic=-1 no_timer_check tsc=reliable 8250.nr_uarts=2 "
+                     "cryptomgr.notests edd=off mitigations=off nokaslr acpi=off gk.halt=reboot "
+                     "gk.channel=/dev/ttyS1 gk.root=gkroot quiet"),
+         "serial channel: two UARTs, the daemon told to open /dev/ttyS1");
+  CHECK (nsr == nt - 2, "serial channel: 2 words less (-serial X for two -device Y: %zu vs %zu)",
+         nsr, nt);
+  size_t sdiff = 0;
+  for (size_t i = 0, j = 0; ser && i < nt && j < nsr; i++, j++) {
+    if (j + 1 < nsr && strcmp (ser[j], "-serial") == 0 && strcmp (ser[j + 1], "chardev:ch0") == 0) j += 2;
+    if (i + 1 < nt && strcmp (tcg[i + 1], "virtio-serial-pci") == 0) i += 4;
+    if (strcmp (tcg[i], ser[j]) != 0) sdiff++;
+  }
+  CHECK (sdiff == 1, "serial channel: otherwise identical (only -append differs: %zu)", sdiff);
+  cs.stage = "/proc/1/fd/7";
+  char **sst = gk_int_qemu_argv (&cs);
+  CHECK (sst && has (sst, "virtio-blk-pci,drive=gkstage,serial=gkstage") && has (sst, "chardev:ch0"),
+         "serial channel with the blk datapath: the staging disk is still attached");
+  gk_free_strings (ser);
+  gk_free_strings (sst);
   gk_free_strings (net);
   gk_free_strings (smp);
   gk_free_strings (mxn);

@@ -37,7 +37,7 @@ main (void)
     { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
     { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0 };
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -100,7 +100,7 @@ main (void)
     { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0 },
     { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0 };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);
   CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
          && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");
@@ -163,10 +163,10 @@ main (void)
               "gk.root=gkroot quiet")
          && has (tcg, "virtio-serial-pci") && !has_sub (tcg, "gk.channel") && !has (tcg, "chardev:ch0"),
          "virtio-serial channel: the kernel line and devices as before");
-  struct gk_int_qemu_cfg cs = c;
-  cs.kvm = 0; cs.debug = 0; cs.stage = NULL; cs.drive_fds = NULL; cs.network = 0;
-  cs.serial_channel = 1;
-  char **ser = gk_int_qemu_argv (&cs);
+  struct gk_int_qemu_cfg csr = c;
+  csr.kvm = 0; csr.debug = 0; csr.stage = NULL; csr.drive_fds = NULL; csr.network = 0;
+  csr.serial_channel = 1;
+  char **ser = gk_int_qemu_argv (&csr);
   size_t nsr = 0;
   while (ser && ser[nsr]) nsr++;
   CHECK (ser && !has_sub (ser, "virtio-serial") && !has_sub (ser, "virtserialport")
@@ -192,8 +192,8 @@ main (void)
     if (strcmp (tcg[i], ser[j]) != 0) sdiff++;
   }
   CHECK (sdiff == 1, "serial channel: otherwise identical (only -append differs: %zu)", sdiff);
-  cs.stage = "/proc/1/fd/7";
-  char **sst = gk_int_qemu_argv (&cs);
+  csr.stage = "/proc/1/fd/7";
+  char **sst = gk_int_qemu_argv (&csr);
   CHECK (sst && has (sst, "virtio-blk-pci,drive=gkstage,serial=gkstage") && has (sst, "chardev:ch0"),
          "serial channel with the blk datapath: the staging disk is still attached");
   gk_free_strings (ser);

@@ -171,6 +171,38 @@ libguestfs_works (struct gkb_results *r)
   return 1;
 }
 
+/* Split --channel LIST into O->channels (pointing into *COPY, which the
+   caller frees).  Returns 0, 1 (out of memory) or 2 (a bad name); on
+   error nothing is left allocated. */
+static int
+parse_channels (const char *clist, struct gkb_opts *o, char **copy)
+{
+  *copy = clist ? strdup (clist) : NULL;
+  size_t ccap = 1;
+  for (const char *p = clist ? clist : ""; *p; p++) ccap += *p == ',';
+  o->channels = calloc (ccap, sizeof *o->channels);
+  if ((clist && !*copy) || !o->channels) {
+    fprintf (stderr, "gkbench: out of memory\n");
+    goto fail1;
+  }
+  for (char *save = NULL, *ch = *copy ? strtok_r (*copy, ",", &save) : NULL; ch;
+       ch = strtok_r (NULL, ",", &save)) {
+    if (strcmp (ch, "virtio-serial") && strcmp (ch, "serial")) {
+      fprintf (stderr, "gkbench: --channel %s: expected virtio-serial or serial\n", ch);
+      free (o->channels); o->channels = NULL;
+      free (*copy); *copy = NULL;
+      return 2;
+    }
+    o->channels[o->nchannels++] = ch;
+  }
+  if (o->nchannels == 0) o->nchannels = 1;      /* one NULL: the default */
+  return 0;
+ fail1:
+  free (o->channels); o->channels = NULL;
+  free (*copy); *copy = NULL;
+  return 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -253,23 +285,30 @@ main (int argc, char **argv)
     return 2;
   }
 
-  /* Outputs first: an unwritable path is an error before an hour of runs. */
+  /* The channels, before any output file is opened (the library checks
+     them again on each launch). */
+  char *cl_copy = NULL, *bl = NULL;
+  struct gkb_results r = { 0 };
   FILE *fj = NULL, *fc = NULL, *fm = NULL;
+  int crc = parse_channels (clist, &o, &cl_copy);
+  if (crc != 0) return crc;
+
+  /* Outputs first: an unwritable path is an error before an hour of runs. */
   if ((json && !(fj = open_out ("--json", json))) || (csv && !(fc = open_out ("--csv", csv)))
       || (md && !(fm = open_out ("--markdown", md))))
-    return 1;
+    goto fail;
   if (plot) {
     const char *ext = strrchr (plot, '.');
     if (!ext || (strcmp (ext, ".svg") && strcmp (ext, ".png"))) {
       fprintf (stderr, "gkbench: --plot %s: the name must end in .svg or .png\n", plot);
-      return 1;
+      goto fail;
     }
     char *copy = strdup (plot);
     int bad = !copy || access (dirname (copy), W_OK) == -1;
     free (copy);
     if (bad) {
       fprintf (stderr, "gkbench: --plot %s: directory not writable: %s\n", plot, strerror (errno));
-      return 1;
+      goto fail;
     }
   }
 
@@ -280,7 +319,7 @@ main (int argc, char **argv)
   }
   if (mkdir (o.workdir, 0700) == -1 && errno != EEXIST) {
     fprintf (stderr, "gkbench: --workdir %s: %s\n", o.workdir, strerror (errno));
-    return 1;
+    goto fail;
   }
 
   static char empty[4096 + 16];
@@ -288,7 +327,7 @@ main (int argc, char **argv)
   int efd = open (empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (efd == -1 || ftruncate (efd, 1 << 20) == -1) {
     fprintf (stderr, "gkbench: %s: %s\n", empty, strerror (errno));
-    return 1;
+    goto fail;
   }
   close (efd);
   gkb_empty_drive = empty;
@@ -298,7 +337,6 @@ main (int argc, char **argv)
   sigaction (SIGTERM, &sa, NULL);
   setenv ("LIBGUESTFS_BACKEND", "direct", 1);
 
-  struct gkb_results r = { 0 };
   size_t cl = 1;
   for (int i = 0; i < argc; i++) cl += strlen (argv[i]) + 1;
   if ((r.command = malloc (cl))) {
@@ -306,28 +344,13 @@ main (int argc, char **argv)
     for (int i = 0; i < argc; i++) { if (i) strcat (r.command, " "); strcat (r.command, argv[i]); }
   }
 
-  /* The channels: checked by the library (set-channel) on each launch. */
-  char *cl_copy = clist ? strdup (clist) : NULL;
-  size_t ccap = 1;
-  for (const char *p = clist ? clist : ""; *p; p++) ccap += *p == ',';
-  o.channels = calloc (ccap, sizeof *o.channels);
-  if ((clist && !cl_copy) || !o.channels) { fprintf (stderr, "gkbench: out of memory\n"); return 1; }
-  for (char *save = NULL, *ch = cl_copy ? strtok_r (cl_copy, ",", &save) : NULL; ch;
-       ch = strtok_r (NULL, ",", &save)) {
-    if (strcmp (ch, "virtio-serial") && strcmp (ch, "serial")) {
-      fprintf (stderr, "gkbench: --channel %s: expected virtio-serial or serial\n", ch);
-      return 2;
-    }
-    o.channels[o.nchannels++] = ch;
-  }
-  if (o.nchannels == 0) o.nchannels = 1;      /* one NULL: the default */
 
   /* The backends that work here; each probe also warms its cache. */
-  char *bl = strdup (blist);
+  bl = strdup (blist);
   size_t cap = 1;
   for (const char *p = blist; *p; p++) cap += *p == ',';
   o.backends = calloc (cap, sizeof *o.backends);
-  if (!bl || !o.backends) { fprintf (stderr, "gkbench: out of memory\n"); return 1; }
+  if (!bl || !o.backends) { fprintf (stderr, "gkbench: out of memory\n"); goto fail; }
   for (char *save = NULL, *b = strtok_r (bl, ",", &save); b && !gkb_stop; b = strtok_r (NULL, ",", &save)) {
     gkb_progress ("checking backend %s", b);
     char *why = backend_problem (b);
@@ -342,7 +365,7 @@ main (int argc, char **argv)
   }
   if (o.nbackends == 0 && !gkb_stop) {
     fprintf (stderr, "gkbench: no backend works here (tried %s)\n", blist);
-    return 1;
+    goto fail;
   }
   if (o.libguestfs && !gkb_stop) o.libguestfs = libguestfs_works (&r);
   gkb_describe_machine (&r, o.libguestfs);
@@ -379,4 +402,16 @@ main (int argc, char **argv)
   free (cl_copy);
   free (bl);
   return interrupted ? 130 : err;
+
+ fail:
+  /* An error before any run: nothing measured, nothing written. */
+  if (fj) fclose (fj);
+  if (fc) fclose (fc);
+  if (fm) fclose (fm);
+  gkb_results_free (&r);
+  free (o.backends);
+  free (o.channels);
+  free (cl_copy);
+  free (bl);
+  return 1;
 }

@@ -1,0 +1,82 @@
+/* Unit tests of common/grow.c and common/fullio.c (no appliance). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "grow.h"
+#include "fullio.h"
+
+static void
+test_grow (void)
+{
+  int *v = NULL;
+  size_t cap = 0, n = 0;
+  int ok = 1;
+  for (int i = 0; i < 10000; i++) {
+    if (gk_int_grow ((void **) &v, &cap, n + 1, sizeof *v, 16) == -1) { ok = 0; break; }
+    v[n++] = i;
+  }
+  CHECK (ok && n == 10000 && cap >= 10000 && cap < 20000 * 2, "grow: 10000 appends (cap %zu)", cap);
+  int same = 1;
+  for (size_t i = 0; i < n; i++) same &= v[i] == (int) i;
+  CHECK (same, "grow: the contents survive every move");
+  size_t before = cap;
+  CHECK (gk_int_grow ((void **) &v, &cap, 5, sizeof *v, 16) == 0 && cap == before,
+         "grow: no change when it already fits");
+  int *keep = v;
+  errno = 0;
+  CHECK (gk_int_grow ((void **) &v, &cap, SIZE_MAX / 2, sizeof *v, 16) == -1 && errno == ENOMEM
+         && v == keep && cap == before, "grow: an overflowing size is ENOMEM, the array untouched");
+  free (v);
+  char *c = NULL; size_t cc = 0;
+  CHECK (gk_int_grow ((void **) &c, &cc, 3, 1, 0) == 0 && cc >= 3, "grow: min 0 still grows (cap %zu)", cc);
+  free (c);
+}
+
+static void
+test_fullio (void)
+{
+  int p[2];
+  if (pipe (p) == -1) { CHECK (0, "pipe: %s", strerror (errno)); return; }
+  /* 200 KiB through a pipe (64 KiB buffer): short writes and reads. */
+  size_t n = 200 * 1024;
+  char *out = malloc (n), *in = malloc (n + 1);
+  for (size_t i = 0; i < n; i++) out[i] = (char) (i * 7);
+  pid_t pid = fork ();
+  if (pid == 0) {
+    close (p[0]);
+    _exit (gk_int_write_full (p[1], out, n) == 0 ? 0 : 1);
+  }
+  close (p[1]);
+  ssize_t r = gk_int_read_full (p[0], in, n + 1);
+  int st = 0;
+  waitpid (pid, &st, 0);
+  CHECK (r == (ssize_t) n && memcmp (in, out, n) == 0, "read_full: all %zu bytes, then end of file (%zd)", n, r);
+  CHECK (WIFEXITED (st) && WEXITSTATUS (st) == 0, "write_full: the writer saw no error");
+  close (p[0]);
+
+  /* Writing to a pipe nobody reads is EPIPE, not a crash or a loop. */
+  if (pipe (p) == -1) return;
+  close (p[0]);
+  signal (SIGPIPE, SIG_IGN);
+  errno = 0;
+  CHECK (gk_int_write_full (p[1], out, 10) == -1 && errno == EPIPE, "write_full: a closed reader is EPIPE");
+  close (p[1]);
+  errno = 0;
+  CHECK (gk_int_read_full (-1, in, 1) == -1 && errno == EBADF, "read_full: a bad descriptor is -1/EBADF");
+  free (out); free (in);
+}
+
+int
+main (void)
+{
+  test_grow ();
+  test_fullio ();
+  return tap_done ();
+}

@@ -11,10 +11,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "hostspawn.h"
 
 char *
 gkb_overlay_path (const char *dir, const char *image)
@@ -36,37 +36,23 @@ gkb_probe_format (const char *image)
   return n == 4 && memcmp (m, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
 
-/* Start ARGV with stdout to /dev/null and stderr to a pipe (*ERRFD). */
+/* Start ARGV with stdout to /dev/null and stderr to a pipe (*ERRFD).
+ * It dies with us (a commit cut short is redone by the next run) and is
+ * not cut by Ctrl-C. */
 static pid_t
 spawn (char *const *argv, int *errfd, char **err)
 {
-  int p[2];
-  if (pipe2 (p, O_CLOEXEC) == -1) {
-    if (asprintf (err, "pipe: %s", strerror (errno)) == -1) *err = NULL;
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .flags = GK_SPAWN_PDEATH | GK_SPAWN_IGNINT,
+    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_PIPE } },
+  };
+  struct gk_int_proc p;
+  if (gk_int_proc_start (&c, &p) == -1) {
+    if (asprintf (err, "%s: %s", argv[0], strerror (errno)) == -1) *err = NULL;
     return -1;
   }
-  pid_t parent = getpid ();
-  pid_t pid = fork ();
-  if (pid == -1) {
-    if (asprintf (err, "fork: %s", strerror (errno)) == -1) *err = NULL;
-    close (p[0]); close (p[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    /* Dies with us: a commit cut short is redone by the next run. */
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != parent) _exit (126);
-    int null = open ("/dev/null", O_RDWR);
-    if (null == -1 || dup2 (null, 0) == -1 || dup2 (null, 1) == -1 || dup2 (p[1], 2) == -1)
-      _exit (126);
-    signal (SIGINT, SIG_IGN);   /* a commit is not cut by Ctrl-C */
-    execvp (argv[0], argv);
-    dprintf (2, "%s: %s", argv[0], strerror (errno));
-    _exit (127);
-  }
-  close (p[1]);
-  *errfd = p[0];
-  return pid;
+  *errfd = p.fd[2];
+  return p.pid;
 }
 
 int

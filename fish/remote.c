@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "hostspawn.h"
 
 #define REQUEST_MAX (1 << 20)
 #define CLIENT_TIMEOUT_S 10     /* to send a request once connected */
@@ -459,12 +460,16 @@ gk_fish_listen (struct shell *sh)
     return -1;
   }
   fflush (stdout);
-  pid_t pid = fork ();
-  if (pid == -1) {
+  /* The background server: our own code goes on in the child. */
+  const struct gk_int_spawn_cfg c = { 0 };
+  struct gk_int_proc proc;
+  int f = gk_int_proc_fork (&c, &proc);
+  if (f == -1) {
     gk_fish_fail ("--listen: fork: %s", strerror (errno));
     return -1;
   }
-  if (pid == 0) {
+  pid_t pid = proc.pid;
+  if (f == 0) {
     close (p[0]);
     int r = child (sh, p[1]);
     return r;           /* main closes the handle and exits */

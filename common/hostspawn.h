@@ -1,8 +1,8 @@
 /* The one way host programs (the library, gkfish, gkbatch, gkbench)
  * start a process: common/README.md.  The daemon has its own (it runs
  * commands inside the appliance, with other rules). */
-#ifndef GK_COMMON_SPAWN_H
-#define GK_COMMON_SPAWN_H
+#ifndef GK_COMMON_HOSTSPAWN_H
+#define GK_COMMON_HOSTSPAWN_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -58,8 +58,8 @@ int gk_int_proc_start (const struct gk_int_spawn_cfg *cfg, struct gk_int_proc *p
 
 /* The same set-up without exec (CFG->argv unused, other descriptors
  * kept, signals untouched): like fork, returns 1 in the parent, 0 in
- * the child (which runs our code: single-threaded programs only), -1
- * with errno. */
+ * the child, -1 with errno.  The child runs our code: anything in a
+ * single-threaded program, async-signal-safe calls only otherwise. */
 int gk_int_proc_fork (const struct gk_int_spawn_cfg *cfg, struct gk_int_proc *p);
 
 /* Wait for it up to TIMEOUT_MS (-1: for ever).  1: reaped (*STATUS,

@@ -1,4 +1,4 @@
-/* Starting, waiting for and killing host processes (common/spawn.h). */
+/* Starting, waiting for and killing host processes (common/hostspawn.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "fullio.h"
-#include "spawn.h"
+#include "hostspawn.h"
 
 extern char **environ;
 

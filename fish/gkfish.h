@@ -74,8 +74,6 @@ void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
 /* Cancel the command in flight, if any (async-signal-safe). */
 void gk_fish_cancel_from_signal (void);
 int gk_fish_ensure_launched (struct shell *sh);
-/* Components of a guest path: "/" 0, "/boot" 1, "/var/log" 2. */
-size_t gk_fish_path_depth (const char *path);
 int gk_fish_run_command (struct shell *sh, char **words);
 int gk_fish_run_line (struct shell *sh, const char *line);
 int gk_fish_run_argv (struct shell *sh, char **argv);

@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "grow.h"
 #include "fullio.h"
+#include "mountorder.h"
 
 static void
 test_grow (void)
@@ -73,10 +74,36 @@ test_fullio (void)
   free (out); free (in);
 }
 
+static void
+test_mountorder (void)
+{
+  CHECK (gk_int_mountpoint_depth ("/") == 0 && gk_int_mountpoint_depth ("/boot") == 1
+         && gk_int_mountpoint_depth ("/var/log") == 2 && gk_int_mountpoint_depth ("/var//log/") == 2,
+         "mountpoint depth: / 0, /boot 1, /var/log 2 (empty components count nothing)");
+  CHECK (gk_int_mountpoint_depth ("") == 1 && gk_int_mountpoint_depth ("//") == 1,
+         "mountpoint depth: anything but / is at least 1");
+  char *v[] = { "/var/log", "a", "/boot/efi", "b", "/home", "c", "/", "d", "/boot", "e",
+                "/var", "f" };
+  gk_int_mountpoints_sort (v, 6, 0);
+  const char *stable = "/ d /home c /boot e /var f /var/log a /boot/efi b ";
+  char got[256] = "";
+  for (size_t i = 0; i < 12; i++) { strcat (got, v[i]); strcat (got, " "); }
+  CHECK (strcmp (got, stable) == 0, "mount order: parents first, given order kept (%s)", got);
+  gk_int_mountpoints_sort (v, 6, 1);
+  const char *named = "/ d /boot e /home c /var f /boot/efi b /var/log a ";
+  got[0] = '\0';
+  for (size_t i = 0; i < 12; i++) { strcat (got, v[i]); strcat (got, " "); }
+  CHECK (strcmp (got, named) == 0, "mount order: by name within a depth (%s)", got);
+  gk_int_mountpoints_sort (v, 0, 1);
+  gk_int_mountpoints_sort (v, 1, 0);
+  CHECK (strcmp (v[0], "/") == 0 && strcmp (v[1], "d") == 0, "mount order: 0 and 1 pairs");
+}
+
 int
 main (void)
 {
   test_grow ();
   test_fullio ();
+  test_mountorder ();
   return tap_done ();
 }

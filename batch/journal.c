@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "grow.h"
 
 struct gkb_journal {
   int fd;                  /* -1: read only (--merge) */
@@ -48,12 +49,8 @@ slot (struct gkb_journal *j, const char *path)
 static int
 grow (struct gkb_journal *j)
 {
-  if (j->n + 1 > j->cap) {
-    size_t cap = j->cap ? j->cap * 2 : 64;
-    struct gkb_result *r = realloc (j->recs, cap * sizeof *r);
-    if (!r) return -1;
-    j->recs = r; j->cap = cap;
-  }
+  if (gk_int_grow ((void **) &j->recs, &j->cap, j->n + 1, sizeof *j->recs, 64) == -1)
+    return -1;
   if ((j->n + 1) * 2 > j->tsize) {
     size_t ts = j->tsize ? j->tsize * 2 : 128;
     size_t *t = calloc (ts, sizeof *t);

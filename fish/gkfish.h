@@ -28,11 +28,11 @@ struct prep { char *file; char *type; };           /* -N [FILE=]TYPE */
 
 struct options {
   struct drive *drives;
-  size_t nr_drives;
+  size_t nr_drives, cap_drives;
   struct mnt *mounts;
-  size_t nr_mounts;
+  size_t nr_mounts, cap_mounts;
   struct prep *preps;
-  size_t nr_preps;
+  size_t nr_preps, cap_preps;
   int readonly;
   int rw;               /* -w/--rw given (-i is read-only without it) */
   int echo;             /* -x */

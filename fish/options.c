@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "grow.h"
 
 static void
 usage (FILE *f)
@@ -62,10 +63,10 @@ enum {
 static int
 add_mount (struct options *o, const char *arg)
 {
-  struct mnt *m = realloc (o->mounts, (o->nr_mounts + 1) * sizeof *m);
-  if (!m) return -1;
-  o->mounts = m;
-  m = &o->mounts[o->nr_mounts];
+  if (gk_int_grow ((void **) &o->mounts, &o->cap_mounts, o->nr_mounts + 1,
+                   sizeof *o->mounts, 4) == -1)
+    return -1;
+  struct mnt *m = &o->mounts[o->nr_mounts];
   /* One copy holds all three parts, split at the first two ':'. */
   if (!(m->dev = strdup (arg))) return -1;
   m->mountpoint = strchr (m->dev, ':');
@@ -88,9 +89,9 @@ add_mount (struct options *o, const char *arg)
 static int
 add_drive (struct options *o, const char *file, const char *format, int prep)
 {
-  struct drive *d = realloc (o->drives, (o->nr_drives + 1) * sizeof *d);
-  if (!d) return -1;
-  o->drives = d;
+  if (gk_int_grow ((void **) &o->drives, &o->cap_drives, o->nr_drives + 1,
+                   sizeof *o->drives, 4) == -1)
+    return -1;
   o->drives[o->nr_drives].file = file;
   o->drives[o->nr_drives].format = format;
   o->drives[o->nr_drives].prep = prep;
@@ -102,10 +103,10 @@ add_drive (struct options *o, const char *file, const char *format, int prep)
 static int
 add_prep (struct options *o, const char *arg)
 {
-  struct prep *p = realloc (o->preps, (o->nr_preps + 1) * sizeof *p);
-  if (!p) return -1;
-  o->preps = p;
-  p = &o->preps[o->nr_preps];
+  if (gk_int_grow ((void **) &o->preps, &o->cap_preps, o->nr_preps + 1,
+                   sizeof *o->preps, 4) == -1)
+    return -1;
+  struct prep *p = &o->preps[o->nr_preps];
   const char *eq = strchr (arg, '=');
   const char *type = eq ? eq + 1 : arg;
   if (eq) p->file = strndup (arg, (size_t) (eq - arg));

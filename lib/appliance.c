@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 #include "internal.h"
 #include "hostspawn.h"
+#include "grow.h"
 
 
 #define MANIFEST_MAX (4 * 1024 * 1024)
@@ -141,9 +142,9 @@ read_file (const char *path, size_t *len_r)
   for (;;) {
     if (len + 1 >= cap) {
       if (cap > MANIFEST_MAX) { free (buf); close (fd); errno = EFBIG; return NULL; }
-      char *nb = realloc (buf, cap * 2);
-      if (!nb) { free (buf); close (fd); errno = ENOMEM; return NULL; }
-      buf = nb; cap *= 2;
+      if (gk_int_grow ((void **) &buf, &cap, cap + 1, 1, 0) == -1) {
+        free (buf); close (fd); errno = ENOMEM; return NULL;
+      }
     }
     ssize_t r = read (fd, buf + len, cap - 1 - len);
     if (r == -1) {

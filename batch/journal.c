@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "gkbatch.h"
 #include "grow.h"
+#include "fullio.h"
 
 struct gkb_journal {
   int fd;                  /* -1: read only (--merge) */
@@ -158,8 +159,7 @@ gkb_journal_append (struct gkb_journal *j, const struct gkb_result *r)
   s[n++] = '\n';            /* replaces the '\0': the line goes in one write */
   int ret = -1;
   if (j->fd != -1) {
-    ssize_t w = write (j->fd, s, n);
-    if (w != (ssize_t) n) { if (w >= 0) errno = EIO; goto out; }
+    if (gk_int_write_full (j->fd, s, n) == -1) goto out;
     if (fdatasync (j->fd) == -1) goto out;
   }
   s[n - 1] = '\0';

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "gkbatch.h"
 #include "hostspawn.h"
+#include "fullio.h"
 
 char *
 gkb_overlay_path (const char *dir, const char *image)
@@ -31,7 +32,7 @@ gkb_probe_format (const char *image)
   unsigned char m[4] = { 0 };
   int fd = open (image, O_RDONLY | O_CLOEXEC);
   if (fd == -1) return "raw";
-  ssize_t n = read (fd, m, 4);
+  ssize_t n = gk_int_read_full (fd, m, 4);
   close (fd);
   return n == 4 && memcmp (m, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
@@ -73,8 +74,7 @@ gkb_overlay_create (const char *image, const char *format, const char *overlay, 
   free (abs);
   if (pid == -1) return -1;
   char buf[512];
-  ssize_t n, len = 0;
-  while ((n = read (fd, buf + len, sizeof buf - 1 - (size_t) len)) > 0) len += n;
+  ssize_t len = gk_int_read_full (fd, buf, sizeof buf - 1);
   buf[len > 0 ? len : 0] = '\0';
   close (fd);
   int st;

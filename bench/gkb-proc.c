@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include "gkbench.h"
 #include "hostspawn.h"
+#include "fullio.h"
 
 double
 gkb_now (void)
@@ -37,12 +38,7 @@ proc_ticks (const char *pid, pid_t pgrp)
 {
   char p[64], buf[1024];
   snprintf (p, sizeof p, "/proc/%s/stat", pid);
-  int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (gk_int_read_small (p, buf, sizeof buf) <= 0) return 0;
   char *s = strrchr (buf, ')');          /* the name may hold spaces */
   if (!s) return 0;
   long long grp;

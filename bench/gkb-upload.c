@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <guestkit.h>
 #include "gkbench.h"
+#include "fullio.h"
 
 #define DEFAULT_RUNS 3
 
@@ -36,7 +37,8 @@ make_data (const char *path, int64_t size)
   int r = 0;
   for (int64_t left = size; left > 0 && r == 0; ) {
     size_t k = left > (int64_t) sizeof buf ? sizeof buf : (size_t) left;
-    if (read (in, buf, k) != (ssize_t) k || write (out, buf, k) != (ssize_t) k) r = -1;
+    if (gk_int_read_full (in, buf, k) != (ssize_t) k || gk_int_write_full (out, buf, k) == -1)
+      r = -1;
     left -= (int64_t) k;
   }
   if (close (out) == -1) r = -1;

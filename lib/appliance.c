@@ -40,6 +40,7 @@
 #include "internal.h"
 #include "hostspawn.h"
 #include "grow.h"
+#include "fullio.h"
 
 
 #define MANIFEST_MAX (4 * 1024 * 1024)
@@ -146,13 +147,11 @@ read_file (const char *path, size_t *len_r)
         free (buf); close (fd); errno = ENOMEM; return NULL;
       }
     }
-    ssize_t r = read (fd, buf + len, cap - 1 - len);
-    if (r == -1) {
-      if (errno == EINTR) continue;
-      int e = errno; free (buf); close (fd); errno = e; return NULL;
-    }
-    if (r == 0) break;
+    size_t want = cap - 1 - len;
+    ssize_t r = gk_int_read_full (fd, buf + len, want);
+    if (r == -1) { int e = errno; free (buf); close (fd); errno = e; return NULL; }
     len += (size_t) r;
+    if ((size_t) r < want) break;       /* end of file */
   }
   close (fd);
   buf[len] = '\0';
@@ -612,12 +611,7 @@ gk_int_appliance_free (struct gk_int_appliance *ap)
 static int
 boot_id (char buf[64])
 {
-  int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return -1;
-  ssize_t n = read (fd, buf, 63);
-  close (fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (gk_int_read_small ("/proc/sys/kernel/random/boot_id", buf, 64) <= 0) return -1;
   buf[strcspn (buf, "\n")] = '\0';
   return 0;
 }
@@ -635,7 +629,7 @@ gk_int_kvm_known_broken (gk_h *g)
   int fd = openat (dfd, "kvm-broken", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   close (dfd);
   if (fd == -1) return 0;
-  ssize_t n = read (fd, seen, sizeof seen - 1);
+  ssize_t n = gk_int_read_full (fd, seen, sizeof seen - 1);
   close (fd);
   if (n > 0 && boot_id (id) == 0) {
     seen[n] = '\0';
@@ -661,7 +655,8 @@ gk_int_kvm_mark_broken (gk_h *g)
   int fd = openat (dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd >= 0) {
     size_t len = strlen (id);
-    int ok = write (fd, id, len) == (ssize_t) len && write (fd, "\n", 1) == 1;
+    id[len++] = '\n';
+    int ok = gk_int_write_full (fd, id, len) == 0;
     close (fd);
     if (!ok || renameat (dfd, tmp, dfd, "kvm-broken") == -1) unlinkat (dfd, tmp, 0);
   }

@@ -72,6 +72,22 @@ test_fullio (void)
   errno = 0;
   CHECK (gk_int_read_full (-1, in, 1) == -1 && errno == EBADF, "read_full: a bad descriptor is -1/EBADF");
   free (out); free (in);
+
+  char small[8];
+  char path[] = "/tmp/gk-test-small.XXXXXX";
+  int fd = mkstemp (path);
+  if (fd != -1) {
+    gk_int_write_full (fd, "0123456789\n", 11);
+    close (fd);
+    CHECK (gk_int_read_small (path, small, sizeof small) == 7 && strcmp (small, "0123456") == 0,
+           "read_small: cut at the buffer, ended with NUL ('%s')", small);
+    unlink (path);
+  }
+  errno = 0;
+  CHECK (gk_int_read_small ("/nonexistent/gk", small, sizeof small) == -1 && errno == ENOENT
+         && small[0] == '0', "read_small: a missing file is -1/ENOENT, the buffer untouched");
+  CHECK (gk_int_read_small ("/proc/self/stat", small, sizeof small) > 0 && small[0] >= '1'
+         && small[0] <= '9', "read_small: a /proc entry ('%s')", small);
 }
 
 static void

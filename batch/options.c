@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "gkbatch.h"
 #include "grow.h"
+#include "mountorder.h"
 
 static void
 usage (FILE *f)
@@ -66,11 +67,9 @@ add_mount (struct gkb_opts *o, const char *arg)
                    sizeof *o->mounts, 4) == -1)
     return -1;
   struct gkb_mount *m = &o->mounts[o->nr_mounts];
+  char *opts;
   if (!(m->dev = strdup (arg))) return -1;
-  m->mountpoint = strchr (m->dev, ':');
-  if (m->mountpoint) *m->mountpoint++ = '\0';
-  if (!m->mountpoint || !*m->mountpoint) m->mountpoint = (char *) "/";
-  if (!*m->dev || m->mountpoint[0] != '/') {
+  if (gk_int_mount_arg (m->dev, 0, &m->mountpoint, &opts) == -1) {
     gkb_warn ("-m %s: expected DEVICE[:/MOUNTPOINT]", arg);
     free (m->dev);
     return -1;

@@ -13,6 +13,19 @@ gk_int_mountpoint_depth (const char *mp)
   return d;
 }
 
+int
+gk_int_mount_arg (char *s, int with_options, char **mp, char **opts)
+{
+  *opts = NULL;
+  *mp = strchr (s, ':');
+  if (*mp) {
+    *(*mp)++ = '\0';
+    if (with_options && (*opts = strchr (*mp, ':')) != NULL) *(*opts)++ = '\0';
+  }
+  if (!*mp || !**mp) *mp = (char *) "/";
+  return *s && **mp == '/' ? 0 : -1;
+}
+
 static int
 before (const char *x, const char *y, int by_name)
 {

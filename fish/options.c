@@ -5,6 +5,7 @@
 #include <string.h>
 #include "gkfish.h"
 #include "grow.h"
+#include "mountorder.h"
 
 static void
 usage (FILE *f)
@@ -69,15 +70,7 @@ add_mount (struct options *o, const char *arg)
   struct mnt *m = &o->mounts[o->nr_mounts];
   /* One copy holds all three parts, split at the first two ':'. */
   if (!(m->dev = strdup (arg))) return -1;
-  m->mountpoint = strchr (m->dev, ':');
-  m->options = NULL;
-  if (m->mountpoint) {
-    *m->mountpoint++ = '\0';
-    if ((m->options = strchr (m->mountpoint, ':')) != NULL)
-      *m->options++ = '\0';
-  }
-  if (!m->mountpoint || !*m->mountpoint) m->mountpoint = (char *) "/";
-  if (!*m->dev || m->mountpoint[0] != '/') {
+  if (gk_int_mount_arg (m->dev, 1, &m->mountpoint, &m->options) == -1) {
     gk_fish_fail ("-m %s: expected DEVICE[:/MOUNTPOINT[:OPTIONS]]", arg);
     free (m->dev);
     return -1;

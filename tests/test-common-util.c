@@ -113,6 +113,20 @@ test_mountorder (void)
   gk_int_mountpoints_sort (v, 0, 1);
   gk_int_mountpoints_sort (v, 1, 0);
   CHECK (strcmp (v[0], "/") == 0 && strcmp (v[1], "d") == 0, "mount order: 0 and 1 pairs");
+
+  char a1[] = "/dev/sda1:/boot:ro,noexec", a2[] = "/dev/sda1:/boot:ro", a3[] = "/dev/sda2",
+    a4[] = ":/x", a5[] = "/dev/sda1:boot", a6[] = "/dev/sda1:";
+  char *mp, *op;
+  CHECK (gk_int_mount_arg (a1, 1, &mp, &op) == 0 && strcmp (a1, "/dev/sda1") == 0
+         && strcmp (mp, "/boot") == 0 && op && strcmp (op, "ro,noexec") == 0,
+         "mount arg: device, mount point, options");
+  CHECK (gk_int_mount_arg (a2, 0, &mp, &op) == 0 && strcmp (mp, "/boot:ro") == 0 && !op,
+         "mount arg: without options all after the first ':' is the mount point");
+  CHECK (gk_int_mount_arg (a3, 1, &mp, &op) == 0 && strcmp (mp, "/") == 0 && !op
+         && gk_int_mount_arg (a6, 1, &mp, &op) == 0 && strcmp (mp, "/") == 0,
+         "mount arg: no or an empty mount point is /");
+  CHECK (gk_int_mount_arg (a4, 1, &mp, &op) == -1 && gk_int_mount_arg (a5, 1, &mp, &op) == -1,
+         "mount arg: an empty device or a relative mount point is refused");
 }
 
 int

@@ -13,7 +13,7 @@
 
 #include "tap.h"
 #include "fullio.h"
-#include "spawn.h"
+#include "hostspawn.h"
 
 /* Run ARGV with stdout (and stderr with it) to a pipe; its output in
  * OUT, its status returned (-1: could not start). */

@@ -5,16 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "argv.h"
+#include "grow.h"
 
 void
 gk_int_argv_add (struct gk_int_argv *a, const char *s)
 {
   if (a->oom) return;
-  if (a->n + 2 > a->cap) {
-    size_t cap = a->cap ? a->cap * 2 : 32;
-    char **v = realloc (a->v, cap * sizeof *v);
-    if (!v) { a->oom = 1; return; }
-    a->v = v; a->cap = cap;
+  if (gk_int_grow ((void **) &a->v, &a->cap, a->n + 2, sizeof *a->v, 32) == -1) {
+    a->oom = 1;
+    return;
   }
   if (!(a->v[a->n] = strdup (s))) { a->oom = 1; return; }
   a->v[++a->n] = NULL;

@@ -29,14 +29,13 @@ extern const struct gk_int_backend_ops gk_int_backend_uml;
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
                                                       const char **variant_r);
 
-/* fork+exec ARGV with the console on stdout/stderr, CTL as fd 3,
- * INHERIT[k] as fd 4+k (skipped when -1), no other fds, its own process
- * group, and SIGKILL when we (the forking thread) die. */
+/* Start ARGV (common/spawn.h) with the console on stdout/stderr, CTL as
+ * fd 3, INHERIT[k] as fd 4+k (skipped when -1), no other fds, its own
+ * process group, and SIGKILL when we (the forking thread) die.  The pid,
+ * or -1 + error (also when it cannot be executed). */
 pid_t gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
                     const int *inherit, size_t n);
-/* The child's part of that fd layout (async-signal-safe); -1 on error. */
-#define GK_INHERIT_MAX 64
-int gk_int_child_fds (int ctl, int console, const int *inherit, size_t n);
+#define GK_INHERIT_MAX 63
 
 /* Wait up to GRACE_MS for the backend process to exit, then kill it.
  * Returns its wait status (-1 if there was none). */

@@ -25,22 +25,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include "backend.h"
+#include "hostspawn.h"
 
 #define UML_DEFAULT "/usr/bin/linux.uml"
 /* Inherited: per drive its image and a COW file, the kernel, the
@@ -63,19 +59,20 @@ uml_binary (void)
 static int
 ptrace_works (int *err_r)
 {
-  pid_t pid = fork ();
-  if (pid == -1) { *err_r = errno; return 0; }
-  if (pid == 0) {
+  const struct gk_int_spawn_cfg c = { .flags = GK_SPAWN_PDEATH };
+  struct gk_int_proc p;
+  int r = gk_int_proc_fork (&c, &p);
+  if (r == -1) { *err_r = errno; return 0; }
+  if (r == 0) {                 /* (async-signal-safe calls only) */
     if (ptrace (PTRACE_TRACEME, 0, NULL, NULL) == -1) _exit (1);
     kill (getpid (), SIGSTOP);
     _exit (0);
   }
-  int st, ok = 0;
-  while (waitpid (pid, &st, 0) == -1 && errno == EINTR) ;
-  if (WIFSTOPPED (st)) {
+  int st = gk_int_proc_reap (&p), ok = 0;
+  if (st != -1 && WIFSTOPPED (st)) {
     ok = 1;
-    ptrace (PTRACE_CONT, pid, NULL, NULL);
-    while (waitpid (pid, &st, 0) == -1 && errno == EINTR) ;
+    ptrace (PTRACE_CONT, p.pid, NULL, NULL);
+    gk_int_proc_reap (&p);
   }
   if (!ok) *err_r = EPERM;
   return ok;
@@ -215,97 +212,41 @@ make_cow (gk_h *g, const struct gk_int_drive *d, const char *backing)
   return fd;
 }
 
-/* PID 1 of UML's PID namespace: holds none of our descriptors (the host
- * program sees the channel and console close when UML is gone), reaps
- * orphans, and exits with UML's status; the namespace, with every UML
- * helper in it, dies with it (also when the host program SIGKILLs it). */
-static void __attribute__ ((noreturn))
-reaper (pid_t uml)
-{
-  close_range (0, ~0U, 0);
-  for (;;) {
-    int st;
-    pid_t p = wait (&st);
-    if (p == uml) _exit (WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st));
-    if (p == -1 && errno != EINTR) _exit (1);
-  }
-}
-
-/* Child side of the spawn: only async-signal-safe calls (we may be a
- * raw clone of a multi-threaded program). */
-static void __attribute__ ((noreturn))
-child (char *const *argv, int ctl, int console, const int *cow, size_t n,
-       int kernel_fd, pid_t parent, int newns)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (!newns && getppid () != parent) _exit (1);
-  /* In a new PID namespace UML must not be its PID 1: the kernel drops
-   * signals PID 1 sends itself, and a UML kernel panic ends in a loop of
-   * kill(getpid(), SIGABRT) that then spins for ever.  PID 1 is a small
-   * reaper instead, and UML exits on its panic. */
-  if (newns) {
-    pid_t uml = fork ();
-    if (uml == -1) _exit (1);
-    if (uml > 0) reaper (uml);
-  }
-  setpgid (0, 0);               /* Ctrl-C in a shell is for the host program */
-  signal (SIGINT, SIG_DFL);
-  signal (SIGPIPE, SIG_DFL);
-  /* A kernel panic makes UML abort(): no core file in the cwd. */
-  struct rlimit nocore = { 0, 0 };
-  setrlimit (RLIMIT_CORE, &nocore);
-  if (gk_int_child_fds (ctl, console, cow, n) == -1) _exit (1);
-  /* (In a new PID namespace getppid() is 0: the host program is alive
-   * if its end of the control channel is.) */
-  struct pollfd p = { 3, POLLRDHUP, 0 };
-  if (newns && poll (&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP))) _exit (1);
-  sigset_t all;
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-  /* The kernel binary: KERNEL_FD (the one the appliance was built for,
-   * opened with its initrd), else the name GUESTKIT_UML gave. */
-  if (kernel_fd >= 0) {
-    char path[32] = "/proc/self/fd/";
-    size_t l = strlen (path);
-    if (kernel_fd >= 10) path[l++] = (char) ('0' + kernel_fd / 10);
-    path[l++] = (char) ('0' + kernel_fd % 10);
-    path[l] = '\0';
-    execv (path, argv);
-  }
-  else execvp (argv[0], argv);
-  static const char msg[] = "guestkit: cannot execute the UML binary\n";
-  (void) !write (2, msg, sizeof msg - 1);
-  _exit (127);
-}
-
+/* Start UML: in a new PID namespace when we may (its PID 1 a small
+ * reaper that holds none of our descriptors: when UML dies, for any
+ * reason, the kernel kills every helper), else in a process group of its
+ * own that cleanup() kills.  Fd layout as gk_int_spawn's; the binary is
+ * KERNEL_FD (the one the appliance was built for) if >= 0, else the name
+ * GUESTKIT_UML gave.  A kernel panic makes UML abort(): no core file. */
 static pid_t
 spawn (gk_h *g, char *const *argv, int ctl, int console, const int *cow, size_t n,
        int kernel_fd, pid_t *pgid_r)
 {
-  pid_t parent = getpid ();
-  int newns = 1;
-  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
-  /* Not root: a new user namespace gives the right to a PID namespace.
-   * No uid map is needed: the host still checks file access against
-   * our own uid. */
-  if (pid == -1 && errno == EPERM)
-    pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD,
-                           NULL, NULL, NULL, NULL);
-  if (pid == -1 && (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS)) {
+  int keep[1 + UML_INHERIT];
+  keep[0] = ctl;
+  memcpy (keep + 1, cow, n * sizeof *cow);
+  char path[32];
+  snprintf (path, sizeof path, "/proc/self/fd/%d", kernel_fd);
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .path = kernel_fd >= 0 ? path : NULL, .keep = keep, .nkeep = 1 + n,
+    .flags = GK_SPAWN_PIDNS | GK_SPAWN_NOCORE,
+    .hangup_fd = 3,             /* the control channel: the host program is alive */
+    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_FD, .fd = console },
+            { .how = GK_SPAWN_STDOUT } },
+  };
+  struct gk_int_proc p;
+  int r = gk_int_proc_start (&c, &p);
+  if (!p.pidns && p.pidns_errno)
     gk_int_debug (g, "uml: no new PID namespace (%s): using a process group",
-                  strerror (errno));
-    newns = 0;
-    pid = fork ();
-  }
-  if (pid == -1) {
-    gk_int_perror (g, "launch: fork");
+                  strerror (p.pidns_errno));
+  if (r == -1) {
+    gk_int_perror (g, "launch: cannot execute the UML binary %s", kernel_fd >= 0 ? path : argv[0]);
     return -1;
   }
-  if (pid == 0) child (argv, ctl, console, cow, n, kernel_fd, parent, newns);
-  if (!newns) setpgid (pid, pid);       /* (also done in the child: no race) */
-  *pgid_r = newns ? 0 : pid;
-  gk_int_debug (g, "uml: pid %d%s", (int) pid, newns ? ", the reaper (PID 1) of UML's new PID namespace" : "");
-  return pid;
+  *pgid_r = p.pgid;
+  gk_int_debug (g, "uml: pid %d%s", (int) p.pid,
+                p.pidns ? ", the reaper (PID 1) of UML's new PID namespace" : "");
+  return p.pid;
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <json-c/json.h>
 #include "gkbatch.h"
+#include "grow.h"
 #include "cmd.h"
 
 double
@@ -40,12 +41,7 @@ struct list { char **v; size_t n, cap; };
 static int
 push (struct list *l, const char *p)
 {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 256;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return -1;
-    l->v = v; l->cap = cap;
-  }
+  if (gk_int_grow ((void **) &l->v, &l->cap, l->n + 1, sizeof *l->v, 256) == -1) return -1;
   if (!(l->v[l->n] = strdup (p))) return -1;
   l->n++;
   return 0;

@@ -45,7 +45,7 @@ struct gkb_script_line { char **words; size_t lineno; int ignore_errors; };
 struct gkb_script {
   const char *name;          /* file name, or "-- commands" */
   struct gkb_script_line *lines;
-  size_t n;
+  size_t n, cap;
 };
 
 struct gkb_opts {
@@ -57,7 +57,7 @@ struct gkb_opts {
   long jobs;                 /* -j; 0: default */
   int inspect;               /* -i */
   struct gkb_mount *mounts;  /* -m DEV[:MOUNTPOINT] */
-  size_t nr_mounts;
+  size_t nr_mounts, cap_mounts;
   int rw;                    /* --rw */
   int in_place;              /* --in-place: --rw without the overlay */
   const char *format;        /* --format */

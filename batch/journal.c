@@ -17,6 +17,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "grow.h"
+#include "fullio.h"
 
 struct gkb_journal {
   int fd;                  /* -1: read only (--merge) */
@@ -48,12 +50,8 @@ slot (struct gkb_journal *j, const char *path)
 static int
 grow (struct gkb_journal *j)
 {
-  if (j->n + 1 > j->cap) {
-    size_t cap = j->cap ? j->cap * 2 : 64;
-    struct gkb_result *r = realloc (j->recs, cap * sizeof *r);
-    if (!r) return -1;
-    j->recs = r; j->cap = cap;
-  }
+  if (gk_int_grow ((void **) &j->recs, &j->cap, j->n + 1, sizeof *j->recs, 64) == -1)
+    return -1;
   if ((j->n + 1) * 2 > j->tsize) {
     size_t ts = j->tsize ? j->tsize * 2 : 128;
     size_t *t = calloc (ts, sizeof *t);
@@ -161,8 +159,7 @@ gkb_journal_append (struct gkb_journal *j, const struct gkb_result *r)
   s[n++] = '\n';            /* replaces the '\0': the line goes in one write */
   int ret = -1;
   if (j->fd != -1) {
-    ssize_t w = write (j->fd, s, n);
-    if (w != (ssize_t) n) { if (w >= 0) errno = EIO; goto out; }
+    if (gk_int_write_full (j->fd, s, n) == -1) goto out;
     if (fdatasync (j->fd) == -1) goto out;
   }
   s[n - 1] = '\0';

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "gkbatch.h"
 #include "guestkit.h"
+#include "mountorder.h"
 
 static int
 set_err (char **err, gk_h *g, const char *what)
@@ -14,15 +15,6 @@ set_err (char **err, gk_h *g, const char *what)
   const char *m = gk_last_error (g);
   if (asprintf (err, "%s: %s", what, m ? m : "failed") == -1) *err = NULL;
   return -1;
-}
-
-static size_t
-depth (const char *p)
-{
-  size_t d = 0;
-  for (; *p; p++)
-    if (*p == '/' && p[1] && p[1] != '/') d++;
-  return d;
 }
 
 static int
@@ -47,12 +39,11 @@ inspect_mount (gk_h *g, const struct gkb_opts *o, char **err)
     goto out;
   }
   if (!(mps = gk_inspect_get_mountpoints (g, roots[0]))) { set_err (err, g, "-i"); goto out; }
-  size_t maxd = 0, m = 0;
-  for (; mps[m] && mps[m + 1]; m += 2)
-    if (depth (mps[m]) > maxd) maxd = depth (mps[m]);
-  for (size_t d = 0; d <= maxd; d++)
-    for (size_t i = 0; i < m; i += 2)
-      if (depth (mps[i]) == d && mount1 (g, o, mps[i + 1], mps[i], err) == -1) goto out;
+  size_t m = 0;
+  while (mps[m] && mps[m + 1]) m += 2;
+  gk_int_mountpoints_sort (mps, m / 2, 0);
+  for (size_t i = 0; i < m; i += 2)
+    if (mount1 (g, o, mps[i + 1], mps[i], err) == -1) goto out;
   r = 0;
  out:
   gk_free_strings (mps);

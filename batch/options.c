@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "grow.h"
+#include "mountorder.h"
 
 static void
 usage (FILE *f)
@@ -61,15 +63,13 @@ enum {
 static int
 add_mount (struct gkb_opts *o, const char *arg)
 {
-  struct gkb_mount *m = realloc (o->mounts, (o->nr_mounts + 1) * sizeof *m);
-  if (!m) return -1;
-  o->mounts = m;
-  m = &o->mounts[o->nr_mounts];
+  if (gk_int_grow ((void **) &o->mounts, &o->cap_mounts, o->nr_mounts + 1,
+                   sizeof *o->mounts, 4) == -1)
+    return -1;
+  struct gkb_mount *m = &o->mounts[o->nr_mounts];
+  char *opts;
   if (!(m->dev = strdup (arg))) return -1;
-  m->mountpoint = strchr (m->dev, ':');
-  if (m->mountpoint) *m->mountpoint++ = '\0';
-  if (!m->mountpoint || !*m->mountpoint) m->mountpoint = (char *) "/";
-  if (!*m->dev || m->mountpoint[0] != '/') {
+  if (gk_int_mount_arg (m->dev, 0, &m->mountpoint, &opts) == -1) {
     gkb_warn ("-m %s: expected DEVICE[:/MOUNTPOINT]", arg);
     free (m->dev);
     return -1;

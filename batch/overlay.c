@@ -11,10 +11,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "hostspawn.h"
+#include "fullio.h"
 
 char *
 gkb_overlay_path (const char *dir, const char *image)
@@ -31,42 +32,28 @@ gkb_probe_format (const char *image)
   unsigned char m[4] = { 0 };
   int fd = open (image, O_RDONLY | O_CLOEXEC);
   if (fd == -1) return "raw";
-  ssize_t n = read (fd, m, 4);
+  ssize_t n = gk_int_read_full (fd, m, 4);
   close (fd);
   return n == 4 && memcmp (m, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
 }
 
-/* Start ARGV with stdout to /dev/null and stderr to a pipe (*ERRFD). */
+/* Start ARGV with stdout to /dev/null and stderr to a pipe (*ERRFD).
+ * It dies with us (a commit cut short is redone by the next run) and is
+ * not cut by Ctrl-C. */
 static pid_t
 spawn (char *const *argv, int *errfd, char **err)
 {
-  int p[2];
-  if (pipe2 (p, O_CLOEXEC) == -1) {
-    if (asprintf (err, "pipe: %s", strerror (errno)) == -1) *err = NULL;
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .flags = GK_SPAWN_PDEATH | GK_SPAWN_IGNINT,
+    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_PIPE } },
+  };
+  struct gk_int_proc p;
+  if (gk_int_proc_start (&c, &p) == -1) {
+    if (asprintf (err, "%s: %s", argv[0], strerror (errno)) == -1) *err = NULL;
     return -1;
   }
-  pid_t parent = getpid ();
-  pid_t pid = fork ();
-  if (pid == -1) {
-    if (asprintf (err, "fork: %s", strerror (errno)) == -1) *err = NULL;
-    close (p[0]); close (p[1]);
-    return -1;
-  }
-  if (pid == 0) {
-    /* Dies with us: a commit cut short is redone by the next run. */
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != parent) _exit (126);
-    int null = open ("/dev/null", O_RDWR);
-    if (null == -1 || dup2 (null, 0) == -1 || dup2 (null, 1) == -1 || dup2 (p[1], 2) == -1)
-      _exit (126);
-    signal (SIGINT, SIG_IGN);   /* a commit is not cut by Ctrl-C */
-    execvp (argv[0], argv);
-    dprintf (2, "%s: %s", argv[0], strerror (errno));
-    _exit (127);
-  }
-  close (p[1]);
-  *errfd = p[0];
-  return pid;
+  *errfd = p.fd[2];
+  return p.pid;
 }
 
 int
@@ -87,8 +74,7 @@ gkb_overlay_create (const char *image, const char *format, const char *overlay, 
   free (abs);
   if (pid == -1) return -1;
   char buf[512];
-  ssize_t n, len = 0;
-  while ((n = read (fd, buf + len, sizeof buf - 1 - (size_t) len)) > 0) len += n;
+  ssize_t len = gk_int_read_full (fd, buf, sizeof buf - 1);
   buf[len > 0 ? len : 0] = '\0';
   close (fd);
   int st;

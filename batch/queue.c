@@ -15,11 +15,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "hostspawn.h"
 
 volatile sig_atomic_t gkb_interrupted;
 
@@ -128,34 +128,32 @@ drain (int *fd, char **buf, size_t *len, size_t max, int *cut)
 static int
 start_worker (struct run *u, struct job *jb, const char *path)
 {
-  int op[2], rp[2];
-  if (pipe2 (op, O_CLOEXEC) == -1) return -1;
-  if (pipe2 (rp, O_CLOEXEC) == -1) { close (op[0]); close (op[1]); return -1; }
+  int rp[2];
+  if (pipe2 (rp, O_CLOEXEC) == -1) return -1;
   memset (jb, 0, sizeof *jb);
   jb->path = path;
   if (u->work_dir && !(jb->overlay = gkb_overlay_path (u->work_dir, path))) goto fail;
   fflush (NULL);
-  pid_t parent = getpid ();
-  jb->pid = fork ();
-  if (jb->pid == -1) goto fail;
-  if (jb->pid == 0) {
-    /* A process group of its own: Ctrl-C at the terminal is gkbatch's
-     * to pass on, so a stop is always an orderly one.  If gkbatch is
-     * killed, the worker goes too, and its appliance with it. */
-    setpgid (0, 0);
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != parent) _exit (1);
-    if (dup2 (op[1], 1) == -1) _exit (1);
-    if (!u->o->verbose) {
-      int null = open ("/dev/null", O_WRONLY);
-      if (null == -1 || dup2 (null, 2) == -1) _exit (1);
-    }
+  /* A process group of its own: Ctrl-C at the terminal is gkbatch's to
+   * pass on, so a stop is always an orderly one.  If gkbatch is killed,
+   * the worker goes too, and its appliance with it. */
+  struct gk_int_spawn_cfg c = {
+    .flags = GK_SPAWN_PGROUP | GK_SPAWN_PDEATH,
+    .io = { { .how = GK_SPAWN_KEEP }, { .how = GK_SPAWN_PIPE },
+            { .how = u->o->verbose ? GK_SPAWN_KEEP : GK_SPAWN_NULL } },
+  };
+  struct gk_int_proc p;
+  int f = gk_int_proc_fork (&c, &p);
+  if (f == -1) goto fail;
+  if (f == 0) {
+    close (rp[0]);
     int r = gkb_worker (u->o, u->s, path, jb->overlay, rp[1]);
     fflush (stdout);
     _exit (r);
   }
-  close (op[1]); close (rp[1]);
-  jb->outfd = op[0];
+  close (rp[1]);
+  jb->pid = p.pid;
+  jb->outfd = p.fd[1];
   jb->resfd = rp[0];
   fcntl (jb->outfd, F_SETFL, O_NONBLOCK);
   fcntl (jb->resfd, F_SETFL, O_NONBLOCK);
@@ -164,7 +162,7 @@ start_worker (struct run *u, struct job *jb, const char *path)
   u->c->running++;
   return 0;
  fail:
-  close (op[0]); close (op[1]); close (rp[0]); close (rp[1]);
+  close (rp[0]); close (rp[1]);
   free (jb->overlay); jb->overlay = NULL;
   return -1;
 }

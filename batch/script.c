@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkbatch.h"
+#include "grow.h"
 #include "cmd.h"
 
 static int
@@ -71,9 +72,10 @@ add (struct gkb_script *s, char **words, size_t lineno)
     free (msg);
     gk_cmd_clear (&c);
   }
-  struct gkb_script_line *l = realloc (s->lines, (s->n + 1) * sizeof *l);
-  if (!l) { gk_cmd_free_words (words); return -1; }
-  s->lines = l;
+  if (gk_int_grow ((void **) &s->lines, &s->cap, s->n + 1, sizeof *s->lines, 16) == -1) {
+    gk_cmd_free_words (words);
+    return -1;
+  }
   s->lines[s->n++] = (struct gkb_script_line) { words, lineno, ign };
   return 0;
 }

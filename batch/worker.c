@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkbatch.h"
+#include "fullio.h"
 #include "guestkit.h"
 #include "cmd.h"
 
@@ -201,13 +202,7 @@ gkb_worker (const struct gkb_opts *o, const struct gkb_script *s,
   char *j = gkb_result_json (&r);
   int ret = r.status == GKB_OK ? 0 : 1;
   if (j) {
-    size_t n = strlen (j);
-    const char *p = j;
-    while (n > 0) {
-      ssize_t w = write (resfd, p, n);
-      if (w <= 0) { if (w == -1 && errno == EINTR) continue; ret = 1; break; }
-      p += w; n -= (size_t) w;
-    }
+    if (gk_int_write_full (resfd, j, strlen (j)) == -1) ret = 1;
     free (j);
   }
   gkb_result_free (&r);

@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "gkbench.h"
+#include "hostspawn.h"
+#include "fullio.h"
 
 double
 gkb_now (void)
@@ -36,12 +38,7 @@ proc_ticks (const char *pid, pid_t pgrp)
 {
   char p[64], buf[1024];
   snprintf (p, sizeof p, "/proc/%s/stat", pid);
-  int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
+  if (gk_int_read_small (p, buf, sizeof buf) <= 0) return 0;
   char *s = strrchr (buf, ')');          /* the name may hold spaces */
   if (!s) return 0;
   long long grp;
@@ -83,24 +80,23 @@ int
 gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r)
 {
   double t0 = gkb_now ();
-  pid_t pid = fork ();
-  if (pid == -1) return -1;
-  if (pid == 0) {
-    setpgid (0, 0);
-    signal (SIGINT, SIG_DFL);
-    int fd = open (out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd != -1) { dup2 (fd, 1); dup2 (fd, 2); }
-    execvp (argv[0], argv);
-    fprintf (stderr, "%s: %s\n", argv[0], strerror (errno));
-    _exit (127);
-  }
-  setpgid (pid, pid);
+  /* Its own process group: gkbench's Ctrl-C stops it by gkb_stop. */
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .flags = GK_SPAWN_PGROUP,
+    .io = { { .how = GK_SPAWN_KEEP },
+            { .how = out ? GK_SPAWN_FILE : GK_SPAWN_NULL, .path = out },
+            { .how = GK_SPAWN_STDOUT } },
+  };
+  struct gk_int_proc p;
+  if (gk_int_proc_start (&c, &p) == -1)
+    /* Not installed: the shell's status for it, which callers look for. */
+    return errno == ENOENT || errno == EACCES ? 127 << 8 : -1;
   int st;
   struct rusage ru;
   int killed = 0;
-  while (wait4 (pid, &st, 0, &ru) == -1) {
+  while (gk_int_proc_wait (&p, -1, &st, &ru) != 1) {
     if (errno != EINTR) return -1;
-    if (gkb_stop && !killed) { kill (-pid, SIGTERM); killed = 1; }
+    if (gkb_stop && !killed) { gk_int_proc_kill (&p, SIGTERM); killed = 1; }
   }
   if (wall_r) *wall_r = gkb_now () - t0;
   if (cpu_r)

@@ -5,28 +5,13 @@
 #include <string.h>
 #include "gkb-results.h"
 #include "gkb-stats.h"
+#include "grow.h"
 
 static int
 push (struct gkb_series *s, double v)
 {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 8;
-    double *nv = realloc (s->v, cap * sizeof *nv);
-    if (!nv) return -1;
-    s->v = nv;
-    s->cap = cap;
-  }
+  if (gk_int_grow ((void **) &s->v, &s->cap, s->n + 1, sizeof *s->v, 8) == -1) return -1;
   s->v[s->n++] = v;
-  return 0;
-}
-
-static int
-grow (void **p, size_t n, size_t elem)
-{
-  if (n & (n - 1)) return 0;                    /* capacity: powers of two */
-  void *np = realloc (*p, (n ? 2 * n : 1) * elem);
-  if (!np) return -1;
-  *p = np;
   return 0;
 }
 
@@ -39,7 +24,8 @@ gkb_fig (struct gkb_results *r, const char *group, const char *name,
     if (!strcmp (f->group, group) && !strcmp (f->name, name) && !strcmp (f->config, config))
       return f;
   }
-  if (grow ((void **) &r->figs, r->nfigs, sizeof *r->figs) == -1) return NULL;
+  if (gk_int_grow ((void **) &r->figs, &r->capfigs, r->nfigs + 1, sizeof *r->figs, 8) == -1)
+    return NULL;
   struct gkb_fig *f = calloc (1, sizeof *f);
   if (!f) return NULL;
   f->group = strdup (group);
@@ -85,7 +71,8 @@ gkb_add_aux (struct gkb_fig *f, const char *name, double v)
 int
 gkb_machine (struct gkb_results *r, const char *key, const char *val)
 {
-  if (grow ((void **) &r->machine, r->nmachine, sizeof *r->machine) == -1) return -1;
+  if (gk_int_grow ((void **) &r->machine, &r->capmachine, r->nmachine + 1, sizeof *r->machine, 8) == -1)
+    return -1;
   struct gkb_kv *kv = &r->machine[r->nmachine];
   kv->key = strdup (key);
   kv->val = strdup (val ? val : "");
@@ -103,7 +90,10 @@ gkb_note (struct gkb_results *r, const char *fmt, ...)
   int k = vasprintf (&s, fmt, ap);
   va_end (ap);
   if (k == -1) return -1;
-  if (grow ((void **) &r->notes, r->nnotes, sizeof *r->notes) == -1) { free (s); return -1; }
+  if (gk_int_grow ((void **) &r->notes, &r->capnotes, r->nnotes + 1, sizeof *r->notes, 4) == -1) {
+    free (s);
+    return -1;
+  }
   r->notes[r->nnotes++] = s;
   return 0;
 }

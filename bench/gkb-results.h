@@ -28,9 +28,9 @@ struct gkb_fig {
 struct gkb_kv { char *key, *val; };
 
 struct gkb_results {
-  struct gkb_fig **figs; size_t nfigs;
-  struct gkb_kv *machine; size_t nmachine;
-  char **notes; size_t nnotes;
+  struct gkb_fig **figs; size_t nfigs, capfigs;
+  struct gkb_kv *machine; size_t nmachine, capmachine;
+  char **notes; size_t nnotes, capnotes;
   char *command;
   int interrupted;
 };

@@ -98,23 +98,18 @@ one_libguestfs (struct gkb_results *r)
   return 0;
 }
 
+struct run_arg { struct gkb_results *r; const struct gkb_opts *o; };
+
+static int
+one_run (void *arg, const char *backend, const char *channel)
+{
+  struct run_arg *a = arg;
+  return backend ? one (a->r, a->o, backend, channel) : one_libguestfs (a->r);
+}
+
 int
 gkb_startup (struct gkb_results *r, const struct gkb_opts *o)
 {
-  int runs = o->runs ? o->runs : DEFAULT_RUNS, err = 0;
-  for (int k = 1; k <= runs && !gkb_stop; k++) {
-    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++)
-      for (size_t c = 0; c < o->nchannels && !gkb_stop; c++) {
-        const char *ch = o->channels[c];
-        if (!gkb_channel_fits (o->backends[b], ch)) continue;
-        gkb_progress ("startup: %s%s%s, run %d of %d", o->backends[b], ch ? " channel " : "",
-                      ch ? ch : "", k, runs);
-        if (one (r, o, o->backends[b], ch) == -1) err = -1;
-      }
-    if (o->libguestfs && !gkb_stop) {
-      gkb_progress ("startup: libguestfs, run %d of %d", k, runs);
-      if (one_libguestfs (r) == -1) err = -1;
-    }
-  }
-  return err;
+  struct run_arg a = { r, o };
+  return gkb_each_run (o, "startup", DEFAULT_RUNS, one_run, &a);
 }

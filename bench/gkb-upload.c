@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <guestkit.h>
 #include "gkbench.h"
+#include "fullio.h"
 
 #define DEFAULT_RUNS 3
 
@@ -36,7 +37,8 @@ make_data (const char *path, int64_t size)
   int r = 0;
   for (int64_t left = size; left > 0 && r == 0; ) {
     size_t k = left > (int64_t) sizeof buf ? sizeof buf : (size_t) left;
-    if (read (in, buf, k) != (ssize_t) k || write (out, buf, k) != (ssize_t) k) r = -1;
+    if (gk_int_read_full (in, buf, k) != (ssize_t) k || gk_int_write_full (out, buf, k) == -1)
+      r = -1;
     left -= (int64_t) k;
   }
   if (close (out) == -1) r = -1;
@@ -202,6 +204,15 @@ one_libguestfs (struct gkb_results *r, const struct gkb_opts *o, const struct pa
   return 0;
 }
 
+struct run_arg { struct gkb_results *r; const struct gkb_opts *o; const struct paths *p; };
+
+static int
+one_run (void *arg, const char *backend, const char *channel)
+{
+  struct run_arg *a = arg;
+  return backend ? one (a->r, a->o, a->p, backend, channel) : one_libguestfs (a->r, a->o, a->p);
+}
+
 int
 gkb_upload (struct gkb_results *r, const struct gkb_opts *o)
 {
@@ -218,20 +229,6 @@ gkb_upload (struct gkb_results *r, const struct gkb_opts *o)
   if (make_data (p.data, o->size) == -1
       || make_pristine (p.pristine, o->image_size, o->size, o->backends[0]) == -1)
     return -1;
-  int runs = o->runs ? o->runs : DEFAULT_RUNS, err = 0;
-  for (int k = 1; k <= runs && !gkb_stop; k++) {
-    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++)
-      for (size_t c = 0; c < o->nchannels && !gkb_stop; c++) {
-        const char *ch = o->channels[c];
-        if (!gkb_channel_fits (o->backends[b], ch)) continue;
-        gkb_progress ("upload: %s%s%s, run %d of %d", o->backends[b], ch ? " channel " : "",
-                      ch ? ch : "", k, runs);
-        if (one (r, o, &p, o->backends[b], ch) == -1) err = -1;
-      }
-    if (o->libguestfs && !gkb_stop) {
-      gkb_progress ("upload: libguestfs, run %d of %d", k, runs);
-      if (one_libguestfs (r, o, &p) == -1) err = -1;
-    }
-  }
-  return err;
+  struct run_arg a = { r, o, &p };
+  return gkb_each_run (o, "upload", DEFAULT_RUNS, one_run, &a);
 }

@@ -74,6 +74,29 @@ gkb_channel_fits (const char *backend, const char *channel)
   return !channel || strcmp (channel, "virtio-serial") != 0 || strncmp (backend, "uml", 3) != 0;
 }
 
+int
+gkb_each_run (const struct gkb_opts *o, const char *what, int runs,
+              int (*one) (void *arg, const char *backend, const char *channel), void *arg)
+{
+  int err = 0;
+  if (o->runs) runs = o->runs;
+  for (int k = 1; k <= runs && !gkb_stop; k++) {
+    for (size_t b = 0; b < o->nbackends && !gkb_stop; b++)
+      for (size_t c = 0; c < o->nchannels && !gkb_stop; c++) {
+        const char *ch = o->channels[c];
+        if (!gkb_channel_fits (o->backends[b], ch)) continue;
+        gkb_progress ("%s: %s%s%s, run %d of %d", what, o->backends[b],
+                      ch ? " channel " : "", ch ? ch : "", k, runs);
+        if (one (arg, o->backends[b], ch) == -1) err = -1;
+      }
+    if (o->libguestfs && !gkb_stop) {
+      gkb_progress ("%s: libguestfs, run %d of %d", what, k, runs);
+      if (one (arg, NULL, NULL) == -1) err = -1;
+    }
+  }
+  return err;
+}
+
 static void
 usage (FILE *fp)
 {

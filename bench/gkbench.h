@@ -42,6 +42,12 @@ char *gkb_config_name (const struct gkb_opts *o, const char *used, const char *b
                        const char *channel);
 /* 0 if CHANNEL cannot be used on BACKEND (UML has no virtio-serial). */
 int gkb_channel_fits (const char *backend, const char *channel);
+/* RUNS times (or --runs): ONE for every backend and channel that fits,
+ * then for libguestfs (BACKEND NULL) if --compare-libguestfs, with a
+ * progress line naming WHAT; until gkb_stop.  -1 if any run failed. */
+int gkb_each_run (const struct gkb_opts *o, const char *what, int runs,
+                  int (*one) (void *arg, const char *backend, const char *channel),
+                  void *arg);
 
 /* A 1 MiB sparse image in the workdir, the drive of the launches that
  * need none: /dev/null would be locked by qemu, so two appliances on

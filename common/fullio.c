@@ -1,5 +1,6 @@
 /* Whole-buffer reads and writes (common/fullio.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fullio.h"
@@ -16,6 +17,20 @@ gk_int_read_full (int fd, void *buf, size_t n)
     got += (size_t) r;
   }
   return (ssize_t) got;
+}
+
+ssize_t
+gk_int_read_small (const char *path, char *buf, size_t n)
+{
+  if (n == 0) { errno = EINVAL; return -1; }
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  ssize_t r = gk_int_read_full (fd, buf, n - 1);
+  int e = errno;
+  close (fd);
+  buf[r > 0 ? r : 0] = '\0';
+  errno = e;
+  return r;
 }
 
 int

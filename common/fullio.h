@@ -15,4 +15,9 @@ ssize_t gk_int_read_full (int fd, void *buf, size_t n);
    with errno (EPIPE, ENOSPC, EIO ...); a write of 0 bytes is EIO. */
 int gk_int_write_full (int fd, const void *buf, size_t n);
 
+/* Read the start of a small file (a /proc or /sys entry, a marker) into
+ * BUF, at most N - 1 bytes, and end it with '\0'.  Returns the number
+ * of bytes read, or -1 with errno (N 0 is EINVAL). */
+ssize_t gk_int_read_small (const char *path, char *buf, size_t n);
+
 #endif

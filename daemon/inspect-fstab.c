@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "actions.h"
 #include "inspect.h"
+#include "mountorder.h"
 #include "inspect-parse.h"
 
 /* More entries than this in an fstab is an attack or a mistake. */
@@ -276,26 +277,6 @@ push (char ***v, size_t *n, const char *s)
   return 0;
 }
 
-static size_t
-depth (const char *p)
-{
-  size_t d = 0;
-  for (; *p; p++)
-    if (*p == '/' && p[1] && p[1] != '/') d++;
-  return d;
-}
-
-/* Pairs sorted by the depth of the mount point, then by name. */
-static int
-cmp_pairs (const void *a, const void *b)
-{
-  const char *x = *(char *const *) a, *y = *(char *const *) b;
-  size_t dx = strcmp (x, "/") == 0 ? 0 : depth (x) + 1;
-  size_t dy = strcmp (y, "/") == 0 ? 0 : depth (y) + 1;
-  if (dx != dy) return dx < dy ? -1 : 1;
-  return strcmp (x, y);
-}
-
 static int
 has_mountpoint (char **v, size_t n, const char *mp)
 {
@@ -335,7 +316,7 @@ gk_int_insp_fstab (const char *fstab, size_t len, const struct gk_insp_devs *ds,
     if (rc == -1) { free (text); return -1; }
   }
   free (text);
-  qsort (r->mounts, nm / 2, 2 * sizeof *r->mounts, cmp_pairs);
+  gk_int_mountpoints_sort (r->mounts, nm / 2, 1);
   if (!r->swaps && !(r->swaps = calloc (1, sizeof *r->swaps)))
     return gk_int_err (ENOMEM, "out of memory");
   return 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "grow.h"
 
 static int bi_help (struct shell *, char **);
 static int bi_quit (struct shell *, char **);
@@ -163,15 +164,16 @@ bi_timings (struct shell *sh, char **words)
 
 #define GLOB_MAX 10000   /* matches of one pattern, and runs of one glob */
 
-struct strv { char **v; size_t n; };
+struct strv { char **v; size_t n, cap; };
 
 static int
 sv_add (struct strv *s, char *str)
 {
   if (!str) return -1;
-  char **v = realloc (s->v, (s->n + 2) * sizeof *v);
-  if (!v) { free (str); return -1; }
-  s->v = v;
+  if (gk_int_grow ((void **) &s->v, &s->cap, s->n + 2, sizeof *s->v, 16) == -1) {
+    free (str);
+    return -1;
+  }
   s->v[s->n++] = str;
   s->v[s->n] = NULL;
   return 0;

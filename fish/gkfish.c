@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "mountorder.h"
 
 volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
 volatile sig_atomic_t gk_fish_client_cancel;
@@ -37,15 +38,6 @@ gk_fish_fail (const char *fmt, ...)
 }
 
 /* ---- launching and mounting ------------------------------------------- */
-
-size_t
-gk_fish_path_depth (const char *path)
-{
-  size_t n = 0;
-  for (const char *p = path; *p; p++)
-    if (*p == '/' && p[1] && p[1] != '/') n++;
-  return n;
-}
 
 static int
 mount_one (struct shell *sh, const struct mnt *m)
@@ -76,7 +68,7 @@ do_mounts (struct shell *sh)
   const struct options *o = sh->o;
   for (size_t d = 0, done = 0; done < o->nr_mounts; d++)
     for (size_t i = 0; i < o->nr_mounts; i++) {
-      if (gk_fish_path_depth (o->mounts[i].mountpoint) != d) continue;
+      if (gk_int_mountpoint_depth (o->mounts[i].mountpoint) != d) continue;
       done++;
       if (mount_one (sh, &o->mounts[i]) == -1) return -1;
     }

@@ -28,11 +28,11 @@ struct prep { char *file; char *type; };           /* -N [FILE=]TYPE */
 
 struct options {
   struct drive *drives;
-  size_t nr_drives;
+  size_t nr_drives, cap_drives;
   struct mnt *mounts;
-  size_t nr_mounts;
+  size_t nr_mounts, cap_mounts;
   struct prep *preps;
-  size_t nr_preps;
+  size_t nr_preps, cap_preps;
   int readonly;
   int rw;               /* -w/--rw given (-i is read-only without it) */
   int echo;             /* -x */
@@ -74,8 +74,6 @@ void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
 /* Cancel the command in flight, if any (async-signal-safe). */
 void gk_fish_cancel_from_signal (void);
 int gk_fish_ensure_launched (struct shell *sh);
-/* Components of a guest path: "/" 0, "/boot" 1, "/var/log" 2. */
-size_t gk_fish_path_depth (const char *path);
 int gk_fish_run_command (struct shell *sh, char **words);
 int gk_fish_run_line (struct shell *sh, const char *line);
 int gk_fish_run_argv (struct shell *sh, char **argv);

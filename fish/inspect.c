@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "mountorder.h"
 #include "escape.h"
 
 /* The -a images, for the "no operating system found" message. */
@@ -27,33 +28,28 @@ err_of (gk_h *g)
   return m ? m : "failed";
 }
 
-/* Mount the pairs of MPS (mount point, device), shallowest first: "/"
- * is level 0, "/boot" level 2, "/var/log" level 3. */
+/* Mount the pairs of MPS (mount point, device), shallowest first. */
 static int
 mount_all (struct shell *sh, char **mps)
 {
-  size_t n = 0, maxd = 0;
-  while (mps[n] && mps[n + 1]) {
-    if (gk_fish_path_depth (mps[n]) + 1 > maxd) maxd = gk_fish_path_depth (mps[n]) + 1;
-    n += 2;
-  }
+  size_t n = 0;
+  while (mps[n] && mps[n + 1]) n += 2;
+  gk_int_mountpoints_sort (mps, n / 2, 0);
   int r = 0;
-  for (size_t d = 0; d <= maxd; d++)
-    for (size_t i = 0; i < n; i += 2) {
-      int is_root = strcmp (mps[i], "/") == 0;
-      if ((is_root ? 0 : gk_fish_path_depth (mps[i]) + 1) != d) continue;
-      int m = sh->o->readonly ? gk_mount_ro (sh->g, mps[i + 1], mps[i])
-        : gk_mount (sh->g, mps[i + 1], mps[i]);
-      if (m == 0) {
-        if (gk_fish_interactive) printf ("%s mounted on %s\n", mps[i + 1], mps[i]);
-        continue;
-      }
-      /* Without / nothing else can be mounted; a missing /home is a
-       * warning, as the rest of the guest is still useful. */
-      gk_fish_fail ("-i: %s", err_of (sh->g));
-      if (is_root) return -1;
-      r = 0;
+  for (size_t i = 0; i < n; i += 2) {
+    int is_root = strcmp (mps[i], "/") == 0;
+    int m = sh->o->readonly ? gk_mount_ro (sh->g, mps[i + 1], mps[i])
+      : gk_mount (sh->g, mps[i + 1], mps[i]);
+    if (m == 0) {
+      if (gk_fish_interactive) printf ("%s mounted on %s\n", mps[i + 1], mps[i]);
+      continue;
     }
+    /* Without / nothing else can be mounted; a missing /home is a
+     * warning, as the rest of the guest is still useful. */
+    gk_fish_fail ("-i: %s", err_of (sh->g));
+    if (is_root) return -1;
+    r = 0;
+  }
   return r;
 }
 

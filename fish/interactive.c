@@ -7,6 +7,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 #include "gkfish.h"
+#include "grow.h"
 
 #define PROMPT "><gkfish> "
 #define HISTORY_FILE ".gkfish_history"
@@ -18,7 +19,7 @@ static struct shell *cur;    /* the shell being completed for */
 /* ---- the candidates: a list computed once per completion ------------- */
 
 static char **cand;
-static size_t nr_cand;
+static size_t nr_cand, cap_cand;
 
 static void
 cand_clear (void)
@@ -26,16 +27,14 @@ cand_clear (void)
   for (size_t i = 0; i < nr_cand; i++) free (cand[i]);
   free (cand);
   cand = NULL;
-  nr_cand = 0;
+  nr_cand = cap_cand = 0;
 }
 
 static void
 cand_add (const char *s)
 {
   if (nr_cand >= MATCHES_MAX) return;
-  char **v = realloc (cand, (nr_cand + 1) * sizeof *v);
-  if (!v) return;
-  cand = v;
+  if (gk_int_grow ((void **) &cand, &cap_cand, nr_cand + 1, sizeof *cand, 64) == -1) return;
   if ((cand[nr_cand] = strdup (s)) != NULL) nr_cand++;
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "grow.h"
+#include "mountorder.h"
 
 static void
 usage (FILE *f)
@@ -62,21 +64,13 @@ enum {
 static int
 add_mount (struct options *o, const char *arg)
 {
-  struct mnt *m = realloc (o->mounts, (o->nr_mounts + 1) * sizeof *m);
-  if (!m) return -1;
-  o->mounts = m;
-  m = &o->mounts[o->nr_mounts];
+  if (gk_int_grow ((void **) &o->mounts, &o->cap_mounts, o->nr_mounts + 1,
+                   sizeof *o->mounts, 4) == -1)
+    return -1;
+  struct mnt *m = &o->mounts[o->nr_mounts];
   /* One copy holds all three parts, split at the first two ':'. */
   if (!(m->dev = strdup (arg))) return -1;
-  m->mountpoint = strchr (m->dev, ':');
-  m->options = NULL;
-  if (m->mountpoint) {
-    *m->mountpoint++ = '\0';
-    if ((m->options = strchr (m->mountpoint, ':')) != NULL)
-      *m->options++ = '\0';
-  }
-  if (!m->mountpoint || !*m->mountpoint) m->mountpoint = (char *) "/";
-  if (!*m->dev || m->mountpoint[0] != '/') {
+  if (gk_int_mount_arg (m->dev, 1, &m->mountpoint, &m->options) == -1) {
     gk_fish_fail ("-m %s: expected DEVICE[:/MOUNTPOINT[:OPTIONS]]", arg);
     free (m->dev);
     return -1;
@@ -88,9 +82,9 @@ add_mount (struct options *o, const char *arg)
 static int
 add_drive (struct options *o, const char *file, const char *format, int prep)
 {
-  struct drive *d = realloc (o->drives, (o->nr_drives + 1) * sizeof *d);
-  if (!d) return -1;
-  o->drives = d;
+  if (gk_int_grow ((void **) &o->drives, &o->cap_drives, o->nr_drives + 1,
+                   sizeof *o->drives, 4) == -1)
+    return -1;
   o->drives[o->nr_drives].file = file;
   o->drives[o->nr_drives].format = format;
   o->drives[o->nr_drives].prep = prep;
@@ -102,10 +96,10 @@ add_drive (struct options *o, const char *file, const char *format, int prep)
 static int
 add_prep (struct options *o, const char *arg)
 {
-  struct prep *p = realloc (o->preps, (o->nr_preps + 1) * sizeof *p);
-  if (!p) return -1;
-  o->preps = p;
-  p = &o->preps[o->nr_preps];
+  if (gk_int_grow ((void **) &o->preps, &o->cap_preps, o->nr_preps + 1,
+                   sizeof *o->preps, 4) == -1)
+    return -1;
+  struct prep *p = &o->preps[o->nr_preps];
   const char *eq = strchr (arg, '=');
   const char *type = eq ? eq + 1 : arg;
   if (eq) p->file = strndup (arg, (size_t) (eq - arg));

@@ -32,6 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "hostspawn.h"
+#include "fullio.h"
 
 #define REQUEST_MAX (1 << 20)
 #define CLIENT_TIMEOUT_S 10     /* to send a request once connected */
@@ -110,12 +112,7 @@ pid_alive (long pid)
   char p[64], buf[512];
   if (kill ((pid_t) pid, 0) == -1) return errno != ESRCH;
   snprintf (p, sizeof p, "/proc/%ld/stat", pid);
-  int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return 1;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0) return 1;
-  buf[n] = '\0';
+  if (gk_int_read_small (p, buf, sizeof buf) <= 0) return 1;
   const char *rp = strrchr (buf, ')');
   return !(rp && rp[1] == ' ' && rp[2] == 'Z');
 }
@@ -301,9 +298,7 @@ read_request (int c, int fds[3])
   /* Count the words, then lay out pointers and text in one block. */
   char *text = malloc ((size_t) len + 1);
   if (!text) return NULL;
-  size_t off = 0;
-  while (off < len && (n = read (c, text + off, len - off)) > 0) off += (size_t) n;
-  if (off < len || (len > 0 && text[len - 1] != '\0')) { free (text); return NULL; }
+  if (gk_int_read_full (c, text, len) != (ssize_t) len || (len > 0 && text[len - 1] != '\0')) { free (text); return NULL; }
   size_t nw = 0;
   for (size_t i = 0; i < len; i++) nw += text[i] == '\0';
   char **w = malloc ((nw + 1) * sizeof *w + len + 1);
@@ -459,21 +454,23 @@ gk_fish_listen (struct shell *sh)
     return -1;
   }
   fflush (stdout);
-  pid_t pid = fork ();
-  if (pid == -1) {
+  /* The background server: our own code goes on in the child. */
+  const struct gk_int_spawn_cfg c = { 0 };
+  struct gk_int_proc proc;
+  int f = gk_int_proc_fork (&c, &proc);
+  if (f == -1) {
     gk_fish_fail ("--listen: fork: %s", strerror (errno));
     return -1;
   }
-  if (pid == 0) {
+  pid_t pid = proc.pid;
+  if (f == 0) {
     close (p[0]);
     int r = child (sh, p[1]);
     return r;           /* main closes the handle and exits */
   }
   close (p[1]);
   unsigned char st = 1;
-  ssize_t n;
-  while ((n = read (p[0], &st, 1)) == -1 && errno == EINTR)
-    ;
+  ssize_t n = gk_int_read_full (p[0], &st, 1);
   close (p[0]);
   if (n != 1 || st != 0) {
     if (n != 1) gk_fish_fail ("--listen: the background gkfish died");

@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +38,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include "internal.h"
+#include "hostspawn.h"
+#include "grow.h"
+#include "fullio.h"
 
-extern char **environ;
 
 #define MANIFEST_MAX (4 * 1024 * 1024)
 #define ERR_TAIL 1500           /* builder output quoted in an error */
@@ -142,17 +143,15 @@ read_file (const char *path, size_t *len_r)
   for (;;) {
     if (len + 1 >= cap) {
       if (cap > MANIFEST_MAX) { free (buf); close (fd); errno = EFBIG; return NULL; }
-      char *nb = realloc (buf, cap * 2);
-      if (!nb) { free (buf); close (fd); errno = ENOMEM; return NULL; }
-      buf = nb; cap *= 2;
+      if (gk_int_grow ((void **) &buf, &cap, cap + 1, 1, 0) == -1) {
+        free (buf); close (fd); errno = ENOMEM; return NULL;
+      }
     }
-    ssize_t r = read (fd, buf + len, cap - 1 - len);
-    if (r == -1) {
-      if (errno == EINTR) continue;
-      int e = errno; free (buf); close (fd); errno = e; return NULL;
-    }
-    if (r == 0) break;
+    size_t want = cap - 1 - len;
+    ssize_t r = gk_int_read_full (fd, buf + len, want);
+    if (r == -1) { int e = errno; free (buf); close (fd); errno = e; return NULL; }
     len += (size_t) r;
+    if ((size_t) r < want) break;       /* end of file */
   }
   close (fd);
   buf[len] = '\0';
@@ -409,45 +408,20 @@ static int
 run_builder (gk_h *g, const char *builder, const char *flavour,
              const char *daemon, const char *outdir)
 {
-  int pfd[2];
-  if (pipe2 (pfd, O_CLOEXEC) == -1) { gk_int_perror (g, "pipe2"); return -1; }
-
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init (&fa);
-  posix_spawnattr_init (&attr);
-  posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2 (&fa, pfd[1], 1);
-  posix_spawn_file_actions_adddup2 (&fa, pfd[1], 2);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-  /* Do not leak the application's descriptors into the build. */
-  posix_spawn_file_actions_addclosefrom_np (&fa, 3);
-#endif
-  /* Default signal handling and no blocked signals in the builder. */
-  sigset_t none, def;
-  sigemptyset (&none);
-  sigemptyset (&def);
-  sigaddset (&def, SIGPIPE);
-  sigaddset (&def, SIGINT);
-  sigaddset (&def, SIGTERM);
-  sigaddset (&def, SIGCHLD);
-  posix_spawnattr_setsigmask (&attr, &none);
-  posix_spawnattr_setsigdefault (&attr, &def);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
   char *const argv[] = {
     (char *) builder, (char *) "--flavour", (char *) flavour,
     (char *) "--daemon", (char *) daemon, (char *) "--outdir", (char *) outdir, NULL
   };
   gk_int_debug (g, "appliance: running %s --flavour %s --daemon %s --outdir %s",
                 builder, flavour, daemon, outdir);
-  pid_t pid;
-  int r = posix_spawn (&pid, builder, &fa, &attr, argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  posix_spawnattr_destroy (&attr);
-  close (pfd[1]);
-  if (r != 0) {
-    close (pfd[0]);
+  /* None of the application's descriptors, blocked or ignored signals. */
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .path = builder,
+    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_PIPE }, { .how = GK_SPAWN_STDOUT } },
+  };
+  struct gk_int_proc p;
+  if (gk_int_proc_start (&c, &p) == -1) {
+    int r = errno;
     gk_int_error_errno (g, r, "cannot run the appliance builder %s: %s%s", builder,
                         strerror (r), r == EACCES ? " (is it executable?)" : "");
     return -1;
@@ -459,7 +433,7 @@ run_builder (gk_h *g, const char *builder, const char *flavour,
   size_t ll = 0;
   char buf[4096];
   for (;;) {
-    ssize_t n = read (pfd[0], buf, sizeof buf);
+    ssize_t n = read (p.fd[1], buf, sizeof buf);
     if (n == -1) { if (errno == EINTR) continue; break; }
     if (n == 0) break;
     tail_add (&t, buf, (size_t) n);
@@ -476,22 +450,18 @@ run_builder (gk_h *g, const char *builder, const char *flavour,
     }
   }
   if (g->debug && ll) { line[ll] = '\0'; gk_int_debug (g, "appliance builder: %s", line); }
-  close (pfd[0]);
+  gk_int_proc_close (&p);
 
-  int status;
-  while (waitpid (pid, &status, 0) == -1) {
-    /* SIGCHLD ignored by the application: the child was reaped for us.
-     * Its output is checked anyway, so carry on. */
-    if (errno == ECHILD) return 0;
-    if (errno != EINTR) { gk_int_perror (g, "waitpid (appliance builder)"); return -1; }
-  }
+  int status = gk_int_proc_reap (&p);
+  /* SIGCHLD ignored by the application: the child was reaped for us.
+   * Its output is checked anyway, so carry on. */
+  if (status == -1 && errno == ECHILD) return 0;
+  if (status == -1) { gk_int_perror (g, "waitpid (appliance builder)"); return -1; }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0) return 0;
 
   /* The error: how it ended, then the end of its output. */
   char how[64];
-  if (WIFEXITED (status)) snprintf (how, sizeof how, "exit status %d", WEXITSTATUS (status));
-  else if (WIFSIGNALED (status)) snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
-  else snprintf (how, sizeof how, "status 0x%x", (unsigned) status);
+  gk_int_proc_status_str (status, how, sizeof how);
   while (t.len && (t.buf[t.len - 1] == '\n' || t.buf[t.len - 1] == ' ')) t.len--;
   gk_int_error (g, "appliance builder %s failed (%s)%s%s%.*s", builder, how,
                 t.len ? ": " : "", t.cut ? "..." : "", (int) t.len, t.buf);
@@ -641,12 +611,7 @@ gk_int_appliance_free (struct gk_int_appliance *ap)
 static int
 boot_id (char buf[64])
 {
-  int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return -1;
-  ssize_t n = read (fd, buf, 63);
-  close (fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (gk_int_read_small ("/proc/sys/kernel/random/boot_id", buf, 64) <= 0) return -1;
   buf[strcspn (buf, "\n")] = '\0';
   return 0;
 }
@@ -664,7 +629,7 @@ gk_int_kvm_known_broken (gk_h *g)
   int fd = openat (dfd, "kvm-broken", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   close (dfd);
   if (fd == -1) return 0;
-  ssize_t n = read (fd, seen, sizeof seen - 1);
+  ssize_t n = gk_int_read_full (fd, seen, sizeof seen - 1);
   close (fd);
   if (n > 0 && boot_id (id) == 0) {
     seen[n] = '\0';
@@ -690,7 +655,8 @@ gk_int_kvm_mark_broken (gk_h *g)
   int fd = openat (dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd >= 0) {
     size_t len = strlen (id);
-    int ok = write (fd, id, len) == (ssize_t) len && write (fd, "\n", 1) == 1;
+    id[len++] = '\n';
+    int ok = gk_int_write_full (fd, id, len) == 0;
     close (fd);
     if (!ok || renameat (dfd, tmp, dfd, "kvm-broken") == -1) unlinkat (dfd, tmp, 0);
   }

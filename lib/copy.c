@@ -22,36 +22,29 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "internal.h"
+#include "hostspawn.h"
 
-struct host_tar { pid_t pid; int fd, err; };
+struct host_tar { struct gk_int_proc p; int fd, err; };
 
 /* Start the host's tar with ARGV, its stdout (TO_US) or stdin a pipe
- * whose other end is returned in t->fd. */
+ * whose other end is returned in t->fd, its stderr into a memfd. */
 static int
 host_tar_start (gk_h *g, const char *call, struct host_tar *t, char *const *argv, int to_us)
 {
-  int p[2];
   t->err = memfd_create ("gk-tar-stderr", MFD_CLOEXEC);
   if (t->err == -1) { gk_int_perror (g, "%s: memfd", call); return -1; }
-  if (pipe2 (p, O_CLOEXEC) == -1) { gk_int_perror (g, "%s: pipe", call); close (t->err); return -1; }
-  t->pid = fork ();
-  if (t->pid == -1) {
-    gk_int_perror (g, "%s: fork", call);
-    close (p[0]); close (p[1]); close (t->err);
+  struct gk_int_spawn_cfg c = {
+    .argv = argv,
+    .io = { { .how = to_us ? GK_SPAWN_NULL : GK_SPAWN_PIPE },
+            { .how = to_us ? GK_SPAWN_PIPE : GK_SPAWN_NULL },
+            { .how = GK_SPAWN_FD, .fd = t->err } },
+  };
+  if (gk_int_proc_start (&c, &t->p) == -1) {
+    gk_int_perror (g, "%s: cannot run the local tar", call);
+    close (t->err);
     return -1;
   }
-  if (t->pid == 0) {
-    signal (SIGPIPE, SIG_DFL);
-    int null = open ("/dev/null", O_RDWR);
-    if (dup2 (to_us ? null : p[0], 0) == -1 || dup2 (to_us ? p[1] : null, 1) == -1
-        || dup2 (t->err, 2) == -1)
-      _exit (126);
-    execvp ("tar", argv);
-    dprintf (2, "tar: %s", strerror (errno));
-    _exit (127);
-  }
-  t->fd = to_us ? p[0] : p[1];
-  close (to_us ? p[1] : p[0]);
+  t->fd = t->p.fd[to_us ? 1 : 0];
   return 0;
 }
 
@@ -62,9 +55,8 @@ host_tar_finish (gk_h *g, const char *call, struct host_tar *t, int ok)
 {
   if (t->fd >= 0) close (t->fd);
   t->fd = -1;
-  int st = 0;
-  while (waitpid (t->pid, &st, 0) == -1 && errno == EINTR) ;
-  int good = WIFEXITED (st) && WEXITSTATUS (st) == 0;
+  int st = gk_int_proc_reap (&t->p);
+  int good = st != -1 && WIFEXITED (st) && WEXITSTATUS (st) == 0;
   if (!good && ok) {
     char msg[1024];
     ssize_t n = pread (t->err, msg, sizeof msg - 1, 0);
@@ -94,7 +86,7 @@ gk_copy_in (gk_h *g, const char *localpath, const char *remotedir)
     char src[64];
     snprintf (src, sizeof src, "/proc/self/fd/%d", t.fd);
     r = gk_tar_in (g, src, remotedir, NULL);
-    if (r == -1) kill (t.pid, SIGKILL);
+    if (r == -1) gk_int_proc_kill (&t.p, SIGKILL);
     if (host_tar_finish (g, "copy-in", &t, r == 0) == -1) r = -1;
   }
   free (d);

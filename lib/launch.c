@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include "internal.h"
 #include "backend.h"
+#include "hostspawn.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -31,53 +32,32 @@ gk_int_find_backend (const char *name, const char **variant_r)
   return NULL;
 }
 
-int
-gk_int_child_fds (int ctl, int console, const int *inherit, size_t n)
-{
-  if (n > GK_INHERIT_MAX) return -1;
-  /* First out of the way (>= 100, above every target), then into place:
-   * a source may sit on another's target. */
-  int hi_ctl = fcntl (ctl, F_DUPFD, 100), hi_con = fcntl (console, F_DUPFD, 100);
-  int hi[GK_INHERIT_MAX];
-  for (size_t k = 0; k < n; k++) {
-    hi[k] = inherit[k] >= 0 ? fcntl (inherit[k], F_DUPFD, 100) : -1;
-    if (inherit[k] >= 0 && hi[k] == -1) return -1;
-  }
-  int null = open ("/dev/null", O_RDONLY);
-  if (null == -1 || hi_ctl == -1 || hi_con == -1 || dup2 (null, 0) == -1
-      || dup2 (hi_con, 1) == -1 || dup2 (hi_con, 2) == -1 || dup2 (hi_ctl, 3) == -1)
-    return -1;
-  for (size_t k = 0; k < n; k++)
-    if (hi[k] >= 0 && dup2 (hi[k], 4 + (int) k) == -1) return -1;
-  close_range (4 + (unsigned) n, ~0U, 0);
-  return 0;
-}
-
 pid_t
 gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
               const int *inherit, size_t n)
 {
-  pid_t parent = getpid ();
-  pid_t pid = fork ();
-  if (pid == -1) {
-    gk_int_perror (g, "launch: fork");
+  int keep[1 + GK_INHERIT_MAX];
+  if (n > GK_INHERIT_MAX) {
+    gk_int_error_errno (g, EINVAL, "launch: %zu descriptors to pass to %s, at most %d",
+                        n, argv[0], GK_INHERIT_MAX);
     return -1;
   }
-  if (pid > 0) return pid;
-  /* Child.  Die with the host program, even on SIGKILL.  (Linux sends
-   * this when the *thread* that forked exits: documented at launch.) */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != parent) _exit (1);
-  setpgid (0, 0);               /* Ctrl-C in a shell is for gkfish */
-  signal (SIGINT, SIG_DFL);
-  signal (SIGPIPE, SIG_DFL);
-  if (gk_int_child_fds (ctl, console, inherit, n) == -1) _exit (1);
-  sigset_t all;
-  sigemptyset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-  execvp (argv[0], argv);
-  fprintf (stderr, "guestkit: exec %s: %s\n", argv[0], strerror (errno));
-  _exit (127);
+  keep[0] = ctl;
+  memcpy (keep + 1, inherit, n * sizeof *inherit);
+  /* Its own process group: Ctrl-C in a shell is for gkfish.  It dies
+   * with the host program, even on SIGKILL (Linux sends this when the
+   * *thread* that forked exits: documented at launch). */
+  struct gk_int_spawn_cfg c = {
+    .argv = argv, .keep = keep, .nkeep = 1 + n, .flags = GK_SPAWN_PGROUP | GK_SPAWN_PDEATH,
+    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_FD, .fd = console },
+            { .how = GK_SPAWN_STDOUT } },
+  };
+  struct gk_int_proc p;
+  if (gk_int_proc_start (&c, &p) == -1) {
+    gk_int_perror (g, "launch: cannot run %s", argv[0]);
+    return -1;
+  }
+  return p.pid;
 }
 
 int

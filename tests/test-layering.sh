@@ -93,7 +93,7 @@ else
   # public API (through include/), the generator writes into lib/.
   g=$(python3 "$check" --srcdir "$top" --builddir "$build" --graph --files off 2>&1)
   for e in "lib        -> common     call" "tests      -> include    call" \
-           "fish       -> lib        call" "lib        -> generator  gen"; do
+           "batch      -> fish       call" "lib        -> generator  gen"; do
     printf '%s\n' "$g" | grep -qF -- "$e" && ok "graph has $e" || nok "graph lacks $e"
   done
 fi

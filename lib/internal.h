@@ -9,20 +9,18 @@
 #include "api.h"
 #include "wire.h"
 #include "exported.h"   /* gk_int_call_generic, gk_int_untar_fd */
+#include "backend.h"    /* struct gk_int_drive: the backends build command lines from it */
 
 #define GK_MAX_DRIVES 24
 #define GK_DEFAULT_MEMSIZE 512
 
 enum gk_int_state { GK_CONFIG = 0, GK_LAUNCHING, GK_READY, GK_DEAD };
 
-/* struct gk_int_drive: backends/backend.h (the backends' command lines
- * are built from it). */
-
 /* Named phases (launch.*, guest.*, xfer.*), in microseconds. */
 #define GK_MAX_TIMINGS 48
 struct gk_int_timing { char name[48]; int64_t usec; };
 
-#include "backend.h"      /* struct gk_int_backend_ops, gk_int_drive */
+struct gk_int_backend_ops;
 
 /* conn.c: how many console patterns make a launch fail at once. */
 #define GK_INT_FATAL_PATTERNS 5

@@ -4,7 +4,27 @@
 #define GK_BACKEND_H
 
 #include <sys/types.h>
-#include "internal.h"
+#include "guestkit.h"
+
+/* What the library hands a backend.  The interface needs only these
+ * types; a backend's runtime part (qemu.c, uml.c) reads the handle and
+ * reports errors through lib/internal.h, the pure command-line builders
+ * (qemu-args.c, uml-args.c) and their tests need nothing of lib/. */
+struct gk_int_appliance;        /* lib/internal.h */
+
+/* One drive as add-drive checked it (lib/drives.c). */
+struct gk_int_drive {
+  char *filename;       /* absolute path */
+  char *format;         /* "raw" or "qcow2" */
+  int readonly;
+  char *cachemode;      /* "writeback", "none", "writethrough" or "unsafe" */
+  char *iface;          /* "virtio-blk", "virtio-scsi" or "ide" */
+  /* The descriptor add-drive checked (the VM opens it as
+   * /proc/self/fd/N), the checks it passed, and what it allowed. */
+  int fd;
+  int allow_backing, allow_data_file;
+  int has_backing;      /* qcow2 with a backing file (allowed) */
+};
 
 struct gk_int_backend_ops {
   size_t struct_size;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "backend.h"
+#include "internal.h"     /* the handle, errors: a backend is part of the library */
 
 
 static const char *

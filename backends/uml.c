@@ -37,6 +37,7 @@
 #include <linux/fs.h>
 #include "backend.h"
 #include "hostspawn.h"
+#include "internal.h"     /* the handle, errors: a backend is part of the library */
 
 #define UML_DEFAULT "/usr/bin/linux.uml"
 /* Inherited: per drive its image and a COW file, the kernel, the

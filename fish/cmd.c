@@ -10,7 +10,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "escape.h"
-#include "internal.h"
+#include "exported.h"     /* gk_int_call_generic */
 
 static const char *prefix = "gkfish";
 

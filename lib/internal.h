@@ -8,24 +8,13 @@
 #include "guestkit.h"
 #include "api.h"
 #include "wire.h"
+#include "exported.h"   /* gk_int_call_generic, gk_int_untar_fd */
+#include "backend.h"    /* struct gk_int_drive: the backends build command lines from it */
 
 #define GK_MAX_DRIVES 24
 #define GK_DEFAULT_MEMSIZE 512
 
 enum gk_int_state { GK_CONFIG = 0, GK_LAUNCHING, GK_READY, GK_DEAD };
-
-struct gk_int_drive {
-  char *filename;       /* absolute path */
-  char *format;         /* "raw" or "qcow2" */
-  int readonly;
-  char *cachemode;      /* "writeback", "none", "writethrough" or "unsafe" */
-  char *iface;          /* "virtio-blk", "virtio-scsi" or "ide" */
-  /* The descriptor add-drive checked (the VM opens it as
-   * /proc/self/fd/N), the checks it passed, and what it allowed. */
-  int fd;
-  int allow_backing, allow_data_file;
-  int has_backing;      /* qcow2 with a backing file (allowed) */
-};
 
 /* Named phases (launch.*, guest.*, xfer.*), in microseconds. */
 #define GK_MAX_TIMINGS 48
@@ -144,10 +133,6 @@ int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
 int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
                            union gk_int_val *a, struct gk_int_optvals *o,
                            union gk_int_val *r);
-/* gkfish and the test runner: any call, by table entry. */
-GK_API int gk_int_call_generic (gk_h *g, const struct gk_int_call *c,
-                                union gk_int_val *a, struct gk_int_optvals *o,
-                                union gk_int_val *r);
 /* Wait for the daemon's READY frame (launch). */
 int gk_int_wait_ready (gk_h *g, int timeout_ms);
 /* The READY wait in milliseconds (GUESTKIT_LAUNCH_TIMEOUT, seconds). */
@@ -186,9 +171,6 @@ const char *gk_int_stage_path (gk_h *g);
  * just before the VM starts: the content may have changed); free one. */
 int gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d);
 void gk_int_drive_free (struct gk_int_drive *d);
-/* copy.c: extract a tar stream from FD under DEST as copy-out does
- * (tests feed it hostile archives).  Closes FD. */
-GK_API int gk_int_untar_fd (gk_h *g, int fd, const char *dest);
 
 /* launch.c */
 int gk_int_check_ready (gk_h *g, const char *call);

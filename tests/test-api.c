@@ -38,7 +38,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "cmd.h"
-#include "internal.h"   /* gk_h's pid, for the last-resort kill on timeout */
 #include "wire.h"       /* errno names */
 
 #define GLOBAL_TIMEOUT 1200     /* seconds for the whole run */
@@ -52,6 +51,9 @@ static gk_h *g;
 static int verbose;
 static int noop_mode;
 static volatile sig_atomic_t timed_out;
+/* The backend's pid (get-pid after launch), for the last-resort kill on
+ * timeout: a signal handler cannot call into the handle. */
+static volatile pid_t vm_pid;
 
 static const char *const fixture_prepare[] = {
   "part-disk /dev/sda mbr", "mkfs ext4 /dev/sda1", "mount /dev/sda1 /", NULL
@@ -89,7 +91,7 @@ say (const char *s)
 static void
 emergency_exit (int code)
 {
-  if (g && g->pid > 0) kill (g->pid, SIGKILL);
+  if (vm_pid > 0) kill (vm_pid, SIGKILL);
   remove_tmp ();
   _exit (code);
 }
@@ -564,6 +566,7 @@ launch (void)
     fprintf (stderr, "test-api: %s\n", gk_last_error (g));
     return -1;
   }
+  vm_pid = gk_get_pid (g);
   printf ("test-api: launched in %" PRId64 " ms\n", (now_us () - t0) / 1000);
   return 0;
 }
@@ -621,6 +624,7 @@ main (int argc, char **argv)
             st.resets, st.reset_us / st.resets / 1000);
   if (st.skipped) printf ("%d skipped\n", st.skipped);
   printf ("%d passed, %d failed\n", st.passed, st.failed);
+  vm_pid = 0;
   if (g) gk_close (g);
   g = NULL;
   remove_tmp ();

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "guestkit.h"
-#include "internal.h"
+#include "exported.h"     /* gk_int_untar_fd */
 #include "tap.h"
 #include "testutil.h"
 

@@ -41,7 +41,7 @@ if [ $rc = 0 ]; then ok "make install DESTDIR=$stage"; else nok "make install (e
 
 missing=
 for f in "$bindir/gkfish" "$bindir/gkinspector" "$bindir/gkbench" "$bindir/gkbatch" \
-    "$pkglibexecdir/guestkitd" "$pkgdatadir/make-appliance.sh" "$pkgdatadir/files.list" \
+    "$pkglibexecdir/guestkitd" "$pkglibexecdir/gkapp-tool" "$pkgdatadir/make-appliance.sh" "$pkgdatadir/files.list" \
     "$pkgdatadir/modules.list" "$libdir/libguestkit.so" "$libdir/pkgconfig/guestkit.pc" \
     "$includedir/guestkit.h" "$includedir/guestkit-actions.h" \
     "$mandir/man3/guestkit.3" "$mandir/man1/gkfish.1" "$mandir/man1/gkinspector.1" \

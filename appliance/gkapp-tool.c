@@ -39,22 +39,21 @@ fail (const char *fmt, ...)
   return 1;
 }
 
-/* Map FILE read-only (a kernel: tens of MB, read once). */
+/* Map FILE read-only (a kernel: tens of MB, read once); NULL with
+   *WHY set when it cannot be. */
 static const unsigned char *
-map_file (const char *file, size_t *len)
+map_file (const char *file, size_t *len, const char **why)
 {
   struct stat st;
+  void *p = MAP_FAILED;
   int fd = open (file, O_RDONLY | O_CLOEXEC);
-  if (fd == -1 || fstat (fd, &st) == -1 || !S_ISREG (st.st_mode) || st.st_size == 0) {
-    if (fd != -1 && errno == 0) errno = EINVAL;
-    if (fd != -1) close (fd);
-    return NULL;
-  }
-  void *p = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close (fd);
-  if (p == MAP_FAILED) return NULL;
-  *len = (size_t) st.st_size;
-  return p;
+  if (fd == -1 || fstat (fd, &st) == -1) *why = strerror (errno);
+  else if (!S_ISREG (st.st_mode) || st.st_size == 0) *why = "not a regular file, or empty";
+  else if ((p = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+    *why = strerror (errno);
+  else *len = (size_t) st.st_size;
+  if (fd != -1) close (fd);
+  return p == MAP_FAILED ? NULL : p;
 }
 
 /* The whole of FILE as a string; "" (allocated) when OPTIONAL and absent. */
@@ -80,8 +79,8 @@ cmd_kernel (const char *file)
   size_t len;
   const char *why;
   struct gk_int_bzimage bz;
-  const unsigned char *p = map_file (file, &len);
-  if (!p) return fail ("%s: %s", file, strerror (errno));
+  const unsigned char *p = map_file (file, &len, &why);
+  if (!p) return fail ("%s: %s", file, why);
   if (gk_int_bzimage_parse (p, len, &bz, &why) == -1) return fail ("%s: %s", file, why);
   printf ("version=%s\n", bz.version);
   if (bz.has_payload)
@@ -96,8 +95,8 @@ cmd_elf (const char *file)
   size_t len;
   int pvh;
   const char *why;
-  const unsigned char *p = map_file (file, &len);
-  if (!p) return fail ("%s: %s", file, strerror (errno));
+  const unsigned char *p = map_file (file, &len, &why);
+  if (!p) return fail ("%s: %s", file, why);
   if (!gk_int_elf_check (p, len, &pvh, &why)) return fail ("%s: %s", file, why);
   printf ("pvh=%d\n", pvh);
   return 0;

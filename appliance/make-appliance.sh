@@ -133,7 +133,10 @@ if [ -z "$tool" ]; then
         [ -x "$t" ] && { tool=$t; break; }
     done
 fi
-[ -n "$tool" ] && [ -x "$tool" ] || die "gkapp-tool not found next to $self or $daemon (run make, or set GUESTKIT_APPLIANCE_TOOL)"
+if [ -n "${GUESTKIT_APPLIANCE_TOOL:-}" ]; then
+    [ -x "$tool" ] || die "GUESTKIT_APPLIANCE_TOOL=$tool: no such executable"
+fi
+[ -n "$tool" ] || die "gkapp-tool not found next to $self or $daemon (run make, or set GUESTKIT_APPLIANCE_TOOL)"
 tool=$(abspath "$tool")
 man_add "$tool"
 

@@ -1,5 +1,8 @@
 #!/bin/bash
-# make-appliance.sh: build the guestkit appliance (kernel + initrd + manifest).
+# make-appliance.sh: build the guestkit appliance (kernel, initrd, root,
+# manifest).  It decides what goes in; gkapp-tool (appliance/*.c, unit
+# tested) reads the kernel headers, resolves module dependencies and writes
+# the initrd archive and the root's staging tree.
 #
 #   make-appliance.sh --flavour qemu|uml --daemon PATH --outdir DIR [--kernel PATH]
 #                     [--files-list FILE] [--modules-list FILE]
@@ -39,7 +42,7 @@ usage () {
     cat <<EOF
 usage: $0 --flavour qemu|uml --daemon PATH --outdir DIR [--kernel PATH]
           [--files-list FILE] [--modules-list FILE]
-Builds the guestkit appliance (kernel, initrd, pvh, manifest) into DIR.
+Builds the guestkit appliance (kernel, initrd, root, pvh, manifest) into DIR.
 EOF
 }
 
@@ -103,11 +106,11 @@ lookup () {
     esac
     [ -n "$FOUND" ]
 }
-for t in cpio od dd find sort stat cp readlink touch; do
+for t in dd sort stat cp readlink mke2fs; do
     lookup "$t" || die "host program '$t' not found (needed to build the appliance)"
 done
 
-trap 'rm -rf "$outdir/.mods" "$outdir/.kerr" "$outdir/manifest.tmp"' EXIT
+trap 'rm -rf "$outdir/.rootfs" "$outdir/.kerr" "$outdir/manifest.tmp"' EXIT
 
 # Host inputs listed in the manifest (deduplicated, in order).
 declare -A man_seen=()
@@ -121,91 +124,40 @@ man_add () {
 }
 man_add "$self" "$daemon" "$files_list" "$modules_list"
 
-# ---- small binary readers ---------------------------------------------
-# (One od per read: under load every process costs tens of ms.)
-# rd_bytes FILE OFFSET COUNT -> array B of byte values
-rd_bytes () {
-    B=($(od -An -v -t u1 -j "$2" -N "$3" -- "$1" 2>/dev/null))
-    [ ${#B[@]} -eq "$3" ]
-}
-# le OFFSET WIDTH: little-endian unsigned integer from B -> U
-le () {
-    local i
-    U=0
-    for ((i = $2 - 1; i >= 0; i--)); do U=$(( (U << 8) | B[$1 + i] )); done
-}
-# hexb OFFSET COUNT: bytes of B as lowercase hex -> H
-hexb () {
-    local i
-    H=
-    for ((i = 0; i < $2; i++)); do printf -v H '%s%02x' "$H" "${B[$1 + i]}"; done
-}
+# ---- gkapp-tool ---------------------------------------------------------
+# Next to this script in the build tree, in the build tree's appliance/
+# beside daemon/ (VPATH builds), or next to the installed daemon.
+tool=${GUESTKIT_APPLIANCE_TOOL:-}
+if [ -z "$tool" ]; then
+    for t in "$sdir/gkapp-tool" "${daemon%/*}/../appliance/gkapp-tool" "${daemon%/*}/gkapp-tool"; do
+        [ -x "$t" ] && { tool=$t; break; }
+    done
+fi
+if [ -n "${GUESTKIT_APPLIANCE_TOOL:-}" ]; then
+    [ -x "$tool" ] || die "GUESTKIT_APPLIANCE_TOOL=$tool: no such executable"
+fi
+[ -n "$tool" ] || die "gkapp-tool not found next to $self or $daemon (run make, or set GUESTKIT_APPLIANCE_TOOL)"
+tool=$(abspath "$tool")
+man_add "$tool"
 
-# elf_check FILE: ELF_OK=1 if FILE is a complete x86-64 ELF (every program
-# header's data inside the file); ELF_PVH=1 if it also carries the Xen
-# PHYS32_ENTRY note (type 18, name "Xen") that qemu needs for PVH boot.
-elf_check () {
-    local f=$1 phoff phentsize phnum fsize i b off fsz n j namesz descsz
-    local -a w nw notes=()
-    ELF_OK=0 ELF_PVH=0
-    rd_bytes "$f" 0 64 || return 1
-    hexb 0 6; [ "$H" = 7f454c460201 ] || return 1   # ELF, 64-bit, little-endian
-    le 18 2; [ "$U" = 62 ] || return 1             # EM_X86_64
-    le 32 8; phoff=$U
-    le 54 2; phentsize=$U
-    le 56 2; phnum=$U
-    [ "$phentsize" = 56 ] && [ "$phnum" -gt 0 ] || return 1
-    fsize=$(stat -L -c %s -- "$f") || return 1
-    w=($(od -An -v -t u4 -j "$phoff" -N $((56 * phnum)) -- "$f"))
-    [ ${#w[@]} -eq $((14 * phnum)) ] || return 1
-    for ((i = 0; i < phnum; i++)); do
-        b=$((i * 14))
-        off=$(( w[b+2] + (w[b+3] << 32) ))
-        fsz=$(( w[b+8] + (w[b+9] << 32) ))
-        [ $((off + fsz)) -le "$fsize" ] || return 1
-        [ "${w[b]}" = 4 ] && notes+=("$off:$fsz")
-    done
-    ELF_OK=1
-    for n in "${notes[@]}"; do
-        nw=($(od -An -v -t u4 -j "${n%:*}" -N "${n#*:}" -- "$f"))
-        j=0
-        while [ $((j + 3)) -le ${#nw[@]} ]; do
-            namesz=${nw[j]} descsz=${nw[j+1]}
-            # "Xen\0" as a little-endian word is 7234904
-            if [ "$namesz" = 4 ] && [ "${nw[j+2]}" = 18 ] && [ "${nw[j+3]:-}" = 7234904 ]; then
-                ELF_PVH=1
-            fi
-            j=$(( j + 3 + (namesz + 3) / 4 + (descsz + 3) / 4 ))
-        done
-    done
-    return 0
-}
-
-# bz_header FILE: parse a bzImage header.  Sets KV (kernel version) and,
-# when the boot protocol has them (>= 2.08), PSTART/PLEN (the compressed
-# payload: (setup_sects+1)*512 + payload_offset, payload_length).
-bz_header () {
-    local ptr ss c i hx ch
-    KV= PSTART= PLEN=
-    rd_bytes "$1" 0 624 || return 1
-    hexb 514 4; [ "$H" = 48647253 ] || return 1     # "HdrS"
-    le 518 2
-    if [ "$U" -ge 520 ]; then
-        ss=${B[497]}; [ "$ss" = 0 ] && ss=4
-        le 584 4; PSTART=$(( (ss + 1) * 512 + U ))
-        le 588 4; PLEN=$U
-    fi
-    le 526 2; ptr=$U
-    [ "$ptr" -gt 0 ] || return 1
-    rd_bytes "$1" $((ptr + 512)) 64 || return 1
-    for ((i = 0; i < 64; i++)); do
-        c=${B[i]}
-        [ "$c" -le 32 ] || [ "$c" -ge 127 ] && break
-        printf -v hx '%02x' "$c"
-        printf -v ch "\\x$hx"
-        KV+=$ch
-    done
+# kernel_info FILE: the bzImage header through gkapp-tool.  Sets KV and,
+# when the boot protocol has them, PSTART/PLEN/PCOMP (the payload).
+kernel_info () {
+    local k v
+    KV= PSTART= PLEN= PCOMP=
+    while IFS='=' read -r k v; do
+        case $k in
+            version) KV=$v ;;
+            payload_offset) PSTART=$v ;;
+            payload_length) PLEN=$v ;;
+            compression) PCOMP=$v ;;
+        esac
+    done < <("$tool" kernel "$1" 2>/dev/null)
     [ -n "$KV" ]
+}
+# is_pvh FILE: a complete x86-64 ELF with the PVH entry note?
+is_pvh () {
+    [ "$("$tool" elf "$1" 2>/dev/null)" = pvh=1 ]
 }
 
 # ---- kernel -----------------------------------------------------------
@@ -218,7 +170,7 @@ if [ "$flavour" = qemu ]; then
         ksrc=$(abspath "$ksrc")
         [ -f "$ksrc" ] || die "kernel $ksrc: no such file"
         [ -r "$ksrc" ] || die "kernel $ksrc: not readable"
-        if bz_header "$ksrc"; then kver=$KV
+        if kernel_info "$ksrc"; then kver=$KV
         else
             kver=$(grep -a -o -m1 'Linux version [^ ]*' -- "$ksrc" | head -n1)
             kver=${kver#Linux version }
@@ -245,18 +197,17 @@ if [ "$flavour" = qemu ]; then
     # Extract the vmlinux ELF from the bzImage's compressed payload.
     pvh=0
     extracted=0
-    if bz_header "$ksrc" && [ -n "$PSTART" ]; then
-        rd_bytes "$ksrc" "$PSTART" 6 && hexb 0 6
+    if kernel_info "$ksrc" && [ -n "$PSTART" ]; then
         dec=
-        case $H in
-            02214c18*) dec="lz4 -dc" ;;
-            1f8b*) dec="gzip -dc" ;;
-            fd377a585a00*) dec="xz -dc --single-stream" ;;
-            28b52ffd*) dec="zstd -dc" ;;
-            425a68*) dec="bzip2 -dc" ;;
-            5d0000*) dec="xz -dc --format=lzma" ;;
-            894c5a4f*) dec="lzop -dc" ;;
-            *) note "kernel $ksrc: unknown payload compression (magic $H); booting the bzImage" ;;
+        case $PCOMP in
+            lz4) dec="lz4 -dc" ;;
+            gzip) dec="gzip -dc" ;;
+            xz) dec="xz -dc --single-stream" ;;
+            zstd) dec="zstd -dc" ;;
+            bzip2) dec="bzip2 -dc" ;;
+            lzma) dec="xz -dc --format=lzma" ;;
+            lzo) dec="lzop -dc" ;;
+            *) note "kernel $ksrc: unknown payload compression; booting the bzImage" ;;
         esac
         if [ -n "$dec" ]; then
             if lookup "${dec%% *}"; then
@@ -264,7 +215,7 @@ if [ "$flavour" = qemu ]; then
                 # kernel build appends: the result is validated as an ELF.
                 dd if="$ksrc" bs=65536 iflag=skip_bytes,count_bytes skip="$PSTART" count="$PLEN" status=none |
                     $dec > "$outdir/kernel" 2> "$outdir/.kerr"
-                if elf_check "$outdir/kernel" && [ "$ELF_PVH" = 1 ]; then
+                if is_pvh "$outdir/kernel"; then
                     extracted=1 pvh=1
                 else
                     note "kernel $ksrc: the extracted payload is not a PVH-capable ELF ($(head -c 200 "$outdir/.kerr")); booting the bzImage"
@@ -273,7 +224,7 @@ if [ "$flavour" = qemu ]; then
                 note "kernel $ksrc: the payload is ${dec%% *}-compressed and ${dec%% *} is not installed; booting the bzImage (about 0.3 s slower)"
             fi
         fi
-    elif elf_check "$ksrc" && [ "$ELF_PVH" = 1 ]; then
+    elif is_pvh "$ksrc"; then
         cp -- "$ksrc" "$outdir/kernel" || die "cannot copy kernel $ksrc"
         extracted=1 pvh=1
     fi
@@ -301,19 +252,9 @@ else
     rm -f "$outdir/pvh"
 fi
 
-# ---- the initrd -------------------------------------------------------
-# The initrd is three newc archives back to back (the kernel unpacks them
-# in turn):
-#   1. the skeleton, written here with printf (no process per entry):
-#      directories, symbolic links, /init, small generated files and
-#      /dev/console (so the kernel can open the console before devtmpfs
-#      is mounted; no mknod needed, the build runs as any user);
-#   2. the host's regular files, archived by cpio straight from / at their
-#      host paths (no copy);
-#   3. the kernel modules (copied, compressed and depmod'ed in a staging
-#      directory).
-# Archives 1 and 3 have fixed timestamps; all entries are owned by root.
-
+# ---- what goes into the root -------------------------------------------
+# Host files keep their host paths; links are copied as links, with their
+# targets.  SK_DIRS and SK_LINKS are (path, mode) and (path, target) pairs.
 declare -A canon_cache=() seen=() skel_dir_done=() present=()
 REGS=() PEND=() SK_DIRS=() SK_LINKS=()
 origpwd=$PWD
@@ -334,7 +275,7 @@ skel_dir () {
     parent=${d%/*}
     [ -n "$parent" ] && skel_dir "$parent"
     skel_dir_done[$d]=1
-    SK_DIRS+=("$d:${2:-755}")
+    SK_DIRS+=("$d" "${2:-755}")
 }
 # skel_link PATH TARGET
 skel_link () {
@@ -534,225 +475,115 @@ for a in $required_applets; do
 done
 
 # ---- kernel modules -----------------------------------------------------
-M=$outdir/.mods
-rm -rf "$M"
+# modules.list against the kernel's modules.dep (gkapp-tool modules): the
+# wanted modules with their dependencies, and the boot ones, in load order.
 BOOTMODS=() MODS=()
-if [ -f "$moddir/modules.dep" ]; then
-    man_add "$moddir/modules.dep"
-    builtin=$moddir/modules.builtin
-    if [ -f "$builtin" ]; then man_add "$builtin"; else builtin=/dev/null; fi
-    # Resolve names -> module files (+ dependencies) in load order.
-    res=$(awk -v flavour="$flavour" '
-        function modname(p,  n) { n = p; sub(/.*\//, "", n); sub(/\.ko(\.[a-z0-9]+)?$/, "", n); gsub(/-/, "_", n); return n }
-        function visit(n,  d, k, i) {
-            if (n in done) return
-            done[n] = 1
-            k = split(deps[n], d, " ")
-            for (i = k; i >= 1; i--) visit(modname(d[i]))
-            print "COPY " path[n]
-        }
-        function bvisit(n,  d, k, i) {
-            if (n in bdone) return
-            bdone[n] = 1
-            k = split(deps[n], d, " ")
-            for (i = k; i >= 1; i--) bvisit(modname(d[i]))
-            print "BOOT " path[n]
-        }
-        FILENAME == ARGV[1] { i = index($0, ":"); p = substr($0, 1, i - 1); n = modname(p); path[n] = p; deps[n] = substr($0, i + 1); next }
-        FILENAME == ARGV[2] { builtin[modname($0)] = 1; next }
-        {
-            sub(/#.*/, "")
-            if (NF == 0) next
-            n = $1; opt = 0
-            if (n ~ /\?$/) { opt = 1; sub(/\?$/, "", n) }
-            gsub(/-/, "_", n)
-            boot = 0; hasfl = 0; match_fl = 0
-            for (i = 2; i <= NF; i++) {
-                if ($i == "boot") boot = 1
-                else if ($i == "qemu" || $i == "uml") { hasfl = 1; if ($i == flavour) match_fl = 1 }
-                else { print "BADTAG " $i; next }
-            }
-            if (hasfl && !match_fl) next
-            if (n in path) { want[++nw] = n; if (boot) bwant[++nb] = n }
-            else if (n in builtin) print "BUILTIN " n
-            else print (opt ? "OPTMISSING " : "MISSING ") n
-        }
-        END {
-            for (i = 1; i <= nw; i++) visit(want[i])
-            for (i = 1; i <= nb; i++) bvisit(bwant[i])
-        }' "$moddir/modules.dep" "$builtin" "$modules_list") || die "resolving modules failed"
-    missing= optmissing=
-    while read -r kind arg; do
-        case $kind in
-            COPY) MODS+=("$arg") ;;
-            BOOT) BOOTMODS+=("$arg") ;;
-            MISSING) missing+=" $arg" ;;
-            OPTMISSING) optmissing+=" $arg" ;;
-            BADTAG) die "$modules_list: unknown tag '$arg'" ;;
-        esac
-    done <<< "$res"
-    [ -z "$missing" ] || die "kernel $kver has no module(s)$missing (required by $modules_list; modules are in $moddir)"
-    if [ -n "$optmissing" ]; then
-        note "kernel $kver lacks optional module(s)$optmissing: skipped"
-    fi
-    if [ ${#MODS[@]} -gt 0 ]; then
-        md=$M/lib/modules/$kver
-        mkdir -p "$md" || die "cannot create $md"
-        meta=()
-        for f in modules.order modules.builtin modules.builtin.modinfo; do
-            [ -f "$moddir/$f" ] && meta+=("$f")
-        done
-        (builtin cd "$moddir" && cp --parents -t "$md" -- "${MODS[@]}" "${meta[@]}") ||
-            die "copying modules from $moddir failed"
-        for m in "${MODS[@]}" "${meta[@]}"; do man_add "$moddir/$m"; done
-        # Compress the modules that are not loaded at boot: modprobe (the
-        # host's kmod) decompresses them when the kernel asks for them.
-        declare -A isboot=()
-        for m in "${BOOTMODS[@]}"; do isboot[$m]=1; done
-        COMP=()
-        for m in "${MODS[@]}"; do
-            [ -n "${isboot[$m]+x}" ] || COMP+=("$md/$m")
-        done
-        mc=${GUESTKIT_MODULE_COMPRESS:-auto}
-        if [ "$mc" = auto ]; then
-            mc=none
-            kmodfeat=
-            lookup modprobe && kmodfeat=$("$FOUND" --version 2>/dev/null)
-            if [[ $kmodfeat == *+ZSTD* ]] && lookup zstd; then mc=zstd
-            elif [[ $kmodfeat == *+XZ* ]] && lookup xz; then mc=xz
-            fi
-        fi
-        if [ ${#COMP[@]} -gt 0 ]; then
-            case $mc in
-                zstd) zstd -q -6 --rm -- "${COMP[@]}" || die "zstd failed on the modules" ;;
-                xz) xz -q -6 --check=crc32 -- "${COMP[@]}" || die "xz failed on the modules" ;;
-                none) ;;
-                *) die "GUESTKIT_MODULE_COMPRESS=$mc: expected auto, zstd, xz or none" ;;
-            esac
-        fi
-        lookup depmod || die "depmod not found (install kmod)"
-        "$FOUND" -b "$M" "$kver" || die "depmod -b $M $kver failed"
-    fi
-else
-    # No modules for this kernel (UML without modules): only optional ones.
-    if awk -v fl="$flavour" '{ sub(/#.*/, "") } NF && $1 !~ /\?$/ {
-            ok = 1; for (i = 2; i <= NF; i++) if ($i == "qemu" || $i == "uml") ok = 0
-            for (i = 2; i <= NF; i++) if ($i == fl) ok = 1
-            if (ok) { found = 1; exit } } END { exit !found }' "$modules_list"; then
-        die "kernel $kver has no modules ($moddir/modules.dep is missing) but $modules_list requires some"
-    fi
-fi
+[ -f "$moddir/modules.dep" ] && man_add "$moddir/modules.dep"
+[ -f "$moddir/modules.builtin" ] && man_add "$moddir/modules.builtin"
+res=$("$tool" modules "$flavour" "$moddir" "$modules_list") || die "resolving the modules of $modules_list failed"
+missing= optmissing=
+while read -r kind arg; do
+    case $kind in
+        COPY) MODS+=("$arg") ;;
+        BOOT) BOOTMODS+=("$arg") ;;
+        MISSING) missing+=" $arg" ;;
+        OPTMISSING) optmissing+=" $arg" ;;
+    esac
+done <<< "$res"
+[ -z "$missing" ] || die "kernel $kver has no module(s)$missing (required by $modules_list; modules are in $moddir)"
+[ -z "$optmissing" ] || note "kernel $kver lacks optional module(s)$optmissing: skipped"
 canon_dir /lib || die "/lib does not exist on the host"
 gkdir=$CANON/gk
 skel_dir "$gkdir"
 boot_list=
 for m in "${BOOTMODS[@]}"; do boot_list+="/lib/modules/$kver/$m"$'\n'; done
 
-# ---- write the archives ------------------------------------------------
-# Both flavours: the full tree goes into an ext2 image (root) attached as
-# a read-only disk, and the initrd holds only /init and the boot modules.
-# Every MB of initrd costs 5-7 ms of boot and ~3 MB of qemu memory (qemu's
-# copy, the guest's copy, the unpacked files); disk pages are read only
-# when used.  (UML: the 38 MB all-in-one initrd booted 0.2 s slower.)
-split=1
-full=$outdir/initrd
-[ $split = 1 ] && full=$outdir/.root1.cpio
-exec 3> "$full" || die "cannot write $full"
-nc_ino=0
-nc_pad () {
-    case $1 in 1) printf '\0' >&3 ;; 2) printf '\0\0' >&3 ;; 3) printf '\0\0\0' >&3 ;; esac
-}
-# nc_hdr NAME MODE SIZE RDEVMAJOR RDEVMINOR NLINK  (newc header + name)
-nc_hdr () {
-    local ns=$(( ${#1} + 1 ))
-    nc_ino=$((nc_ino + 1))
-    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
-        "$nc_ino" "$2" 0 0 "$6" 0 "$3" 0 0 "$4" "$5" "$ns" 0 "$1" >&3
-    nc_pad $(( (4 - (110 + ns) % 4) % 4 ))
-}
-# nc_data NAME MODE(octal) CONTENT
-nc_data () {
-    nc_hdr "${1#/}" $((8#100000 | 8#$2)) ${#3} 0 0 1
-    printf '%s' "$3" >&3
-    nc_pad $(( (4 - ${#3} % 4) % 4 ))
-}
-for e in "${SK_DIRS[@]}"; do
-    d=${e%:*}
-    nc_hdr "${d#/}" $((8#40000 | 8#${e##*:})) 0 0 0 2
-done
-for ((i = 0; i < ${#SK_LINKS[@]}; i += 2)); do
-    t=${SK_LINKS[i+1]}
-    nc_hdr "${SK_LINKS[i]#/}" $((8#120777)) ${#t} 0 0 1
-    printf '%s' "$t" >&3
-    nc_pad $(( (4 - ${#t} % 4) % 4 ))
-done
-nc_hdr dev/console $((8#20600)) 0 5 1 1
-nc_data /etc/passwd 644 $'root:x:0:0:root:/root:/bin/sh\n'
-nc_data /etc/group 644 $'root:x:0:\n'
-nc_hdr etc/mtab $((8#120777)) 19 0 0 1; printf '../proc/self/mounts' >&3; nc_pad 1
-nc_data "$gkdir/boot-modules" 644 "$boot_list"
-nc_data "$gkdir/flavour" 644 "$flavour"$'\n'
-nc_data "$gkdir/kernel-version" 644 "$kver"$'\n'
-dsize=$(stat -c %s -- "$daemon") || die "cannot stat $daemon"
-nc_hdr init $((8#100755)) "$dsize" 0 0 1
-cat -- "$daemon" >&3 || die "cannot read the daemon $daemon"
-nc_pad $(( (4 - dsize % 4) % 4 ))
-nc_hdr 'TRAILER!!!' 0 0 0 0 1
-exec 3>&-
-
-# 2: host files, at their host paths.  (split: separate files, since
-# cpio -i stops at the first archive's end.)
-[ $split = 1 ] && full=$outdir/.root2.cpio
-(builtin cd / && printf '%s\n' "${REGS[@]#/}" |
-    cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$full" ||
-    die "cpio failed archiving the host files"
-# 3: modules.
-[ $split = 1 ] && full=$outdir/.root3.cpio
-if [ -d "$M/lib" ]; then
-    (builtin cd "$M" && touch -h -d @0 -- lib && find lib -exec touch -h -d @0 -- {} + &&
-        find lib -mindepth 1 | sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$full" ||
-        die "cpio failed archiving the modules"
-fi
-
-if [ $split = 1 ]; then
-    # root: the tree as an ext2 image (mke2fs -d, no root rights needed).
-    R=$outdir/.rootfs
-    rm -rf "$R"; mkdir -p "$R" || die "cannot create $R"
-    for a in "$outdir"/.root[123].cpio; do
-        [ -f "$a" ] || continue
-        (builtin cd "$R" && cpio -idm --quiet --no-absolute-filenames --nonmatching 'dev/console' < "$a") ||
-            die "cpio failed unpacking $a into $R"
-        rm -f "$a"
+# ---- the root -------------------------------------------------------------
+# The tree is described one entry a line (appliance/spec.h) and
+# gkapp-tool makes it in a staging directory; the modules are copied,
+# compressed and depmod'ed there; mke2fs -d (no root rights needed) makes
+# the ext2 image.  The tree is not in the initrd: every MB of initrd costs
+# 5-7 ms of boot and ~3 MB of qemu memory, disk pages are read only when
+# used.
+R=$outdir/.rootfs
+rm -rf "$R"; mkdir -p "$R" || die "cannot create $R"
+esc () { local t=${1//\\/\\\\}; t=${t//$'\n'/\\n}; printf '%s' "${t//$'\t'/\\t}"; }
+{
+    printf 'd\t%s\t%s\n' "${SK_DIRS[@]}"
+    [ ${#SK_LINKS[@]} -gt 0 ] && printf 'l\t%s\t%s\n' "${SK_LINKS[@]}"
+    printf 's\t/etc/passwd\t644\troot:x:0:0:root:/root:/bin/sh\\n\n'
+    printf 's\t/etc/group\t644\troot:x:0:\\n\n'
+    printf 'l\t/etc/mtab\t../proc/self/mounts\n'
+    printf 's\t%s\t644\t%s\n' "$gkdir/boot-modules" "$(esc "$boot_list")" \
+        "$gkdir/flavour" "$flavour\n" "$gkdir/kernel-version" "$kver\n"
+    printf 'f\t/init\t755\t%s\n' "$daemon"
+    for f in "${REGS[@]}"; do printf 'f\t%s\t-\t%s\n' "$f" "$f"; done
+} | "$tool" tree "$R" || die "gkapp-tool failed making the tree in $R"
+if [ ${#MODS[@]} -gt 0 ]; then
+    md=$R/lib/modules/$kver
+    mkdir -p "$md" || die "cannot create $md"
+    meta=()
+    for f in modules.order modules.builtin modules.builtin.modinfo; do
+        [ -f "$moddir/$f" ] && meta+=("$f")
     done
-    kb=$(du -sk "$R" | cut -f1) || die "du failed on $R"
-    lookup mke2fs || die "mke2fs not found (install e2fsprogs)"
-    "$FOUND" -q -F -t ext2 -b 4096 -m 0 -L gkroot -E root_owner=0:0 -d "$R" \
-        "$outdir/root" $(( kb * 5 / 4 + 8192 ))K || die "mke2fs -d failed building $outdir/root"
-    rm -rf "$R"
-    # initrd: /init (the daemon, static), /dev/console, the boot modules.
-    exec 3> "$outdir/initrd" || die "cannot write $outdir/initrd"
-    nc_ino=0
-    for d in dev proc sys gkroot lib lib/gk lib/modules "lib/modules/$kver"; do
-        nc_hdr "$d" $((8#40755)) 0 0 0 2
+    (builtin cd "$moddir" && cp --parents -t "$md" -- "${MODS[@]}" "${meta[@]}") ||
+        die "copying modules from $moddir failed"
+    for m in "${MODS[@]}" "${meta[@]}"; do man_add "$moddir/$m"; done
+    # Compress the modules that are not loaded at boot: modprobe (the
+    # host's kmod) decompresses them when the kernel asks for them.
+    declare -A isboot=()
+    for m in "${BOOTMODS[@]}"; do isboot[$m]=1; done
+    COMP=()
+    for m in "${MODS[@]}"; do
+        [ -n "${isboot[$m]+x}" ] || COMP+=("$md/$m")
     done
-    nc_hdr dev/console $((8#20600)) 0 5 1 1
-    nc_data "/lib/gk/boot-modules" 644 "$boot_list"
-    nc_hdr init $((8#100755)) "$dsize" 0 0 1
-    cat -- "$daemon" >&3 || die "cannot read the daemon $daemon"
-    nc_pad $(( (4 - dsize % 4) % 4 ))
-    nc_hdr 'TRAILER!!!' 0 0 0 0 1
-    exec 3>&-
-    if [ ${#BOOTMODS[@]} -gt 0 ]; then
-        (builtin cd "$M" && printf "lib/modules/$kver/%s\n" "${BOOTMODS[@]}" |
-            while IFS= read -r f; do printf '%s\n' "${f%/*}"; done | sort -u |
-            awk -F/ '{ p = $1; for (i = 2; i <= NF; i++) { p = p "/" $i; if (i > 3 && !(p in s)) { s[p]; print p } } }' > "$outdir/.dirs" &&
-            { cat "$outdir/.dirs"; printf "lib/modules/$kver/%s\n" "${BOOTMODS[@]}"; } |
-            cpio -o -H newc -R 0:0 --reproducible --quiet) >> "$outdir/initrd" ||
-            die "cpio failed archiving the boot modules"
-        rm -f "$outdir/.dirs"
+    mc=${GUESTKIT_MODULE_COMPRESS:-auto}
+    if [ "$mc" = auto ]; then
+        mc=none
+        kmodfeat=
+        lookup modprobe && kmodfeat=$("$FOUND" --version 2>/dev/null)
+        if [[ $kmodfeat == *+ZSTD* ]] && lookup zstd; then mc=zstd
+        elif [[ $kmodfeat == *+XZ* ]] && lookup xz; then mc=xz
+        fi
     fi
+    if [ ${#COMP[@]} -gt 0 ]; then
+        case $mc in
+            zstd) zstd -q -6 --rm -- "${COMP[@]}" || die "zstd failed on the modules" ;;
+            xz) xz -q -6 --check=crc32 -- "${COMP[@]}" || die "xz failed on the modules" ;;
+            none) ;;
+            *) die "GUESTKIT_MODULE_COMPRESS=$mc: expected auto, zstd, xz or none" ;;
+        esac
+    fi
+    lookup depmod || die "depmod not found (install kmod)"
+    "$FOUND" -b "$R" "$kver" || die "depmod -b $R $kver failed"
 fi
-rm -rf "$M"
+kb=$(du -sk "$R" | cut -f1) || die "du failed on $R"
+lookup mke2fs || die "mke2fs not found (install e2fsprogs)"
+"$FOUND" -q -F -t ext2 -b 4096 -m 0 -L gkroot -E root_owner=0:0 -d "$R" \
+    "$outdir/root" $(( kb * 5 / 4 + 8192 ))K || die "mke2fs -d failed building $outdir/root"
+
+# ---- the initrd -----------------------------------------------------------
+# /init (the daemon, static), /dev/console (so the kernel can give /init a
+# console before devtmpfs is mounted; in an archive no mknod is needed)
+# and the boot modules (plain, for finit_module), in one newc archive.
+{
+    printf 'd\t%s\t755\n' dev proc sys gkroot lib lib/gk lib/modules "lib/modules/$kver"
+    declare -A bdirs=()
+    for m in "${BOOTMODS[@]}"; do
+        d=lib/modules/$kver rest=${m%/*}
+        [ "$rest" = "$m" ] && continue
+        while [ -n "$rest" ]; do
+            d+=/${rest%%/*}
+            if [ "${rest#*/}" = "$rest" ]; then rest=; else rest=${rest#*/}; fi
+            [ -n "${bdirs[$d]+x}" ] || { bdirs[$d]=1; printf 'd\t%s\t755\n' "$d"; }
+        done
+    done
+    printf 'c\tdev/console\t600\t5\t1\n'
+    printf 's\tlib/gk/boot-modules\t644\t%s\n' "$(esc "$boot_list")"
+    printf 'f\tinit\t755\t%s\n' "$daemon"
+    for m in "${BOOTMODS[@]}"; do printf 'f\tlib/modules/%s/%s\t644\t%s\n' "$kver" "$m" "$md/$m"; done
+} | "$tool" cpio > "$outdir/initrd" || die "gkapp-tool failed writing $outdir/initrd"
+rm -rf "$R"
 
 # ---- manifest -----------------------------------------------------------
 {
@@ -771,7 +602,7 @@ t_end=$EPOCHREALTIME
 us=0
 if [ -n "$t_start" ] && [ -n "$t_end" ]; then us=$(( 10#${t_end/./} - 10#${t_start/./} )); fi
 isize=$(stat -c %s -- "$outdir/initrd")
-printf '%s: %s appliance, kernel %s (%s%s), initrd %d bytes (%d host files, %d modules), built in %d.%02d s\n' \
+printf '%s: %s appliance, kernel %s (%s%s), initrd %d bytes, root %d host files + %d modules, built in %d.%02d s\n' \
     "$PROG" "$flavour" "$kver" "$ksrc" "$( [ -e "$outdir/pvh" ] && echo ', PVH vmlinux')" \
     "$isize" "${#REGS[@]}" "${#MODS[@]}" $((us / 1000000)) $(( us % 1000000 / 10000 ))
 exit 0

@@ -41,7 +41,7 @@ if [ $rc = 0 ]; then ok "make install DESTDIR=$stage"; else nok "make install (e
 
 missing=
 for f in "$bindir/gkfish" "$bindir/gkinspector" "$bindir/gkbench" "$bindir/gkbatch" \
-    "$pkglibexecdir/guestkitd" "$pkgdatadir/make-appliance.sh" "$pkgdatadir/files.list" \
+    "$pkglibexecdir/guestkitd" "$pkglibexecdir/gkapp-tool" "$pkgdatadir/make-appliance.sh" "$pkgdatadir/files.list" \
     "$pkgdatadir/modules.list" "$libdir/libguestkit.so" "$libdir/pkgconfig/guestkit.pc" \
     "$includedir/guestkit.h" "$includedir/guestkit-actions.h" \
     "$mandir/man3/guestkit.3" "$mandir/man1/gkfish.1" "$mandir/man1/gkinspector.1" \
@@ -52,6 +52,13 @@ done
 check '[ -z "$missing" ]' "every expected file is installed${missing:+ (missing:$missing)}"
 check '[ -x "$stage$pkgdatadir/make-appliance.sh" ] && [ -x "$stage$pkglibexecdir/guestkitd" ]' \
   "the builder and the daemon are executable"
+# The staged builder finds the staged gkapp-tool next to the daemon.
+mkdir "$d/app"
+env -u GUESTKIT_APPLIANCE_TOOL "$stage$pkgdatadir/make-appliance.sh" --flavour qemu \
+  --daemon "$stage$pkglibexecdir/guestkitd" --outdir "$d/app" > "$d/app.log" 2>&1
+rc=$?
+check '[ $rc = 0 ] && [ -s "$d/app/initrd" ] && [ -s "$d/app/root" ] && grep -q "^$stage$pkglibexecdir/gkapp-tool	" "$d/app/manifest"' \
+  "the staged builder builds an appliance with the staged gkapp-tool (exit $rc: $(tail -c 300 "$d/app.log"))"
 
 # The staged tools, with the staged library only.
 export LD_LIBRARY_PATH="$stage$libdir"

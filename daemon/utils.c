@@ -5,6 +5,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,5 +179,38 @@ gk_int_reply_list_add (struct gk_int_reply_list *l, const char *s, size_t len)
   if (!c) return gk_int_err (ENOMEM, "out of memory");
   l->v[l->n++] = c;
   l->v[l->n] = NULL;
+  return 0;
+}
+
+int
+gk_int_read_sysfs_line (const char *path, char *buf, size_t size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  ssize_t n = read (fd, buf, size - 1);
+  int saved = errno;
+  close (fd);
+  if (n <= 0) {
+    errno = n == 0 ? EINVAL : saved;
+    return -1;
+  }
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return 0;
+}
+
+int
+gk_int_read_sysfs_u64 (const char *path, uint64_t *v)
+{
+  char buf[32];
+  if (gk_int_read_sysfs_line (path, buf, sizeof buf) == -1) return -1;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull (buf, &end, 10);
+  if (errno || end == buf || *end) {
+    errno = EINVAL;
+    return -1;
+  }
+  *v = x;
   return 0;
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
-#include "devutil.h"
+#include "devtool.h"
 
 int
 gk_int_dev_err (int e, const char *dev, const char *fmt, ...)

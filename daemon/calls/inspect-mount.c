@@ -22,9 +22,9 @@
 #include <sys/sysmacros.h>
 #include <linux/openat2.h>
 #include "daemon.h"
-#include "devutil.h"
+#include "devtool.h"
 #include "inspect.h"
-#include "ntfs.h"
+#include "mount-ntfs.h"
 
 #define INSP_DIR "/run/gk-inspect"
 #define MOUNTINFO_LINE_MAX 8192

@@ -18,7 +18,7 @@
 #include <linux/fs.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define ZERO_STEP ((uint64_t) 32 << 20)
 #define READ_STEP ((size_t) 1 << 20)

@@ -22,7 +22,7 @@
 #include <sys/sysmacros.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define IO_MAX ((size_t) GK_MSG_MAX - 4096)
 

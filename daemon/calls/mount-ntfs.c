@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "daemon.h"
-#include "devutil.h"
-#include "ntfs.h"
+#include "devtool.h"
+#include "mount-ntfs.h"
 
 #define NTFS3G "/usr/bin/ntfs-3g"
 #define ERR_MAX 512

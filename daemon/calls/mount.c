@@ -24,7 +24,7 @@
 #include "daemon.h"
 #include "actions.h"
 #include "inspect-parse.h"    /* gk_int_unoctal */
-#include "ntfs.h"
+#include "mount-ntfs.h"
 
 #define MOUNTINFO "/proc/self/mountinfo"
 #define MOUNTINFO_MAX (64u * 1024 * 1024)

@@ -32,7 +32,7 @@
 #include <blkid/blkid.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define SECTOR 512
 #define MAX_PARTNUM 256

@@ -22,7 +22,7 @@
 #include <blkid/blkid.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define SYS_BLOCK "/sys/block"
 #define SECTOR 512

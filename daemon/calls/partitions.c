@@ -163,22 +163,6 @@ part_dev (const char *disk, int num)
   return s;
 }
 
-static int
-read_u64 (const char *path, uint64_t *v)
-{
-  char buf[32];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return -1;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
-  char *end;
-  errno = 0;
-  *v = strtoull (buf, &end, 10);
-  return errno || end == buf ? -1 : 0;
-}
-
 /* The kernel's partitions of DEV: KP[num] = {start, size}, present[num]. */
 struct kparts {
   int present[MAX_PARTNUM + 1];
@@ -199,11 +183,11 @@ kernel_parts (const char *dev, struct kparts *k)
     char f[PATH_MAX + 300];
     uint64_t num, start, size;
     snprintf (f, sizeof f, "%s/%s/partition", path, e->d_name);
-    if (read_u64 (f, &num) == -1 || num < 1 || num > MAX_PARTNUM) continue;
+    if (gk_int_read_sysfs_u64 (f, &num) == -1 || num < 1 || num > MAX_PARTNUM) continue;
     snprintf (f, sizeof f, "%s/%s/start", path, e->d_name);
-    if (read_u64 (f, &start) == -1) continue;
+    if (gk_int_read_sysfs_u64 (f, &start) == -1) continue;
     snprintf (f, sizeof f, "%s/%s/size", path, e->d_name);
-    if (read_u64 (f, &size) == -1) continue;
+    if (gk_int_read_sysfs_u64 (f, &size) == -1) continue;
     k->present[num] = 1;
     k->start[num] = start;
     k->size[num] = size;

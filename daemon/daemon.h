@@ -145,6 +145,31 @@ int gk_int_run_chroot (char **out_r, const char *const *argv);
  * stderr captured into *err_r if not NULL.  -1 only if it could not run. */
 int gk_int_run_status (char **out_r, char **err_r, const char *in,
                        const char *const *argv);
+/* A child whose descriptors the caller handles itself (a filter streamed
+ * to the host, tar, ntfs-3g, modprobe at boot).  Started like the above
+ * (vfork, own process group, default signals, nothing else inherited). */
+struct gk_int_child {
+  const char *const *argv;      /* argv[0] absolute, or searched in PATH */
+  const char *file;             /* if not NULL, the program run instead */
+  int fd[3];                    /* the child's 0, 1, 2 (ours stay open);
+                                 * -1: /dev/null */
+  char *const *envp;            /* NULL: the daemon's */
+  /* Run in the child just before exec, after the descriptors are in
+   * place (after vfork: system calls only, no malloc or stdio).  Returns
+   * 0, or -1 with errno and *WHAT naming the step (a string literal): the
+   * spawn then fails with "PROG: WHAT: strerror". */
+  int (*setup) (void *arg, const char **what);
+  void *setup_arg;
+};
+/* Start C.  Returns the pid once the program is exec'd, or -1 with the
+ * error set.  The caller reaps it with gk_int_reap. */
+pid_t gk_int_spawn (const struct gk_int_child *c);
+/* waitpid, retrying EINTR: the wait status, or -1 with errno. */
+int gk_int_reap (pid_t pid);
+/* The daemon's environment with PATH replaced (for envp); free with
+ * gk_int_env_free.  NULL on ENOMEM. */
+char **gk_int_env_with_path (const char *path);
+void gk_int_env_free (char **env);
 /* The appliance's copy of program PROG (in the directories gk_int_run
  * searches) into BUF.  Returns 0, or -1 if there is none (no error set). */
 int gk_int_find_program (const char *prog, char *buf, size_t size);

@@ -192,7 +192,7 @@ int gk_int_send_end (int ok);
 char *gk_int_chunk_buffer (size_t *size_r);
 /* The staging disk of the blk datapath (stage.c), opened O_DIRECT, or -1. */
 int gk_int_stage_fd (void);
-/* Write for bulk data (upload.c): O_DIRECT while *DIRECT and BUF and N
+/* Write for bulk data (calls/transfer.c): O_DIRECT while *DIRECT and BUF and N
  * are aligned, else buffered from then on (*DIRECT cleared).  Times the
  * write into gk_int_xfer.  -1 with errno set. */
 int gk_int_bulk_write (int fd, const char *buf, size_t n, int *direct);
@@ -208,7 +208,7 @@ struct gk_int_xfer_times {
 };
 extern struct gk_int_xfer_times gk_int_xfer;
 
-/* A stat result as the API's statns struct (stat.c). */
+/* A stat result as the API's statns struct (calls/meta.c). */
 struct gk_statns;
 struct stat;
 void gk_int_statns_fill (struct gk_statns *r, const struct stat *st);

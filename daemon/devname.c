@@ -26,6 +26,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 #include "lvm.h"                /* gk_int_lvm_split_dm (lvm-parse.c, pure) */
 
 #define SYS_BLOCK "/sys/block"
@@ -208,12 +209,8 @@ scan_disks (int report)
     if (!is_disk_name (e->d_name)) continue;
     long pos = disk_position (e->d_name);
     if (pos == -2) continue;
-    if (n + 1 >= cap) {
-      struct disk *l = realloc (list, 2 * cap * sizeof *list);
-      if (!l) goto oom;
-      list = l;
-      cap *= 2;
-    }
+    if (gk_int_grow ((void **) &list, &cap, n + 1, sizeof *list, 8) == -1)
+      goto oom;
     size_t len = strlen (e->d_name);
     char *s = malloc (len + 6);
     if (!s) goto oom;
@@ -525,13 +522,7 @@ gk_int_text_to_user (const char *text)
       }
     }
     size_t add = piece == buf ? strlen (buf) : 1;
-    if (n + add + 1 > cap) {
-      size_t ncap = 2 * cap + add;
-      char *o = realloc (out, ncap);
-      if (!o) goto oom;
-      out = o;
-      cap = ncap;
-    }
+    if (gk_int_grow ((void **) &out, &cap, n + add + 1, 1, 64) == -1) goto oom;
     memcpy (out + n, piece, add);
     n += add;
     i += plen;

@@ -12,18 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 
 /* Append S (taken over) to the growing NULL-terminated list *LIST. */
 static int
 push (char ***list, size_t *n, size_t *cap, char *s)
 {
-  if (*n + 1 >= *cap) {
-    size_t ncap = *cap ? *cap * 2 : 16;
-    char **p = realloc (*list, ncap * sizeof *p);
-    if (!p) return -1;
-    *list = p;
-    *cap = ncap;
-  }
+  if (gk_int_grow ((void **) list, cap, *n + 2, sizeof **list, 16) == -1)
+    return -1;
   (*list)[(*n)++] = s;
   (*list)[*n] = NULL;
   return 0;
@@ -167,13 +163,8 @@ gk_int_reply_list_add (struct gk_int_reply_list *l, const char *s, size_t len)
   if (l->bytes > REPLY_LIST_MAX)
     return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
                        "(use %s)", l->what, l->instead);
-  if (l->n + 1 >= l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
+  if (gk_int_grow ((void **) &l->v, &l->cap, l->n + 2, sizeof *l->v, 64) == -1)
+    return gk_int_err (ENOMEM, "out of memory");
   /* A NUL inside S cannot travel in a string: the copy ends there. */
   char *c = strndup (s, len);
   if (!c) return gk_int_err (ENOMEM, "out of memory");

@@ -19,7 +19,7 @@ TARGETS="wire-call:common/api-table.c,common/api-util.c,common/wire.c,common/err
 wire-reply:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
 inspect-parse:daemon/calls/inspect-parse.c
 fstab:daemon/calls/inspect-parse.c
-lvm-parse:daemon/lvm-parse.c
+lvm-parse:daemon/lvm-parse.c,common/grow.c
 qcow2-probe:lib/qcow2-probe.c"
 
 mkdir -p "$OUT/bin" "$OUT/corpus" "$OUT/artifacts" "$OUT/logs" || exit 99

@@ -21,6 +21,7 @@
 #include <linux/blkpg.h>
 #include <blkid/blkid.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 #include "devtool.h"
 
@@ -76,13 +77,8 @@ disk_parts (const char *disk, struct part **parts_r, size_t *n_r)
     if (gk_int_read_sysfs_u64 (f, &p.start) == -1) goto fail;
     snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/size", disk, e->d_name);
     if (gk_int_read_sysfs_u64 (f, &p.size) == -1) goto fail;
-    if (n == cap) {
-      size_t ncap = cap ? 2 * cap : 8;
-      struct part *np = realloc (parts, ncap * sizeof *np);
-      if (!np) { errno = ENOMEM; goto fail; }
-      parts = np;
-      cap = ncap;
-    }
+    if (gk_int_grow ((void **) &parts, &cap, n + 1, sizeof *parts, 8) == -1)
+      goto fail;
     parts[n++] = p;
   }
   closedir (dir);
@@ -139,11 +135,9 @@ do_list_partitions (void)
       goto fail;
     }
     for (size_t j = 0; j < np; j++) {
-      if (n + 1 >= cap) {
-        char **l = realloc (list, 2 * cap * sizeof *list);
-        if (!l) { free (parts); goto oom; }
-        list = l;
-        cap *= 2;
+      if (gk_int_grow ((void **) &list, &cap, n + 2, sizeof *list, 8) == -1) {
+        free (parts);
+        goto oom;
       }
       char *s = part_name (disk, parts[j].num);
       if (!s) { free (parts); goto oom; }

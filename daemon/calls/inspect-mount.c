@@ -5,7 +5,7 @@
  * "mounts" call see nothing of it.  Mount flags ro, noexec, nosuid,
  * nodev; journals are not replayed (ext3/4 noload, xfs norecovery,
  * btrfs nologreplay), so a dirty filesystem is read as it is and not a
- * byte of the disk changes.  NTFS goes through ntfs-3g (ntfs.c).  A
+ * byte of the disk changes.  NTFS goes through ntfs-3g (mount-ntfs.c).  A
  * device the user has mounted already cannot be mounted again read-only
  * (the kernel refuses to change its read-only state: EBUSY); then its
  * existing mount is read instead.

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 #include "inspect-parse.h"    /* gk_int_unoctal */
 #include "mount-ntfs.h"
@@ -168,15 +169,9 @@ list_mounts (struct mnts *m)
     const char *g = guest_path (f[4], m->root);
     if (!g) continue;
     gk_int_unoctal (f[sep + 2]);
-    if (m->n == cap) {
-      size_t ncap = cap ? 2 * cap : 8;
-      struct mnt *v = realloc (m->v, ncap * sizeof *v);
-      if (!v) {
-        free_mnts (m);
-        return gk_int_err (ENOMEM, "out of memory");
-      }
-      m->v = v;
-      cap = ncap;
+    if (gk_int_grow ((void **) &m->v, &cap, m->n + 1, sizeof *m->v, 8) == -1) {
+      free_mnts (m);
+      return gk_int_err (ENOMEM, "out of memory");
     }
     m->v[m->n].source = f[sep + 2];
     m->v[m->n].target = f[4];
@@ -447,7 +442,7 @@ do_mount_options (const char *options, const char *mountable,
   const char *fb = fallback_type (type);
   if (r == -1 && errno == ENODEV && fb)
     r = mount (mountable, target, fb, flags, data);
-  /* No NTFS driver in the kernel: ntfs-3g (ntfs.c) sets its own error. */
+  /* No NTFS driver in the kernel: ntfs-3g (mount-ntfs.c) sets its own error. */
   if (r == -1 && errno == ENODEV && strcmp (type, "ntfs") == 0) {
     /* ntfs-3g knows nodev and nosuid; without them FUSE allows both. */
     char o[32];

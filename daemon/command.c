@@ -44,25 +44,29 @@ extern char **environ;
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* What the child failed at before exec. */
-enum stage { ST_NONE = 0, ST_CHROOT, ST_CHDIR, ST_DUP, ST_EXEC };
+enum stage { ST_NONE = 0, ST_CHROOT, ST_CHDIR, ST_DUP, ST_SETUP, ST_EXEC };
 
 /* Everything the child needs, prepared by the parent. */
 struct spawn {
   const char *const *argv;
   char *const *envp;
-  const char *path;             /* search list when argv[0] has no '/' */
+  const char *file;             /* the program, or NULL: argv[0] ... */
+  const char *path;             /* ... searched here if it has no '/' */
   const char *root;             /* chroot here first, or NULL */
   int fd[3];                    /* become the child's 0, 1 and 2 */
   int errfd;                    /* failure report, close-on-exec, >= 3 */
   int maxfd;                    /* close_range fallback */
   sigset_t mask;                /* the child's signal mask (empty) */
   struct sigaction dfl;         /* SIG_DFL */
+  int (*setup) (void *, const char **);   /* see gk_int_spawn */
+  void *setup_arg;
 };
 
 /* What a child that failed before exec writes to errfd. */
 struct failure {
   int stage;
   int err;
+  const char *what;             /* ST_SETUP: the step (a string literal) */
 };
 
 /* --- the child (after vfork: system calls only) --- */
@@ -88,6 +92,7 @@ try_exec (struct spawn *sp, const char *file)
 static int
 search_exec (struct spawn *sp)
 {
+  if (sp->file) return try_exec (sp, sp->file);
   const char *file = sp->argv[0];
   if (*file == '\0') return ENOENT;
   if (strchr (file, '/')) return try_exec (sp, file);
@@ -143,6 +148,9 @@ child (struct spawn *sp)
   f.stage = ST_DUP;
   for (int i = 0; i < 3; i++)
     if (dup2 (sp->fd[i], i) == -1) goto fail;
+  f.stage = ST_SETUP;
+  f.what = NULL;
+  if (sp->setup && sp->setup (sp->setup_arg, &f.what) == -1) goto fail;
   /* Close everything else except errfd (closed by the exec). */
   if ((sp->errfd > 3 && close_range (3, (unsigned) sp->errfd - 1, 0) == -1)
       || close_range ((unsigned) sp->errfd + 1, ~0U, 0) == -1)
@@ -298,21 +306,33 @@ read_err (struct run *r, int fd)
   return 0;
 }
 
-/* The environment of a chrooted child: ours with the guest's PATH. */
-static char **
-guest_env (void)
+char **
+gk_int_env_with_path (const char *path)
 {
   size_t n = 0;
   while (environ && environ[n]) n++;
   char **env = malloc ((n + 2) * sizeof *env);
-  if (!env) return NULL;
+  char *var = malloc (strlen (path) + 6);
+  if (!env || !var) { free (env); free (var); return NULL; }
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     if (strncmp (environ[i], "PATH=", 5) != 0)
       env[k++] = environ[i];
-  env[k++] = (char *) "PATH=" GUEST_PATH;
+  strcpy (var, "PATH=");
+  strcpy (var + 5, path);
+  env[k++] = var;
   env[k] = NULL;
   return env;
+}
+
+void
+gk_int_env_free (char **env)
+{
+  if (!env) return;
+  size_t n = 0;
+  while (env[n]) n++;
+  if (n > 0) free (env[n - 1]);     /* the PATH= we made */
+  free (env);
 }
 
 /* The channel to watch for a CANCEL, or -1 (none: at boot, or a call
@@ -346,6 +366,62 @@ host_cancelled (pid_t pid)
   return r;
 }
 
+/* Start the child of SP (argv, envp, fd[0..2] and setup filled in; the
+ * rest here) and wait until it has exec'd.  ROOT: for the error.  Returns
+ * its pid, or -1 with the error set ("PROG: reason"; the child, if it
+ * failed before exec, reaped). */
+static pid_t
+start (struct spawn *sp, const char *root)
+{
+  const char *prog = sp->argv[0];
+  int p[2];
+  if (!sp->path) {
+    sp->path = sp->root ? GUEST_PATH : getenv ("PATH");
+    if (!sp->path) sp->path = APPLIANCE_PATH;
+  }
+  if (make_pipe (p, 1) == -1) return gk_int_perr ("pipe");
+  int report_fd = p[0];
+  sp->errfd = p[1];
+  struct rlimit rl;
+  sp->maxfd = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
+    ? (int) rl.rlim_cur : 65536;
+  sp->dfl.sa_handler = SIG_DFL;
+  sigemptyset (&sp->dfl.sa_mask);
+  sigemptyset (&sp->mask);
+
+  pid_t pid = start_child (sp);
+  int vfork_errno = errno;
+  close_fd (&sp->errfd);
+  if (pid == -1) {
+    close (report_fd);
+    errno = vfork_errno;
+    return gk_int_perr ("%s: vfork", prog);
+  }
+
+  /* End of file (at once after vfork): the exec worked. */
+  struct failure f;
+  ssize_t n;
+  while ((n = read (report_fd, &f, sizeof f)) == -1 && errno == EINTR)
+    ;
+  close (report_fd);
+  if (n != (ssize_t) sizeof f) return pid;
+
+  /* The child failed before exec and has exited. */
+  while (waitpid (pid, NULL, 0) == -1 && errno == EINTR)
+    ;
+  switch (f.stage) {
+  case ST_EXEC:
+    return gk_int_err (f.err, "%s: %s", prog, strerror (f.err));
+  case ST_CHROOT:
+    return gk_int_err (f.err, "%s: chroot %s: %s", prog, root, strerror (f.err));
+  case ST_SETUP:
+    return gk_int_err (f.err, "%s: %s: %s", prog, f.what ? f.what : "setting up",
+                       strerror (f.err));
+  default:
+    return gk_int_err (f.err, "%s: cannot start: %s", prog, strerror (f.err));
+  }
+}
+
 /* Start the child and collect its output.  Returns the wait status, or
  * -1 with the error set. */
 static int
@@ -354,7 +430,6 @@ run (struct run *r)
   const char *prog = r->argv[0];
   struct spawn sp;
   int in_fd = -1, out_fd = -1, err_fd = -1;   /* our ends */
-  int report_fd = -1;                         /* the child's failure */
   int p[2];
   char **env = NULL;
   int status = -1;
@@ -364,16 +439,12 @@ run (struct run *r)
   sp.argv = r->argv;
   sp.root = r->root;
   if (r->root) {
-    env = guest_env ();
+    env = gk_int_env_with_path (GUEST_PATH);
     if (!env) { gk_int_err (ENOMEM, "out of memory"); goto out; }
     sp.envp = env;
-    sp.path = GUEST_PATH;
   }
-  else {
+  else
     sp.envp = environ;
-    sp.path = getenv ("PATH");
-    if (!sp.path) sp.path = APPLIANCE_PATH;
-  }
 
   /* stdin */
   if (r->in_len > 0) {
@@ -405,16 +476,6 @@ run (struct run *r)
   if (make_pipe (p, 1) == -1) { gk_int_perr ("pipe"); goto out; }
   err_fd = p[0];
   sp.fd[2] = p[1];
-  if (make_pipe (p, 1) == -1) { gk_int_perr ("pipe"); goto out; }
-  report_fd = p[0];
-  sp.errfd = p[1];
-
-  struct rlimit rl;
-  sp.maxfd = getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
-    ? (int) rl.rlim_cur : 65536;
-  sp.dfl.sa_handler = SIG_DFL;
-  sigemptyset (&sp.dfl.sa_mask);
-  sigemptyset (&sp.mask);
 
   /* Writing to a child that exited must not kill the daemon. */
   struct sigaction ign, old_pipe;
@@ -426,39 +487,9 @@ run (struct run *r)
     pipe_saved = sigaction (SIGPIPE, &ign, &old_pipe) == 0;
   }
 
-  pid_t pid = start_child (&sp);
-  int vfork_errno = errno;
+  pid_t pid = start (&sp, r->root);
   for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
-  close_fd (&sp.errfd);
-  if (pid == -1) {
-    errno = vfork_errno;
-    gk_int_perr ("%s: vfork", prog);
-    goto restore;
-  }
-
-  /* End of file (at once after vfork): the exec worked. */
-  struct failure f;
-  ssize_t n;
-  while ((n = read (report_fd, &f, sizeof f)) == -1 && errno == EINTR)
-    ;
-  close_fd (&report_fd);
-  if (n == (ssize_t) sizeof f) {
-    /* The child failed before exec and has exited. */
-    while (waitpid (pid, NULL, 0) == -1 && errno == EINTR)
-      ;
-    switch (f.stage) {
-    case ST_EXEC:
-      gk_int_err (f.err, "%s: %s", prog, strerror (f.err));
-      break;
-    case ST_CHROOT:
-      gk_int_err (f.err, "%s: chroot %s: %s", prog, r->root,
-                  strerror (f.err));
-      break;
-    default:
-      gk_int_err (f.err, "%s: cannot start: %s", prog, strerror (f.err));
-    }
-    goto restore;
-  }
+  if (pid == -1) goto restore;
 
   /* Drain stdout and stderr while feeding stdin: the child may block on
    * any of them. */
@@ -533,12 +564,10 @@ run (struct run *r)
   if (pipe_saved) sigaction (SIGPIPE, &old_pipe, NULL);
  out:
   for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
-  close_fd (&sp.errfd);
-  close_fd (&report_fd);
   close_fd (&in_fd);
   close_fd (&out_fd);
   close_fd (&err_fd);
-  free (env);
+  gk_int_env_free (env);
   return status;
 }
 
@@ -660,4 +689,38 @@ gk_int_find_program (const char *prog, char *buf, size_t size)
     if (*end == '\0') return -1;
     p = end + 1;
   }
+}
+
+pid_t
+gk_int_spawn (const struct gk_int_child *c)
+{
+  struct spawn sp;
+  memset (&sp, 0, sizeof sp);
+  sp.argv = c->argv;
+  sp.file = c->file;
+  sp.envp = c->envp ? c->envp : environ;
+  sp.setup = c->setup;
+  sp.setup_arg = c->setup_arg;
+  if (!c->argv || !c->argv[0])
+    return gk_int_err (EINVAL, "internal error: empty command");
+  /* Our copies, all >= 3 so that the child's dup2 calls cannot
+   * overwrite each other; -1 is /dev/null. */
+  int ok = 1;
+  for (int i = 0; i < 3; i++) {
+    sp.fd[i] = c->fd[i] >= 0 ? fcntl (c->fd[i], F_DUPFD_CLOEXEC, 3)
+      : open_null (i == 0 ? O_RDONLY : O_WRONLY);
+    if (sp.fd[i] == -1) ok = 0;
+  }
+  pid_t pid = ok ? start (&sp, NULL) : gk_int_perr ("%s: descriptors", c->argv[0]);
+  for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
+  return pid;
+}
+
+int
+gk_int_reap (pid_t pid)
+{
+  int st;
+  while (waitpid (pid, &st, 0) == -1)
+    if (errno != EINTR) return -1;
+  return st;
 }

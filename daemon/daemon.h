@@ -79,10 +79,39 @@ int gk_int_need_root (void);
 /* Lexical check used by the dispatcher: 0 if ok, else -1 + error. */
 int gk_int_check_path (const char *path);
 
-/* --- devices (device.c) --- */
-/* "/dev/sda1" -> "/dev/vda1" (qemu) or "/dev/ubda1" (UML).  malloc'd, or
- * NULL + error if the name is not a device of the appliance. */
+/* --- the call's arguments (args.c) --- */
+/* The dispatcher's check of a call's arguments before it runs: syntax
+ * only (paths lexically, device names by their form), plus "is a
+ * filesystem mounted" for paths.  Reads nothing else, changes nothing,
+ * runs nothing.  0, or -1 with the error set. */
+int gk_int_args_check (const struct gk_int_call *c, const union gk_int_val *a);
+/* Run the call's handler: first its DEVICE / MOUNTABLE arguments become
+ * the appliance's names (gk_int_dev_from_user, which may activate LVM),
+ * then gk_int_dispatch.  0, or -1 with the error set. */
+int gk_int_run_call (const struct gk_int_call *c, union gk_int_val *a,
+                     struct gk_int_optvals *o, union gk_int_val *r);
+/* "/dev/sda1" -> "/dev/vda1" (qemu) or "/dev/ubda1" (UML); a missing
+ * "/dev/VG/LV" first activates the VGs if that is still pending
+ * (daemon/README.md, "LVM").  malloc'd, or NULL + error if the name is
+ * not a device of the appliance. */
 char *gk_int_dev_from_user (const char *user);
+
+/* --- device names (devname.c: reads sysfs and /dev, runs nothing) --- */
+/* 0 if USER has the form of a device name (/dev/sdX[N], /dev/vdX[N],
+ * /dev/ubdX[N], /dev/VG/LV, /dev/mapper/NAME), else -1 with EINVAL
+ * "USER: not a device name (...)".  Pure. */
+int gk_int_dev_name_ok (const char *user);
+/* 1 if USER is "/dev/VG/LV" or "/dev/mapper/NAME" by its form. */
+int gk_int_dev_is_dm_path (const char *user);
+/* gk_int_dev_from_user without activating anything: a /dev/VG/LV that
+ * is missing is ENOENT "no such device". */
+char *gk_int_dev_lookup (const char *user);
+/* "/dev/VG/LV" of block device RDEV if it is an LVM LV (dm uuid
+ * "LVM-..."), else NULL (no error set).  malloc'd. */
+char *gk_int_dev_lv_of (dev_t rdev);
+/* "/dev/mapper/VG-LV" or "/dev/dm-N" of an active LV -> malloc'd
+ * "/dev/VG/LV"; NULL (no error set) if DEV is not such a device. */
+char *gk_int_dev_dm_to_lv (const char *dev);
 /* "/dev/vda1" -> "/dev/sda1".  malloc'd copy; unknown names are copied. */
 char *gk_int_dev_to_user (const char *dev);
 /* Translate every device name in a list in place (for returns). */
@@ -116,6 +145,31 @@ int gk_int_run_chroot (char **out_r, const char *const *argv);
  * stderr captured into *err_r if not NULL.  -1 only if it could not run. */
 int gk_int_run_status (char **out_r, char **err_r, const char *in,
                        const char *const *argv);
+/* A child whose descriptors the caller handles itself (a filter streamed
+ * to the host, tar, ntfs-3g, modprobe at boot).  Started like the above
+ * (vfork, own process group, default signals, nothing else inherited). */
+struct gk_int_child {
+  const char *const *argv;      /* argv[0] absolute, or searched in PATH */
+  const char *file;             /* if not NULL, the program run instead */
+  int fd[3];                    /* the child's 0, 1, 2 (ours stay open);
+                                 * -1: /dev/null */
+  char *const *envp;            /* NULL: the daemon's */
+  /* Run in the child just before exec, after the descriptors are in
+   * place (after vfork: system calls only, no malloc or stdio).  Returns
+   * 0, or -1 with errno and *WHAT naming the step (a string literal): the
+   * spawn then fails with "PROG: WHAT: strerror". */
+  int (*setup) (void *arg, const char **what);
+  void *setup_arg;
+};
+/* Start C.  Returns the pid once the program is exec'd, or -1 with the
+ * error set.  The caller reaps it with gk_int_reap. */
+pid_t gk_int_spawn (const struct gk_int_child *c);
+/* waitpid, retrying EINTR: the wait status, or -1 with errno. */
+int gk_int_reap (pid_t pid);
+/* The daemon's environment with PATH replaced (for envp); free with
+ * gk_int_env_free.  NULL on ENOMEM. */
+char **gk_int_env_with_path (const char *path);
+void gk_int_env_free (char **env);
 /* The appliance's copy of program PROG (in the directories gk_int_run
  * searches) into BUF.  Returns 0, or -1 if there is none (no error set). */
 int gk_int_find_program (const char *prog, char *buf, size_t size);
@@ -138,7 +192,7 @@ int gk_int_send_end (int ok);
 char *gk_int_chunk_buffer (size_t *size_r);
 /* The staging disk of the blk datapath (stage.c), opened O_DIRECT, or -1. */
 int gk_int_stage_fd (void);
-/* Write for bulk data (upload.c): O_DIRECT while *DIRECT and BUF and N
+/* Write for bulk data (calls/transfer.c): O_DIRECT while *DIRECT and BUF and N
  * are aligned, else buffered from then on (*DIRECT cleared).  Times the
  * write into gk_int_xfer.  -1 with errno set. */
 int gk_int_bulk_write (int fd, const char *buf, size_t n, int *direct);
@@ -154,7 +208,7 @@ struct gk_int_xfer_times {
 };
 extern struct gk_int_xfer_times gk_int_xfer;
 
-/* A stat result as the API's statns struct (stat.c). */
+/* A stat result as the API's statns struct (calls/meta.c). */
 struct gk_statns;
 struct stat;
 void gk_int_statns_fill (struct gk_statns *r, const struct stat *st);
@@ -180,6 +234,12 @@ int gk_int_sort_strings (char **list);
 size_t gk_int_count_strings (char *const *list);
 void gk_int_free_strings (char **list);
 uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
+/* The first line of a small kernel file (sysfs, procfs) into BUF (SIZE
+ * bytes), newline dropped.  0, or -1 with errno set (EINVAL if empty);
+ * no error set: the caller knows what a missing file means. */
+int gk_int_read_sysfs_line (const char *path, char *buf, size_t size);
+/* Such a file holding one unsigned decimal number.  0, or -1 (errno). */
+int gk_int_read_sysfs_u64 (const char *path, uint64_t *v);
 /* Read up to COUNT bytes at OFFSET of FD, short only at the end, into a
  * new buffer (*SIZE_R bytes), and close FD.  NULL with errno set (the
  * caller reports it against its path or device). */

@@ -48,15 +48,13 @@ gk_int_load_disk_drivers (const char *modules, int nsd)
     if (m[strspn (m, "abcdefghijklmnopqrstuvwxyz0123456789_")] == '\0')
       argv[n++] = m;
   argv[n] = NULL;
-  pid_t pid = fork ();
-  if (pid == 0) {
-    execv (argv[0], argv);
-    _exit (127);
-  }
-  int st;
-  if (pid > 0) while (waitpid (pid, &st, 0) == -1 && errno == EINTR) ;
-  if (pid == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
-    fprintf (stderr, "guestkitd: modprobe %s failed\n", modules);
+  /* Its messages go to the console (our stdout and stderr). */
+  pid_t pid = gk_int_spawn (&(struct gk_int_child) {
+      .argv = (const char *const *) argv, .fd = { -1, 1, 2 } });
+  int st = pid == -1 ? -1 : gk_int_reap (pid);
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
+    fprintf (stderr, "guestkitd: modprobe %s failed%s%s\n", modules,
+             pid == -1 ? ": " : "", pid == -1 ? gk_int_err_msg () : "");
   free (copy);
   const struct timespec ms = { 0, 1000000 };
   int i = 0;

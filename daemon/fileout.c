@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,6 @@
 #include <sys/wait.h>
 #include "daemon.h"
 #include "fileout.h"
-
-extern char **environ;
 
 #define ERR_KEEP 2048
 
@@ -76,122 +73,128 @@ gk_int_os_abort (struct gk_int_ostream *os)
 
 /* ---- a filter: guest file -> program -> host ---------------------- */
 
+/* A running filter: our ends of its stdout and stderr, and the tail of
+ * what it said on stderr. */
+struct filter {
+  const char *prog;
+  pid_t pid;
+  int out, err;
+  char errbuf[ERR_KEEP + 1];
+  size_t errlen;
+};
+
+static void
+close_end (int *fd)
+{
+  if (*fd >= 0) { close (*fd); *fd = -1; }
+}
+
+/* Start ARGV[0] (found in the appliance) reading IN_FD, its stdout and
+ * stderr piped to us.  0, or -1 with the error set. */
+static int
+filter_start (struct filter *f, const char *const *argv, int in_fd,
+              const char *what)
+{
+  char prog[64];
+  int out[2], err[2];
+  if (gk_int_find_program (argv[0], prog, sizeof prog) == -1)
+    return gk_int_err (ENOENT, "%s: %s is not in the appliance", what, argv[0]);
+  if (pipe2 (out, O_CLOEXEC) == -1) return gk_int_perr ("%s: pipe", argv[0]);
+  if (pipe2 (err, O_CLOEXEC) == -1) {
+    close (out[0]);
+    close (out[1]);
+    return gk_int_perr ("%s: pipe", argv[0]);
+  }
+  f->pid = gk_int_spawn (&(struct gk_int_child) {
+      .argv = argv, .file = prog, .fd = { in_fd, out[1], err[1] } });
+  close (out[1]);
+  close (err[1]);
+  f->out = out[0];
+  f->err = err[0];
+  if (f->pid == -1) {
+    close_end (&f->out);
+    close_end (&f->err);
+    return -1;
+  }
+  return 0;
+}
+
+/* Keep the first ERR_KEEP bytes of its stderr.  1 at its end. */
+static int
+filter_read_err (struct filter *f)
+{
+  char tmp[512];
+  ssize_t n = read (f->err, tmp, sizeof tmp);
+  if (n == -1 && errno == EINTR) return 0;
+  if (n <= 0) return 1;
+  size_t k = (size_t) n;
+  if (f->errlen + k > ERR_KEEP) k = ERR_KEEP - f->errlen;
+  memcpy (f->errbuf + f->errlen, tmp, k);
+  f->errlen += k;
+  return 0;
+}
+
+/* Stream its stdout to the host until both pipes end.  0, or -1 with the
+ * error set (the host cancelled, poll failed). */
+static int
+filter_pump (struct filter *f, char *buf)
+{
+  while (f->out >= 0 || f->err >= 0) {
+    struct pollfd p[2] = { { f->out, POLLIN, 0 }, { f->err, POLLIN, 0 } };
+    if (poll (p, 2, -1) == -1) {
+      if (errno == EINTR) continue;
+      return gk_int_perr ("%s: poll", f->prog);
+    }
+    if (f->out >= 0 && p[0].revents) {
+      ssize_t n = read (f->out, buf, GK_INT_OS_SIZE);
+      if (n == -1 && errno == EINTR) continue;
+      if (n <= 0) close_end (&f->out);
+      else if (gk_int_send_chunk (buf, (size_t) n) == -1)
+        return -1;              /* the host cancelled: error set */
+    }
+    if (f->err >= 0 && p[1].revents && filter_read_err (f))
+      close_end (&f->err);
+  }
+  return 0;
+}
+
+/* Reap it (killed first if FAILED).  0 if it exited with 0, else -1 with
+ * "WHAT: PROG: <its stderr>" (unless FAILED: the error is set). */
+static int
+filter_finish (struct filter *f, int failed, const char *what)
+{
+  close_end (&f->out);
+  close_end (&f->err);
+  if (failed) kill (-f->pid, SIGKILL);
+  int st = gk_int_reap (f->pid);
+  if (failed) return -1;
+  if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
+    size_t n = f->errlen;
+    f->errbuf[n] = '\0';
+    while (n > 0 && (f->errbuf[n - 1] == '\n' || f->errbuf[n - 1] == ' '))
+      f->errbuf[--n] = '\0';
+    return gk_int_err (EIO, "%s: %s: %s", what, f->prog,
+                       n ? f->errbuf : "failed");
+  }
+  return 0;
+}
+
 int
 gk_int_filter_out (const char *const *argv, int in_fd, const char *what)
 {
-  int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  int fa_ok = 0, attr_ok = 0, ret = -1;
-  pid_t pid = -1;
-  char *buf = NULL, errbuf[ERR_KEEP + 1];
-  size_t errlen = 0;
-
-  if (pipe2 (out, O_CLOEXEC) == -1 || pipe2 (err, O_CLOEXEC) == -1) {
-    gk_int_perr ("%s: pipe", argv[0]);
-    goto out;
+  struct filter f = { .prog = argv[0], .pid = -1, .out = -1, .err = -1 };
+  char *buf = malloc (GK_INT_OS_SIZE);
+  if (!buf) return gk_int_err (ENOMEM, "out of memory");
+  if (filter_start (&f, argv, in_fd, what) == -1) {
+    free (buf);
+    return -1;
   }
-  if (posix_spawn_file_actions_init (&fa) != 0) goto oom;
-  fa_ok = 1;
-  if (posix_spawnattr_init (&attr) != 0) goto oom;
-  attr_ok = 1;
-  sigset_t none, all;
-  sigemptyset (&none);
-  sigfillset (&all);
-  posix_spawnattr_setsigmask (&attr, &none);
-  posix_spawnattr_setsigdefault (&attr, &all);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK
-                            | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  if (posix_spawn_file_actions_adddup2 (&fa, in_fd, 0) != 0
-      || posix_spawn_file_actions_adddup2 (&fa, out[1], 1) != 0
-      || posix_spawn_file_actions_adddup2 (&fa, err[1], 2) != 0)
-    goto oom;
-  /* Nothing else of ours may leak into the child (the channel!). */
-  if (posix_spawn_file_actions_addclosefrom_np (&fa, 3) != 0) goto oom;
-  char prog[64];
-  if (gk_int_find_program (argv[0], prog, sizeof prog) == -1) {
-    gk_int_err (ENOENT, "%s: %s is not in the appliance", what, argv[0]);
-    goto out;
-  }
-  int e = posix_spawn (&pid, prog, &fa, &attr, (char *const *) argv,
-                       environ);
-  if (e != 0) {
-    pid = -1;
-    errno = e;
-    gk_int_perr ("%s", argv[0]);
-    goto out;
-  }
-  close (out[1]); out[1] = -1;
-  close (err[1]); err[1] = -1;
-
-  buf = malloc (GK_INT_OS_SIZE);
-  if (!buf) goto oom;
-  int failed = 0;
-  while (out[0] >= 0 || err[0] >= 0) {
-    struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-    if (poll (p, 2, -1) == -1) {
-      if (errno == EINTR) continue;
-      gk_int_perr ("%s: poll", argv[0]);
-      failed = 1;
-      break;
-    }
-    if (out[0] >= 0 && p[0].revents) {
-      ssize_t n = read (out[0], buf, GK_INT_OS_SIZE);
-      if (n == -1 && errno == EINTR) continue;
-      if (n <= 0) { close (out[0]); out[0] = -1; }
-      else if (gk_int_send_chunk (buf, (size_t) n) == -1) {
-        failed = 1;             /* the host cancelled: error set */
-        break;
-      }
-    }
-    if (err[0] >= 0 && p[1].revents) {
-      char tmp[512];
-      ssize_t n = read (err[0], tmp, sizeof tmp);
-      if (n == -1 && errno == EINTR) continue;
-      if (n <= 0) { close (err[0]); err[0] = -1; }
-      else {
-        size_t k = (size_t) n;
-        if (errlen + k > ERR_KEEP) k = ERR_KEEP - errlen;
-        memcpy (errbuf + errlen, tmp, k);
-        errlen += k;
-      }
-    }
-  }
-  if (failed) kill (-pid, SIGKILL);
-  int st;
-  while (waitpid (pid, &st, 0) == -1 && errno == EINTR)
-    ;
-  pid = -1;
-  if (failed) goto out;
-  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    errbuf[errlen] = '\0';
-    while (errlen > 0 && (errbuf[errlen - 1] == '\n' || errbuf[errlen - 1] == ' '))
-      errbuf[--errlen] = '\0';
-    gk_int_err (EIO, "%s: %s: %s", what, argv[0],
-                errlen ? errbuf : "failed");
-    goto out;
-  }
+  int failed = filter_pump (&f, buf) == -1;
+  free (buf);
+  if (filter_finish (&f, failed, what) == -1) return -1;
   if (gk_int_send_end (1) == -1) {
     if (!gk_int_err_isset ()) gk_int_err (EIO, "%s: sending failed", what);
-    goto out;
+    return -1;
   }
-  ret = 0;
-  goto out;
-
- oom:
-  gk_int_err (ENOMEM, "out of memory");
- out:
-  if (pid > 0) {
-    kill (-pid, SIGKILL);
-    while (waitpid (pid, NULL, 0) == -1 && errno == EINTR)
-      ;
-  }
-  if (fa_ok) posix_spawn_file_actions_destroy (&fa);
-  if (attr_ok) posix_spawnattr_destroy (&attr);
-  for (int i = 0; i < 2; i++) {
-    if (out[i] >= 0) close (out[i]);
-    if (err[i] >= 0) close (err[i]);
-  }
-  free (buf);
-  return ret;
+  return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "lvm.h"
 
 #define MAX_NAME 127            /* LVM's limit for VG and LV names */
@@ -160,11 +161,9 @@ gk_int_lvm_parse_report (char *text, size_t nfields, size_t *nrows_r)
     if (end) *end = '\0';
     while (*line == ' ' || *line == '\t') line++;
     if (*line) {
-      if (n + nfields > cap) {
-        cap *= 2;
-        char **nf = realloc (f, cap * sizeof *f);
-        if (!nf) { free (f); errno = ENOMEM; return NULL; }
-        f = nf;
+      if (gk_int_grow ((void **) &f, &cap, n + nfields, sizeof *f, 8) == -1) {
+        free (f);
+        return NULL;            /* errno ENOMEM */
       }
       char *p = line;
       for (size_t i = 0; i < nfields; i++) {

@@ -7,17 +7,20 @@
  * command reads the drives' metadata afresh.  device-mapper (dm_mod) is
  * loaded by the first command, not at boot.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 #include "lvm.h"
 
 #define DM_MISC "/sys/class/misc/device-mapper"
 
 static int dm_ready;            /* dm_mod is loaded */
+static int activation_done;     /* automatic activation done or overruled */
 
 /* Load device-mapper on first use (not at boot: it costs ~0.3 s under
  * TCG and most sessions never need it).  It may be built in. */
@@ -229,3 +232,71 @@ gk_int_lvm_full_report (const char *args0, const char *sname,
   return 0;
 }
 
+
+/* --- activation (daemon/README.md, "LVM") --- */
+
+int
+gk_int_lvm_activate_all (void)
+{
+  const char *a[] = { "vgchange", "-a", "y", NULL };
+  if (gk_int_lvm_run (NULL, 1, a) == -1) return -1;
+  activation_done = 1;
+  return 0;
+}
+
+void
+gk_int_lvm_activation_overruled (void)
+{
+  activation_done = 1;
+}
+
+void
+gk_int_lvm_auto_activate (void)
+{
+  if (activation_done) return;
+  activation_done = 1;
+  if (gk_int_lvm_activate_all () == -1) {
+    gk_int_log ("automatic LVM activation: %s", gk_int_err_msg ());
+    gk_int_err_clear ();
+  }
+}
+
+char **
+gk_int_lvm_active_lvs (void)
+{
+  DIR *d = opendir ("/sys/block");
+  if (!d) { gk_int_perr ("/sys/block"); return NULL; }
+  size_t n = 0, cap = 0;
+  char **l = NULL;
+  int oom = gk_int_grow ((void **) &l, &cap, 1, sizeof *l, 8) == -1;
+  struct dirent *e;
+  while (!oom && (e = readdir (d)) != NULL) {
+    if (strncmp (e->d_name, "dm-", 3) != 0) continue;
+    char dev[300];
+    snprintf (dev, sizeof dev, "/dev/%s", e->d_name);
+    char *lv = gk_int_dev_dm_to_lv (dev);
+    if (!lv) continue;
+    if (gk_int_grow ((void **) &l, &cap, n + 2, sizeof *l, 8) == -1) {
+      free (lv);
+      oom = 1;
+      break;
+    }
+    l[n++] = lv;
+  }
+  closedir (d);
+  if (oom) {
+    if (l) { l[n] = NULL; gk_int_free_strings (l); }
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  l[n] = NULL;
+  gk_int_sort_strings (l);
+  return l;
+}
+
+char **
+gk_int_lvm_lv_paths (void)
+{
+  gk_int_lvm_auto_activate ();
+  return gk_int_lvm_active_lvs ();
+}

@@ -1,7 +1,8 @@
-/* guestkitd: LVM.  lvm.c: the calls that make, change and list volumes;
- * lvm-activate.c: activation and LVs as devices; lvm-run.c: running
- * lvm; lvm-parse.c: the pure parts, unit-tested in
- * tests/test-lvm-parse.c without an appliance.
+/* guestkitd: LVM.  Core: lvm-run.c (running lvm, reports, activation),
+ * lvm-parse.c (the pure parts, unit-tested in tests/test-lvm-parse.c
+ * without an appliance).  Handlers: calls/lvm.c (the calls that make,
+ * change and list volumes), calls/lvm-activate.c (vg-activate, lvm-scan,
+ * is-lv).
  *
  * Activation is lazy: nothing LVM runs at boot.  See daemon/README.md,
  * "LVM", for when volume groups get activated.
@@ -12,28 +13,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- lvm-activate.c --- */
+/* --- lvm-run.c: activation (core) --- */
 
 /* Activate every volume group on the user's drives (vgchange -ay, with
  * metadata writes disabled).  For inspection (inspect_activate_lvm) and
  * for the lazy activation.  Returns 0, or -1 with the error set. */
 int gk_int_lvm_activate_all (void);
 
-/* The dispatcher's check of a /dev/VG/LV or /dev/mapper/NAME argument
- * (device.c): activates the volume groups if that was not done yet in
- * this session and the node is missing, then checks that USER is the
- * block device of an LVM logical volume.  0, or -1 with the error set. */
-int gk_int_lvm_check_dev (const char *user);
+/* The automatic activation, once per session (args.c, for a missing
+ * /dev/VG/LV argument; list-filesystems finding a PV).  A failure is
+ * logged, not reported: the call that needed it reports what is then
+ * missing. */
+void gk_int_lvm_auto_activate (void);
 
-/* "/dev/mapper/VG-LV" or "/dev/dm-N" of an active LV -> malloc'd
- * "/dev/VG/LV"; NULL (no error set) if DEV is not such a device. */
-char *gk_int_lvm_dm_to_lv (const char *dev);
+/* The user activated or deactivated VGs: no automatic activation any
+ * more in this session. */
+void gk_int_lvm_activation_overruled (void);
+
+/* The active LVs as "/dev/VG/LV", sorted, from sysfs (no lvm run).
+ * NULL-terminated, malloc'd; NULL with the error set. */
+char **gk_int_lvm_active_lvs (void);
 
 /* For list-filesystems: the activated LVs as "/dev/VG/LV", after the lazy
  * activation.  NULL-terminated, malloc'd; NULL with the error set. */
 char **gk_int_lvm_lv_paths (void);
 
-/* --- shared by lvm*.c (lvm-run.c) --- */
+/* --- lvm-run.c: running lvm --- */
 
 struct gk_int_sval;
 

@@ -80,23 +80,12 @@ gk_int_recv_frame (char **buf_r, size_t *len_r)
   return 0;
 }
 
+/* Syntax only: device names are resolved (and LVM activated) when the
+ * call runs, in gk_int_run_call (args.c). */
 static int
 check_args (const struct gk_int_call *c, union gk_int_val *a)
 {
-  for (size_t i = 0; c->args[i].type != GK_T_END; i++) {
-    const struct gk_int_arg *d = &c->args[i];
-    if (d->type != GK_T_STRING) continue;
-    if (d->sub == GK_S_PATHNAME) {
-      if (gk_int_check_path (a[i].s) == -1 || gk_int_need_root () <= 0) return -1;
-    }
-    else if (d->sub == GK_S_DEVICE || d->sub == GK_S_MOUNTABLE) {
-      char *dev = gk_int_dev_from_user (a[i].s);
-      if (!dev) return -1;
-      free (a[i].s);
-      a[i].s = dev;
-    }
-  }
-  return 0;
+  return gk_int_args_check (c, a);
 }
 
 static void
@@ -172,7 +161,7 @@ handle_call (struct gk_int_rbuf *rb)
     uint64_t t0 = gk_int_now_ns ();
     if (check_args (c, a) == 0) {
       gk_int_log ("=> %s", c->name);
-      ok = (noop ? gk_int_empty_ret (c, &r) : gk_int_dispatch (c, a, &o, &r)) == 0;
+      ok = (noop ? gk_int_empty_ret (c, &r) : gk_int_run_call (c, a, &o, &r)) == 0;
       if (!ok && !gk_int_err_isset ())
         gk_int_err (EIO, "%s failed without saying why", c->name);
     }

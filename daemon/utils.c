@@ -5,23 +5,21 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 
 /* Append S (taken over) to the growing NULL-terminated list *LIST. */
 static int
 push (char ***list, size_t *n, size_t *cap, char *s)
 {
-  if (*n + 1 >= *cap) {
-    size_t ncap = *cap ? *cap * 2 : 16;
-    char **p = realloc (*list, ncap * sizeof *p);
-    if (!p) return -1;
-    *list = p;
-    *cap = ncap;
-  }
+  if (gk_int_grow ((void **) list, cap, *n + 2, sizeof **list, 16) == -1)
+    return -1;
   (*list)[(*n)++] = s;
   (*list)[*n] = NULL;
   return 0;
@@ -165,17 +163,45 @@ gk_int_reply_list_add (struct gk_int_reply_list *l, const char *s, size_t len)
   if (l->bytes > REPLY_LIST_MAX)
     return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
                        "(use %s)", l->what, l->instead);
-  if (l->n + 1 >= l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
+  if (gk_int_grow ((void **) &l->v, &l->cap, l->n + 2, sizeof *l->v, 64) == -1)
+    return gk_int_err (ENOMEM, "out of memory");
   /* A NUL inside S cannot travel in a string: the copy ends there. */
   char *c = strndup (s, len);
   if (!c) return gk_int_err (ENOMEM, "out of memory");
   l->v[l->n++] = c;
   l->v[l->n] = NULL;
+  return 0;
+}
+
+int
+gk_int_read_sysfs_line (const char *path, char *buf, size_t size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  ssize_t n = read (fd, buf, size - 1);
+  int saved = errno;
+  close (fd);
+  if (n <= 0) {
+    errno = n == 0 ? EINVAL : saved;
+    return -1;
+  }
+  buf[n] = '\0';
+  buf[strcspn (buf, "\n")] = '\0';
+  return 0;
+}
+
+int
+gk_int_read_sysfs_u64 (const char *path, uint64_t *v)
+{
+  char buf[32];
+  if (gk_int_read_sysfs_line (path, buf, sizeof buf) == -1) return -1;
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull (buf, &end, 10);
+  if (errno || end == buf || *end) {
+    errno = EINVAL;
+    return -1;
+  }
+  *v = x;
   return 0;
 }

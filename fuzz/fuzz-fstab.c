@@ -1,5 +1,5 @@
 /* Fuzz target: a guest's /etc/fstab as inspection reads it
- * (daemon/inspect-fstab.c gk_int_insp_fstab): split into lines, each
+ * (daemon/calls/inspect-fstab.c gk_int_insp_fstab): split into lines, each
  * parsed by gk_int_parse_fstab_line and classified by gk_int_fstab_kind.
  *
  * Input: the file's bytes.

@@ -1,5 +1,5 @@
 /* Fuzz target: the parsers of guest files that inspection reads
- * (daemon/inspect-parse.c): os-release, redhat-release, version
+ * (daemon/calls/inspect-parse.c): os-release, redhat-release, version
  * numbers, os-release IDs, the dpkg status database, ELF and PE headers,
  * hostname-like first lines and shell variables.
  *

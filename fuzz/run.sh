@@ -17,15 +17,15 @@ CC=${CC_FUZZ:-clang}
 # The targets: NAME:SOURCES the harness fuzz/fuzz-NAME.c is linked with.
 TARGETS="wire-call:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
 wire-reply:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
-inspect-parse:daemon/inspect-parse.c
-fstab:daemon/inspect-parse.c
-lvm-parse:daemon/lvm-parse.c
+inspect-parse:daemon/calls/inspect-parse.c
+fstab:daemon/calls/inspect-parse.c
+lvm-parse:daemon/lvm-parse.c,common/grow.c
 qcow2-probe:lib/qcow2-probe.c"
 
 mkdir -p "$OUT/bin" "$OUT/corpus" "$OUT/artifacts" "$OUT/logs" || exit 99
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
  -fno-omit-frame-pointer -Wall -Wextra -Werror -I$SRC/fuzz -I$SRC/common -I$SRC/include
- -I$SRC/daemon -I$SRC/lib"
+ -I$SRC/daemon -I$SRC/daemon/calls -I$SRC/lib"
 
 # Can clang link a fuzzer at all?
 printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput (const uint8_t *d, size_t n) { (void) d; (void) n; return 0; }\n' \

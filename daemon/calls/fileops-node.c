@@ -21,8 +21,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define IO_MAX ((size_t) GK_MSG_MAX - 4096)
 
@@ -158,13 +159,8 @@ do_readdir (const char *dir)
                   dir);
       goto fail;
     }
-    if (l->len == cap) {
-      size_t ncap = cap ? 2 * cap : 32;
-      struct gk_dirent *v = realloc (l->val, ncap * sizeof *v);
-      if (!v) goto oom;
-      l->val = v;
-      cap = ncap;
-    }
+    if (gk_int_grow ((void **) &l->val, &cap, l->len + 1, sizeof *l->val, 32) == -1)
+      goto oom;
     struct gk_dirent *x = &l->val[l->len];
     char t[2] = { ftyp (e->d_type), '\0' };
     x->ino = (int64_t) e->d_ino;

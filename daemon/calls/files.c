@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "fullio.h"
 #include "actions.h"
 
 /* Largest file returned in one reply, leaving room for the headers. */
@@ -21,22 +22,6 @@
 #define FILL_CHUNK ((size_t) 1024 * 1024)
 
 #define OPEN_WRITE (O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-
-/* Write all of BUF, retrying short writes.  -1 with errno on error. */
-static int
-write_all (int fd, const char *buf, size_t n)
-{
-  while (n > 0) {
-    ssize_t r = write (fd, buf, n);
-    if (r == -1) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    buf += r;
-    n -= (size_t) r;
-  }
-  return 0;
-}
 
 /* Close FD, reporting a delayed write error against PATH. */
 static int
@@ -146,7 +131,7 @@ write_file (const char *path, const char *content, size_t n, int flags)
   int fd = gk_int_open_regular (path, O_WRONLY | flags | O_CREAT, 0644);
   if (fd == -1)
     return -1;
-  if (write_all (fd, content, n) == -1) {
+  if (gk_int_write_full (fd, content, n) == -1) {
     gk_int_perr ("%s", path);
     close (fd);
     return -1;
@@ -210,7 +195,7 @@ fill_fd (int fd, const char *path, int c, uint64_t len)
   uint64_t done = 0;
   while (done < len) {
     size_t n = len - done < bufsize ? (size_t) (len - done) : bufsize;
-    if (write_all (fd, buf, n) == -1) {
+    if (gk_int_write_full (fd, buf, n) == -1) {
       free (buf);
       return gk_int_perr ("%s", path);
     }

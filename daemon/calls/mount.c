@@ -23,179 +23,11 @@
 #include <sys/sysmacros.h>
 #include "daemon.h"
 #include "actions.h"
-#include "inspect-parse.h"    /* gk_int_unoctal */
-#include "ntfs.h"
+#include "mount-ntfs.h"
+#include "mount-table.h"
 
-#define MOUNTINFO "/proc/self/mountinfo"
-#define MOUNTINFO_MAX (64u * 1024 * 1024)
 /* The kernel copies at most a page of mount data. */
 #define OPTIONS_MAX 4095
-
-/* --- the mount table --- */
-
-struct mnt {
-  char *source;                 /* as given to mount(2): "/dev/vda1" */
-  char *target;                 /* appliance path: "/sysroot/boot" */
-  const char *guest;            /* inside target: "/boot", or "/" */
-  dev_t dev;                    /* st_dev of the mounted filesystem */
-  unsigned long id, parent;     /* mount ids: the tree of mounts */
-};
-
-struct mnts {
-  struct mnt *v;
-  size_t n;
-  char *buf;                    /* the mountinfo text the strings live in */
-  char root[PATH_MAX];          /* the sysroot, canonical */
-};
-
-static void
-free_mnts (struct mnts *m)
-{
-  free (m->v);
-  free (m->buf);
-  m->v = NULL;
-  m->buf = NULL;
-  m->n = 0;
-}
-
-/* Read a whole /proc file (st_size is 0 there, so read until EOF). */
-static char *
-read_proc (const char *path)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) {
-    gk_int_perr ("%s", path);
-    return NULL;
-  }
-  size_t len = 0, cap = 16384;
-  char *buf = malloc (cap);
-  for (;;) {
-    if (!buf) {
-      close (fd);
-      gk_int_err (ENOMEM, "out of memory");
-      return NULL;
-    }
-    if (len + 1 >= cap) {
-      if (cap >= MOUNTINFO_MAX) {
-        free (buf);
-        close (fd);
-        gk_int_err (EFBIG, "%s: too large", path);
-        return NULL;
-      }
-      char *b = realloc (buf, 2 * cap);
-      if (!b) free (buf);
-      buf = b;
-      cap *= 2;
-      continue;
-    }
-    ssize_t r = read (fd, buf + len, cap - len - 1);
-    if (r == -1 && errno == EINTR) continue;
-    if (r == -1) {
-      gk_int_perr ("%s", path);
-      free (buf);
-      close (fd);
-      return NULL;
-    }
-    if (r == 0) break;
-    len += (size_t) r;
-  }
-  close (fd);
-  buf[len] = '\0';
-  return buf;
-}
-
-/* The canonical sysroot: mountinfo shows resolved paths. */
-static void
-sysroot_real (char *buf)
-{
-  if (!realpath (gk_int_sysroot, buf)) {
-    snprintf (buf, PATH_MAX, "%s", gk_int_sysroot);
-    size_t len = strlen (buf);
-    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
-  }
-}
-
-/* If TARGET is ROOT or below it, the guest path it stands for. */
-static const char *
-guest_path (const char *target, const char *root)
-{
-  if (strcmp (root, "/") == 0) return target;
-  size_t len = strlen (root);
-  if (strncmp (target, root, len) != 0) return NULL;
-  if (target[len] == '\0') return "/";
-  if (target[len] == '/') return target + len;
-  return NULL;
-}
-
-/* Split a mountinfo line into space-separated fields, in place. */
-static size_t
-split_fields (char *line, char **f, size_t max)
-{
-  size_t n = 0;
-  char *save;
-  for (char *t = strtok_r (line, " ", &save); t && n < max;
-       t = strtok_r (NULL, " ", &save))
-    f[n++] = t;
-  return n;
-}
-
-/* The mounts at or below the sysroot, in mount order. */
-static int
-list_mounts (struct mnts *m)
-{
-  memset (m, 0, sizeof *m);
-  sysroot_real (m->root);
-  m->buf = read_proc (MOUNTINFO);
-  if (!m->buf) return -1;
-
-  size_t cap = 0;
-  char *save;
-  for (char *line = strtok_r (m->buf, "\n", &save); line;
-       line = strtok_r (NULL, "\n", &save)) {
-    /* id parent maj:min root mountpoint opts [optional...] - type source
-     * superopts */
-    char *f[64];
-    size_t nf = split_fields (line, f, 64);
-    size_t sep = 6;
-    while (sep < nf && strcmp (f[sep], "-") != 0) sep++;
-    if (nf < 5 || sep + 2 >= nf) continue;
-    unsigned maj, min;
-    unsigned long id, parent;
-    if (sscanf (f[0], "%lu", &id) != 1 || sscanf (f[1], "%lu", &parent) != 1
-        || sscanf (f[2], "%u:%u", &maj, &min) != 2)
-      continue;
-    gk_int_unoctal (f[4]);
-    const char *g = guest_path (f[4], m->root);
-    if (!g) continue;
-    gk_int_unoctal (f[sep + 2]);
-    if (m->n == cap) {
-      size_t ncap = cap ? 2 * cap : 8;
-      struct mnt *v = realloc (m->v, ncap * sizeof *v);
-      if (!v) {
-        free_mnts (m);
-        return gk_int_err (ENOMEM, "out of memory");
-      }
-      m->v = v;
-      cap = ncap;
-    }
-    m->v[m->n].source = f[sep + 2];
-    m->v[m->n].target = f[4];
-    m->v[m->n].guest = g;
-    m->v[m->n].dev = makedev (maj, min);
-    m->v[m->n].id = id;
-    m->v[m->n].parent = parent;
-    m->n++;
-  }
-  return 0;
-}
-
-/* Mounts of block devices, which are what the user mounted (a program
- * run in the guest may have had proc or a tmpfs mounted for it). */
-static int
-is_dev_mount (const struct mnt *x)
-{
-  return strncmp (x->source, "/dev/", 5) == 0;
-}
 
 /* --- mount --- */
 
@@ -345,12 +177,12 @@ static int
 root_kind (void)
 {
   struct mnts m;
-  if (list_mounts (&m) == -1) return -1;
+  if (gk_int_mnts_list (&m) == -1) return -1;
   int r = 0;
   for (size_t i = 0; i < m.n; i++)
     if (strcmp (m.v[i].guest, "/") == 0)
       r = strcmp (m.v[i].source, MOUNTPOINTS_FS) == 0 ? 1 : 2;
-  free_mnts (&m);
+  gk_int_mnts_free (&m);
   return r;
 }
 
@@ -368,7 +200,7 @@ resolve_mountpoint (const char *mountpoint)
   if (gk_int_check_path (mountpoint) == -1) return NULL;
 
   char root[PATH_MAX];
-  sysroot_real (root);
+  gk_int_sysroot_real (root);
   char *target;
   if (is_root_path (mountpoint)) {
     target = strdup (root);
@@ -447,7 +279,7 @@ do_mount_options (const char *options, const char *mountable,
   const char *fb = fallback_type (type);
   if (r == -1 && errno == ENODEV && fb)
     r = mount (mountable, target, fb, flags, data);
-  /* No NTFS driver in the kernel: ntfs-3g (ntfs.c) sets its own error. */
+  /* No NTFS driver in the kernel: ntfs-3g (mount-ntfs.c) sets its own error. */
   if (r == -1 && errno == ENODEV && strcmp (type, "ntfs") == 0) {
     /* ntfs-3g knows nodev and nosuid; without them FUSE allows both. */
     char o[32];
@@ -597,25 +429,25 @@ do_umount (const char *pathordevice, int force, int lazyunmount)
   if (looks_like_device (pathordevice)) {
     char *dev = gk_int_dev_from_user (pathordevice);
     if (!dev) return -1;
-    if (list_mounts (&m) == -1) { free (dev); return -1; }
+    if (gk_int_mnts_list (&m) == -1) { free (dev); return -1; }
     i = find_by_device (&m, dev);
     free (dev);
   }
   else {
     if (gk_int_check_path (pathordevice) == -1) return -1;
-    if (list_mounts (&m) == -1) return -1;
+    if (gk_int_mnts_list (&m) == -1) return -1;
     i = find_by_path (&m, pathordevice);
     /* /dev/VG/LV: a device in the appliance, not a guest path. */
     if (i == -1 && strncmp (pathordevice, "/dev/", 5) == 0)
       i = find_by_device (&m, pathordevice);
   }
   if (i == -1) {
-    free_mnts (&m);
+    gk_int_mnts_free (&m);
     return gk_int_err (EINVAL, "%s: not mounted", pathordevice);
   }
   int flags = (force ? MNT_FORCE : 0) | (lazyunmount ? MNT_DETACH : 0);
   int r = umount_one (&m, (size_t) i, flags, pathordevice);
-  free_mnts (&m);
+  gk_int_mnts_free (&m);
   return r;
 }
 
@@ -635,7 +467,7 @@ do_umount_all (void)
    * easier to understand after a sync that did most of the work. */
   sync ();
   struct mnts m;
-  if (list_mounts (&m) == -1) return -1;
+  if (gk_int_mnts_list (&m) == -1) return -1;
 
   /* Children before their parents, i.e. deepest first.  The tree comes
    * from the mount ids, not from the paths: a filesystem mounted on /a/b
@@ -644,7 +476,7 @@ do_umount_all (void)
    * so mounts stacked on one directory come off in reverse order. */
   char *done = calloc (m.n ? m.n : 1, 1);
   if (!done) {
-    free_mnts (&m);
+    gk_int_mnts_free (&m);
     return gk_int_err (ENOMEM, "out of memory");
   }
   int r = 0;
@@ -657,7 +489,7 @@ do_umount_all (void)
     done[pick] = 1;
   }
   free (done);
-  free_mnts (&m);
+  gk_int_mnts_free (&m);
   return r;
 }
 
@@ -680,7 +512,7 @@ do_mkmountpoint (const char *exemptpath)
                        exemptpath);
   if (k == 0) {
     char root[PATH_MAX];
-    sysroot_real (root);
+    gk_int_sysroot_real (root);
     if (mount (MOUNTPOINTS_FS, root, "tmpfs", MS_NOSUID | MS_NODEV,
                "size=1m,mode=0755") == -1)
       return gk_int_perr ("%s: mounting a tmpfs for mount points", root);
@@ -713,12 +545,12 @@ static char **
 list_mounted (int with_paths)
 {
   struct mnts m;
-  if (list_mounts (&m) == -1) return NULL;
+  if (gk_int_mnts_list (&m) == -1) return NULL;
   char **list = calloc (2 * m.n + 1, sizeof *list);
   if (!list) goto oom;
   size_t n = 0;
   for (size_t i = 0; i < m.n; i++) {
-    if (!is_dev_mount (&m.v[i])) continue;
+    if (!gk_int_mnt_is_dev (&m.v[i])) continue;
     list[n] = gk_int_dev_to_user (m.v[i].source);
     if (!list[n++]) goto fail;
     if (with_paths) {
@@ -726,14 +558,14 @@ list_mounted (int with_paths)
       if (!list[n++]) goto oom;
     }
   }
-  free_mnts (&m);
+  gk_int_mnts_free (&m);
   return list;
 
  oom:
   gk_int_err (ENOMEM, "out of memory");
  fail:
   gk_int_free_strings (list);
-  free_mnts (&m);
+  gk_int_mnts_free (&m);
   return NULL;
 }
 

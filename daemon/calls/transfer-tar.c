@@ -72,64 +72,60 @@ struct tar {
 #define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
 #endif
 
-/* In the tar child of tar-in: make DIR (and the mounts below it) a mount
- * of its own where no symbolic link is followed, visible only to this
- * process.  0, or -1 with the reason on stderr (tar's error channel). */
+/* In the tar child of tar-in (gk_int_child.setup, after vfork: system
+ * calls only): make DIR (and the mounts below it) a mount of its own
+ * where no symbolic link is followed, visible only to this process, and
+ * go there.  0, or -1 with errno and *WHAT the step that failed. */
 static int
-confine (const char *dir)
+confine (void *dir_arg, const char **what)
 {
-  const char *what = "unshare";
-  if (unshare (CLONE_NEWNS) == -1) goto fail;
-  what = "making mounts private";
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) goto fail;
-  what = "bind mount";
-  if (mount (dir, dir, NULL, MS_BIND | MS_REC, NULL) == -1) goto fail;
-  what = "nosymfollow";
+  const char *dir = dir_arg;
+  *what = "confining the extraction (unshare)";
+  if (unshare (CLONE_NEWNS) == -1) return -1;
+  *what = "confining the extraction (making mounts private)";
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) return -1;
+  *what = "confining the extraction (bind mount)";
+  if (mount (dir, dir, NULL, MS_BIND | MS_REC, NULL) == -1) return -1;
+  *what = "confining the extraction (nosymfollow)";
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSYMFOLLOW };
   if (mount_setattr (AT_FDCWD, dir, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW,
-                     &attr, sizeof attr) == -1) goto fail;
-  what = "chdir";
-  if (chdir (dir) == -1) goto fail;
-  return 0;
- fail:
-  dprintf (2, "confining the extraction (%s): %s", what, strerror (errno));
-  return -1;
+                     &attr, sizeof attr) == -1) return -1;
+  *what = "confining the extraction (chdir)";
+  return chdir (dir);
 }
 
 /* Start tar with ARGV; its stdin (TO_TAR) or stdout is a pipe to us.
  * CONFINE_DIR: tar-in's target, see confine(). */
 static int
 tar_start (struct tar *t, const char *const *argv, int to_tar,
-           const char *confine_dir)
+           char *confine_dir)
 {
   int p[2];
   t->pid = -1;
-  t->fd = t->err = -1;
+  t->fd = -1;
   t->err = memfd_create ("tar-stderr", MFD_CLOEXEC);
   if (t->err == -1) return gk_int_perr ("tar: memfd");
-  if (pipe2 (p, O_CLOEXEC) == -1) { close (t->err); return gk_int_perr ("tar: pipe"); }
-  t->pid = fork ();
-  if (t->pid == -1) {
-    close (p[0]); close (p[1]); close (t->err);
-    return gk_int_perr ("tar: fork");
+  /* GNU tar (its safety defaults matter) and the host's gzip and xz,
+   * never busybox's. */
+  char **env = gk_int_env_with_path ("/usr/bin:/usr/sbin:/bin:/sbin");
+  if (!env) { close (t->err); return gk_int_err (ENOMEM, "out of memory"); }
+  if (pipe2 (p, O_CLOEXEC) == -1) {
+    gk_int_env_free (env);
+    close (t->err);
+    return gk_int_perr ("tar: pipe");
   }
-  if (t->pid == 0) {
-    signal (SIGPIPE, SIG_DFL);
-    int null = open ("/dev/null", O_RDWR);
-    if (dup2 (to_tar ? p[0] : null, 0) == -1 || dup2 (to_tar ? null : p[1], 1) == -1
-        || dup2 (t->err, 2) == -1)
-      _exit (126);
-    if (confine_dir && confine (confine_dir) == -1)
-      _exit (126);
-    /* GNU tar (its safety defaults matter) and the host's gzip and xz,
-     * never busybox's. */
-    setenv ("PATH", "/usr/bin:/usr/sbin:/bin:/sbin", 1);
-    execv ("/usr/bin/tar", (char *const *) argv);
-    dprintf (2, "%s: %s", argv[0], strerror (errno));
-    _exit (127);
+  t->pid = gk_int_spawn (&(struct gk_int_child) {
+      .argv = argv, .file = "/usr/bin/tar", .envp = env,
+      .fd = { to_tar ? p[0] : -1, to_tar ? -1 : p[1], t->err },
+      .setup = confine_dir ? confine : NULL, .setup_arg = confine_dir });
+  gk_int_env_free (env);
+  close (to_tar ? p[0] : p[1]);
+  if (t->pid == -1) {
+    close (to_tar ? p[1] : p[0]);
+    close (t->err);
+    return -1;
   }
   t->fd = to_tar ? p[1] : p[0];
-  close (to_tar ? p[0] : p[1]);
   return 0;
 }
 
@@ -138,9 +134,8 @@ static int
 tar_finish (struct tar *t, const char *what)
 {
   if (t->fd >= 0) { close (t->fd); t->fd = -1; }
-  int st = 0;
-  while (waitpid (t->pid, &st, 0) == -1 && errno == EINTR) ;
-  int ok = WIFEXITED (st) && WEXITSTATUS (st) == 0;
+  int st = gk_int_reap (t->pid);
+  int ok = st != -1 && WIFEXITED (st) && WEXITSTATUS (st) == 0;
   if (!ok && !gk_int_err_isset ()) {
     char msg[ERR_MAX + 1];
     ssize_t n = pread (t->err, msg, ERR_MAX, 0);

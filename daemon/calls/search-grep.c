@@ -145,18 +145,69 @@ do_grep (const char *regex, const char *path, int extended, int fixed,
   return grep (regex, path, extended, fixed, insensitive, compressed);
 }
 
-#define VARIANT(name, e, f, i, z)                                       \
-  char **do_##name (const char *regex, const char *path)                \
-  { return grep (regex, path, e, f, i, z); }
+/* The guestfish variants: extended, fixed, insensitive, compressed. */
+char **
+do_grepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 0, 1, 0);
+}
 
-VARIANT (grepi, 0, 0, 1, 0)
-VARIANT (egrep, 1, 0, 0, 0)
-VARIANT (egrepi, 1, 0, 1, 0)
-VARIANT (fgrep, 0, 1, 0, 0)
-VARIANT (fgrepi, 0, 1, 1, 0)
-VARIANT (zgrep, 0, 0, 0, 1)
-VARIANT (zgrepi, 0, 0, 1, 1)
-VARIANT (zegrep, 1, 0, 0, 1)
-VARIANT (zegrepi, 1, 0, 1, 1)
-VARIANT (zfgrep, 0, 1, 0, 1)
-VARIANT (zfgrepi, 0, 1, 1, 1)
+char **
+do_egrep (const char *regex, const char *path)
+{
+  return grep (regex, path, 1, 0, 0, 0);
+}
+
+char **
+do_egrepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 1, 0, 1, 0);
+}
+
+char **
+do_fgrep (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 1, 0, 0);
+}
+
+char **
+do_fgrepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 1, 1, 0);
+}
+
+char **
+do_zgrep (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 0, 0, 1);
+}
+
+char **
+do_zgrepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 0, 1, 1);
+}
+
+char **
+do_zegrep (const char *regex, const char *path)
+{
+  return grep (regex, path, 1, 0, 0, 1);
+}
+
+char **
+do_zegrepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 1, 0, 1, 1);
+}
+
+char **
+do_zfgrep (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 1, 0, 1);
+}
+
+char **
+do_zfgrepi (const char *regex, const char *path)
+{
+  return grep (regex, path, 0, 1, 1, 1);
+}

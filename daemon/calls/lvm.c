@@ -334,11 +334,10 @@ do_lvm_remove_all (void)
   return r;
 }
 
-/* do_pvs_full, do_vgs_full, do_lvs_full: the same over three structs. */
-#define FULL_LIST(fn, cmd, st)                                          \
-  struct gk_##st##_list *                                               \
-  fn (void)                                                             \
-  {                                                                     \
+/* The body of do_pvs_full, do_vgs_full and do_lvs_full: report CMD
+ * into struct gk_ST_list (ST: lvm_pv, lvm_vg, lvm_lv). */
+#define FULL_LIST(cmd, st)                                              \
+  do {                                                                  \
     struct gk_int_sval *v;                                              \
     size_t n;                                                           \
     if (gk_int_lvm_full_report (cmd, #st, &v, &n) == -1) return NULL;  \
@@ -356,8 +355,22 @@ do_lvm_remove_all (void)
     if (!l) gk_int_err (ENOMEM, "out of memory");                       \
     else l->len = n;                                                    \
     return l;                                                           \
-  }
+  } while (0)
 
-FULL_LIST (do_pvs_full, "pvs", lvm_pv)
-FULL_LIST (do_vgs_full, "vgs", lvm_vg)
-FULL_LIST (do_lvs_full, "lvs", lvm_lv)
+struct gk_lvm_pv_list *
+do_pvs_full (void)
+{
+  FULL_LIST ("pvs", lvm_pv);
+}
+
+struct gk_lvm_vg_list *
+do_vgs_full (void)
+{
+  FULL_LIST ("vgs", lvm_vg);
+}
+
+struct gk_lvm_lv_list *
+do_lvs_full (void)
+{
+  FULL_LIST ("lvs", lvm_lv);
+}

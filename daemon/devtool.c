@@ -1,7 +1,8 @@
-/* guestkitd: small helpers for handlers that work on devices (errors
- * naming the device as the user knows it, running a tool on a device,
- * "in use" and "whole disk" checks).  Used by parted.c, blockdev.c and
- * fsops.c.
+/* guestkitd: helpers for handlers that work on devices (devtool.h):
+ * errors naming the device as the user knows it, running a tool on a
+ * device, "in use" and "whole disk" checks, "all zero".  Used by the
+ * handlers of calls/devices*, partitions*, filesystems, mount-ntfs,
+ * inspect-mount and fileops-node (is-zero).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
-#include "devutil.h"
+#include "devtool.h"
 
 int
 gk_int_dev_err (int e, const char *dev, const char *fmt, ...)
@@ -89,3 +90,28 @@ gk_int_need_whole_disk (const char *dev)
   return 0;
 }
 
+/* Read size for gk_int_fd_is_zero. */
+#define ZERO_STEP ((size_t) 1024 * 1024)
+
+/* 1 if all of FD (a file or device) reads as zero bytes, 0 if not. */
+int
+gk_int_fd_is_zero (int fd, const char *name)
+{
+  char *buf = malloc (ZERO_STEP);
+  if (!buf) return gk_int_err (ENOMEM, "out of memory");
+  int r = 1;
+  for (;;) {
+    ssize_t n = read (fd, buf, ZERO_STEP);
+    if (n == -1 && errno == EINTR) continue;
+    if (n == -1) { r = gk_int_perr ("%s", name); break; }
+    if (n == 0) break;
+    /* Compare the buffer with itself shifted: zero iff the first byte is
+     * zero and every byte equals its neighbour. */
+    if (buf[0] != 0 || memcmp (buf, buf + 1, (size_t) n - 1) != 0) {
+      r = 0;
+      break;
+    }
+  }
+  free (buf);
+  return r;
+}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 #include "fileout.h"
 
@@ -65,13 +66,7 @@ read_dir (int fd, const char *where, struct ent **ents_r, size_t *n_r)
       errno = 0;
       continue;
     }
-    if (n == cap) {
-      size_t nc = cap ? 2 * cap : 64;
-      struct ent *nv = realloc (v, nc * sizeof *nv);
-      if (!nv) goto oom;
-      v = nv;
-      cap = nc;
-    }
+    if (gk_int_grow ((void **) &v, &cap, n + 1, sizeof *v, 64) == -1) goto oom;
     v[n].name = strdup (e->d_name);
     if (!v[n].name) goto oom;
     v[n++].type = e->d_type;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 #include "structs.h"
 #include "inspect.h"
@@ -40,13 +41,8 @@ add_app (void *opaque, const struct gk_dpkg_pkg *p)
   if (l->len >= MAX_APPS || c->bytes > REPLY_MAX)
     return gk_int_err (EFBIG, "/var/lib/dpkg/status: more packages than can "
                        "be returned (%zu so far, %zu bytes)", l->len, c->bytes);
-  if (l->len == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 256;
-    struct gk_application2 *v = realloc (l->val, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->val = v;
-    c->cap = cap;
-  }
+  if (gk_int_grow ((void **) &l->val, &c->cap, l->len + 1, sizeof *l->val, 256) == -1)
+    return gk_int_err (ENOMEM, "out of memory");
   struct gk_application2 *a = &l->val[l->len];
   a->app2_name = strdup (p->name);
   a->app2_epoch = p->epoch;

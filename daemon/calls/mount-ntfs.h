@@ -1,4 +1,4 @@
-/* guestkitd: NTFS through ntfs-3g (ntfs.c). */
+/* guestkitd: NTFS through ntfs-3g (mount-ntfs.c). */
 #ifndef GK_NTFS_H
 #define GK_NTFS_H
 /* Mount appliance device DEV on directory DIR with ntfs-3g and mount

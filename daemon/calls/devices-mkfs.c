@@ -16,7 +16,7 @@
 #include <linux/fs.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 enum family { FS_EXT, FS_XFS, FS_VFAT, FS_BTRFS, FS_NTFS };
 

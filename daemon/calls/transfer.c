@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "daemon.h"
+#include "fullio.h"
 #include "actions.h"
 #include "stage.h"
 
@@ -35,25 +36,6 @@ struct upload {
   const char *path;             /* the guest path, for messages */
   int direct;                   /* fd is O_DIRECT */
 };
-
-static int
-write_all (int fd, const char *buf, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write (fd, buf, n);
-    if (w == -1) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (w == 0) {               /* should not happen for n > 0 */
-      errno = ENOSPC;
-      return -1;
-    }
-    buf += w;
-    n -= (size_t) w;
-  }
-  return 0;
-}
 
 int
 gk_int_try_direct (int fd)
@@ -71,7 +53,7 @@ gk_int_bulk_write (int fd, const char *buf, size_t n, int *direct)
     if (fl != -1) fcntl (fd, F_SETFL, fl & ~O_DIRECT);
     *direct = 0;
   }
-  int r = write_all (fd, buf, n);
+  int r = gk_int_write_full (fd, buf, n);
   gk_int_xfer.write_ns += gk_int_now_ns () - t0;
   if (r == 0) gk_int_xfer.bytes += n;
   return r;

@@ -1,4 +1,4 @@
-/* guestkitd: helpers for device handlers (devutil.c). */
+/* guestkitd: helpers for device handlers (devtool.c). */
 #ifndef GK_DEVUTIL_H
 #define GK_DEVUTIL_H
 
@@ -20,7 +20,7 @@ int gk_int_check_unused (const char *dev);
 int gk_int_need_whole_disk (const char *dev);
 
 /* 1 if everything read from FD is zero bytes, 0 if not, -1 on a read
- * error (reported against NAME).  blockdev.c. */
+ * error (reported against NAME). */
 int gk_int_fd_is_zero (int fd, const char *name);
 
 #endif

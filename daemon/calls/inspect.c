@@ -164,19 +164,54 @@ dup_or_err (const char *s)
   return r;
 }
 
-#define GETTER(name, field)                                             \
-  char *do_inspect_get_##name (const char *root)                        \
-  {                                                                     \
-    const struct gk_insp_root *r = gk_int_insp_find_root (root);        \
-    return r ? dup_or_err (r->field) : NULL;                            \
-  }
-GETTER (type, type)
-GETTER (distro, distro)
-GETTER (product_name, product)
-GETTER (arch, arch)
-GETTER (hostname, hostname)
-GETTER (package_format, pkgfmt)
-GETTER (package_management, pkgmgmt)
+char *
+do_inspect_get_type (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->type) : NULL;
+}
+
+char *
+do_inspect_get_distro (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->distro) : NULL;
+}
+
+char *
+do_inspect_get_product_name (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->product) : NULL;
+}
+
+char *
+do_inspect_get_arch (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->arch) : NULL;
+}
+
+char *
+do_inspect_get_hostname (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->hostname) : NULL;
+}
+
+char *
+do_inspect_get_package_format (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->pkgfmt) : NULL;
+}
+
+char *
+do_inspect_get_package_management (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->pkgmgmt) : NULL;
+}
 
 int
 do_inspect_get_major_version (const char *root)

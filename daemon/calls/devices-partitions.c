@@ -21,8 +21,9 @@
 #include <linux/blkpg.h>
 #include <blkid/blkid.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define SYS_BLOCK "/sys/block"
 #define SECTOR 512
@@ -31,31 +32,6 @@
 /* How long to wait for the kernel and devtmpfs to show a new partition. */
 #define SETTLE_NS (2000 * 1000000ull)
 #define SETTLE_STEP_NS (10 * 1000000l)
-
-/* Read a sysfs file holding one unsigned number. */
-static int
-read_u64 (const char *path, uint64_t *v)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) return -1;
-  char buf[32];
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0) {
-    if (n == 0) errno = EINVAL;
-    return -1;
-  }
-  buf[n] = '\0';
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull (buf, &end, 10);
-  if (errno || end == buf || (*end && *end != '\n')) {
-    errno = EINVAL;
-    return -1;
-  }
-  *v = x;
-  return 0;
-}
 
 struct part {
   uint64_t num, start, size;    /* start and size in sectors */
@@ -95,19 +71,14 @@ disk_parts (const char *disk, struct part **parts_r, size_t *n_r)
     /* Only partitions have a "partition" file (not queue, holders ...). */
     if ((size_t) snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/partition", disk,
                            e->d_name) >= sizeof f
-        || read_u64 (f, &p.num) == -1)
+        || gk_int_read_sysfs_u64 (f, &p.num) == -1)
       continue;
     snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/start", disk, e->d_name);
-    if (read_u64 (f, &p.start) == -1) goto fail;
+    if (gk_int_read_sysfs_u64 (f, &p.start) == -1) goto fail;
     snprintf (f, sizeof f, SYS_BLOCK "/%s/%s/size", disk, e->d_name);
-    if (read_u64 (f, &p.size) == -1) goto fail;
-    if (n == cap) {
-      size_t ncap = cap ? 2 * cap : 8;
-      struct part *np = realloc (parts, ncap * sizeof *np);
-      if (!np) { errno = ENOMEM; goto fail; }
-      parts = np;
-      cap = ncap;
-    }
+    if (gk_int_read_sysfs_u64 (f, &p.size) == -1) goto fail;
+    if (gk_int_grow ((void **) &parts, &cap, n + 1, sizeof *parts, 8) == -1)
+      goto fail;
     parts[n++] = p;
   }
   closedir (dir);
@@ -164,11 +135,9 @@ do_list_partitions (void)
       goto fail;
     }
     for (size_t j = 0; j < np; j++) {
-      if (n + 1 >= cap) {
-        char **l = realloc (list, 2 * cap * sizeof *list);
-        if (!l) { free (parts); goto oom; }
-        list = l;
-        cap *= 2;
+      if (gk_int_grow ((void **) &list, &cap, n + 2, sizeof *list, 8) == -1) {
+        free (parts);
+        goto oom;
       }
       char *s = part_name (disk, parts[j].num);
       if (!s) { free (parts); goto oom; }

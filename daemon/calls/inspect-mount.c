@@ -5,7 +5,7 @@
  * "mounts" call see nothing of it.  Mount flags ro, noexec, nosuid,
  * nodev; journals are not replayed (ext3/4 noload, xfs norecovery,
  * btrfs nologreplay), so a dirty filesystem is read as it is and not a
- * byte of the disk changes.  NTFS goes through ntfs-3g (ntfs.c).  A
+ * byte of the disk changes.  NTFS goes through ntfs-3g (mount-ntfs.c).  A
  * device the user has mounted already cannot be mounted again read-only
  * (the kernel refuses to change its read-only state: EBUSY); then its
  * existing mount is read instead.
@@ -22,9 +22,9 @@
 #include <sys/sysmacros.h>
 #include <linux/openat2.h>
 #include "daemon.h"
-#include "devutil.h"
+#include "devtool.h"
 #include "inspect.h"
-#include "ntfs.h"
+#include "mount-ntfs.h"
 
 #define INSP_DIR "/run/gk-inspect"
 #define MOUNTINFO_LINE_MAX 8192

@@ -10,9 +10,10 @@
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
- * and outside; only LVM logical volumes are accepted (lvm-activate.c
- * checks, and activates the VGs first if that is still pending).  Names
- * going back to the user show LVs as /dev/VG/LV.
+ * and outside; only LVM logical volumes are accepted (checked here from
+ * sysfs; activating the VGs first, if still pending, is args.c's job, a
+ * layer above: nothing here runs a program).  Names going back to the
+ * user show LVs as /dev/VG/LV.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -22,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "daemon.h"
-#include "lvm.h"
+#include "grow.h"
+#include "lvm.h"                /* gk_int_lvm_split_dm (lvm-parse.c, pure) */
 
 #define SYS_BLOCK "/sys/block"
 
@@ -125,17 +128,11 @@ disk_serial (const char *name, char *ser, size_t len)
   char p[300];
   unsigned char b[64];
   snprintf (p, sizeof p, "%s/%s/serial", SYS_BLOCK, name);
-  int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd != -1) {
-    ssize_t n = read (fd, ser, len - 1);
-    close (fd);
-    if (n <= 0) return -1;
-    ser[n] = '\0';
-    ser[strcspn (ser, "\n")] = '\0';
-    return 0;
-  }
+  if (gk_int_read_sysfs_line (p, ser, len) == 0) return 0;
+  if (errno != ENOENT) return -1;
+  /* vpd_pg80 is binary: not a line. */
   snprintf (p, sizeof p, "%s/%s/device/vpd_pg80", SYS_BLOCK, name);
-  fd = open (p, O_RDONLY | O_CLOEXEC);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
   if (fd == -1) return -1;
   ssize_t n = read (fd, b, sizeof b);
   close (fd);
@@ -212,12 +209,8 @@ scan_disks (int report)
     if (!is_disk_name (e->d_name)) continue;
     long pos = disk_position (e->d_name);
     if (pos == -2) continue;
-    if (n + 1 >= cap) {
-      struct disk *l = realloc (list, 2 * cap * sizeof *list);
-      if (!l) goto oom;
-      list = l;
-      cap *= 2;
-    }
+    if (gk_int_grow ((void **) &list, &cap, n + 1, sizeof *list, 8) == -1)
+      goto oom;
     size_t len = strlen (e->d_name);
     char *s = malloc (len + 6);
     if (!s) goto oom;
@@ -305,55 +298,119 @@ is_dm_path (const char *user)
     && is_dm_component (b, strlen (b));
 }
 
-char *
-gk_int_dev_from_user (const char *user)
+/* Read /sys/dev/block/MAJ:MIN/dm/FILE into BUF (first line). */
+static int
+dm_attr (dev_t rdev, const char *file, char *buf, size_t size)
 {
-  if (strnlen (user, MAX_USER_NAME + 1) > MAX_USER_NAME) {
-    gk_int_err (EINVAL, "%.64s...: device name too long", user);
+  char p[96];
+  snprintf (p, sizeof p, "/sys/dev/block/%u:%u/dm/%s", major (rdev),
+            minor (rdev), file);
+  return gk_int_read_sysfs_line (p, buf, size);
+}
+
+char *
+gk_int_dev_lv_of (dev_t rdev)
+{
+  char uuid[160], name[300];
+  if (dm_attr (rdev, "uuid", uuid, sizeof uuid) == -1
+      || strncmp (uuid, "LVM-", 4) != 0
+      || dm_attr (rdev, "name", name, sizeof name) == -1)
     return NULL;
+  char *vg, *lv, *r;
+  if (gk_int_lvm_split_dm (name, &vg, &lv) == -1) return NULL;
+  if (asprintf (&r, "/dev/%s/%s", vg, lv) == -1) r = NULL;
+  free (vg);
+  free (lv);
+  return r;
+}
+
+char *
+gk_int_dev_dm_to_lv (const char *dev)
+{
+  struct stat st;
+  if (strncmp (dev, "/dev/mapper/", 12) != 0
+      && strncmp (dev, "/dev/dm-", 8) != 0)
+    return NULL;
+  if (stat (dev, &st) == -1 || !S_ISBLK (st.st_mode)) return NULL;
+  return gk_int_dev_lv_of (st.st_rdev);
+}
+
+/* USER ("/dev/VG/LV" or "/dev/mapper/NAME") must be the block device of
+ * an LVM logical volume. */
+static int
+check_lv (const char *user)
+{
+  struct stat st;
+  if (stat (user, &st) == -1) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return gk_int_err (ENOENT, "%s: no such device", user);
+    return gk_int_perr ("%s", user);
   }
+  char *lv = S_ISBLK (st.st_mode) ? gk_int_dev_lv_of (st.st_rdev) : NULL;
+  if (!lv)
+    return gk_int_err (EINVAL, "%s: not a logical volume", user);
+  free (lv);
+  return 0;
+}
+
+int
+gk_int_dev_is_dm_path (const char *user)
+{
+  return is_dm_path (user);
+}
+
+int
+gk_int_dev_name_ok (const char *user)
+{
+  struct devname d;
+  if (strnlen (user, MAX_USER_NAME + 1) > MAX_USER_NAME)
+    return gk_int_err (EINVAL, "%.64s...: device name too long", user);
+  if ((strncmp (user, "/dev/", 5) == 0 && parse_name (user + 5, &d) == 0)
+      || is_dm_path (user))
+    return 0;
+  return gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX, "
+                     "/dev/sdXN or /dev/VG/LV)", user);
+}
+
+char *
+gk_int_dev_lookup (const char *user)
+{
+  if (gk_int_dev_name_ok (user) == -1) return NULL;
 
   struct devname d;
   char *dev = NULL;
-  if (strncmp (user, "/dev/", 5) == 0 && parse_name (user + 5, &d) == 0) {
-    if (strcmp (d.kind, "sd") == 0) {
-      char **disks = gk_int_list_disks ();
-      if (!disks) return NULL;
-      size_t idx = letters_to_index (d.letters, d.nletters);
-      size_t n = gk_int_count_strings (disks);
-      if (idx < n) {
-        size_t dl = strlen (disks[idx]);
-        dev = malloc (dl + d.ndigits + 1);
-        if (dev) {
-          memcpy (dev, disks[idx], dl);
-          memcpy (dev + dl, d.digits, d.ndigits + 1);
-        }
-      }
-      gk_int_free_strings (disks);
-      if (idx >= n) {
-        gk_int_err (ENOENT, "%s: no such device", user);
-        return NULL;
-      }
-    }
-    else {                      /* already the appliance's name */
-      size_t k = strspn (user + 5, "abcdefghijklmnopqrstuvwxyz");
-      char disk[32];
-      snprintf (disk, sizeof disk, "%.*s", (int) k, user + 5);
-      if (disk_position (disk) == -2) {
-        gk_int_err (ENOENT, "%s: no such device", user);
-        return NULL;
-      }
-      dev = strdup (user);
-    }
-  }
-  else if (is_dm_path (user)) {
-    if (gk_int_lvm_check_dev (user) == -1) return NULL;
+  if (is_dm_path (user)) {
+    if (check_lv (user) == -1) return NULL;
     dev = strdup (user);
   }
-  else {
-    gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX, "
-                "/dev/sdXN or /dev/VG/LV)", user);
-    return NULL;
+  else if (parse_name (user + 5, &d) == 0 && strcmp (d.kind, "sd") == 0) {
+    char **disks = gk_int_list_disks ();
+    if (!disks) return NULL;
+    size_t idx = letters_to_index (d.letters, d.nletters);
+    size_t n = gk_int_count_strings (disks);
+    if (idx < n) {
+      size_t dl = strlen (disks[idx]);
+      dev = malloc (dl + d.ndigits + 1);
+      if (dev) {
+        memcpy (dev, disks[idx], dl);
+        memcpy (dev + dl, d.digits, d.ndigits + 1);
+      }
+    }
+    gk_int_free_strings (disks);
+    if (idx >= n) {
+      gk_int_err (ENOENT, "%s: no such device", user);
+      return NULL;
+    }
+  }
+  else {                        /* already the appliance's name */
+    size_t k = strspn (user + 5, "abcdefghijklmnopqrstuvwxyz");
+    char disk[32];
+    snprintf (disk, sizeof disk, "%.*s", (int) k, user + 5);
+    if (disk_position (disk) == -2) {
+      gk_int_err (ENOENT, "%s: no such device", user);
+      return NULL;
+    }
+    dev = strdup (user);
   }
 
   if (!dev) {
@@ -393,7 +450,7 @@ to_user (char *const *disks, const char *dev)
 {
   char buf[MAX_USER_NAME + 1];
   char *r = user_name (disks, dev, buf) == 0 ? strdup (buf) : NULL;
-  if (!r) r = gk_int_lvm_dm_to_lv (dev);
+  if (!r) r = gk_int_dev_dm_to_lv (dev);
   if (!r) r = strdup (dev);
   if (!r) gk_int_err (ENOMEM, "%s: out of memory", dev);
   return r;
@@ -416,7 +473,7 @@ gk_int_devs_to_user (char **list)
   for (size_t i = 0; list[i]; i++) {
     char buf[MAX_USER_NAME + 1];
     char *s = user_name (disks, list[i], buf) == 0 ? strdup (buf)
-      : gk_int_lvm_dm_to_lv (list[i]);
+      : gk_int_dev_dm_to_lv (list[i]);
     if (!s) continue;           /* keep the appliance name */
     free (list[i]);
     list[i] = s;
@@ -465,13 +522,7 @@ gk_int_text_to_user (const char *text)
       }
     }
     size_t add = piece == buf ? strlen (buf) : 1;
-    if (n + add + 1 > cap) {
-      size_t ncap = 2 * cap + add;
-      char *o = realloc (out, ncap);
-      if (!o) goto oom;
-      out = o;
-      cap = ncap;
-    }
+    if (gk_int_grow ((void **) &out, &cap, n + add + 1, 1, 64) == -1) goto oom;
     memcpy (out + n, piece, add);
     n += add;
     i += plen;

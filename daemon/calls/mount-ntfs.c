@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "daemon.h"
-#include "devutil.h"
-#include "ntfs.h"
+#include "devtool.h"
+#include "mount-ntfs.h"
 
 #define NTFS3G "/usr/bin/ntfs-3g"
 #define ERR_MAX 512
@@ -43,31 +43,19 @@ gk_int_mount_ntfs3g (const char *dev, const char *dir, const char *opts)
                            "supported by the appliance (no ntfs3 driver, "
                            "no ntfs-3g)");
   load_fuse ();
+  /* stderr into a file, not a pipe: ntfs-3g leaves a FUSE daemon
+   * behind, and we only wait for the mount itself. */
   int errfd = open ("/run", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  if (errfd == -1 || null == -1) {
-    if (errfd >= 0) close (errfd);
-    if (null >= 0) close (null);
-    return gk_int_dev_perr (dev, "ntfs-3g: /run");
-  }
-  pid_t pid = fork ();
-  if (pid == 0) {
-    dup2 (null, 0);
-    dup2 (null, 1);
-    dup2 (errfd, 2);
-    execl (NTFS3G, "ntfs-3g", "-o", opts, dev, dir, (char *) NULL);
-    _exit (127);
-  }
-  int status = 0, e = errno;
-  close (null);
+  if (errfd == -1) return gk_int_dev_perr (dev, "ntfs-3g: /run");
+  const char *argv[] = { "ntfs-3g", "-o", opts, dev, dir, NULL };
+  pid_t pid = gk_int_spawn (&(struct gk_int_child) {
+      .argv = argv, .file = NTFS3G, .fd = { -1, -1, errfd } });
   if (pid == -1) {
     close (errfd);
-    errno = e;
-    return gk_int_dev_perr (dev, "fork");
+    return -1;
   }
-  while (waitpid (pid, &status, 0) == -1 && errno == EINTR)
-    ;
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0) {
+  int status = gk_int_reap (pid);
+  if (status != -1 && WIFEXITED (status) && WEXITSTATUS (status) == 0) {
     close (errfd);
     return 0;
   }

@@ -18,10 +18,9 @@
 #include <linux/fs.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define ZERO_STEP ((uint64_t) 32 << 20)
-#define READ_STEP ((size_t) 1 << 20)
 
 static int
 open_dev (const char *dev, int flags)
@@ -224,29 +223,6 @@ do_zero_device (const char *device)
   close (fd);
   forget_partitions (device);
   return 0;
-}
-
-/* 1 if all of FD (a file or device) reads as zero bytes, 0 if not. */
-int
-gk_int_fd_is_zero (int fd, const char *name)
-{
-  char *buf = malloc (READ_STEP);
-  if (!buf) return gk_int_err (ENOMEM, "out of memory");
-  int r = 1;
-  for (;;) {
-    ssize_t n = read (fd, buf, READ_STEP);
-    if (n == -1 && errno == EINTR) continue;
-    if (n == -1) { r = gk_int_perr ("%s", name); break; }
-    if (n == 0) break;
-    /* Compare the buffer with itself shifted: zero iff the first byte is
-     * zero and every byte equals its neighbour. */
-    if (buf[0] != 0 || memcmp (buf, buf + 1, (size_t) n - 1) != 0) {
-      r = 0;
-      break;
-    }
-  }
-  free (buf);
-  return r;
 }
 
 int

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 
 #define OUT_MAX ((size_t) GK_MSG_MAX - 65536)
@@ -258,14 +259,8 @@ out_add (struct out *o, const char *s, size_t n)
   if (o->len + n + 1 > OUT_MAX)
     return gk_int_err (EFBIG, "%s: result larger than the protocol limit "
                        "(use %s)", o->path, o->instead);
-  if (o->len + n + 1 > o->cap) {
-    size_t cap = o->cap ? o->cap : 4096;
-    while (cap < o->len + n + 1) cap *= 2;
-    char *p = realloc (o->s, cap);
-    if (!p) return gk_int_err (ENOMEM, "out of memory");
-    o->s = p;
-    o->cap = cap;
-  }
+  if (gk_int_grow ((void **) &o->s, &o->cap, o->len + n + 1, 1, 4096) == -1)
+    return gk_int_err (ENOMEM, "out of memory");
   memcpy (o->s + o->len, s, n);
   o->len += n;
   o->s[o->len] = '\0';

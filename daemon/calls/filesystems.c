@@ -21,7 +21,7 @@
 #include <linux/fs.h>
 #include "daemon.h"
 #include "actions.h"
-#include "devutil.h"
+#include "devtool.h"
 
 #define XFS_MAGIC 0x58465342
 #define EXT_MAGIC 0xEF53

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 
 #define COPY_CHUNK ((size_t) 1024 * 1024)
@@ -82,12 +83,8 @@ do_ls (const char *directory)
     }
     if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
       continue;
-    if (n + 1 >= cap) {
-      char **p = realloc (list, cap * 2 * sizeof *p);
-      if (!p) goto nomem;
-      list = p;
-      cap *= 2;
-    }
+    if (gk_int_grow ((void **) &list, &cap, n + 2, sizeof *list, 16) == -1)
+      goto nomem;
     list[n] = strdup (e->d_name);
     if (!list[n]) goto nomem;
     list[++n] = NULL;

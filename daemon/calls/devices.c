@@ -1,6 +1,6 @@
 /* guestkitd: block devices and what is on them (list-devices,
  * list-filesystems, vfs-type/label/uuid, blockdev-getsize64, zero).
- * list-partitions and the partition calls are in partition.c.
+ * list-partitions, part-disk and part-list are in devices-partitions.c.
  *
  * Probing uses libblkid's low-level API on a descriptor we open: no cache
  * file (the appliance is fresh each time and a cache could only be stale)
@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <blkid/blkid.h>
 #include "daemon.h"
+#include "grow.h"
 #include "actions.h"
 #include "lvm.h"
 
@@ -194,13 +195,8 @@ struct strlist { char **v; size_t n, cap; };
 static int
 sl_push (struct strlist *l, const char *s)
 {
-  if (l->n + 1 >= l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 16;
-    char **v = realloc (l->v, cap * sizeof *v);
-    if (!v) return gk_int_err (ENOMEM, "out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
+  if (gk_int_grow ((void **) &l->v, &l->cap, l->n + 2, sizeof *l->v, 16) == -1)
+    return gk_int_err (ENOMEM, "out of memory");
   char *c = strdup (s);
   if (!c) return gk_int_err (ENOMEM, "out of memory");
   l->v[l->n++] = c;

@@ -1,4 +1,4 @@
-/* guestkit: the inspection parsers (daemon/inspect-parse.c) on the host,
+/* guestkit: the inspection parsers (daemon/calls/inspect-parse.c) on the host,
  * without an appliance: right answers on real-looking files, then random
  * and truncated input, which must never crash or read out of bounds (CI
  * runs this under ASan: every buffer below is malloc'd to its exact

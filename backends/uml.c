@@ -214,7 +214,7 @@ make_cow (struct gk_int_vm *vm, const struct gk_int_drive *d, const char *backin
 /* Start UML: in a new PID namespace when we may (its PID 1 a small
  * reaper that holds none of our descriptors: when UML dies, for any
  * reason, the kernel kills every helper), else in a process group of its
- * own that cleanup() kills.  Fd layout as gk_int_spawn's; the binary is
+ * own that cleanup() kills.  Fd layout as gk_int_vm_spawn's; the binary is
  * KERNEL_FD (the one the appliance was built for) if >= 0, else the name
  * GUESTKIT_UML gave.  A kernel panic makes UML abort(): no core file. */
 static pid_t

@@ -36,8 +36,15 @@ char **
 gk_int_argv_finish (struct gk_int_argv *a)
 {
   if (!a->oom) return a->v;
-  if (a->v) for (size_t i = 0; i < a->n; i++) free (a->v[i]);
-  free (a->v);
+  gk_int_argv_free (a->v);
   a->v = NULL;
   return NULL;
+}
+
+void
+gk_int_argv_free (char **v)
+{
+  if (!v) return;
+  for (size_t i = 0; v[i]; i++) free (v[i]);
+  free (v);
 }

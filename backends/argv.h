@@ -13,4 +13,6 @@ void gk_int_argv_addf (struct gk_int_argv *a, const char *fmt, ...)
 /* The NULL-terminated argv, or NULL (everything freed) if any allocation
  * failed. */
 char **gk_int_argv_finish (struct gk_int_argv *a);
+/* Free a finished argv (NULL: nothing). */
+void gk_int_argv_free (char **v);
 #endif

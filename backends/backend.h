@@ -6,11 +6,13 @@
 #include <sys/types.h>
 #include "guestkit.h"
 
-/* What the library hands a backend.  The interface needs only these
- * types; a backend's runtime part (qemu.c, uml.c) reads the handle and
- * reports errors through lib/internal.h, the pure command-line builders
- * (qemu-args.c, uml-args.c) and their tests need nothing of lib/. */
-struct gk_int_appliance;        /* lib/internal.h */
+/* What the library hands a backend.  backends/ needs nothing of lib/:
+ * the library (the layer above) picks a backend, fills a struct
+ * gk_int_vm with everything the backend may know, and copies the
+ * backend's answers (its error, the variant it chose) back onto the
+ * handle. */
+
+#define GK_MAX_DRIVES 24
 
 /* One drive as add-drive checked it (lib/drives.c). */
 struct gk_int_drive {
@@ -26,20 +28,61 @@ struct gk_int_drive {
   int has_backing;      /* qcow2 with a backing file (allowed) */
 };
 
+/* The appliance a launch boots (lib/appliance.c finds or builds it). */
+struct gk_int_appliance {
+  char *dir;            /* cache directory */
+  char *kernel;         /* kernel to boot (vmlinux for PVH, or bzImage) */
+  char *initrd;         /* initramfs (cpio) */
+  char *root;           /* ext2 image of the appliance tree, or NULL */
+  int pvh;              /* kernel is an uncompressed ELF with a PVH note */
+  /* The same files, opened together from one published directory: the
+   * VM gets these (a concurrent rebuild cannot mix versions).  root_fd
+   * is -1 when there is no root. */
+  int kernel_fd, initrd_fd, root_fd;
+};
+
+/* A backend's error: the library copies it onto the handle as it is
+ * (so the user sees the backend's own words). */
+struct gk_int_vm_err {
+  int errnum;
+  char *msg;            /* malloc'd, or NULL: no error */
+};
+
+/* One launch, as the library asks for it (set before prepare, except
+ * the staging disk: before start) and as the backend answers. */
+struct gk_int_vm {
+  const struct gk_int_drive *drives;
+  size_t nr_drives;
+  int memsize;          /* MiB */
+  int smp;              /* virtual CPUs; 0 or 1: the default */
+  int network;          /* user-mode network */
+  int debug;            /* debug lines and the command line on stderr */
+  int serial_channel;   /* 1: the control channel on a serial line */
+  int kvm_broken;       /* KVM failed to run the appliance on this boot */
+  const char *stage;    /* staging disk (common/stage.h), or NULL */
+  int stage_fd;         /* its memfd (valid when stage) */
+  /* The backend's answers. */
+  const char *used;     /* after prepare: "qemu:kvm", "qemu:tcg", "uml" */
+  void *data;           /* its private data, until cleanup */
+  struct gk_int_vm_err err;   /* set when an operation returned -1 */
+};
+
 struct gk_int_backend_ops {
   size_t struct_size;
   const char *name;             /* "qemu", "uml" */
   const char *flavour;          /* which cached appliance it boots */
   int max_drives;
   /* Can it run here?  Choose the variant (e.g. kvm or tcg; VARIANT is
-   * what the user forced, or NULL), set g->backend_used.  -1 + error. */
-  int (*prepare) (gk_h *g, const char *variant);
+   * what the user forced, or NULL), set vm->used.  -1 + vm->err. */
+  int (*prepare) (struct gk_int_vm *vm, const char *variant);
   /* Start the VM: CTL is the appliance end of the control channel,
-   * CONSOLE where its console and errors go.  Returns the pid, or -1. */
-  pid_t (*start) (gk_h *g, const struct gk_int_appliance *ap, int ctl, int console);
+   * CONSOLE where its console and errors go.  Returns the pid, or -1 +
+   * vm->err. */
+  pid_t (*start) (struct gk_int_vm *vm, const struct gk_int_appliance *ap,
+                  int ctl, int console);
   /* Optional: after the main process is gone, remove what else it left
    * (helper processes, files). */
-  void (*cleanup) (gk_h *g);
+  void (*cleanup) (struct gk_int_vm *vm);
 };
 
 extern const struct gk_int_backend_ops gk_int_backend_qemu;
@@ -49,17 +92,23 @@ extern const struct gk_int_backend_ops gk_int_backend_uml;
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
                                                       const char **variant_r);
 
-/* Start ARGV (common/spawn.h) with the console on stdout/stderr, CTL as
- * fd 3, INHERIT[k] as fd 4+k (skipped when -1), no other fds, its own
- * process group, and SIGKILL when we (the forking thread) die.  The pid,
- * or -1 + error (also when it cannot be executed). */
-pid_t gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
-                    const int *inherit, size_t n);
-#define GK_INHERIT_MAX 63
+/* vm.c: a backend's errors and debug lines. */
+void gk_int_vm_error (struct gk_int_vm *vm, int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+/* The same, with ": strerror (errno)" appended. */
+void gk_int_vm_perror (struct gk_int_vm *vm, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+/* "guestkit: ..." on stderr when vm->debug. */
+void gk_int_vm_debug (struct gk_int_vm *vm, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
 
-/* Wait up to GRACE_MS for the backend process to exit, then kill it.
- * Returns its wait status (-1 if there was none). */
-int gk_int_backend_reap (gk_h *g, int grace_ms);
+/* Start ARGV (common/hostspawn.h) with the console on stdout/stderr, CTL
+ * as fd 3, INHERIT[k] as fd 4+k (skipped when -1), no other fds, its own
+ * process group, and SIGKILL when we (the forking thread) die.  The pid,
+ * or -1 + vm->err (also when it cannot be executed). */
+pid_t gk_int_vm_spawn (struct gk_int_vm *vm, char *const *argv, int ctl, int console,
+                       const int *inherit, size_t n);
+#define GK_INHERIT_MAX 63
 
 /* qemu-args.c: the qemu command line, a pure function (unit-tested). */
 struct gk_int_qemu_cfg {

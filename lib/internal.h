@@ -9,9 +9,8 @@
 #include "api.h"
 #include "wire.h"
 #include "exported.h"   /* gk_int_call_generic, gk_int_untar_fd */
-#include "backend.h"    /* struct gk_int_drive: the backends build command lines from it */
+#include "backend.h"    /* struct gk_int_drive, gk_int_appliance, gk_int_vm, GK_MAX_DRIVES */
 
-#define GK_MAX_DRIVES 24
 #define GK_DEFAULT_MEMSIZE 512
 
 enum gk_int_state { GK_CONFIG = 0, GK_LAUNCHING, GK_READY, GK_DEAD };
@@ -34,7 +33,7 @@ struct gk_h {
   char *backend;                  /* as set: "qemu", "qemu:tcg", "uml" */
   char *backend_used;             /* after launch: "qemu:kvm", "qemu:tcg", "uml" */
   const struct gk_int_backend_ops *ops;
-  void *bdata;                    /* backend private data */
+  struct gk_int_vm vm;            /* what the backend was asked and answered (launch.c) */
   int memsize;
   int smp;                        /* set-smp: virtual CPUs (qemu -smp) */
   int network;                    /* set-network: user-mode network (qemu) */
@@ -105,17 +104,7 @@ void gk_int_timing_set (gk_h *g, const char *name, int64_t usec);
 /* appliance.c: find or build the cached appliance for FLAVOUR ("qemu"
  * or "uml").  Holds a lock while building so concurrent launches neither
  * race nor see a half-built cache. */
-struct gk_int_appliance {
-  char *dir;            /* cache directory */
-  char *kernel;         /* kernel to boot (vmlinux for PVH, or bzImage) */
-  char *initrd;         /* initramfs (cpio) */
-  char *root;           /* ext2 image of the appliance tree, or NULL */
-  int pvh;              /* kernel is an uncompressed ELF with a PVH note */
-  /* The same files, opened together from one published directory: the
-   * VM gets these (a concurrent rebuild cannot mix versions).  root_fd
-   * is -1 when there is no root. */
-  int kernel_fd, initrd_fd, root_fd;
-};
+struct gk_int_appliance;        /* backends/backend.h */
 int gk_int_appliance_get (gk_h *g, const char *flavour,
                           struct gk_int_appliance *ap);
 void gk_int_appliance_free (struct gk_int_appliance *ap);
@@ -174,6 +163,9 @@ void gk_int_drive_free (struct gk_int_drive *d);
 
 /* launch.c */
 int gk_int_check_ready (gk_h *g, const char *call);
+/* Wait up to GRACE_MS for the backend process to exit, then kill it;
+ * then the backend's cleanup.  Returns its wait status (-1 if none). */
+int gk_int_backend_reap (gk_h *g, int grace_ms);
 
 /* Paths of the installed (or, with GUESTKIT_* env vars, in-tree) parts. */
 const char *gk_int_daemon_path (void);       /* GUESTKIT_DAEMON */

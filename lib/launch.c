@@ -12,52 +12,18 @@
 #include <sys/wait.h>
 #include "internal.h"
 #include "backend.h"
-#include "hostspawn.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
-static const struct { const char *name; const struct gk_int_backend_ops *ops; } backends[] = {
-  { "qemu", &gk_int_backend_qemu },
-  { "uml", &gk_int_backend_uml },
-};
-
-const struct gk_int_backend_ops *
-gk_int_find_backend (const char *name, const char **variant_r)
+/* The backend's error, onto the handle in its own words. */
+static int
+backend_failed (gk_h *g)
 {
-  size_t n = strcspn (name, ":");
-  *variant_r = name[n] == ':' ? name + n + 1 : NULL;
-  for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-    if (strlen (backends[i].name) == n && strncmp (backends[i].name, name, n) == 0)
-      return backends[i].ops;
-  return NULL;
-}
-
-pid_t
-gk_int_spawn (gk_h *g, char *const *argv, int ctl, int console,
-              const int *inherit, size_t n)
-{
-  int keep[1 + GK_INHERIT_MAX];
-  if (n > GK_INHERIT_MAX) {
-    gk_int_error_errno (g, EINVAL, "launch: %zu descriptors to pass to %s, at most %d",
-                        n, argv[0], GK_INHERIT_MAX);
-    return -1;
-  }
-  keep[0] = ctl;
-  memcpy (keep + 1, inherit, n * sizeof *inherit);
-  /* Its own process group: Ctrl-C in a shell is for gkfish.  It dies
-   * with the host program, even on SIGKILL (Linux sends this when the
-   * *thread* that forked exits: documented at launch). */
-  struct gk_int_spawn_cfg c = {
-    .argv = argv, .keep = keep, .nkeep = 1 + n, .flags = GK_SPAWN_PGROUP | GK_SPAWN_PDEATH,
-    .io = { { .how = GK_SPAWN_NULL }, { .how = GK_SPAWN_FD, .fd = console },
-            { .how = GK_SPAWN_STDOUT } },
-  };
-  struct gk_int_proc p;
-  if (gk_int_proc_start (&c, &p) == -1) {
-    gk_int_perror (g, "launch: cannot run %s", argv[0]);
-    return -1;
-  }
-  return p.pid;
+  struct gk_int_vm_err *e = &g->vm.err;
+  gk_int_error_errno (g, e->errnum, "%s", e->msg ? e->msg : "launch: the backend failed");
+  free (e->msg);
+  e->msg = NULL;
+  return -1;
 }
 
 int
@@ -77,7 +43,7 @@ gk_int_backend_reap (gk_h *g, int grace_ms)
     nanosleep (&tick, NULL);
   }
   g->pid = 0;
-  if (g->ops && g->ops->cleanup) g->ops->cleanup (g);
+  if (g->ops && g->ops->cleanup) g->ops->cleanup (&g->vm);
   return st;
 }
 
@@ -93,7 +59,17 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
    * the descriptors were kept); look again just before the VM opens them. */
   for (size_t i = 0; i < g->nr_drives; i++)
     if (gk_int_drive_recheck (g, &g->drives[i]) == -1) return -1;
-  if (ops->prepare (g, variant) == -1) return -1;
+  int ch = gk_int_channel (g);
+  if (ch == -1) return -1;
+  /* Everything the backend may know of the handle. */
+  g->vm = (struct gk_int_vm) {
+    .drives = g->drives, .nr_drives = g->nr_drives, .memsize = g->memsize, .smp = g->smp,
+    .network = g->network, .debug = g->debug, .serial_channel = ch == GK_INT_CHANNEL_SERIAL,
+    .kvm_broken = !variant && gk_int_kvm_known_broken (g), .stage_fd = -1,
+  };
+  if (ops->prepare (&g->vm, variant) == -1) return backend_failed (g);
+  free (g->backend_used);
+  g->backend_used = strdup (g->vm.used);
   g->ops = ops;
   int64_t t0 = gk_int_now_us ();
   struct gk_int_appliance ap = { 0 };
@@ -115,7 +91,8 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   }
   g->state = GK_LAUNCHING;
   gk_int_stage_setup (g);        /* blk datapath: the staging disk */
-  pid_t pid = ops->start (g, &ap, sv[1], cp[1]);
+  if ((g->vm.stage = gk_int_stage_path (g))) g->vm.stage_fd = g->stage_fd;
+  pid_t pid = ops->start (&g->vm, &ap, sv[1], cp[1]);
   gk_int_appliance_free (&ap);
   close (sv[1]);
   close (cp[1]);
@@ -124,6 +101,7 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   fcntl (g->sock, F_SETFL, O_NONBLOCK);
   fcntl (g->console, F_SETFL, O_NONBLOCK);
   if (pid == -1) {
+    backend_failed (g);
     gk_int_mark_dead (g);
     return -1;
   }

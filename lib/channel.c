@@ -21,13 +21,9 @@ is_uml (const char *backend)
   return strncmp (backend, "uml", 3) == 0;
 }
 
-GK_API int
-gk_set_channel (gk_h *g, const char *channel)
+int
+gk_int_local_set_channel (gk_h *g, const char *channel)
 {
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "set-channel: only allowed before launch");
-    return -1;
-  }
   int c = channel_parse (channel);
   if (c == -1) {
     gk_int_error_errno (g, EINVAL, "set-channel: unknown channel '%s' (valid: "
@@ -68,8 +64,8 @@ gk_int_channel (gk_h *g)
   return c ? c : GK_INT_CHANNEL_VIRTIO;
 }
 
-GK_API char *
-gk_get_channel (gk_h *g)
+char *
+gk_int_local_get_channel (gk_h *g)
 {
   int c = gk_int_channel (g);
   if (c == -1) return NULL;

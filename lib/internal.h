@@ -8,6 +8,7 @@
 #include "guestkit.h"
 #include "api.h"
 #include "wire.h"
+#include "local-calls.h"      /* generated: gk_int_local_<name> */
 
 #define GK_MAX_DRIVES 24
 #define GK_DEFAULT_MEMSIZE 512
@@ -144,6 +145,11 @@ int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
 int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
                            union gk_int_val *a, struct gk_int_optvals *o,
                            union gk_int_val *r);
+/* callcheck.c: the state and argument checks of call C from its table
+ * entry; every entry point (lib/actions.c, gk_int_call_generic) runs
+ * them first.  0, or -1 with the error set. */
+int gk_int_check_call (gk_h *g, const struct gk_int_call *c, const union gk_int_val *a,
+                       const struct gk_int_optvals *o);
 /* gkfish and the test runner: any call, by table entry. */
 GK_API int gk_int_call_generic (gk_h *g, const struct gk_int_call *c,
                                 union gk_int_val *a, struct gk_int_optvals *o,

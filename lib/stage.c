@@ -30,8 +30,8 @@ datapath_valid (const char *d)
   return strcmp (d, "blk") == 0 || strcmp (d, "serial") == 0;
 }
 
-GK_API int
-gk_set_datapath (gk_h *g, const char *datapath)
+int
+gk_int_local_set_datapath (gk_h *g, const char *datapath)
 {
   if (!datapath_valid (datapath)) {
     gk_int_error_errno (g, EINVAL, "set-datapath: unknown datapath '%s' (valid: blk, serial)",
@@ -45,8 +45,8 @@ gk_set_datapath (gk_h *g, const char *datapath)
   return 0;
 }
 
-GK_API char *
-gk_get_datapath (gk_h *g)
+char *
+gk_int_local_get_datapath (gk_h *g)
 {
   const char *d = g->datapath ? g->datapath : datapath_default ();
   if (g->state != GK_CONFIG) d = g->stage_map ? "blk" : "serial";

@@ -64,6 +64,9 @@ struct gk_int_arg {
   const char *name;           /* C and shell name (underscores) */
   enum gk_int_type type;
   enum gk_int_sub sub;
+  /* A string argument's only values, space-separated, or NULL: anything
+   * else is refused before the call runs (lib/callcheck.c). */
+  const char *choices;
 };
 
 struct gk_int_call {

@@ -142,6 +142,12 @@ check_table (void)
         && (!c->ret_struct || !gk_int_lookup_struct (c->ret_struct))) {
       fprintf (stderr, "gen: %s: unknown return struct\n", c->name); bad = 1;
     }
+    for (int opt = 0; opt < 2; opt++)
+      for (const struct gk_int_arg *a = opt ? c->optargs : c->args; a->type != GK_T_END; a++)
+        if (a->choices && a->type != GK_T_STRING && a->type != GK_T_OPTSTRING) {
+          fprintf (stderr, "gen: %s: %s: choices on an argument that is not a string\n",
+                   c->name, a->name); bad = 1;
+        }
     int nin = 0, nout = 0;
     for (size_t k = 0; c->args[k].type != GK_T_END; k++) {
       nin += c->args[k].sub == GK_S_FILEIN;
@@ -532,6 +538,18 @@ gen_daemon_c (void)
 const char *
 type_doc (const struct gk_int_arg *a)
 {
+  static char buf[8][256];
+  static int k;
+  if (a->choices) {         /* "one of: raw, qcow2" */
+    char *b = buf[k++ % 8];
+    size_t n = (size_t) snprintf (b, 256, "one of: ");
+    for (const char *p = a->choices; *p && n + 3 < 256; p++) {
+      if (*p == ' ') b[n++] = ',';
+      b[n++] = *p;
+    }
+    b[n] = '\0';
+    return b;
+  }
   switch (a->type) {
   case GK_T_BOOL: return "bool";
   case GK_T_INT: return "int";

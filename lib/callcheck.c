@@ -1,9 +1,11 @@
 /* guestkit: the checks every call passes before it does anything, read
- * from its table entry (common/api.h): the handle's state its flags allow,
- * then the arguments its types forbid.  The generated public functions
- * (lib/actions.c) and gk_int_call_generic (gkfish, Python, tests) call
- * this, so no call checks its state or NULL arguments by hand. */
+ * from its table entry (common/api.h): the handle's state its flags
+ * allow, then the arguments its types and choices forbid.  The generated
+ * public functions (lib/actions.c, also what Python calls) and
+ * gk_int_call_generic (gkfish, the test runner) run them, so no call
+ * checks its state, NULL arguments or choices by hand. */
 #include <errno.h>
+#include <string.h>
 #include "internal.h"
 
 /* What the handle is doing, for "only before launch (...)". */
@@ -30,6 +32,34 @@ check_state (gk_h *g, const struct gk_int_call *c)
   return -1;
 }
 
+/* 1 if S is one of the space-separated words of CHOICES. */
+static int
+is_choice (const char *s, const char *choices)
+{
+  size_t n = strlen (s);
+  for (const char *p = choices; *p; ) {
+    size_t w = strcspn (p, " ");
+    if (w == n && n > 0 && strncmp (p, s, n) == 0) return 1;
+    p += w + (p[w] == ' ');
+  }
+  return 0;
+}
+
+/* "unknown NAME 'S' (valid: a, b, c)". */
+static void
+error_not_choice (gk_h *g, const struct gk_int_call *c, const struct gk_int_arg *d,
+                  const char *s)
+{
+  char valid[256];
+  size_t k = 0;
+  for (const char *p = d->choices; *p && k + 3 < sizeof valid; p++) {
+    if (*p == ' ') valid[k++] = ',';
+    valid[k++] = *p;
+  }
+  valid[k] = '\0';
+  gk_int_error_errno (g, EINVAL, "%s: unknown %s '%s' (valid: %s)", c->name, d->name, s, valid);
+}
+
 /* One argument's value V, as its type D allows; KIND ("argument",
  * "optional argument") words the message. */
 static int
@@ -37,10 +67,16 @@ check_value (gk_h *g, const struct gk_int_call *c, const struct gk_int_arg *d,
              const union gk_int_val *v, const char *kind)
 {
   switch (d->type) {
-  case GK_T_STRING: case GK_T_STRINGLIST:
-    if (v->s) return 0;
-    gk_int_error_errno (g, EINVAL, "%s: %s %s must not be NULL", c->name, kind, d->name);
-    return -1;
+  case GK_T_STRING: case GK_T_OPTSTRING: case GK_T_STRINGLIST:
+    if (!v->s && d->type != GK_T_OPTSTRING) {
+      gk_int_error_errno (g, EINVAL, "%s: %s %s must not be NULL", c->name, kind, d->name);
+      return -1;
+    }
+    if (v->s && d->choices && d->type != GK_T_STRINGLIST && !is_choice (v->s, d->choices)) {
+      error_not_choice (g, c, d, v->s);
+      return -1;
+    }
+    return 0;
   case GK_T_BUFFER:
     if (v->buf.data || v->buf.len == 0) return 0;
     gk_int_error_errno (g, EINVAL, "%s: %s %s is NULL but its size is %zu",

@@ -24,12 +24,7 @@ is_uml (const char *backend)
 int
 gk_int_local_set_channel (gk_h *g, const char *channel)
 {
-  int c = channel_parse (channel);
-  if (c == -1) {
-    gk_int_error_errno (g, EINVAL, "set-channel: unknown channel '%s' (valid: "
-                        "virtio-serial, serial)", channel);
-    return -1;
-  }
+  int c = channel_parse (channel);      /* one of the table's choices */
   if (c == GK_INT_CHANNEL_VIRTIO && is_uml (g->backend)) {
     gk_int_error_errno (g, ENOTSUP, "set-channel: the uml backend has no virtio-serial "
                         "(its channel is always a serial line)");

@@ -17,7 +17,9 @@
  * It also walks the whole table three times for the state each call's
  * flags allow (common/api.h): before launch every call that needs the
  * appliance, after launch every GK_F_CONFIG call, after shutdown every
- * call but the GK_F_ANYSTATE ones must fail, naming itself and the state.
+ * call but the GK_F_ANYSTATE ones must fail, naming itself and the state;
+ * and every string argument with choices must refuse a value not among
+ * them.
  *
  * GK_TEST_NOOP=1 (a --enable-noop-check build; tests/noop-check.sh):
  * each call is turned into a no-op while its own tests run (the fixture
@@ -601,6 +603,62 @@ check_refused (const char *when, enum refused which, const char *text, struct st
   }
 }
 
+/* Every string argument with choices in the table refuses a value not
+ * among them, naming the call and the argument; only the calls the
+ * current state allows (LAUNCHED: after launch) are tried, the others'
+ * choice arguments get their first choice. */
+static void
+check_choices (int launched, struct stats *st)
+{
+  static const char bad_value[] = "gk-not-a-choice";
+  int n = 0, bad = 0;
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    const struct gk_int_call *c = &gk_int_calls[i];
+    int config = (c->flags & GK_F_CONFIG) != 0;
+    int allowed = (c->flags & GK_F_ANYSTATE) || (launched ? !config : config);
+    for (size_t t = 0; allowed && t < GK_MAX_ARGS + GK_MAX_OPTARGS; t++) {
+      int opt = t >= GK_MAX_ARGS;
+      size_t k = opt ? t - GK_MAX_ARGS : t;
+      const struct gk_int_arg *d = opt ? &c->optargs[k] : &c->args[k];
+      if (k >= gk_int_count_args (opt ? c->optargs : c->args) || !d->choices) continue;
+      union gk_int_val a[GK_MAX_ARGS], r;
+      struct gk_int_optvals o;
+      char first[8][64];
+      memset (&o, 0, sizeof o);
+      dummy_args (c, a);
+      for (size_t j = 0; c->args[j].type != GK_T_END; j++)
+        if (c->args[j].choices) {
+          snprintf (first[j], sizeof first[j], "%.*s", (int) strcspn (c->args[j].choices, " "),
+                    c->args[j].choices);
+          a[j].s = first[j];
+        }
+      if (opt) { o.bitmask = UINT64_C (1) << k; o.v[k].s = (char *) bad_value; }
+      else a[k].s = (char *) bad_value;
+      int rc = gk_int_call_generic (g, c, a, &o, &r);
+      if (rc == 0) gk_int_free_ret (c, &r);
+      char want[160];
+      snprintf (want, sizeof want, "%s: unknown %s '%s' (valid: ", c->name, d->name, bad_value);
+      const char *e = gk_last_error (g);
+      n++;
+      if (rc == 0 || gk_last_errno (g) != EINVAL || !e || strncmp (e, want, strlen (want)) != 0) {
+        printf ("FAIL %s %s %s: %s\n", c->name, d->name, bad_value,
+                rc == 0 ? "succeeded" : e ? e : "(no message)");
+        bad++;
+      }
+    }
+  }
+  if (n == 0 && launched) return;     /* (today only local calls have choices) */
+  if (bad || n == 0) {
+    printf ("FAIL %d of %d choice arguments took a value not in the table\n", bad, n);
+    st->failed++;
+  }
+  else {
+    printf ("PASS all %d choice arguments %s refuse a value not in the table\n", n,
+            launched ? "after launch" : "before launch");
+    st->passed++;
+  }
+}
+
 /* The review's case: a public setter after launch, not just the generic
  * path gkfish uses. */
 static void
@@ -644,9 +702,11 @@ launch (struct stats *st)
     fprintf (stderr, "test-api: %s\n", gk_last_error (g));
     return -1;
   }
-  if (!noop_mode)
+  if (!noop_mode) {
     check_refused ("before launch", REFUSED_NEED_APPLIANCE,
                    "call launch before using the appliance", st);
+    check_choices (0, st);
+  }
   if (gk_launch (g) == -1) {
     fprintf (stderr, "test-api: %s\n", gk_last_error (g));
     return -1;
@@ -695,6 +755,7 @@ main (int argc, char **argv)
       check_refused ("after launch", REFUSED_CONFIG,
                      "only allowed before launch (the appliance is running)", &st);
       check_public_config_refused (&st);
+      check_choices (1, &st);
     }
     run_all (argc, argv, &st);
     ok = 1;

@@ -422,7 +422,7 @@ gen_lib (void)
     const struct gk_int_call *c = &gk_int_calls[i];
     if (!(c->flags & GK_F_LOCAL)) continue;
     const char *n = cname (c->name);
-    P ("  case %zu: {\n", i);
+    P ("  case %zu: {     /* %s */\n", i, c->name);
     if (has_opts (c)) {
       P ("    struct gk_%s_opts opts;\n    memset (&opts, 0, sizeof opts);\n    opts.bitmask = o->bitmask;\n", n);
       for (size_t k = 0; c->optargs[k].type != GK_T_END; k++)
@@ -492,7 +492,7 @@ gen_daemon_c (void)
     const struct gk_int_call *c = &gk_int_calls[i];
     if (c->flags & GK_F_LOCAL) continue;
     const char *n = cname (c->name);
-    P ("  case %d: {\n", c->proc);
+    P ("  case %d: {     /* %s */\n", c->proc, c->name);
     const char *rt = ret_ctype (c);
     P ("    %s%sx = do_%s (", rt, rt[strlen (rt) - 1] == '*' ? "" : " ", n);
     /* args then optargs then size_r */

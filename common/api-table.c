@@ -5,8 +5,9 @@
 #include <stddef.h>
 #include "api.h"
 
-#define A_(n, t, s) { n, t, s }
+#define A_(n, t, s) { n, t, s, NULL }
 #define STR(n)      A_(n, GK_T_STRING, GK_S_PLAIN)
+#define ONEOF(n, v) { n, GK_T_STRING, GK_S_PLAIN, v }   /* v: "a b c" */
 #define OPTSTR(n)   A_(n, GK_T_OPTSTRING, GK_S_PLAIN)
 #define PATH(n)     A_(n, GK_T_STRING, GK_S_PATHNAME)
 #define DEV(n)      A_(n, GK_T_STRING, GK_S_DEVICE)

@@ -46,12 +46,15 @@ enum gk_int_ret {
   GK_R_BUFFER,        /* char *, size_t *size_r: bytes, may contain NUL */
 };
 
-/* Flags of a call. */
-#define GK_F_LOCAL     0x01  /* implemented in the library, no RPC */
-#define GK_F_CONFIG    0x02  /* only before launch */
-#define GK_F_NOLAUNCH  0x04  /* local call usable in any state */
-#define GK_F_PROGRESS  0x08  /* may send progress messages */
-#define GK_F_FISHONLY  0x10  /* reserved */
+/* Flags of a call.  When a call may run is checked once, from these
+ * flags, by the library before the call does anything (lib/callcheck.c):
+ * GK_F_CONFIG calls only before launch, GK_F_ANYSTATE calls in any state,
+ * every other call only while the appliance is running (every RPC call,
+ * and the local calls built on them). */
+#define GK_F_LOCAL     0x01  /* implemented in the library (gk_int_local_<name>), no RPC */
+#define GK_F_CONFIG    0x02  /* only before launch (configures the appliance) */
+#define GK_F_ANYSTATE  0x04  /* any state: before, during or after launch (local only) */
+#define GK_F_PROGRESS  0x08  /* bulk data: progress messages, xfer.* timings */
 #define GK_F_HASH      0x20  /* a string list of key, value pairs (guestfish RHashtable) */
 
 #define GK_MAX_ARGS 8
@@ -61,6 +64,9 @@ struct gk_int_arg {
   const char *name;           /* C and shell name (underscores) */
   enum gk_int_type type;
   enum gk_int_sub sub;
+  /* A string argument's only values, space-separated, or NULL: anything
+   * else is refused before the call runs (lib/callcheck.c). */
+  const char *choices;
 };
 
 struct gk_int_call {

@@ -139,8 +139,7 @@ gen_man3 (const char *version)
     }
     P (".PP\nReturns ");
     P (rdoc[c->ret], c->ret_struct ? c->ret_struct : "");
-    P ("  %s\n", c->proc ? "Runs in the appliance." : "Runs in the library.");
-    if (c->flags & GK_F_CONFIG) P ("Only before the appliance is launched.\n");
+    P ("  %s\n%s\n", c->proc ? "Runs in the appliance." : "Runs in the library.", state_doc (c));
     char errs[256];
     test_errnos (c, errs, sizeof errs);
     if (*errs) P (".PP\nErrors include: %s.\n", errs);

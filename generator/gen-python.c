@@ -116,7 +116,6 @@ gen_python (void)
   P ("# Call name -> (C function, return type, return struct, args, optargs)\nCALLS = {\n");
   for (size_t i = 0; gk_int_calls[i].name; i++) {
     const struct gk_int_call *c = &gk_int_calls[i];
-    if (c->flags & GK_F_FISHONLY) continue;
     P ("    \"%s\": (\"gk_%s\", \"%s\", ", pyname (c->name), cname (c->name), ret_code (c->ret));
     if (c->ret_struct) { pystr (c->ret_struct); P (", "); } else P ("None, ");
     emit_arglist (c->args);
@@ -129,7 +128,6 @@ gen_python (void)
   P ("    __slots__ = ()\n");
   for (size_t i = 0; gk_int_calls[i].name; i++) {
     const struct gk_int_call *c = &gk_int_calls[i];
-    if (c->flags & GK_F_FISHONLY) continue;
     const char *n = pyname (c->name);
     P ("\n    def %s(self", n);
     for (size_t k = 0; c->args[k].type != GK_T_END; k++) P (", %s", pyname (c->args[k].name));
@@ -160,7 +158,7 @@ gen_python (void)
   P ("\n");
   for (size_t i = 0; gk_int_calls[i].name; i++) {
     const struct gk_int_call *c = &gk_int_calls[i];
-    if (!c->aliases || (c->flags & GK_F_FISHONLY)) continue;
+    if (!c->aliases) continue;
     char al[256];
     snprintf (al, sizeof al, "%s", c->aliases);
     for (char *save = NULL, *w = strtok_r (al, " ", &save); w; w = strtok_r (NULL, " ", &save)) {

@@ -13,6 +13,7 @@ const char *ret_ctype (const struct gk_int_call *c);
 void emit_params (const struct gk_int_call *c, int daemon);
 const char *type_doc (const struct gk_int_arg *a);
 int has_opts (const struct gk_int_call *c);
+const char *state_doc (const struct gk_int_call *c);
 
 /* gen-man.c */
 void gen_man3 (const char *version);

@@ -21,19 +21,10 @@ is_uml (const char *backend)
   return strncmp (backend, "uml", 3) == 0;
 }
 
-GK_API int
-gk_set_channel (gk_h *g, const char *channel)
+int
+gk_int_local_set_channel (gk_h *g, const char *channel)
 {
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "set-channel: only allowed before launch");
-    return -1;
-  }
-  int c = channel_parse (channel);
-  if (c == -1) {
-    gk_int_error_errno (g, EINVAL, "set-channel: unknown channel '%s' (valid: "
-                        "virtio-serial, serial)", channel);
-    return -1;
-  }
+  int c = channel_parse (channel);      /* one of the table's choices */
   if (c == GK_INT_CHANNEL_VIRTIO && is_uml (g->backend)) {
     gk_int_error_errno (g, ENOTSUP, "set-channel: the uml backend has no virtio-serial "
                         "(its channel is always a serial line)");
@@ -68,8 +59,8 @@ gk_int_channel (gk_h *g)
   return c ? c : GK_INT_CHANNEL_VIRTIO;
 }
 
-GK_API char *
-gk_get_channel (gk_h *g)
+char *
+gk_int_local_get_channel (gk_h *g)
 {
   int c = gk_int_channel (g);
   if (c == -1) return NULL;

@@ -68,8 +68,8 @@ host_tar_finish (gk_h *g, const char *call, struct host_tar *t, int ok)
   return good ? 0 : -1;
 }
 
-GK_API int
-gk_copy_in (gk_h *g, const char *localpath, const char *remotedir)
+int
+gk_int_local_copy_in (gk_h *g, const char *localpath, const char *remotedir)
 {
   struct stat st;
   if (stat (localpath, &st) == -1) { gk_int_perror (g, "copy-in: %s", localpath); return -1; }
@@ -307,8 +307,8 @@ gk_int_untar_fd (gk_h *g, int fd, const char *dest)
   return u ? untar_finish (g, "untar", u, t, 1) : -1;
 }
 
-GK_API int
-gk_copy_out (gk_h *g, const char *remotepath, const char *localdir)
+int
+gk_int_local_copy_out (gk_h *g, const char *remotepath, const char *localdir)
 {
   struct stat st;
   if (stat (localdir, &st) == -1) { gk_int_perror (g, "copy-out: %s", localdir); return -1; }

@@ -112,38 +112,36 @@ void
 gk_int_drive_free (struct gk_int_drive *d)
 {
   free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
-  if (d->fd > 0) close (d->fd);     /* (0: none, see gk_add_drive) */
+  if (d->fd > 0) close (d->fd);     /* (0: none, see open_image) */
   memset (d, 0, sizeof *d);
 }
 
-/* 1 if S is one of the (up to four, NULL-padded) choices. */
-static int
-one_of (const char *s, const char *a, const char *b, const char *c, const char *d)
+/* add-drive's optional arguments, defaults filled in. */
+struct add_opts {
+  const char *format;           /* NULL: detect */
+  const char *cache, *iface;
+  int ro, allow_backing, allow_data_file;
+};
+
+static void
+read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
 {
-  const char *v[] = { a, b, c, d };
-  for (size_t i = 0; s && i < 4; i++)
-    if (v[i] && strcmp (s, v[i]) == 0) return 1;
-  return 0;
+  *o = (struct add_opts) { .cache = "writeback", .iface = "virtio-blk" };
+  if (!opts) return;
+  if (opts->bitmask & GK_ADD_DRIVE_FORMAT) o->format = opts->format;
+  if (opts->bitmask & GK_ADD_DRIVE_READONLY) o->ro = opts->readonly;
+  if (opts->bitmask & GK_ADD_DRIVE_CACHEMODE) o->cache = opts->cachemode;
+  if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) o->allow_backing = opts->allow_backing;
+  if (opts->bitmask & GK_ADD_DRIVE_IFACE) o->iface = opts->iface;
+  if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) o->allow_data_file = opts->allow_data_file;
 }
 
-GK_API int
-gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opts)
+/* What can be refused without touching the file (format, cachemode and
+ * iface are among the table's choices: lib/callcheck.c). */
+static int
+check_request (gk_h *g, const char *filename, const struct add_opts *o)
 {
-  const char *format = NULL, *cache = "writeback", *iface = "virtio-blk";
-  int ro = 0, allow_backing = 0, allow_data_file = 0;
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: drives can only be added before launch", filename);
-    return -1;
-  }
-  if (opts) {
-    if (opts->bitmask & GK_ADD_DRIVE_FORMAT) format = opts->format;
-    if (opts->bitmask & GK_ADD_DRIVE_READONLY) ro = opts->readonly;
-    if (opts->bitmask & GK_ADD_DRIVE_CACHEMODE) cache = opts->cachemode;
-    if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) allow_backing = opts->allow_backing;
-    if (opts->bitmask & GK_ADD_DRIVE_IFACE) iface = opts->iface;
-    if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) allow_data_file = opts->allow_data_file;
-  }
-  if (!filename || !*filename) {
+  if (!*filename) {
     gk_int_error_errno (g, EINVAL, "add-drive: empty file name");
     return -1;
   }
@@ -152,83 +150,105 @@ gk_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opt
                         filename, GK_MAX_DRIVES);
     return -1;
   }
-  if (format && strcmp (format, "raw") != 0 && strcmp (format, "qcow2") != 0) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown format '%s' (valid: raw, qcow2)",
-                        filename, format);
-    return -1;
-  }
-  if (!one_of (cache, "writeback", "none", "writethrough", "unsafe")) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown cachemode '%s' (valid: writeback, "
-                        "none, writethrough, unsafe)", filename, cache ? cache : "");
-    return -1;
-  }
-  if (!one_of (iface, "virtio-blk", "virtio-scsi", "ide", NULL)) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown iface '%s' (valid: virtio-blk, "
-                        "virtio-scsi, ide)", filename, iface ? iface : "");
-    return -1;
-  }
-  if (strchr (filename, ',') || strchr (filename, ':') ) {
+  if (strchr (filename, ',') || strchr (filename, ':')) {
     /* qemu's -drive syntax gives these a meaning. */
     gk_int_error_errno (g, EINVAL, "add-drive: %s: file names with ',' or ':' are not supported", filename);
     return -1;
   }
-  /* This descriptor is what the VM gets (as /proc/self/fd/N): a rename
-   * or a swapped symbolic link after this point changes nothing. */
+  return 0;
+}
+
+/* The descriptor the VM gets (as /proc/self/fd/N): a rename or a swapped
+ * symbolic link after this point changes nothing.  Never 0-2 (0 means
+ * "no descriptor" in a drive).  -1 with the error set. */
+static int
+open_image (gk_h *g, const char *filename, int ro)
+{
   int fd = open (filename, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
   if (fd == -1) {
     gk_int_perror (g, "add-drive: %s", filename);
     return -1;
   }
-  if (fd < 3) {                 /* 0 means "no descriptor" in a drive */
+  if (fd < 3) {
     int hi = fcntl (fd, F_DUPFD_CLOEXEC, 3);
     close (fd);
-    if ((fd = hi) == -1) { gk_int_perror (g, "add-drive: %s: dup", filename); return -1; }
+    if ((fd = hi) == -1) gk_int_perror (g, "add-drive: %s: dup", filename);
   }
-  int has_backing = 0;
-  struct gk_int_drive *d = &g->drives[g->nr_drives];
-  if (check_image (g, fd, filename, &format, allow_backing, allow_data_file, &has_backing) == -1) {
-    close (fd);
-    return -1;
-  }
-  /* The name, for messages and for images qemu must open by name (an
-   * allowed backing file is found relative to the image). */
+  return fd;
+}
+
+/* The absolute name of the file open on FD, for messages and for images
+ * qemu must open by name (an allowed backing file is found relative to
+ * the image); refused if FILENAME no longer names that file.  Malloc'd,
+ * or NULL with the error set. */
+static char *
+resolve_name (gk_h *g, const char *filename, int fd)
+{
   char *abs = realpath (filename, NULL);
+  if (!abs) {
+    gk_int_perror (g, "add-drive: %s: cannot resolve the path", filename);
+    return NULL;
+  }
   struct stat a, b;
-  if (abs && (stat (abs, &a) == -1 || fstat (fd, &b) == -1
-              || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+  if (stat (abs, &a) == -1 || fstat (fd, &b) == -1
+      || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
     gk_int_error_errno (g, EAGAIN, "add-drive: %s: the file was replaced while it was "
                         "being added", filename);
     free (abs);
-    close (fd);
-    return -1;
-  }
-  d->filename = abs;
-  d->fd = fd;
-  d->format = strdup (format);
-  d->cachemode = strdup (cache);
-  d->iface = strdup (iface);
-  d->readonly = ro;
-  d->allow_backing = allow_backing;
-  d->allow_data_file = allow_data_file;
-  d->has_backing = has_backing;
-  if (!d->filename || !d->format || !d->cachemode || !d->iface) {
-    gk_int_drive_free (d);
-    gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", filename);
-    return -1;
+    return NULL;
   }
   if (strchr (abs, ',') || strchr (abs, ':')) {
-    gk_int_drive_free (d);
     gk_int_error_errno (g, EINVAL, "add-drive: %s: resolved path has ',' or ':', not supported", filename);
+    free (abs);
+    return NULL;
+  }
+  return abs;
+}
+
+/* Fill the next drive slot; it owns ABS and FD from here on, even on error. */
+static int
+record_drive (gk_h *g, const char *filename, char *abs, int fd, const char *format,
+              const struct add_opts *o, int has_backing)
+{
+  struct gk_int_drive *d = &g->drives[g->nr_drives];
+  *d = (struct gk_int_drive) {
+    .filename = abs, .fd = fd, .format = strdup (format), .cachemode = strdup (o->cache),
+    .iface = strdup (o->iface), .readonly = o->ro, .allow_backing = o->allow_backing,
+    .allow_data_file = o->allow_data_file, .has_backing = has_backing,
+  };
+  if (!d->format || !d->cachemode || !d->iface) {
+    gk_int_drive_free (d);
+    gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", filename);
     return -1;
   }
   g->nr_drives++;
   return 0;
 }
 
+int
+gk_int_local_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opts)
+{
+  struct add_opts o;
+  read_opts (opts, &o);
+  if (check_request (g, filename, &o) == -1) return -1;
+  int fd = open_image (g, filename, o.ro);
+  if (fd == -1) return -1;
+  const char *format = o.format;
+  int has_backing = 0;
+  char *abs = NULL;
+  if (check_image (g, fd, filename, &format, o.allow_backing, o.allow_data_file,
+                   &has_backing) == -1
+      || !(abs = resolve_name (g, filename, fd))) {
+    close (fd);
+    return -1;
+  }
+  return record_drive (g, filename, abs, fd, format, &o, has_backing);
+}
+
 /* guestfish's add-drive-ro (add-ro). */
-GK_API int
-gk_add_drive_ro (gk_h *g, const char *filename)
+int
+gk_int_local_add_drive_ro (gk_h *g, const char *filename)
 {
   struct gk_add_drive_opts o = { .bitmask = GK_ADD_DRIVE_READONLY, .readonly = 1 };
-  return gk_add_drive (g, filename, &o);
+  return gk_int_local_add_drive (g, filename, &o);   /* the stub checked */
 }

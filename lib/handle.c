@@ -7,8 +7,6 @@
 #include <sys/eventfd.h>
 #include "internal.h"
 
-static const char *const valid_backends[] = { "qemu", "qemu:kvm", "qemu:tcg", "uml", NULL };
-
 /* TCG boots in seconds, but a loaded host with several appliances
  * booting at once can take minutes. */
 #define GK_DEFAULT_LAUNCH_TIMEOUT 300
@@ -91,8 +89,8 @@ gk_user_cancel (gk_h *g)
   errno = e;
 }
 
-GK_API int
-gk_set_timeout (gk_h *g, int seconds)
+int
+gk_int_local_set_timeout (gk_h *g, int seconds)
 {
   if (seconds < 0 || seconds > GK_MAX_TIMEOUT) {
     gk_int_error_errno (g, EINVAL, "set-timeout: %d s is out of range (0 for none, "
@@ -103,8 +101,8 @@ gk_set_timeout (gk_h *g, int seconds)
   return 0;
 }
 
-GK_API int
-gk_get_timeout (gk_h *g)
+int
+gk_int_local_get_timeout (gk_h *g)
 {
   return g->timeout_s;
 }
@@ -123,37 +121,20 @@ gk_free_strings (char **list)
   free (list);
 }
 
-static int
-check_config (gk_h *g, const char *call)
+int
+gk_int_local_set_backend (gk_h *g, const char *backend)
 {
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "%s: only allowed before launch", call);
-    return -1;
-  }
+  /* One of the table's choices; direct is libguestfs's name for qemu. */
+  if (strcmp (backend, "direct") == 0) backend = "qemu";
+  char *b = strdup (backend);
+  if (!b) { gk_int_error_errno (g, ENOMEM, "set-backend: out of memory"); return -1; }
+  free (g->backend);
+  g->backend = b;
   return 0;
 }
 
-GK_API int
-gk_set_backend (gk_h *g, const char *backend)
-{
-  if (check_config (g, "set-backend") == -1) return -1;
-  /* libguestfs's name for running qemu itself. */
-  if (strcmp (backend, "direct") == 0) backend = "qemu";
-  for (size_t i = 0; valid_backends[i]; i++)
-    if (strcmp (backend, valid_backends[i]) == 0) {
-      char *b = strdup (backend);
-      if (!b) { gk_int_error_errno (g, ENOMEM, "set-backend: out of memory"); return -1; }
-      free (g->backend);
-      g->backend = b;
-      return 0;
-    }
-  gk_int_error_errno (g, EINVAL, "set-backend: unknown backend '%s' "
-                      "(valid: qemu, qemu:kvm, qemu:tcg, uml)", backend);
-  return -1;
-}
-
-GK_API char *
-gk_get_backend (gk_h *g)
+char *
+gk_int_local_get_backend (gk_h *g)
 {
   char *s = strdup (g->backend_used ? g->backend_used : g->backend);
   if (!s) gk_int_error_errno (g, ENOMEM, "get-backend: out of memory");
@@ -165,7 +146,6 @@ static int
 set_ranged (gk_h *g, const char *call, const char *unit, int v, int lo, int hi,
             int *field)
 {
-  if (check_config (g, call) == -1) return -1;
   if (v < lo || v > hi) {
     gk_int_error_errno (g, EINVAL, "%s: %d %s is out of range (%d to %d)",
                         call, v, unit, lo, hi);
@@ -175,41 +155,37 @@ set_ranged (gk_h *g, const char *call, const char *unit, int v, int lo, int hi,
   return 0;
 }
 
-GK_API int
-gk_set_memsize (gk_h *g, int memsize)
+int
+gk_int_local_set_memsize (gk_h *g, int memsize)
 {
   return set_ranged (g, "set-memsize", "MiB", memsize, 128, 65536, &g->memsize);
 }
 
-GK_API int
-gk_set_smp (gk_h *g, int smp)
+int
+gk_int_local_set_smp (gk_h *g, int smp)
 {
   return set_ranged (g, "set-smp", "CPUs", smp, 1, 64, &g->smp);
 }
 
-GK_API int
-gk_get_smp (gk_h *g)
+int
+gk_int_local_get_smp (gk_h *g)
 {
   return g->smp;
 }
 
 /* guestfish's ping-daemon: any round trip will do. */
-GK_API int
-gk_ping_daemon (gk_h *g)
+int
+gk_int_local_ping_daemon (gk_h *g)
 {
   char *const words[] = { (char *) "ping", NULL };
-  if (g->state != GK_READY) {
-    gk_int_error_errno (g, EINVAL, "ping-daemon: the appliance is not running");
-    return -1;
-  }
   char *r = gk_echo_daemon (g, words);
   if (!r) return -1;
   free (r);
   return 0;
 }
 
-GK_API GK_API int
-gk_get_pid (gk_h *g)
+int
+gk_int_local_get_pid (gk_h *g)
 {
   if (g->pid <= 0) {
     gk_int_error_errno (g, ESRCH, "get-pid: no backend process is running (launch first)");
@@ -219,15 +195,14 @@ gk_get_pid (gk_h *g)
 }
 
 int
-gk_get_memsize (gk_h *g)
+gk_int_local_get_memsize (gk_h *g)
 {
   return g->memsize;
 }
 
-GK_API int
-gk_set_network (gk_h *g, int network)
+int
+gk_int_local_set_network (gk_h *g, int network)
 {
-  if (check_config (g, "set-network") == -1) return -1;
   /* UML has no user-mode network here (backends/README.md): say so now
    * rather than launch an appliance without the network asked for.  The
    * uml backend checks again at launch (the backend may be set later). */
@@ -240,8 +215,8 @@ gk_set_network (gk_h *g, int network)
   return 0;
 }
 
-GK_API int
-gk_get_network (gk_h *g)
+int
+gk_int_local_get_network (gk_h *g)
 {
   return g->network;
 }
@@ -284,6 +259,8 @@ GK_API int
 gk_int_call_generic (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
                      struct gk_int_optvals *o, union gk_int_val *r)
 {
+  memset (r, 0, sizeof *r);
+  if (gk_int_check_call (g, c, a, o) == -1) return -1;
   if ((c->flags & GK_F_LOCAL) && gk_int_noop (c)) {
     if (gk_int_empty_ret (c, r) == 0) return 0;
     gk_int_error_errno (g, ENOMEM, "%s: out of memory", c->name);

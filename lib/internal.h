@@ -10,6 +10,7 @@
 #include "wire.h"
 #include "exported.h"   /* gk_int_call_generic, gk_int_untar_fd */
 #include "backend.h"    /* struct gk_int_drive, gk_int_appliance, gk_int_vm, GK_MAX_DRIVES */
+#include "local-calls.h"      /* generated: gk_int_local_<name> */
 
 #define GK_DEFAULT_MEMSIZE 512
 
@@ -122,6 +123,11 @@ int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
 int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
                            union gk_int_val *a, struct gk_int_optvals *o,
                            union gk_int_val *r);
+/* callcheck.c: the state and argument checks of call C from its table
+ * entry; every entry point (lib/actions.c, gk_int_call_generic) runs
+ * them first.  0, or -1 with the error set. */
+int gk_int_check_call (gk_h *g, const struct gk_int_call *c, const union gk_int_val *a,
+                       const struct gk_int_optvals *o);
 /* Wait for the daemon's READY frame (launch). */
 int gk_int_wait_ready (gk_h *g, int timeout_ms);
 /* The READY wait in milliseconds (GUESTKIT_LAUNCH_TIMEOUT, seconds). */

@@ -118,14 +118,9 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   return 0;
 }
 
-GK_API int
-gk_launch (gk_h *g)
+int
+gk_int_local_launch (gk_h *g)
 {
-  if (g->state != GK_CONFIG) {
-    gk_int_error_errno (g, EINVAL, "launch: the handle was already launched; "
-                        "create a new handle");
-    return -1;
-  }
   const char *variant;
   const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
   if (!ops) {
@@ -157,8 +152,8 @@ gk_launch (gk_h *g)
   return -1;
 }
 
-GK_API int
-gk_shutdown (gk_h *g)
+int
+gk_int_local_shutdown (gk_h *g)
 {
   int r = 0;
   if (g->state == GK_CONFIG) {

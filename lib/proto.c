@@ -429,14 +429,11 @@ gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
              struct gk_int_optvals *o, union gk_int_val *r)
 {
   memset (r, 0, sizeof *r);
-  if (gk_int_check_ready (g, c->name) == -1) return -1;
+  /* State and arguments: checked from the table by the caller
+   * (gk_int_check_call). */
   int filein = -1, fileout = -1;
   for (size_t i = 0; c->args[i].type != GK_T_END; i++) {
     const struct gk_int_arg *d = &c->args[i];
-    if ((d->type == GK_T_STRING || d->type == GK_T_STRINGLIST) && !a[i].s) {
-      gk_int_error_errno (g, EINVAL, "%s: argument %s must not be NULL", c->name, d->name);
-      return -1;
-    }
     if (d->sub == GK_S_FILEIN) filein = (int) i;
     if (d->sub == GK_S_FILEOUT) fileout = (int) i;
   }

@@ -39,8 +39,8 @@ gk_int_timing_set (gk_h *g, const char *name, int64_t usec)
   if (g->debug) fprintf (stderr, "guestkit: timing %s = %.3f ms\n", name, usec / 1000.0);
 }
 
-GK_API struct gk_timing_list *
-gk_get_timings (gk_h *g)
+struct gk_timing_list *
+gk_int_local_get_timings (gk_h *g)
 {
   struct gk_timing_list *l = calloc (1, sizeof *l);
   if (l) l->val = calloc (g->nr_timings ? g->nr_timings : 1, sizeof *l->val);

@@ -14,6 +14,13 @@
  * whole run, default 1200: a hang fails instead of blocking CI).
  * Exit 0 only if all passed.
  *
+ * It also walks the whole table three times for the state each call's
+ * flags allow (common/api.h): before launch every call that needs the
+ * appliance, after launch every GK_F_CONFIG call, after shutdown every
+ * call but the GK_F_ANYSTATE ones must fail, naming itself and the state;
+ * and every string argument with choices must refuse a value not among
+ * them.
+ *
  * GK_TEST_NOOP=1 (a --enable-noop-check build; tests/noop-check.sh):
  * each call is turned into a no-op while its own tests run (the fixture
  * and the other calls stay real), and the verdict is inverted: a call's
@@ -539,6 +546,138 @@ selected (const struct gk_int_call *c, int argc, char **argv)
   return 0;
 }
 
+/* ---- the state each call's table flags allow --------------------------- */
+
+/* Which calls a state refuses: those flagged GK_F_CONFIG (after launch),
+ * those that need the appliance (before launch), or every call but the
+ * GK_F_ANYSTATE ones (after shutdown). */
+enum refused { REFUSED_CONFIG, REFUSED_NEED_APPLIANCE, REFUSED_ALL };
+
+/* Harmless values of every type (the state check comes first anyway). */
+static void
+dummy_args (const struct gk_int_call *c, union gk_int_val *a)
+{
+  static char *empty[] = { NULL };
+  memset (a, 0, GK_MAX_ARGS * sizeof *a);
+  for (size_t k = 0; c->args[k].type != GK_T_END; k++)
+    if (c->args[k].type == GK_T_STRING || c->args[k].type == GK_T_OPTSTRING)
+      a[k].s = (char *) "/gk-state-check";
+    else if (c->args[k].type == GK_T_STRINGLIST)
+      a[k].sl = empty;
+}
+
+/* Every call of the table that the handle's state refuses (WHICH) must
+ * fail with EINVAL and a message "NAME: ..." containing TEXT.  One PASS or
+ * FAIL for the lot; a FAIL line for each call that did not. */
+static void
+check_refused (const char *when, enum refused which, const char *text, struct stats *st)
+{
+  int n = 0, bad = 0;
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    const struct gk_int_call *c = &gk_int_calls[i];
+    int config = (c->flags & GK_F_CONFIG) != 0;
+    if ((c->flags & GK_F_ANYSTATE) || (which == REFUSED_CONFIG && !config)
+        || (which == REFUSED_NEED_APPLIANCE && config))
+      continue;
+    union gk_int_val a[GK_MAX_ARGS], r;
+    struct gk_int_optvals o;
+    memset (&o, 0, sizeof o);
+    dummy_args (c, a);
+    int rc = gk_int_call_generic (g, c, a, &o, &r);
+    if (rc == 0) gk_int_free_ret (c, &r);
+    const char *e = gk_last_error (g);
+    size_t nl = strlen (c->name);
+    n++;
+    if (rc == 0 || gk_last_errno (g) != EINVAL || !e || strncmp (e, c->name, nl) != 0
+        || strncmp (e + nl, ": ", 2) != 0 || !strstr (e, text)) {
+      printf ("FAIL %s %s: %s\n", c->name, when,
+              rc == 0 ? "succeeded" : e ? e : "(no message)");
+      bad++;
+    }
+  }
+  if (bad || n == 0) {
+    printf ("FAIL %d of %d calls not refused %s\n", bad, n, when);
+    st->failed++;
+  }
+  else {
+    printf ("PASS all %d calls refused %s (\"%s\")\n", n, when, text);
+    st->passed++;
+  }
+}
+
+/* Every string argument with choices in the table refuses a value not
+ * among them, naming the call and the argument; only the calls the
+ * current state allows (LAUNCHED: after launch) are tried, the others'
+ * choice arguments get their first choice. */
+static void
+check_choices (int launched, struct stats *st)
+{
+  static const char bad_value[] = "gk-not-a-choice";
+  int n = 0, bad = 0;
+  for (size_t i = 0; gk_int_calls[i].name; i++) {
+    const struct gk_int_call *c = &gk_int_calls[i];
+    int config = (c->flags & GK_F_CONFIG) != 0;
+    int allowed = (c->flags & GK_F_ANYSTATE) || (launched ? !config : config);
+    for (size_t t = 0; allowed && t < GK_MAX_ARGS + GK_MAX_OPTARGS; t++) {
+      int opt = t >= GK_MAX_ARGS;
+      size_t k = opt ? t - GK_MAX_ARGS : t;
+      const struct gk_int_arg *d = opt ? &c->optargs[k] : &c->args[k];
+      if (k >= gk_int_count_args (opt ? c->optargs : c->args) || !d->choices) continue;
+      union gk_int_val a[GK_MAX_ARGS], r;
+      struct gk_int_optvals o;
+      char first[8][64];
+      memset (&o, 0, sizeof o);
+      dummy_args (c, a);
+      for (size_t j = 0; c->args[j].type != GK_T_END; j++)
+        if (c->args[j].choices) {
+          snprintf (first[j], sizeof first[j], "%.*s", (int) strcspn (c->args[j].choices, " "),
+                    c->args[j].choices);
+          a[j].s = first[j];
+        }
+      if (opt) { o.bitmask = UINT64_C (1) << k; o.v[k].s = (char *) bad_value; }
+      else a[k].s = (char *) bad_value;
+      int rc = gk_int_call_generic (g, c, a, &o, &r);
+      if (rc == 0) gk_int_free_ret (c, &r);
+      char want[160];
+      snprintf (want, sizeof want, "%s: unknown %s '%s' (valid: ", c->name, d->name, bad_value);
+      const char *e = gk_last_error (g);
+      n++;
+      if (rc == 0 || gk_last_errno (g) != EINVAL || !e || strncmp (e, want, strlen (want)) != 0) {
+        printf ("FAIL %s %s %s: %s\n", c->name, d->name, bad_value,
+                rc == 0 ? "succeeded" : e ? e : "(no message)");
+        bad++;
+      }
+    }
+  }
+  if (n == 0 && launched) return;     /* (today only local calls have choices) */
+  if (bad || n == 0) {
+    printf ("FAIL %d of %d choice arguments took a value not in the table\n", bad, n);
+    st->failed++;
+  }
+  else {
+    printf ("PASS all %d choice arguments %s refuse a value not in the table\n", n,
+            launched ? "after launch" : "before launch");
+    st->passed++;
+  }
+}
+
+/* The review's case: a public setter after launch, not just the generic
+ * path gkfish uses. */
+static void
+check_public_config_refused (struct stats *st)
+{
+  const char *e;
+  if (gk_set_datapath (g, "serial") == -1 && (e = gk_last_error (g))
+      && strstr (e, "set-datapath: only allowed before launch (the appliance is running)")) {
+    printf ("PASS gk_set_datapath after launch fails: %s\n", e);
+    st->passed++;
+  }
+  else {
+    printf ("FAIL gk_set_datapath after launch: %s\n", gk_last_error (g));
+    st->failed++;
+  }
+}
+
 static int
 check_filter (int argc, char **argv)
 {
@@ -551,7 +690,7 @@ check_filter (int argc, char **argv)
 }
 
 static int
-launch (void)
+launch (struct stats *st)
 {
   const char *be = getenv ("GK_TEST_BACKEND");
   int64_t t0 = now_us ();
@@ -561,8 +700,16 @@ launch (void)
     return -1;
   }
   if ((be && *be && gk_set_backend (g, be) == -1)
-      || gk_add_drive (g, sda, NULL) == -1 || gk_add_drive (g, sdb, NULL) == -1
-      || gk_launch (g) == -1) {
+      || gk_add_drive (g, sda, NULL) == -1 || gk_add_drive (g, sdb, NULL) == -1) {
+    fprintf (stderr, "test-api: %s\n", gk_last_error (g));
+    return -1;
+  }
+  if (!noop_mode) {
+    check_refused ("before launch", REFUSED_NEED_APPLIANCE,
+                   "call launch before using the appliance", st);
+    check_choices (0, st);
+  }
+  if (gk_launch (g) == -1) {
     fprintf (stderr, "test-api: %s\n", gk_last_error (g));
     return -1;
   }
@@ -605,14 +752,21 @@ main (int argc, char **argv)
   install_signals ();
   atexit (remove_tmp);
 
-  if (make_images () == 0 && launch () == 0
+  if (make_images () == 0 && launch (&st) == 0
       && run_script (fixture_prepare) == 0) {
+    if (!noop_mode) {
+      check_refused ("after launch", REFUSED_CONFIG,
+                     "only allowed before launch (the appliance is running)", &st);
+      check_public_config_refused (&st);
+      check_choices (1, &st);
+    }
     run_all (argc, argv, &st);
     ok = 1;
     /* The appliance must stop by itself (sync, the daemon exits, the VM
      * ends) on every backend and channel: a serial line has no hangup. */
     if (!timed_out && gk_shutdown (g) == 0) { printf ("PASS shutdown\n"); st.passed++; }
     else { printf ("FAIL shutdown: %s\n", gk_last_error (g)); st.failed++; }
+    if (!noop_mode) check_refused ("after shutdown", REFUSED_ALL, "shut down", &st);
   }
   else {
     /* Count it, so that a summary of all test programs shows it. */

@@ -52,7 +52,7 @@ GK_API void
 gk_close (gk_h *g)
 {
   if (!g) return;
-  if (g->state == GK_READY || g->state == GK_LAUNCHING) (void) gk_shutdown (g);
+  if (g->state == GK_READY || g->state == GK_LAUNCHING) (void) gk_int_local_shutdown (g);
   gk_int_mark_dead (g);
   for (size_t i = 0; i < g->nr_drives; i++) {
     gk_int_drive_free (&g->drives[i]);
@@ -221,51 +221,3 @@ gk_int_local_get_network (gk_h *g)
   return g->network;
 }
 
-/* States as the user sees them, for messages. */
-int
-gk_int_check_ready (gk_h *g, const char *call)
-{
-  switch (g->state) {
-  case GK_READY: return 0;
-  case GK_CONFIG:
-    gk_int_error_errno (g, EINVAL, "%s: call launch before using the appliance", call);
-    return -1;
-  case GK_LAUNCHING:
-    gk_int_error_errno (g, EINVAL, "%s: the appliance is still launching", call);
-    return -1;
-  case GK_DEAD: break;
-  }
-  gk_int_error_errno (g, EINVAL, "%s: the appliance has been shut down or has died; "
-                      "close the handle and create a new one", call);
-  return -1;
-}
-
-/* Test-only: in a --enable-noop-check build, GK_NOOP_CALL=NAME makes
- * call NAME succeed without doing anything, so that tests/noop-check.sh
- * can prove each call's tests fail when the call does nothing. */
-int
-gk_int_noop (const struct gk_int_call *c)
-{
-#ifdef GK_NOOP_CHECK
-  const char *n = getenv ("GK_NOOP_CALL");
-  return n && strcmp (n, c->name) == 0;
-#else
-  (void) c;
-  return 0;
-#endif
-}
-
-GK_API int
-gk_int_call_generic (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
-                     struct gk_int_optvals *o, union gk_int_val *r)
-{
-  memset (r, 0, sizeof *r);
-  if (gk_int_check_call (g, c, a, o) == -1) return -1;
-  if ((c->flags & GK_F_LOCAL) && gk_int_noop (c)) {
-    if (gk_int_empty_ret (c, r) == 0) return 0;
-    gk_int_error_errno (g, ENOMEM, "%s: out of memory", c->name);
-    return -1;
-  }
-  if (c->flags & GK_F_LOCAL) return gk_int_local_dispatch (g, c, a, o, r);
-  return gk_int_call (g, c, a, o, r);
-}

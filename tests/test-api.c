@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 #include "cmd.h"
 #include "wire.h"       /* errno names */
+#include "exported.h"   /* gk_int_call_generic */
 
 #define GLOBAL_TIMEOUT 1200     /* seconds for the whole run */
 #define CANCEL_GRACE 30         /* seconds a cancelled call gets to return */

@@ -109,12 +109,6 @@ gk_get_timeout (gk_h *g)
   return g->timeout_s;
 }
 
-int
-gk_int_launch_timeout_ms (gk_h *g)
-{
-  return g->launch_timeout_s > 0 ? g->launch_timeout_s * 1000 : -1;
-}
-
 GK_API void
 gk_free_strings (char **list)
 {
@@ -244,40 +238,6 @@ GK_API int
 gk_get_network (gk_h *g)
 {
   return g->network;
-}
-
-/* States as the user sees them, for messages. */
-int
-gk_int_check_ready (gk_h *g, const char *call)
-{
-  switch (g->state) {
-  case GK_READY: return 0;
-  case GK_CONFIG:
-    gk_int_error_errno (g, EINVAL, "%s: call launch before using the appliance", call);
-    return -1;
-  case GK_LAUNCHING:
-    gk_int_error_errno (g, EINVAL, "%s: the appliance is still launching", call);
-    return -1;
-  case GK_DEAD: break;
-  }
-  gk_int_error_errno (g, EINVAL, "%s: the appliance has been shut down or has died; "
-                      "close the handle and create a new one", call);
-  return -1;
-}
-
-/* Test-only: in a --enable-noop-check build, GK_NOOP_CALL=NAME makes
- * call NAME succeed without doing anything, so that tests/noop-check.sh
- * can prove each call's tests fail when the call does nothing. */
-int
-gk_int_noop (const struct gk_int_call *c)
-{
-#ifdef GK_NOOP_CHECK
-  const char *n = getenv ("GK_NOOP_CALL");
-  return n && strcmp (n, c->name) == 0;
-#else
-  (void) c;
-  return 0;
-#endif
 }
 
 GK_API int

@@ -514,6 +514,14 @@ gk_int_enc_call_head (struct gk_int_wbuf *b, uint32_t proc, uint32_t serial)
   gk_int_wb_u32 (b, serial);
 }
 
+int
+gk_int_dec_call_head (struct gk_int_rbuf *r, uint32_t *proc, uint32_t *serial)
+{
+  *proc = gk_int_rb_u32 (r);
+  *serial = gk_int_rb_u32 (r);
+  return r->err ? -1 : 0;
+}
+
 void
 gk_int_enc_reply_head (struct gk_int_wbuf *b, const struct gk_int_reply_head *h)
 {

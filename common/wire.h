@@ -148,6 +148,8 @@ int gk_int_staged_decode (const void *f, size_t fl, uint32_t serial,
 
 /* CALL and REPLY heads (what precedes the arguments, the result). */
 void gk_int_enc_call_head (struct gk_int_wbuf *b, uint32_t proc, uint32_t serial);
+/* After the kind: -1 (r->err set) if truncated. */
+int gk_int_dec_call_head (struct gk_int_rbuf *r, uint32_t *proc, uint32_t *serial);
 struct gk_int_reply_head {
   uint32_t proc, serial, status;
   /* The daemon's measurement of the call (docs/protocol.md, REPLY). */

@@ -17,11 +17,6 @@ static int chan = -1;
 void gk_int_chan_set (int fd) { chan = fd; }
 int gk_int_p_chan (void) { return chan; }
 
-int
-gk_int_chan_write (const void *p, size_t n)
-{
-  return gk_int_write_full (chan, p, n);
-}
 
 void
 gk_int_chan_read_exact (void *p, size_t n)
@@ -40,7 +35,7 @@ int
 gk_int_send_wbuf (struct gk_int_wbuf *b)
 {
   if (gk_int_wb_finish (b) == -1) return -1;
-  return gk_int_chan_write (b->p, b->len);
+  return gk_int_write_full (chan, b->p, b->len);
 }
 
 /* One frame, body malloc'd (starting at the kind).  -1 on EOF/garbage:

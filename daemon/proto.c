@@ -66,8 +66,8 @@ send_reply (const struct gk_int_call *c, uint32_t proc, uint32_t serial,
 static void
 handle_call (struct gk_int_rbuf *rb)
 {
-  uint32_t proc = gk_int_rb_u32 (rb);
-  uint32_t serial = gk_int_rb_u32 (rb);
+  uint32_t proc, serial;
+  int head = gk_int_dec_call_head (rb, &proc, &serial);
   int noop = 0;
 #ifdef GK_NOOP_CHECK
   /* Test-only (see tests/noop-check.sh): succeed without running. */
@@ -83,7 +83,7 @@ handle_call (struct gk_int_rbuf *rb)
   gk_int_err_clear ();
 
   int ok = 0;
-  if (rb->err) { fprintf (stderr, "guestkitd: short call header\n"); exit (1); }
+  if (head == -1) { fprintf (stderr, "guestkitd: short call header\n"); exit (1); }
   if (!c || (c->flags & GK_F_LOCAL))
     gk_int_err (ENOSYS, "unknown procedure %u (host library is newer than the appliance?)", proc);
   else if (gk_int_dec_args (rb, c, a, &o) == -1)

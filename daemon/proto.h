@@ -16,7 +16,6 @@
 /* --- chan.c --- */
 void gk_int_chan_set (int fd);
 int gk_int_p_chan (void);            /* the channel fd */
-int gk_int_chan_write (const void *p, size_t n);
 /* Exactly N bytes, or exit: the host is gone. */
 void gk_int_chan_read_exact (void *p, size_t n);
 int gk_int_chan_readable (void);

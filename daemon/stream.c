@@ -88,37 +88,40 @@ stage_read (uint64_t off, uint32_t len, char *dst)
   return 0;
 }
 
-/* Deliver the channel data gathered in the buffer (FILL bytes). */
-static int
-flush (int (*cb) (void *, const char *, size_t), void *opaque, char *data,
-       size_t *fill, int *failed)
+/* One upload being received: the handler's callback, the aligned buffer
+ * channel chunks are gathered in (FILL bytes so far), and whether the
+ * callback (or the buffer) failed, after which the rest is drained. */
+struct upload {
+  int (*cb) (void *, const char *, size_t);
+  void *opaque;
+  char *data;
+  size_t fill;
+  int failed;
+};
+
+/* The callback failed: tell the host to stop sending. */
+static void
+upload_failed (struct upload *u)
 {
-  size_t n = *fill;
-  *fill = 0;
-  if (*failed || n == 0) return 0;
-  if (cb (opaque, data, n) == -1) {
-    *failed = 1;
-    send_cancel ();             /* tell the host to stop sending */
-  }
-  return 0;
+  u->failed = 1;
+  send_cancel ();
 }
 
-int
-gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
+/* Deliver the channel data gathered in the buffer. */
+static void
+flush (struct upload *u)
 {
-  int failed = 0;
-  if (!gk_int_cur.in || gk_int_cur.done)
-    return gk_int_err (EINVAL, "internal error: no upload stream to read");
-  char *data = data_buffer ();
-  if (!data) {
-    /* Still drain the stream below, then fail. */
-    failed = 1;
-    gk_int_err (ENOMEM, "out of memory");
-    send_cancel ();
-  }
-  /* Channel chunks are gathered into the buffer and handed on in pieces
-   * of up to a slot: few, large, aligned writes. */
-  size_t fill = 0;
+  size_t n = u->fill;
+  u->fill = 0;
+  if (u->failed || n == 0) return;
+  if (u->cb (u->opaque, u->data, n) == -1) upload_failed (u);
+}
+
+/* The next CHUNK header of the current call (CANCEL frames, which an END
+ * or CANCEL chunk follows, are skipped).  Exits on anything else. */
+static void
+next_chunk (struct gk_int_chunk *ch)
+{
   for (;;) {
     unsigned char h[GK_CHUNK_HEAD];
     uint32_t kind;
@@ -127,64 +130,86 @@ gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
     if (gk_int_frame_head_decode (h, &kind, &body) == -1)
       protocol_error ("bad frame length during upload");
     if (kind == GK_K_CANCEL && body == GK_CANCEL_BODY) {
-      gk_int_chan_read_exact (h, GK_CANCEL_BODY);   /* a chunk END/CANCEL follows */
+      gk_int_chan_read_exact (h, GK_CANCEL_BODY);
       continue;
     }
-    struct gk_int_chunk ch;
     if (kind != GK_K_CHUNK || body < GK_CHUNK_FIELDS)
       protocol_error ("unexpected frame during upload");
     gk_int_chan_read_exact (h + GK_FRAME_HEAD, GK_CHUNK_FIELDS);
-    if (gk_int_chunk_head_decode (h, &ch) == -1)
+    if (gk_int_chunk_head_decode (h, ch) == -1)
       protocol_error ("unexpected frame during upload");
-    uint32_t flags = ch.flags;
-    size_t n = ch.n;
-    if (ch.serial != gk_int_cur.serial)
+    if (ch->serial != gk_int_cur.serial)
       protocol_error ("chunk of another call during upload");
-    if (flags == GK_CH_DATA) {
-      if (!data) {                          /* out of memory: drain */
-        char sink[256];
-        for (size_t left = n; left > 0; ) {
-          size_t k = left > sizeof sink ? sizeof sink : left;
-          gk_int_chan_read_exact (sink, k);
-          left -= k;
-        }
-        continue;
-      }
-      if (fill + n > GK_STAGE_SLOT) flush (cb, opaque, data, &fill, &failed);
-      gk_int_chan_read_exact (data + fill, n);
-      fill += n;
-      if (fill % GK_DIRECT_ALIGN || fill + GK_CHUNK_MAX > GK_STAGE_SLOT)
-        flush (cb, opaque, data, &fill, &failed);
-      continue;
-    }
-    if (flags == GK_CH_STAGED) {
-      unsigned char b[GK_SLOT_BODY];
-      uint64_t off; uint32_t slen;
-      if (n != sizeof b) protocol_error ("bad staged chunk");
-      gk_int_chan_read_exact (b, sizeof b);
-      if (gk_int_slot_decode (b, n, &off, &slen) == -1) protocol_error ("bad staged chunk");
-      flush (cb, opaque, data, &fill, &failed);
-      if (!failed) {
-        int r = stage_read (off, slen, data);
-        /* The slot is free again as soon as we hold its data. */
-        gk_int_chan_send_chunk (gk_int_cur.serial, GK_CH_STAGED, (char *) b, sizeof b);
-        if (r == -1 || (slen > 0 && cb (opaque, data, slen) == -1)) {
-          failed = 1;
-          send_cancel ();
-        }
-      }
-      continue;
-    }
-    if (n > 0) protocol_error ("END or CANCEL chunk with data");
-    gk_int_cur.done = 1;
-    if (flags == GK_CH_CANCEL) {
-      gk_int_cur.cancelled = 1;
-      if (!failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
-      return -1;
-    }
-    flush (cb, opaque, data, &fill, &failed);
-    return failed ? -1 : 0;
+    return;
   }
+}
+
+/* A DATA chunk's N bytes: into the buffer, handed on in pieces of up to
+ * a slot (few, large, aligned writes); dropped without a buffer. */
+static void
+recv_data (struct upload *u, size_t n)
+{
+  if (!u->data) {                       /* out of memory: drain */
+    char sink[256];
+    for (size_t left = n; left > 0; ) {
+      size_t k = left > sizeof sink ? sizeof sink : left;
+      gk_int_chan_read_exact (sink, k);
+      left -= k;
+    }
+    return;
+  }
+  if (u->fill + n > GK_STAGE_SLOT) flush (u);
+  gk_int_chan_read_exact (u->data + u->fill, n);
+  u->fill += n;
+  if (u->fill % GK_DIRECT_ALIGN || u->fill + GK_CHUNK_MAX > GK_STAGE_SLOT) flush (u);
+}
+
+/* A STAGED chunk (body N bytes): the slot's data to the callback, and
+ * the slot given back. */
+static void
+recv_staged (struct upload *u, size_t n)
+{
+  unsigned char b[GK_SLOT_BODY];
+  uint64_t off; uint32_t slen;
+  if (n != sizeof b) protocol_error ("bad staged chunk");
+  gk_int_chan_read_exact (b, sizeof b);
+  if (gk_int_slot_decode (b, n, &off, &slen) == -1) protocol_error ("bad staged chunk");
+  flush (u);
+  if (u->failed) return;
+  int r = stage_read (off, slen, u->data);
+  /* The slot is free again as soon as we hold its data. */
+  gk_int_chan_send_chunk (gk_int_cur.serial, GK_CH_STAGED, (char *) b, sizeof b);
+  if (r == -1 || (slen > 0 && u->cb (u->opaque, u->data, slen) == -1)) upload_failed (u);
+}
+
+int
+gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
+{
+  if (!gk_int_cur.in || gk_int_cur.done)
+    return gk_int_err (EINVAL, "internal error: no upload stream to read");
+  struct upload u = { .cb = cb, .opaque = opaque, .data = data_buffer () };
+  if (!u.data) {
+    /* Still drain the stream below, then fail. */
+    gk_int_err (ENOMEM, "out of memory");
+    upload_failed (&u);
+  }
+  struct gk_int_chunk ch;
+  for (;;) {
+    next_chunk (&ch);
+    if (ch.flags == GK_CH_DATA) recv_data (&u, ch.n);
+    else if (ch.flags == GK_CH_STAGED) recv_staged (&u, ch.n);
+    else break;
+  }
+  /* END or CANCEL. */
+  if (ch.n > 0) protocol_error ("END or CANCEL chunk with data");
+  gk_int_cur.done = 1;
+  if (ch.flags == GK_CH_CANCEL) {
+    gk_int_cur.cancelled = 1;
+    if (!u.failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
+    return -1;
+  }
+  flush (&u);
+  return u.failed ? -1 : 0;
 }
 
 /* Download through the staging disk: slots in flight (sent, not yet

@@ -116,55 +116,79 @@ protocol_error (gk_h *g, const struct gk_int_call *c, const char *what)
   return -2;
 }
 
+/* The upload's ring: slots filled (HEAD) and not yet given back. */
+struct ring { unsigned head, inflight; };
+
+/* Frames from the daemon: slots it has read (it reads them in order),
+ * progress, or CANCEL (its disk is full...).  Waits while every slot is
+ * in use.  0 to go on, 1 if the daemon cancelled, 2 if the user did, -2
+ * if the channel died or the daemon broke the protocol (error set). */
+static int
+daemon_frames (gk_h *g, const struct gk_int_call *c, uint32_t serial, struct ring *r,
+               struct gk_int_transfer *x)
+{
+  while (r->inflight == GK_STAGE_SLOTS || gk_int_conn_readable (g)) {
+    if (g->cancel) return 2;
+    char *f; size_t fl;
+    int64_t t0 = gk_int_now_us ();
+    if (gk_int_conn_recv (g, &f, &fl, -1) == -1)
+      return g->cancel && g->state == GK_READY ? 2 : -2;
+    x->transport += gk_int_now_us () - t0;
+    uint32_t k = gk_int_frame_kind (f, fl);
+    uint64_t off; uint32_t len;
+    int freed = gk_int_staged_decode (f, fl, serial, &off, &len) == 0 && r->inflight > 0
+      && off == (uint64_t) ((r->head - r->inflight) % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
+    if (k == GK_K_PROGRESS) gk_int_xfer_progress_frame (g, c, f, fl);
+    free (f);
+    if (k == GK_K_CANCEL) return 1;
+    if (k != GK_K_PROGRESS && !freed)
+      return protocol_error (g, c, "unexpected frame during the upload");
+    if (k != GK_K_PROGRESS) r->inflight--;
+  }
+  return 0;
+}
+
+/* Fill the ring's next slot from FD and name it to the daemon: the bytes
+ * (less than a slot at the end of the file), -1 (errno) on a local error,
+ * -2 if the channel died. */
+static ssize_t
+fill_slot (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd, uint64_t total,
+           struct ring *r, struct gk_int_transfer *x)
+{
+  uint64_t off = (uint64_t) (r->head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
+  int64_t t0 = gk_int_now_us ();
+  ssize_t n = gk_int_xfer_read_full (x, fd, g->stage_map + off, GK_STAGE_SLOT);
+  x->host_io += gk_int_now_us () - t0;
+  if (n <= 0) return n;
+  unsigned char b[GK_SLOT_BODY];
+  gk_int_slot_encode (b, off, (uint32_t) n);
+  t0 = gk_int_now_us ();
+  if (gk_int_conn_send_chunk (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
+    return -2;
+  x->transport += gk_int_now_us () - t0;
+  r->head++;
+  r->inflight++;
+  x->bytes += (uint64_t) n;
+  gk_int_xfer_progress (g, c, x->bytes, total);
+  return n;
+}
+
 int
 gk_int_stage_send (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
                    uint64_t total, struct gk_int_transfer *x, const char **why,
                    int *why_errno)
 {
-  unsigned head = 0, inflight = 0;
-  int eof = 0;
-  while (!eof) {
-    /* Frames from the daemon: slots it has read (it reads them in order),
-     * progress, or CANCEL (its disk is full...).  Wait when every slot is
-     * in use. */
-    while (inflight == GK_STAGE_SLOTS || gk_int_conn_readable (g)) {
-      if (g->cancel) goto cancelled;
-      char *f; size_t fl;
-      int64_t t0 = gk_int_now_us ();
-      if (gk_int_conn_recv (g, &f, &fl, -1) == -1) {
-        if (g->cancel && g->state == GK_READY) goto cancelled;
-        return -2;
-      }
-      x->transport += gk_int_now_us () - t0;
-      uint32_t k = gk_int_frame_kind (f, fl);
-      uint64_t off; uint32_t len;
-      if (k == GK_K_PROGRESS) gk_int_xfer_progress_frame (g, c, f, fl);
-      else if (k == GK_K_CANCEL) { free (f); *why = NULL; *why_errno = 0; goto cancel; }
-      else if (gk_int_staged_decode (f, fl, serial, &off, &len) == 0 && inflight > 0
-               && off == (uint64_t) ((head - inflight) % GK_STAGE_SLOTS) * GK_STAGE_SLOT)
-        inflight--;
-      else { free (f); return protocol_error (g, c, "unexpected frame during the upload"); }
-      free (f);
-    }
-    if (g->cancel) goto cancelled;
-    uint64_t off = (uint64_t) (head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
-    int64_t t0 = gk_int_now_us ();
-    ssize_t n = gk_int_xfer_read_full (x, fd, g->stage_map + off, GK_STAGE_SLOT);
-    x->host_io += gk_int_now_us () - t0;
+  struct ring r = { 0, 0 };
+  for (;;) {
+    int d = daemon_frames (g, c, serial, &r, x);
+    if (d == -2) return -2;
+    if (d == 1) { *why = NULL; *why_errno = 0; goto cancel; }
+    if (d == 2 || g->cancel) goto cancelled;
+    ssize_t n = fill_slot (g, c, serial, fd, total, &r, x);
+    if (n == -2) return -2;
     if (n == -1 && g->cancel) goto cancelled;
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }
-    if ((size_t) n < GK_STAGE_SLOT) eof = 1;
-    if (n == 0) break;
-    unsigned char b[GK_SLOT_BODY];
-    gk_int_slot_encode (b, off, (uint32_t) n);
-    t0 = gk_int_now_us ();
-    if (gk_int_conn_send_chunk (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
-      return -2;
-    x->transport += gk_int_now_us () - t0;
-    head++;
-    inflight++;
-    x->bytes += (uint64_t) n;
-    gk_int_xfer_progress (g, c, x->bytes, total);
+    if ((size_t) n < GK_STAGE_SLOT) break;
   }
   if (total && x->bytes != total) {
     *why = "the local file changed size during the upload";

@@ -449,8 +449,10 @@ test_headers (void)
   gk_int_enc_call_head (&w, 11, 12);
   gk_int_wb_finish (&w);
   gk_int_rb_init (&r, w.p + GK_FRAME_HEAD, w.len - GK_FRAME_HEAD);
-  uint32_t p1 = gk_int_rb_u32 (&r), p2 = gk_int_rb_u32 (&r);
-  CHECK (p1 == 11 && p2 == 12 && gk_int_rb_done (&r) == 0, "call head: proc, serial");
+  uint32_t p1, p2;
+  CHECK (gk_int_dec_call_head (&r, &p1, &p2) == 0 && p1 == 11 && p2 == 12 && gk_int_rb_done (&r) == 0,
+         "call head: proc, serial");
+  CHECK (gk_int_dec_call_head (&r, &p1, &p2) == -1 && r.err, "truncated call head refused");
   gk_int_wb_free (&w);
 
   /* Garbage: whatever a decoder accepts is consistent with itself. */

@@ -1,10 +1,18 @@
 /* guestkit: the local file's side of a transfer (lib/xfer.h): waiting on
  * local pipes (a cancel or the call's deadline ends the wait), writing
- * downloads (sparse if asked), and progress to the user's callback. */
+ * downloads (sparse if asked), the output file replaced only on success,
+ * SIGPIPE kept from the program, and progress to the user's callback. */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "internal.h"
@@ -138,3 +146,92 @@ gk_int_xfer_write (struct gk_int_transfer *x, int fd, const char *p, size_t n)
   }
   return 0;
 }
+
+/* --- the local output file --- */
+
+
+/* Open LOCAL for a download.  An existing regular file is replaced only
+ * when the call succeeds: the data goes to a temporary file beside it
+ * (*tmp_r), renamed over it (*final_r, the name with symbolic links
+ * resolved) at the end.  Anything else (a device, a pipe, /dev/stdout, a
+ * file with other hard links, a directory we may not write) is written
+ * in place; a new file is created and removed again on failure
+ * (*created_r).  -1 with errno set, or with errno 0 and the error set. */
+int
+gk_int_output_open (gk_h *g, const char *call, const char *local, int *created_r, char **tmp_r,
+             char **final_r)
+{
+  struct stat st;
+  *created_r = 0;
+  *tmp_r = *final_r = NULL;
+  if (stat (local, &st) == -1) {
+    if (errno != ENOENT) return -1;
+    int fd = open (local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) *created_r = 1;
+    return fd;
+  }
+  if (!S_ISREG (st.st_mode) || st.st_nlink > 1)
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  /* Open the file itself first: a file we may not write is an error
+   * even if its directory would let us replace it. */
+  int fd = open (local, O_WRONLY | O_CLOEXEC);
+  if (fd == -1) return -1;
+  close (fd);
+  char *real = realpath (local, NULL);
+  char *d = real ? strdup (real) : NULL, *b = real ? strdup (real) : NULL;
+  if (!d || !b || asprintf (tmp_r, "%s/.%s.gkXXXXXX", dirname (d), basename (b)) == -1) {
+    free (d); free (b); free (real);
+    *tmp_r = NULL;
+    errno = 0;
+    gk_int_error_errno (g, ENOMEM, "%s: out of memory", call);
+    return -1;
+  }
+  free (d); free (b);
+  fd = mkostemp (*tmp_r, O_CLOEXEC);
+  if (fd == -1) {
+    gk_int_debug (g, "%s: %s: no temporary file beside it (%s); writing in place",
+                  call, local, strerror (errno));
+    free (*tmp_r); free (real);
+    *tmp_r = NULL;
+    return open (local, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  }
+  *final_r = real;
+  /* The new file is the old one's: owner (when we may) and mode, but
+   * never setuid, setgid or sticky from a download. */
+  if (fchown (fd, st.st_uid, st.st_gid) == -1) { /* not ours to give away */ }
+  (void) fchmod (fd, st.st_mode & 0777);
+  return fd;
+}
+
+void
+gk_int_output_discard (const char *local, int created, const char *tmp)
+{
+  if (tmp) unlink (tmp);
+  else if (created) unlink (local);
+}
+
+void
+gk_int_sigpipe_block (struct gk_int_sigpipe_guard *s)
+{
+  sigset_t set, pending;
+  sigemptyset (&set);
+  sigaddset (&set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &set, &s->old);
+  /* Consume only a SIGPIPE that our writes raise. */
+  s->ours = !sigismember (&s->old, SIGPIPE)
+    && !(sigpending (&pending) == 0 && sigismember (&pending, SIGPIPE));
+}
+
+void
+gk_int_sigpipe_restore (struct gk_int_sigpipe_guard *s)
+{
+  if (s->ours) {
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGPIPE);
+    const struct timespec zero = { 0, 0 };
+    while (sigtimedwait (&set, NULL, &zero) == SIGPIPE) ;
+  }
+  pthread_sigmask (SIG_SETMASK, &s->old, NULL);
+}
+

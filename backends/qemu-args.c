@@ -7,10 +7,7 @@
 #include <string.h>
 #include "backend.h"
 #include "argv.h"
-
-#define CHANNEL_NAME "org.guestkit.channel.0"
-#define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
-#define USER_SERIAL "gkd"         /* + position: the user's drives */
+#include "abi.h"
 
 static int
 is_iface (const struct gk_int_drive *d, const char *iface)
@@ -32,11 +29,11 @@ gk_int_qemu_append (int debug, int root, int serial_channel)
   char *s = NULL;
   if (asprintf (&s, "console=ttyS0 panic=-1 no_timer_check tsc=reliable "
                 "8250.nr_uarts=%d cryptomgr.notests edd=off mitigations=off "
-                "nokaslr acpi=off gk.halt=reboot%s%s %s",
+                "nokaslr acpi=off " GK_ABI_ARG_HALT "reboot%s%s %s",
                 serial_channel ? 2 : 1,
-                serial_channel ? " gk.channel=/dev/ttyS1" : "",
-                root ? " gk.root=" ROOT_SERIAL : "",
-                debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
+                serial_channel ? " " GK_ABI_ARG_CHANNEL GK_ABI_SERIAL_CHANNEL_DEV : "",
+                root ? " " GK_ABI_ARG_ROOT GK_ABI_ROOT_SERIAL : "",
+                debug ? GK_ABI_ARG_DEBUG "1 printk.time=1" : "quiet") == -1)
     return NULL;
   return s;
 }
@@ -72,7 +69,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
    * so they cost nothing at boot otherwise (daemon/diskdrivers.c). */
   if (app && nscsi + nide > 0) {
     char *s = NULL;
-    if (asprintf (&s, "%s gk.modules=%s%s%s%s gk.sd=%zu", app,
+    if (asprintf (&s, "%s " GK_ABI_ARG_MODULES "%s%s%s%s " GK_ABI_ARG_SD "%zu", app,
                   c->network ? "virtio_net," : "",
                   nscsi ? "virtio_scsi," : "", nide ? "ata_piix," : "", "sd_mod",
                   nscsi + nide) == -1) s = NULL;
@@ -81,14 +78,14 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   }
   else if (app && c->network) {
     char *s = NULL;
-    if (asprintf (&s, "%s gk.modules=virtio_net", app) == -1) s = NULL;
+    if (asprintf (&s, "%s " GK_ABI_ARG_MODULES "virtio_net", app) == -1) s = NULL;
     free (app);
     app = s;
   }
   /* The daemon configures eth0 (daemon/network.c). */
   if (app && c->network) {
     char *s = NULL;
-    if (asprintf (&s, "%s gk.net=1", app) == -1) s = NULL;
+    if (asprintf (&s, "%s " GK_ABI_ARG_NET "1", app) == -1) s = NULL;
     free (app);
     app = s;
   }
@@ -104,7 +101,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-rng-pci,rng=rng0");
   if (!c->serial_channel) {
     gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-serial-pci");
-    gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" CHANNEL_NAME);
+    gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtserialport,chardev=ch0,name=" GK_ABI_CHANNEL_NAME);
   }
   if (nscsi) { gk_int_argv_add (&a, "-device"); gk_int_argv_add (&a, "virtio-scsi-pci,id=scsi0"); }
   if (c->network) {
@@ -132,15 +129,15 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
      * the controller and the names the appliance kernel chose. */
     gk_int_argv_add (&a, "-device");
     if (is_iface (d, "virtio-scsi"))
-      gk_int_argv_addf (&a, "scsi-hd,drive=hd%zu,bus=scsi0.0,channel=0,scsi-id=%zu,lun=0,serial=" USER_SERIAL "%zu", i, i, i);
+      gk_int_argv_addf (&a, "scsi-hd,drive=hd%zu,bus=scsi0.0,channel=0,scsi-id=%zu,lun=0,serial=" GK_ABI_DRIVE_SERIAL "%zu", i, i, i);
     else if (is_iface (d, "ide"))
     {
-      gk_int_argv_addf (&a, "ide-hd,drive=hd%zu,bus=ide.%zu,unit=%zu,serial=" USER_SERIAL "%zu",
+      gk_int_argv_addf (&a, "ide-hd,drive=hd%zu,bus=ide.%zu,unit=%zu,serial=" GK_ABI_DRIVE_SERIAL "%zu",
                         i, ide / 2, ide % 2, i);
       ide++;
     }
     else
-      gk_int_argv_addf (&a, "virtio-blk-pci,drive=hd%zu,serial=" USER_SERIAL "%zu", i, i);
+      gk_int_argv_addf (&a, "virtio-blk-pci,drive=hd%zu,serial=" GK_ABI_DRIVE_SERIAL "%zu", i, i);
   }
   if (c->root) {
     /* Last, so the user's drives keep their order; shared read-only by
@@ -148,7 +145,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
     gk_int_argv_add (&a, "-drive");
     gk_int_argv_addf (&a, "file=%s,format=raw,if=none,id=gkroot,readonly=on,cache=writeback,aio=threads", c->root);
     gk_int_argv_add (&a, "-device");
-    gk_int_argv_add (&a, "virtio-blk-pci,drive=gkroot,serial=" ROOT_SERIAL);
+    gk_int_argv_add (&a, "virtio-blk-pci,drive=gkroot,serial=" GK_ABI_ROOT_SERIAL);
   }
   if (c->stage) {
     /* The blk datapath's staging disk (a memfd of the library). */
@@ -156,7 +153,7 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
     gk_int_argv_addf (&a, "file=%s,format=raw,if=none,id=gkstage,cache=unsafe,aio=threads,file.locking=off",
           c->stage);
     gk_int_argv_add (&a, "-device");
-    gk_int_argv_add (&a, "virtio-blk-pci,drive=gkstage,serial=gkstage");
+    gk_int_argv_add (&a, "virtio-blk-pci,drive=gkstage,serial=" GK_ABI_STAGE_SERIAL);
   }
   return gk_int_argv_finish (&a);
 }

@@ -8,9 +8,7 @@
 #include <string.h>
 #include "backend.h"
 #include "argv.h"
-#include "stage.h"
-
-#define ROOT_SERIAL "gkroot"      /* the daemon hides this disk */
+#include "abi.h"
 
 /* Kernel flags, measured (shared/research RESULTS.md 3c):
  * gk.root: like qemu, a 1.8 MB initrd (/init) and the tree on a disk
@@ -30,10 +28,11 @@ char *
 gk_int_uml_append (int debug, int root, int fastboot)
 {
   char *s = NULL;
-  if (asprintf (&s, "pty.legacy_count=0 uml_dir=/dev/null gk.channel=/dev/ttyS1 "
-                "gk.halt=poweroff%s%s %s", root ? " gk.root=" ROOT_SERIAL : "",
+  if (asprintf (&s, "pty.legacy_count=0 uml_dir=/dev/null "
+                GK_ABI_ARG_CHANNEL GK_ABI_SERIAL_CHANNEL_DEV " " GK_ABI_ARG_HALT "poweroff%s%s %s",
+                root ? " " GK_ABI_ARG_ROOT GK_ABI_ROOT_SERIAL : "",
                 fastboot ? " " GK_UML_FASTBOOT : "",
-                debug ? "gk.debug=1 printk.time=1" : "quiet") == -1)
+                debug ? GK_ABI_ARG_DEBUG "1 printk.time=1" : "quiet") == -1)
     return NULL;
   return s;
 }
@@ -90,12 +89,12 @@ gk_int_uml_argv (const struct gk_int_uml_cfg *c)
     /* The appliance tree (ext2), read-only, shared by every appliance
      * running at once; last, so the user's drives keep their order.
      * "FILE,,SERIAL": no COW file, the serial the daemon looks for. */
-    gk_int_argv_addf (&a, "ubd%zurd=%s,," ROOT_SERIAL, c->nr_drives, c->root);
+    gk_int_argv_addf (&a, "ubd%zurd=%s,," GK_ABI_ROOT_SERIAL, c->nr_drives, c->root);
   if (c->stage)
     /* The blk datapath's staging disk (common/stage.h): the library's
      * memfd; "c": no host file lock, the library maps it too; "d": the
      * guest writes it, so never read a COW header from it. */
-    gk_int_argv_addf (&a, "ubd%zucd=%s,," GK_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
+    gk_int_argv_addf (&a, "ubd%zucd=%s,," GK_ABI_STAGE_SERIAL, c->nr_drives + (c->root != NULL), c->stage);
   char *app = gk_int_uml_append (c->debug, c->root != NULL, c->fastboot);
   if (!app) a.oom = 1;
   else {

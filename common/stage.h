@@ -2,7 +2,7 @@
  *
  * The library creates an anonymous memory file (memfd) of GK_STAGE_SIZE
  * bytes and gives it to the VM as an extra virtio-blk disk with serial
- * GK_STAGE_SERIAL (hidden from the user's device list).  The disk is a
+ * GK_ABI_STAGE_SERIAL (common/abi.h; hidden from the user's device list).  The disk is a
  * ring of GK_STAGE_SLOTS slots of GK_STAGE_SLOT bytes.  The sender puts a
  * slot's worth of data in a free slot and sends a CHUNK frame with flag
  * GK_CH_STAGED (u64 offset, u32 length); the receiver copies it out and
@@ -13,7 +13,6 @@
 #ifndef GK_COMMON_STAGE_H
 #define GK_COMMON_STAGE_H
 
-#define GK_STAGE_SERIAL "gkstage"
 #define GK_STAGE_SLOT (8u * 1024 * 1024)
 #define GK_STAGE_SLOTS 4u
 #define GK_STAGE_SIZE ((unsigned long long) GK_STAGE_SLOT * GK_STAGE_SLOTS)

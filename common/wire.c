@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wire.h"
+#include "stage.h"
 
 #define ABSENT 0xffffffffu      /* length marker of a NULL optional string */
 
@@ -391,4 +392,159 @@ gk_int_dec_ret (struct gk_int_rbuf *r, const struct gk_int_call *c,
     return -1;
   }
   return 0;
+}
+
+/* --- fixed headers --- */
+
+uint32_t
+gk_int_frame_len (const void *h)
+{
+  return gk_int_get_u32 (h);
+}
+
+int
+gk_int_frame_len_ok (uint32_t len)
+{
+  return len >= 4 && len <= GK_MSG_MAX;
+}
+
+int
+gk_int_frame_head_decode (const void *h, uint32_t *kind, size_t *body)
+{
+  const char *p = h;
+  uint32_t len = gk_int_get_u32 (p);
+  *kind = gk_int_get_u32 (p + GK_FRAME_LEN);
+  *body = len >= GK_FRAME_HEAD - GK_FRAME_LEN ? len - (GK_FRAME_HEAD - GK_FRAME_LEN) : 0;
+  return gk_int_frame_len_ok (len) ? 0 : -1;
+}
+
+uint32_t
+gk_int_frame_kind (const void *f, size_t fl)
+{
+  return fl >= 4 ? gk_int_get_u32 (f) : 0;
+}
+
+/* Offsets in a received frame (kind first) and in a chunk header (the
+ * length word first). */
+#define F_KIND 0
+#define F_SERIAL 4
+#define F_FLAGS 8
+#define F_CHUNK_DATA 12
+
+void
+gk_int_chunk_encode (unsigned char h[GK_CHUNK_HEAD], uint32_t serial, uint32_t flags,
+                     size_t n)
+{
+  gk_int_put_u32 (h, (uint32_t) (GK_CHUNK_HEAD - GK_FRAME_LEN + n));
+  gk_int_put_u32 (h + GK_FRAME_LEN + F_KIND, GK_K_CHUNK);
+  gk_int_put_u32 (h + GK_FRAME_LEN + F_SERIAL, serial);
+  gk_int_put_u32 (h + GK_FRAME_LEN + F_FLAGS, flags);
+}
+
+int
+gk_int_chunk_decode (const void *f, size_t fl, struct gk_int_chunk *ch, const char **data)
+{
+  const char *p = f;
+  if (fl < F_CHUNK_DATA || gk_int_get_u32 (p + F_KIND) != GK_K_CHUNK) return -1;
+  ch->serial = gk_int_get_u32 (p + F_SERIAL);
+  ch->flags = gk_int_get_u32 (p + F_FLAGS);
+  ch->n = fl - F_CHUNK_DATA;
+  if (ch->flags > GK_CH_STAGED || ch->n > GK_CHUNK_MAX) return -1;
+  *data = p + F_CHUNK_DATA;
+  return 0;
+}
+
+int
+gk_int_chunk_head_decode (const void *h, struct gk_int_chunk *ch)
+{
+  const char *p = h;
+  uint32_t len = gk_int_get_u32 (p);
+  if (!gk_int_frame_len_ok (len) || len < F_CHUNK_DATA
+      || gk_int_get_u32 (p + GK_FRAME_LEN + F_KIND) != GK_K_CHUNK)
+    return -1;
+  ch->serial = gk_int_get_u32 (p + GK_FRAME_LEN + F_SERIAL);
+  ch->flags = gk_int_get_u32 (p + GK_FRAME_LEN + F_FLAGS);
+  ch->n = len - F_CHUNK_DATA;
+  return ch->flags > GK_CH_STAGED || ch->n > GK_CHUNK_MAX ? -1 : 0;
+}
+
+int
+gk_int_cancel_decode (const void *f, size_t fl, uint32_t *serial)
+{
+  const char *p = f;
+  if (fl != F_SERIAL + GK_CANCEL_BODY || gk_int_get_u32 (p + F_KIND) != GK_K_CANCEL) return -1;
+  *serial = gk_int_get_u32 (p + F_SERIAL);
+  return 0;
+}
+
+void
+gk_int_slot_encode (unsigned char b[GK_SLOT_BODY], uint64_t off, uint32_t len)
+{
+  gk_int_put_u32 (b, (uint32_t) off);
+  gk_int_put_u32 (b + 4, (uint32_t) (off >> 32));
+  gk_int_put_u32 (b + 8, len);
+}
+
+int
+gk_int_slot_decode (const void *b, size_t n, uint64_t *off, uint32_t *len)
+{
+  const char *p = b;
+  if (n != GK_SLOT_BODY) return -1;
+  *off = gk_int_get_u32 (p) | (uint64_t) gk_int_get_u32 (p + 4) << 32;
+  *len = gk_int_get_u32 (p + 8);
+  return *off % GK_STAGE_SLOT || *off >= GK_STAGE_SIZE || *len > GK_STAGE_SLOT ? -1 : 0;
+}
+
+int
+gk_int_staged_decode (const void *f, size_t fl, uint32_t serial, uint64_t *off, uint32_t *len)
+{
+  struct gk_int_chunk ch;
+  const char *data;
+  if (gk_int_chunk_decode (f, fl, &ch, &data) == -1 || ch.serial != serial
+      || ch.flags != GK_CH_STAGED)
+    return -1;
+  return gk_int_slot_decode (data, ch.n, off, len);
+}
+
+void
+gk_int_enc_call_head (struct gk_int_wbuf *b, uint32_t proc, uint32_t serial)
+{
+  gk_int_wb_init (b, GK_K_CALL);
+  gk_int_wb_u32 (b, proc);
+  gk_int_wb_u32 (b, serial);
+}
+
+int
+gk_int_dec_call_head (struct gk_int_rbuf *r, uint32_t *proc, uint32_t *serial)
+{
+  *proc = gk_int_rb_u32 (r);
+  *serial = gk_int_rb_u32 (r);
+  return r->err ? -1 : 0;
+}
+
+void
+gk_int_enc_reply_head (struct gk_int_wbuf *b, const struct gk_int_reply_head *h)
+{
+  gk_int_wb_init (b, GK_K_REPLY);
+  gk_int_wb_u32 (b, h->proc);
+  gk_int_wb_u32 (b, h->serial);
+  gk_int_wb_u32 (b, h->status);
+  gk_int_wb_u64 (b, h->handler_ns);
+  gk_int_wb_u64 (b, h->xfer_bytes);
+  gk_int_wb_u64 (b, h->xfer_write_ns);
+  gk_int_wb_u64 (b, h->xfer_fsync_ns);
+}
+
+int
+gk_int_dec_reply_head (struct gk_int_rbuf *r, struct gk_int_reply_head *h)
+{
+  h->proc = gk_int_rb_u32 (r);
+  h->serial = gk_int_rb_u32 (r);
+  h->status = gk_int_rb_u32 (r);
+  h->handler_ns = gk_int_rb_u64 (r);
+  h->xfer_bytes = gk_int_rb_u64 (r);
+  h->xfer_write_ns = gk_int_rb_u64 (r);
+  h->xfer_fsync_ns = gk_int_rb_u64 (r);
+  if (!r->err && h->status > GK_ST_ERROR) r->err = "unknown reply status";
+  return r->err ? -1 : 0;
 }

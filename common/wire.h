@@ -18,10 +18,10 @@
 #define GK_ERRNAME_MAX 32
 #define GK_ERRMSG_MAX 4096
 
-/* Frame kinds. */
+/* Frame kinds (field order as sent; docs/protocol.md). */
 enum gk_int_kind {
-  GK_K_CALL = 1,      /* host->daemon: proc, serial, optmask, args */
-  GK_K_REPLY = 2,     /* daemon->host: proc, serial, status, ret|error */
+  GK_K_CALL = 1,      /* host->daemon: proc, serial, args, optargs bitmask, optargs */
+  GK_K_REPLY = 2,     /* daemon->host: proc, serial, status, 4 times, ret|error */
   GK_K_CHUNK = 3,     /* both: serial, flags, data */
   GK_K_PROGRESS = 4,  /* daemon->host: proc, serial, done, total */
   GK_K_READY = 5,     /* daemon->host, once: version, timings */
@@ -88,7 +88,80 @@ void gk_int_enc_ret (struct gk_int_wbuf *b, const struct gk_int_call *c,
 int gk_int_dec_ret (struct gk_int_rbuf *r, const struct gk_int_call *c,
                     union gk_int_val *ret);
 
-/* Little-endian helpers for fixed headers. */
+/* --- fixed headers: every byte offset of the protocol is here --- */
+
+/* Every frame: u32 length (the bytes after it, kind included), u32 kind. */
+#define GK_FRAME_LEN 4        /* the length word */
+#define GK_FRAME_HEAD 8       /* length + kind */
+/* The length word of a frame starting at H (GK_FRAME_LEN bytes). */
+uint32_t gk_int_frame_len (const void *h);
+/* 1 if LEN is a valid frame length (4 .. GK_MSG_MAX); 0 (the host's
+ * goodbye) and anything else are not. */
+int gk_int_frame_len_ok (uint32_t len);
+/* A frame head read off the channel (GK_FRAME_HEAD bytes): 0, *kind and
+ * *body (the bytes that follow the head), or -1 if the length is not valid. */
+int gk_int_frame_head_decode (const void *h, uint32_t *kind, size_t *body);
+/* The kind of a received frame F (FL bytes, kind first, as the channel
+ * readers return it), or 0 if it is too short to have one. */
+uint32_t gk_int_frame_kind (const void *f, size_t fl);
+
+/* CHUNK: u32 serial, u32 flags, data.  GK_CHUNK_HEAD covers the frame
+ * head too, so a sender can write header and data with one writev. */
+#define GK_CHUNK_FIELDS 8     /* serial, flags */
+#define GK_CHUNK_HEAD (GK_FRAME_HEAD + GK_CHUNK_FIELDS)
+struct gk_int_chunk {
+  uint32_t serial, flags;
+  size_t n;             /* data bytes after the header */
+};
+/* Header of a CHUNK frame of SERIAL with FLAGS and N data bytes (N at
+ * most GK_CHUNK_MAX). */
+void gk_int_chunk_encode (unsigned char h[GK_CHUNK_HEAD], uint32_t serial,
+                          uint32_t flags, size_t n);
+/* A whole received frame F (FL bytes, kind first): 0 and *CH set (*DATA
+ * pointing into F) if it is a CHUNK with known flags and at most
+ * GK_CHUNK_MAX data bytes; -1 otherwise. */
+int gk_int_chunk_decode (const void *f, size_t fl, struct gk_int_chunk *ch,
+                         const char **data);
+/* The same from a header read straight off the channel (GK_CHUNK_HEAD
+ * bytes, length word included), before its data: -1 unless the length is
+ * valid, the kind is CHUNK and the flags are known. */
+int gk_int_chunk_head_decode (const void *h, struct gk_int_chunk *ch);
+
+/* CANCEL: u32 serial. */
+#define GK_CANCEL_BODY 4
+/* Decode a received frame (kind first): 0 and *serial, or -1 if it is
+ * not a well-formed CANCEL. */
+int gk_int_cancel_decode (const void *f, size_t fl, uint32_t *serial);
+
+/* A STAGED chunk's body: u64 offset, u32 length of a staging-disk slot
+ * (common/stage.h). */
+#define GK_SLOT_BODY 12
+void gk_int_slot_encode (unsigned char b[GK_SLOT_BODY], uint64_t off, uint32_t len);
+/* 0 if B (N bytes) is exactly a slot body naming a slot of the ring (the
+ * offset a multiple of GK_STAGE_SLOT inside GK_STAGE_SIZE, the length at
+ * most GK_STAGE_SLOT); -1 otherwise. */
+int gk_int_slot_decode (const void *b, size_t n, uint64_t *off, uint32_t *len);
+/* A received frame that is a STAGED chunk of SERIAL naming a valid slot:
+ * 0 and *off, *len; -1 otherwise. */
+int gk_int_staged_decode (const void *f, size_t fl, uint32_t serial,
+                          uint64_t *off, uint32_t *len);
+
+/* CALL and REPLY heads (what precedes the arguments, the result). */
+void gk_int_enc_call_head (struct gk_int_wbuf *b, uint32_t proc, uint32_t serial);
+/* After the kind: -1 (r->err set) if truncated. */
+int gk_int_dec_call_head (struct gk_int_rbuf *r, uint32_t *proc, uint32_t *serial);
+struct gk_int_reply_head {
+  uint32_t proc, serial, status;
+  /* The daemon's measurement of the call (docs/protocol.md, REPLY). */
+  uint64_t handler_ns, xfer_bytes, xfer_write_ns, xfer_fsync_ns;
+};
+/* Starts a REPLY frame in B (gk_int_wb_init included). */
+void gk_int_enc_reply_head (struct gk_int_wbuf *b, const struct gk_int_reply_head *h);
+/* After the kind: -1 (r->err set) if truncated or the status unknown. */
+int gk_int_dec_reply_head (struct gk_int_rbuf *r, struct gk_int_reply_head *h);
+
+/* Little-endian helpers for fixed headers (used by the functions above;
+ * other code calls those instead of reading at offsets). */
 static inline uint32_t gk_int_get_u32 (const void *p)
 {
   const unsigned char *b = p;

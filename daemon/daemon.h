@@ -43,6 +43,8 @@ const char *gk_int_err_msg (void);
 
 /* Debug log to the console (visible with GUESTKIT_DEBUG=1). */
 void gk_int_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* Turn that log on (main.c, from the kernel command line). */
+void gk_int_log_enable (void);
 
 /* --- guest paths (sysroot.c) --- */
 /* Open a guest path with every component resolved inside the sysroot

@@ -50,13 +50,15 @@ const char *gk_int_err_name (void) { return isset ? name : ""; }
 const char *gk_int_err_msg (void) { return isset ? msg : ""; }
 
 /* The console is the serial line: slow under emulation, so only in
- * debug mode (gk.debug=1 on the kernel command line). */
-extern int gk_int_debug_mode;
+ * debug mode (gk.debug=1 on the kernel command line, or --debug). */
+static int debug_mode;
+
+void gk_int_log_enable (void) { debug_mode = 1; }
 
 void
 gk_int_log (const char *fmt, ...)
 {
-  if (!gk_int_debug_mode) return;
+  if (!debug_mode) return;
   va_list ap;
   va_start (ap, fmt);
   fputs ("guestkitd: ", stderr);

@@ -24,17 +24,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "daemon.h"
+#include "proto.h"
+#include "abi.h"
 
-#define CHANNEL_NAME "org.guestkit.channel.0"
-
-int gk_int_debug_mode;
 static const char *halt_mode = "reboot";      /* qemu: -no-reboot exits */
 static char *channel_path;
 static char *root_serial;             /* gk.root=SERIAL: switch to that disk */
 
 /* Boot timings, microseconds since the kernel started (CLOCK_BOOTTIME). */
-struct btime { const char *name; uint64_t us; };
-static struct btime btimes[8];
+static struct gk_int_boot_time btimes[8];
 static size_t nbtimes;
 
 static uint64_t
@@ -49,7 +47,7 @@ static void
 mark (const char *name)
 {
   if (nbtimes < sizeof btimes / sizeof btimes[0])
-    btimes[nbtimes++] = (struct btime) { name, boot_us () };
+    btimes[nbtimes++] = (struct gk_int_boot_time) { name, boot_us () };
 }
 
 static void
@@ -70,6 +68,14 @@ static char *disk_modules;
 static int disk_sd;
 static int net;                         /* gk.net=1: configure eth0 */
 
+/* The value of kernel parameter W if it is PREFIX (common/abi.h), else NULL. */
+static const char *
+param (const char *w, const char *prefix)
+{
+  size_t n = strlen (prefix);
+  return strncmp (w, prefix, n) == 0 ? w + n : NULL;
+}
+
 static void
 read_cmdline (void)
 {
@@ -82,20 +88,21 @@ read_cmdline (void)
   buf[n] = '\0';
   for (char *save = NULL, *w = strtok_r (buf, " \n", &save); w;
        w = strtok_r (NULL, " \n", &save)) {
-    if (strcmp (w, "gk.debug=1") == 0) gk_int_debug_mode = 1;
-    else if (strncmp (w, "gk.halt=", 8) == 0) halt_mode = strdup (w + 8);
-    else if (strncmp (w, "gk.channel=", 11) == 0) channel_path = strdup (w + 11);
-    else if (strncmp (w, "gk.root=", 8) == 0) root_serial = strdup (w + 8);
-    else if (strncmp (w, "gk.modules=", 11) == 0) disk_modules = strdup (w + 11);
-    else if (strncmp (w, "gk.sd=", 6) == 0) disk_sd = atoi (w + 6);
-    else if (strcmp (w, "gk.net=1") == 0) net = 1;
+    const char *v;
+    if ((v = param (w, GK_ABI_ARG_DEBUG))) { if (strcmp (v, "1") == 0) gk_int_log_enable (); }
+    else if ((v = param (w, GK_ABI_ARG_HALT))) halt_mode = strdup (v);
+    else if ((v = param (w, GK_ABI_ARG_CHANNEL))) channel_path = strdup (v);
+    else if ((v = param (w, GK_ABI_ARG_ROOT))) root_serial = strdup (v);
+    else if ((v = param (w, GK_ABI_ARG_MODULES))) disk_modules = strdup (v);
+    else if ((v = param (w, GK_ABI_ARG_SD))) disk_sd = atoi (v);
+    else if ((v = param (w, GK_ABI_ARG_NET))) net = strcmp (v, "1") == 0;
   }
 }
 
 static void
 load_modules (void)
 {
-  FILE *f = fopen ("/lib/gk/boot-modules", "re");
+  FILE *f = fopen (GK_ABI_BOOT_MODULES, "re");
   if (!f) return;
   char line[512];
   while (fgets (line, sizeof line, f)) {
@@ -110,7 +117,7 @@ load_modules (void)
   fclose (f);
 }
 
-/* The appliance tree is an ext2 disk with serial gk.root (qemu): find it,
+/* The appliance tree is an ext2 disk with the serial gk.root= names: find it,
  * mount it read-only and make it the root.  The initramfs keeps only
  * /init and the boot modules, so boot and memory do not grow with the
  * tools. */
@@ -219,7 +226,7 @@ find_vport (void)
     if (n <= 0) continue;
     name[n] = '\0';
     name[strcspn (name, "\n")] = '\0';
-    if (strcmp (name, CHANNEL_NAME) == 0) {
+    if (strcmp (name, GK_ABI_CHANNEL_NAME) == 0) {
       snprintf (p, sizeof p, "/dev/%s", e->d_name);
       if (access (p, F_OK) == 0) found = strdup (p);
     }
@@ -267,22 +274,8 @@ open_channel (void)
     nanosleep (&ms, NULL);
   }
   fprintf (stderr, "guestkitd: control channel %s not found\n",
-           channel_path ? channel_path : CHANNEL_NAME);
+           channel_path ? channel_path : GK_ABI_CHANNEL_NAME);
   return -1;
-}
-
-int gk_int_serve (int chan);
-void gk_int_ready_times (struct gk_int_wbuf *b);
-
-/* Encoded in proto.c's ready message. */
-void
-gk_int_ready_times (struct gk_int_wbuf *b)
-{
-  gk_int_wb_u32 (b, (uint32_t) nbtimes);
-  for (size_t i = 0; i < nbtimes; i++) {
-    gk_int_wb_str (b, btimes[i].name);
-    gk_int_wb_u64 (b, btimes[i].us);
-  }
 }
 
 static void
@@ -301,7 +294,7 @@ main (int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (strcmp (argv[i], "--channel") == 0 && i + 1 < argc) channel_path = argv[++i];
     else if (strcmp (argv[i], "--sysroot") == 0 && i + 1 < argc) gk_int_sysroot = argv[++i];
-    else if (strcmp (argv[i], "--debug") == 0) gk_int_debug_mode = 1;
+    else if (strcmp (argv[i], "--debug") == 0) gk_int_log_enable ();
   }
   if (pid1) init_system ();
   else mark ("guest.init");
@@ -312,10 +305,10 @@ main (int argc, char **argv)
     if (pid1) stop_machine ();
     return 1;
   }
-  if (!pid1) return gk_int_serve (chan) == 0 ? 0 : 1;
+  if (!pid1) return gk_int_serve (chan, btimes, nbtimes) == 0 ? 0 : 1;
 
   pid_t child = fork ();
-  if (child == 0) _exit (gk_int_serve (chan) == 0 ? 0 : 1);
+  if (child == 0) _exit (gk_int_serve (chan, btimes, nbtimes) == 0 ? 0 : 1);
   close (chan);
   /* PID 1: reap everything; stop when the daemon is gone. */
   for (;;) {

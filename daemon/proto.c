@@ -9,76 +9,8 @@
 #include "daemon.h"
 #include "proto.h"
 
+/* The optional arguments present in the running call (handlers read it). */
 uint64_t gk_int_optargs_bitmask;
-struct gk_int_xfer_times gk_int_xfer;
-struct gk_int_stream gk_int_cur;
-static int chan = -1;
-
-void gk_int_ready_times (struct gk_int_wbuf *b);
-
-int
-gk_int_chan_write (const void *p, size_t n)
-{
-  const char *s = p;
-  while (n > 0) {
-    ssize_t w = write (chan, s, n);
-    if (w == -1 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    s += w;
-    n -= (size_t) w;
-  }
-  return 0;
-}
-
-static int
-read_full (void *p, size_t n)
-{
-  char *s = p;
-  while (n > 0) {
-    ssize_t r = read (chan, s, n);
-    if (r == -1 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    s += r;
-    n -= (size_t) r;
-  }
-  return 0;
-}
-
-int gk_int_p_chan (void) { return chan; }
-
-int
-gk_int_chan_readable (void)
-{
-  struct pollfd p = { .fd = chan, .events = POLLIN };
-  return poll (&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP | POLLERR));
-}
-
-int
-gk_int_send_wbuf (struct gk_int_wbuf *b)
-{
-  if (gk_int_wb_finish (b) == -1) return -1;
-  return gk_int_chan_write (b->p, b->len);
-}
-
-/* One frame, body malloc'd (starting at the kind).  -1 on EOF/garbage:
- * a host that breaks framing can't be resynchronised, so we stop. */
-int
-gk_int_recv_frame (char **buf_r, size_t *len_r)
-{
-  unsigned char h[4];
-  if (read_full (h, 4) == -1) return -1;
-  uint32_t len = gk_int_get_u32 (h);
-  if (len == 0) return -1;      /* the host's goodbye (docs/protocol.md) */
-  if (len < 4 || len > GK_MSG_MAX) {
-    fprintf (stderr, "guestkitd: bad frame length %u from host\n", len);
-    return -1;
-  }
-  char *buf = malloc (len);
-  if (!buf || read_full (buf, len) == -1) { free (buf); return -1; }
-  *buf_r = buf;
-  *len_r = len;
-  return 0;
-}
 
 /* Syntax only: device names are resolved (and LVM activated) when the
  * call runs, in gk_int_run_call (args.c). */
@@ -88,30 +20,27 @@ check_args (const struct gk_int_call *c, union gk_int_val *a)
   return gk_int_args_check (c, a);
 }
 
+/* A result too large for a frame becomes an error reply saying so. */
 static void
 send_reply (const struct gk_int_call *c, uint32_t proc, uint32_t serial,
             int ok, union gk_int_val *r, uint64_t handler_ns)
 {
+  struct gk_int_reply_head h = {
+    .proc = proc, .serial = serial, .status = ok ? GK_ST_OK : GK_ST_ERROR,
+    .handler_ns = handler_ns, .xfer_bytes = gk_int_xfer.bytes,
+    .xfer_write_ns = gk_int_xfer.write_ns, .xfer_fsync_ns = gk_int_xfer.fsync_ns,
+  };
   struct gk_int_wbuf b;
-  gk_int_wb_init (&b, GK_K_REPLY);
-  gk_int_wb_u32 (&b, proc);
-  gk_int_wb_u32 (&b, serial);
-  gk_int_wb_u32 (&b, ok ? GK_ST_OK : GK_ST_ERROR);
-  gk_int_wb_u64 (&b, handler_ns);
-  gk_int_wb_u64 (&b, gk_int_xfer.bytes);
-  gk_int_wb_u64 (&b, gk_int_xfer.write_ns);
-  gk_int_wb_u64 (&b, gk_int_xfer.fsync_ns);
-  size_t mark = b.len;
+  gk_int_enc_reply_head (&b, &h);
   if (ok) gk_int_enc_ret (&b, c, r);
   else {
     gk_int_wb_str (&b, gk_int_err_name ());
     gk_int_wb_str (&b, gk_int_err_msg ());
   }
   if (ok && gk_int_wb_finish (&b) == -1) {
-    /* The result does not fit in a message: say so instead. */
-    b.oom = 0;
-    b.len = mark;
-    gk_int_p_replace_status (&b);
+    gk_int_wb_free (&b);
+    h.status = GK_ST_ERROR;
+    gk_int_enc_reply_head (&b, &h);
     gk_int_wb_str (&b, "EFBIG");
     gk_int_wb_str (&b, "result larger than the protocol limit (4 MiB): use a "
                    "streaming call such as download");
@@ -126,8 +55,8 @@ send_reply (const struct gk_int_call *c, uint32_t proc, uint32_t serial,
 static void
 handle_call (struct gk_int_rbuf *rb)
 {
-  uint32_t proc = gk_int_rb_u32 (rb);
-  uint32_t serial = gk_int_rb_u32 (rb);
+  uint32_t proc, serial;
+  int head = gk_int_dec_call_head (rb, &proc, &serial);
   int noop = 0;
 #ifdef GK_NOOP_CHECK
   /* Test-only (see tests/noop-check.sh): succeed without running. */
@@ -140,11 +69,10 @@ handle_call (struct gk_int_rbuf *rb)
   memset (a, 0, sizeof a);
   memset (&o, 0, sizeof o);
   memset (&r, 0, sizeof r);
-  memset (&gk_int_xfer, 0, sizeof gk_int_xfer);
   gk_int_err_clear ();
 
   int ok = 0;
-  if (rb->err) { fprintf (stderr, "guestkitd: short call header\n"); exit (1); }
+  if (head == -1) { fprintf (stderr, "guestkitd: short call header\n"); exit (1); }
   if (!c || (c->flags & GK_F_LOCAL))
     gk_int_err (ENOSYS, "unknown procedure %u (host library is newer than the appliance?)", proc);
   else if (gk_int_dec_args (rb, c, a, &o) == -1)
@@ -155,8 +83,7 @@ handle_call (struct gk_int_rbuf *rb)
       in |= c->args[i].sub == GK_S_FILEIN;
       out |= c->args[i].sub == GK_S_FILEOUT;
     }
-    gk_int_cur = (struct gk_int_stream) { .serial = serial, .proc = proc,
-                                          .in = in, .out = out };
+    gk_int_stream_begin (serial, proc, in, out);
     gk_int_optargs_bitmask = o.bitmask;
     uint64_t t0 = gk_int_now_ns ();
     if (check_args (c, a) == 0) {
@@ -177,8 +104,7 @@ handle_call (struct gk_int_rbuf *rb)
   if (c) {
     int in = 0;
     for (size_t i = 0; c->args[i].type != GK_T_END; i++) in |= c->args[i].sub == GK_S_FILEIN;
-    gk_int_cur = (struct gk_int_stream) { .serial = serial, .proc = proc, .in = in,
-                                          .out = 0 };
+    gk_int_stream_begin (serial, proc, in, 0);
     gk_int_stream_finish (0);
     gk_int_free_args (c, a, &o);
   }
@@ -186,21 +112,25 @@ handle_call (struct gk_int_rbuf *rb)
 }
 
 static void
-send_ready (void)
+send_ready (const struct gk_int_boot_time *t, size_t n)
 {
   struct gk_int_wbuf b;
   gk_int_wb_init (&b, GK_K_READY);
   gk_int_wb_u32 (&b, GK_PROTO_VERSION);
-  gk_int_ready_times (&b);
+  gk_int_wb_u32 (&b, (uint32_t) n);
+  for (size_t i = 0; i < n; i++) {
+    gk_int_wb_str (&b, t[i].name);
+    gk_int_wb_u64 (&b, t[i].us);
+  }
   if (gk_int_send_wbuf (&b) == -1) exit (1);
   gk_int_wb_free (&b);
 }
 
 int
-gk_int_serve (int fd)
+gk_int_serve (int fd, const struct gk_int_boot_time *times, size_t ntimes)
 {
-  chan = fd;
-  send_ready ();
+  gk_int_chan_set (fd);
+  send_ready (times, ntimes);
   for (;;) {
     char *buf;
     size_t len;
@@ -215,11 +145,4 @@ gk_int_serve (int fd)
       fprintf (stderr, "guestkitd: ignoring frame of kind %u\n", kind);
     free (buf);
   }
-}
-
-void
-gk_int_p_replace_status (struct gk_int_wbuf *b)
-{
-  /* Frame: length, kind, proc, serial, status (each 4 bytes). */
-  gk_int_put_u32 (b->p + 16, GK_ST_ERROR);
 }

@@ -1,5 +1,5 @@
 /* guestkitd: the staging disk of the blk datapath (common/stage.h): a
- * virtio-blk disk with serial "gkstage", used with O_DIRECT so that the
+ * virtio-blk disk with serial GK_ABI_STAGE_SERIAL, used with O_DIRECT so that the
  * VMM, not the emulated CPU, moves the data. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include "daemon.h"
 #include "stage.h"
+#include "abi.h"
 
 static int stage_fd = -2;       /* -2: not looked for yet; -1: none */
 
@@ -26,7 +27,7 @@ has_serial (const char *name)
   if (n <= 0) return 0;
   ser[n] = '\0';
   ser[strcspn (ser, "\n")] = '\0';
-  return strcmp (ser, GK_STAGE_SERIAL) == 0;
+  return strcmp (ser, GK_ABI_STAGE_SERIAL) == 0;
 }
 
 int

@@ -18,6 +18,18 @@
 #include "proto.h"
 #include "stage.h"
 
+/* The running call's stream and transfer times: owned here, set up by
+ * the request loop (gk_int_stream_begin) for each call. */
+struct gk_int_stream gk_int_cur;
+struct gk_int_xfer_times gk_int_xfer;
+
+void
+gk_int_stream_begin (uint32_t serial, uint32_t proc, int in, int out)
+{
+  gk_int_cur = (struct gk_int_stream) { .serial = serial, .proc = proc, .in = in, .out = out };
+  memset (&gk_int_xfer, 0, sizeof gk_int_xfer);
+}
+
 /* One aligned buffer of a staging slot, plus one alignment unit in front
  * for frame headers. */
 static char *abuf;
@@ -44,65 +56,7 @@ gk_int_chunk_buffer (size_t *size_r)
 static int
 send_cancel (void)
 {
-  struct gk_int_wbuf b;
-  gk_int_wb_init (&b, GK_K_CANCEL);
-  gk_int_wb_u32 (&b, gk_int_cur.serial);
-  int r = gk_int_send_wbuf (&b);
-  gk_int_wb_free (&b);
-  return r;
-}
-
-static void
-read_exact (void *p, size_t n)
-{
-  char *s = p;
-  while (n > 0) {
-    ssize_t r = read (gk_int_p_chan (), s, n);
-    if (r == -1 && errno == EINTR) continue;
-    if (r <= 0) exit (1);                 /* host gone */
-    s += r;
-    n -= (size_t) r;
-  }
-}
-
-static void
-write_frame (uint32_t flags, const char *data, size_t n)
-{
-  unsigned char h[16];
-  gk_int_put_u32 (h, (uint32_t) (12 + n));
-  gk_int_put_u32 (h + 4, GK_K_CHUNK);
-  gk_int_put_u32 (h + 8, gk_int_cur.serial);
-  gk_int_put_u32 (h + 12, flags);
-  /* Header and data in one write: no copy of the data. */
-  struct iovec iov[2] = { { h, 16 }, { (void *) data, n } };
-  size_t total = 16 + n, done = 0;
-  int k = 0;
-  while (done < total) {
-    ssize_t w = writev (gk_int_p_chan (), iov + k, 2 - k);
-    if (w == -1 && errno == EINTR) continue;
-    if (w <= 0) exit (1);     /* host gone */
-    done += (size_t) w;
-    while (k < 2 && (size_t) w >= iov[k].iov_len) { w -= (ssize_t) iov[k].iov_len; iov[k].iov_len = 0; k++; }
-    if (k < 2) { iov[k].iov_base = (char *) iov[k].iov_base + w; iov[k].iov_len -= (size_t) w; }
-  }
-}
-
-static void
-put_slot (unsigned char *b, uint64_t off, uint32_t len)
-{
-  gk_int_put_u32 (b, (uint32_t) off);
-  gk_int_put_u32 (b + 4, (uint32_t) (off >> 32));
-  gk_int_put_u32 (b + 8, len);
-}
-
-/* A STAGED body: slot offset and length, checked. */
-static int
-get_slot (const unsigned char *b, size_t n, uint64_t *off, uint32_t *len)
-{
-  if (n != 12) return -1;
-  *off = gk_int_get_u32 (b) | (uint64_t) gk_int_get_u32 (b + 4) << 32;
-  *len = gk_int_get_u32 (b + 8);
-  return *off % GK_STAGE_SLOT || *off >= GK_STAGE_SIZE || *len > GK_STAGE_SLOT ? -1 : 0;
+  return gk_int_chan_send_cancel (gk_int_cur.serial);
 }
 
 static void
@@ -134,99 +88,128 @@ stage_read (uint64_t off, uint32_t len, char *dst)
   return 0;
 }
 
-/* Deliver the channel data gathered in the buffer (FILL bytes). */
-static int
-flush (int (*cb) (void *, const char *, size_t), void *opaque, char *data,
-       size_t *fill, int *failed)
+/* One upload being received: the handler's callback, the aligned buffer
+ * channel chunks are gathered in (FILL bytes so far), and whether the
+ * callback (or the buffer) failed, after which the rest is drained. */
+struct upload {
+  int (*cb) (void *, const char *, size_t);
+  void *opaque;
+  char *data;
+  size_t fill;
+  int failed;
+};
+
+/* The callback failed: tell the host to stop sending. */
+static void
+upload_failed (struct upload *u)
 {
-  size_t n = *fill;
-  *fill = 0;
-  if (*failed || n == 0) return 0;
-  if (cb (opaque, data, n) == -1) {
-    *failed = 1;
-    send_cancel ();             /* tell the host to stop sending */
+  u->failed = 1;
+  send_cancel ();
+}
+
+/* Deliver the channel data gathered in the buffer. */
+static void
+flush (struct upload *u)
+{
+  size_t n = u->fill;
+  u->fill = 0;
+  if (u->failed || n == 0) return;
+  if (u->cb (u->opaque, u->data, n) == -1) upload_failed (u);
+}
+
+/* The next CHUNK header of the current call (CANCEL frames, which an END
+ * or CANCEL chunk follows, are skipped).  Exits on anything else. */
+static void
+next_chunk (struct gk_int_chunk *ch)
+{
+  for (;;) {
+    unsigned char h[GK_CHUNK_HEAD];
+    uint32_t kind;
+    size_t body;
+    gk_int_chan_read_exact (h, GK_FRAME_HEAD);
+    if (gk_int_frame_head_decode (h, &kind, &body) == -1)
+      protocol_error ("bad frame length during upload");
+    if (kind == GK_K_CANCEL && body == GK_CANCEL_BODY) {
+      gk_int_chan_read_exact (h, GK_CANCEL_BODY);
+      continue;
+    }
+    if (kind != GK_K_CHUNK || body < GK_CHUNK_FIELDS)
+      protocol_error ("unexpected frame during upload");
+    gk_int_chan_read_exact (h + GK_FRAME_HEAD, GK_CHUNK_FIELDS);
+    if (gk_int_chunk_head_decode (h, ch) == -1)
+      protocol_error ("unexpected frame during upload");
+    if (ch->serial != gk_int_cur.serial)
+      protocol_error ("chunk of another call during upload");
+    return;
   }
-  return 0;
+}
+
+/* A DATA chunk's N bytes: into the buffer, handed on in pieces of up to
+ * a slot (few, large, aligned writes); dropped without a buffer. */
+static void
+recv_data (struct upload *u, size_t n)
+{
+  if (!u->data) {                       /* out of memory: drain */
+    char sink[256];
+    for (size_t left = n; left > 0; ) {
+      size_t k = left > sizeof sink ? sizeof sink : left;
+      gk_int_chan_read_exact (sink, k);
+      left -= k;
+    }
+    return;
+  }
+  if (u->fill + n > GK_STAGE_SLOT) flush (u);
+  gk_int_chan_read_exact (u->data + u->fill, n);
+  u->fill += n;
+  if (u->fill % GK_DIRECT_ALIGN || u->fill + GK_CHUNK_MAX > GK_STAGE_SLOT) flush (u);
+}
+
+/* A STAGED chunk (body N bytes): the slot's data to the callback, and
+ * the slot given back. */
+static void
+recv_staged (struct upload *u, size_t n)
+{
+  unsigned char b[GK_SLOT_BODY];
+  uint64_t off; uint32_t slen;
+  if (n != sizeof b) protocol_error ("bad staged chunk");
+  gk_int_chan_read_exact (b, sizeof b);
+  if (gk_int_slot_decode (b, n, &off, &slen) == -1) protocol_error ("bad staged chunk");
+  flush (u);
+  if (u->failed) return;
+  int r = stage_read (off, slen, u->data);
+  /* The slot is free again as soon as we hold its data. */
+  gk_int_chan_send_chunk (gk_int_cur.serial, GK_CH_STAGED, (char *) b, sizeof b);
+  if (r == -1 || (slen > 0 && u->cb (u->opaque, u->data, slen) == -1)) upload_failed (u);
 }
 
 int
 gk_int_recv_stream (int (*cb) (void *, const char *, size_t), void *opaque)
 {
-  int failed = 0;
   if (!gk_int_cur.in || gk_int_cur.done)
     return gk_int_err (EINVAL, "internal error: no upload stream to read");
-  char *data = data_buffer ();
-  if (!data) {
+  struct upload u = { .cb = cb, .opaque = opaque, .data = data_buffer () };
+  if (!u.data) {
     /* Still drain the stream below, then fail. */
-    failed = 1;
     gk_int_err (ENOMEM, "out of memory");
-    send_cancel ();
+    upload_failed (&u);
   }
-  /* Channel chunks are gathered into the buffer and handed on in pieces
-   * of up to a slot: few, large, aligned writes. */
-  size_t fill = 0;
+  struct gk_int_chunk ch;
   for (;;) {
-    unsigned char h[16];
-    read_exact (h, 8);
-    uint32_t len = gk_int_get_u32 (h), kind = gk_int_get_u32 (h + 4);
-    if (len < 4 || len > GK_MSG_MAX) protocol_error ("bad frame length during upload");
-    size_t body = len - 4;
-    if (kind == GK_K_CANCEL && body == 4) {   /* a chunk END/CANCEL follows */
-      read_exact (h, 4);
-      continue;
-    }
-    if (kind != GK_K_CHUNK || body < 8 || body - 8 > GK_CHUNK_MAX)
-      protocol_error ("unexpected frame during upload");
-    read_exact (h + 8, 8);
-    uint32_t serial = gk_int_get_u32 (h + 8), flags = gk_int_get_u32 (h + 12);
-    size_t n = body - 8;
-    if (serial != gk_int_cur.serial || flags > GK_CH_STAGED)
-      protocol_error ("chunk of another call during upload");
-    if (flags == GK_CH_DATA) {
-      if (!data) {                          /* out of memory: drain */
-        char sink[256];
-        for (size_t left = n; left > 0; ) {
-          size_t k = left > sizeof sink ? sizeof sink : left;
-          read_exact (sink, k);
-          left -= k;
-        }
-        continue;
-      }
-      if (fill + n > GK_STAGE_SLOT) flush (cb, opaque, data, &fill, &failed);
-      read_exact (data + fill, n);
-      fill += n;
-      if (fill % GK_DIRECT_ALIGN || fill + GK_CHUNK_MAX > GK_STAGE_SLOT)
-        flush (cb, opaque, data, &fill, &failed);
-      continue;
-    }
-    if (flags == GK_CH_STAGED) {
-      unsigned char b[12];
-      uint64_t off; uint32_t slen;
-      if (n != sizeof b) protocol_error ("bad staged chunk");
-      read_exact (b, sizeof b);
-      if (get_slot (b, n, &off, &slen) == -1) protocol_error ("bad staged chunk");
-      flush (cb, opaque, data, &fill, &failed);
-      if (!failed) {
-        int r = stage_read (off, slen, data);
-        /* The slot is free again as soon as we hold its data. */
-        write_frame (GK_CH_STAGED, (char *) b, sizeof b);
-        if (r == -1 || (slen > 0 && cb (opaque, data, slen) == -1)) {
-          failed = 1;
-          send_cancel ();
-        }
-      }
-      continue;
-    }
-    if (n > 0) protocol_error ("END or CANCEL chunk with data");
-    gk_int_cur.done = 1;
-    if (flags == GK_CH_CANCEL) {
-      gk_int_cur.cancelled = 1;
-      if (!failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
-      return -1;
-    }
-    flush (cb, opaque, data, &fill, &failed);
-    return failed ? -1 : 0;
+    next_chunk (&ch);
+    if (ch.flags == GK_CH_DATA) recv_data (&u, ch.n);
+    else if (ch.flags == GK_CH_STAGED) recv_staged (&u, ch.n);
+    else break;
   }
+  /* END or CANCEL. */
+  if (ch.n > 0) protocol_error ("END or CANCEL chunk with data");
+  gk_int_cur.done = 1;
+  if (ch.flags == GK_CH_CANCEL) {
+    gk_int_cur.cancelled = 1;
+    if (!u.failed) gk_int_err (ECANCELED, "transfer cancelled by the host");
+    return -1;
+  }
+  flush (&u);
+  return u.failed ? -1 : 0;
 }
 
 /* Download through the staging disk: slots in flight (sent, not yet
@@ -244,11 +227,9 @@ host_frames (void)
     char *buf;
     size_t len;
     if (gk_int_recv_frame (&buf, &len) == -1) exit (1);
-    uint32_t kind = len >= 4 ? gk_int_get_u32 (buf) : 0;
+    uint32_t kind = gk_int_frame_kind (buf, len);
     uint64_t off; uint32_t slen;
-    int slot = kind == GK_K_CHUNK && len == 24 && gk_int_get_u32 (buf + 4) == gk_int_cur.serial
-      && gk_int_get_u32 (buf + 8) == GK_CH_STAGED
-      && get_slot ((unsigned char *) buf + 12, 12, &off, &slen) == 0;
+    int slot = gk_int_staged_decode (buf, len, gk_int_cur.serial, &off, &slen) == 0;
     free (buf);
     if (kind == GK_K_CANCEL) return 1;
     if (slot && ring.inflight > 0) ring.inflight--;
@@ -280,9 +261,9 @@ send_staged (const char *buf, size_t n)
       }
       done += (size_t) w;
     }
-    unsigned char b[12];
-    put_slot (b, off, (uint32_t) k);
-    write_frame (GK_CH_STAGED, (char *) b, sizeof b);
+    unsigned char b[GK_SLOT_BODY];
+    gk_int_slot_encode (b, off, (uint32_t) k);
+    gk_int_chan_send_chunk (gk_int_cur.serial, GK_CH_STAGED, (char *) b, sizeof b);
     ring.head++;
     ring.inflight++;
     if (buf != data) buf += k;
@@ -304,7 +285,7 @@ gk_int_send_chunk (const char *buf, size_t n)
   }
   while (n > 0) {
     size_t k = n > GK_CHUNK_MAX ? GK_CHUNK_MAX : n;
-    write_frame (GK_CH_DATA, buf, k);
+    gk_int_chan_send_chunk (gk_int_cur.serial, GK_CH_DATA, buf, k);
     buf += k;
     n -= k;
   }
@@ -316,7 +297,8 @@ gk_int_send_end (int ok)
 {
   if (!gk_int_cur.out || gk_int_cur.done) return 0;
   gk_int_cur.done = 1;
-  write_frame (ok && !gk_int_cur.cancelled ? GK_CH_END : GK_CH_CANCEL, NULL, 0);
+  gk_int_chan_send_chunk (gk_int_cur.serial, ok && !gk_int_cur.cancelled ? GK_CH_END : GK_CH_CANCEL,
+                          NULL, 0);
   return 0;
 }
 

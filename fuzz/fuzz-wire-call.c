@@ -3,7 +3,7 @@
  * like the daemon: procedure number, serial, then the call's arguments
  * and optional arguments with common/wire.c's gk_int_dec_args.
  *
- * Input: one frame as gk_int_recv_frame returns it (kind first).
+ * Input: one frame as the daemon's gk_int_recv_frame returns it (kind first).
  *
  * Properties: arguments the daemon would accept re-encode to exactly the
  * same bytes (no trailing bytes, no unknown optional argument, canonical

@@ -1,7 +1,7 @@
 /* Fuzz target: the frames the host library decodes from the appliance
  * (lib/proto.c, lib/stage.c), with the shared decoders of common/wire.c.
  *
- * Input: one frame as gk_int_recv_frame returns it (kind first, no
+ * Input: one frame as gk_int_conn_recv returns it (kind first, no
  * length).  A REPLY is decoded for the call its procedure number names
  * (the host refuses a reply whose procedure is not the call it made, so
  * this reaches every call's return decoder the way the host does; a
@@ -85,37 +85,34 @@ reply (const char *f, size_t fl)
   check_same (&b, f, fl, c->name);
 }
 
-/* lib/proto.c gk_int_xfer_progress_frame: two words, then done, total. */
+/* lib/xfer.c gk_int_xfer_progress_frame: kind, proc, serial, then done, total. */
 static void
 progress (const char *f, size_t fl)
 {
   struct gk_int_rbuf rb;
-  gk_int_rb_init (&rb, f + 4, fl - 4);
+  gk_int_rb_init (&rb, f, fl);
+  (void) gk_int_rb_u32 (&rb);
   (void) gk_int_rb_u32 (&rb);
   (void) gk_int_rb_u32 (&rb);
   uint64_t done = gk_int_rb_u64 (&rb), total = gk_int_rb_u64 (&rb);
-  FUZZ_ASSERT (rb.err || rb.off == 24, "progress frame read %zu bytes", rb.off);
+  FUZZ_ASSERT (rb.err || rb.off == 28, "progress frame read %zu bytes", rb.off);
   (void) done; (void) total;
 }
 
-/* lib/proto.c recv_file and lib/stage.c get_slot: what a download
- * accepts as a chunk. */
+/* lib/proto.c recv_file and lib/stage.c: what a download accepts as a
+ * chunk (the real decoders of common/wire.c; fuzz-wire-header checks
+ * them further). */
 static void
 chunk (const char *f, size_t fl)
 {
-  if (fl < 12) return;
-  uint32_t flags = gk_int_get_u32 (f + 8);
-  if (flags == GK_CH_STAGED) {
-    if (fl != 24) return;
-    uint64_t off = gk_int_get_u32 (f + 12) | (uint64_t) gk_int_get_u32 (f + 16) << 32;
-    uint32_t len = gk_int_get_u32 (f + 20);
-    if (off % GK_STAGE_SLOT || off >= GK_STAGE_SIZE || len > GK_STAGE_SLOT) return;
-    /* An accepted slot lies inside the staging area. */
+  struct gk_int_chunk ch;
+  const char *data;
+  if (gk_int_chunk_decode (f, fl, &ch, &data) == -1) return;
+  FUZZ_ASSERT (ch.n <= GK_CHUNK_MAX, "chunk too large");
+  uint64_t off; uint32_t len;
+  /* An accepted slot lies inside the staging area. */
+  if (gk_int_staged_decode (f, fl, ch.serial, &off, &len) == 0)
     FUZZ_ASSERT (off + len <= GK_STAGE_SIZE, "staged slot past the area");
-    return;
-  }
-  if (flags > GK_CH_CANCEL || fl - 12 > GK_CHUNK_MAX) return;
-  FUZZ_ASSERT (fl - 12 <= GK_CHUNK_MAX, "chunk too large");
 }
 
 /* lib/proto.c gk_int_wait_ready: version, count, then name/time pairs. */

@@ -17,6 +17,7 @@ CC=${CC_FUZZ:-clang}
 # The targets: NAME:SOURCES the harness fuzz/fuzz-NAME.c is linked with.
 TARGETS="wire-call:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
 wire-reply:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
+wire-header:common/api-table.c,common/api-util.c,common/wire.c,common/errnostr.c
 inspect-parse:daemon/calls/inspect-parse.c
 fstab:daemon/calls/inspect-parse.c
 lvm-parse:daemon/lvm-parse.c,common/grow.c

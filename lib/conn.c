@@ -1,6 +1,9 @@
-/* guestkit: framed I/O on the control channel.  While waiting, the
- * console is drained (a VM blocked on a full console pipe would stall)
- * and its tail kept for error messages. */
+/* guestkit: the connection to a running appliance, the library's lowest
+ * layer: framed I/O on the control channel, the console, the call's
+ * deadlines and cancel, and the backend process's end.  While waiting,
+ * the console is drained (a VM blocked on a full console pipe would
+ * stall) and its tail kept for error messages.  Calls nothing else of
+ * lib/ but errors.c and timings.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <sys/wait.h>
 #include "internal.h"
 #include "backend.h"
@@ -134,6 +138,27 @@ gk_int_error_with_console (gk_h *g, int errnum, const char *what)
     gk_int_error_errno (g, errnum, "%s (the appliance printed nothing; "
                         "set GUESTKIT_DEBUG=1 to see its console)", what);
   free (tail);
+}
+
+int
+gk_int_backend_reap (gk_h *g, int grace_ms)
+{
+  int st = -1;
+  if (g->pid <= 0) return -1;
+  const struct timespec tick = { 0, 5000000 };
+  for (int waited = 0; ; waited += 5) {
+    pid_t r = waitpid (g->pid, &st, WNOHANG);
+    if (r == g->pid || (r == -1 && errno != EINTR)) break;
+    if (waited >= grace_ms) {
+      kill (g->pid, SIGKILL);
+      while (waitpid (g->pid, &st, 0) == -1 && errno == EINTR) ;
+      break;
+    }
+    nanosleep (&tick, NULL);
+  }
+  g->pid = 0;
+  if (g->ops && g->ops->cleanup) g->ops->cleanup (&g->vm);
+  return st;
 }
 
 void
@@ -294,23 +319,31 @@ write_all_v (gk_h *g, struct iovec *iov, int cnt)
 }
 
 int
-gk_int_send_frame (gk_h *g, const struct gk_int_wbuf *b)
+gk_int_conn_send (gk_h *g, const struct gk_int_wbuf *b)
 {
   struct iovec iov = { b->p, b->len };
   return write_all_v (g, &iov, 1);
 }
 
 int
-gk_int_send_chunk_frame (gk_h *g, uint32_t serial, uint32_t flags,
-                         const char *data, size_t n)
+gk_int_conn_send_chunk (gk_h *g, uint32_t serial, uint32_t flags,
+                        const char *data, size_t n)
 {
-  unsigned char h[16];
-  gk_int_put_u32 (h, (uint32_t) (12 + n));
-  gk_int_put_u32 (h + 4, GK_K_CHUNK);
-  gk_int_put_u32 (h + 8, serial);
-  gk_int_put_u32 (h + 12, flags);
-  struct iovec iov[2] = { { h, 16 }, { (void *) data, n } };
+  unsigned char h[GK_CHUNK_HEAD];
+  gk_int_chunk_encode (h, serial, flags, n);
+  struct iovec iov[2] = { { h, sizeof h }, { (void *) data, n } };
   return write_all_v (g, iov, n ? 2 : 1);
+}
+
+int
+gk_int_conn_send_cancel (gk_h *g, uint32_t serial)
+{
+  struct gk_int_wbuf b;
+  gk_int_wb_init (&b, GK_K_CANCEL);
+  gk_int_wb_u32 (&b, serial);
+  int r = gk_int_wb_finish (&b) == -1 ? -1 : gk_int_conn_send (g, &b);
+  gk_int_wb_free (&b);
+  return r;
 }
 
 /* 1 (nothing read) if OR_CANCEL and the call was cancelled before the
@@ -334,16 +367,16 @@ read_all (gk_h *g, void *buf, size_t n, int timeout_ms, int or_cancel)
 static int
 recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms, int or_cancel)
 {
-  unsigned char h[4];
+  unsigned char h[GK_FRAME_LEN];
   *buf_r = NULL;
   if (g->sock < 0) {
     gk_int_error_errno (g, EIO, "the appliance is not running");
     return -1;
   }
-  int w = read_all (g, h, 4, timeout_ms, or_cancel);
+  int w = read_all (g, h, sizeof h, timeout_ms, or_cancel);
   if (w != 0) return w;
-  uint32_t len = gk_int_get_u32 (h);
-  if (len < 4 || len > GK_MSG_MAX) {
+  uint32_t len = gk_int_frame_len (h);
+  if (!gk_int_frame_len_ok (len)) {
     /* Framing is lost: the channel can't be trusted any more. */
     gk_int_error_errno (g, EPROTO, "protocol error: the appliance sent a frame of %u bytes "
                         "(limit %u); stopping it", len, GK_MSG_MAX);
@@ -365,19 +398,19 @@ recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms, int or_cancel)
 }
 
 int
-gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
+gk_int_conn_recv (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms)
 {
   return recv_frame (g, buf_r, len_r, timeout_ms, 0);
 }
 
 int
-gk_int_recv_frame_or_cancel (gk_h *g, char **buf_r, size_t *len_r)
+gk_int_conn_recv_or_cancel (gk_h *g, char **buf_r, size_t *len_r)
 {
   return recv_frame (g, buf_r, len_r, -1, 1);
 }
 
 int
-gk_int_readable (gk_h *g)
+gk_int_conn_readable (gk_h *g)
 {
   struct pollfd p = { g->sock, POLLIN, 0 };
   return g->sock >= 0 && poll (&p, 1, 0) == 1;

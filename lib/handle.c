@@ -107,12 +107,6 @@ gk_int_local_get_timeout (gk_h *g)
   return g->timeout_s;
 }
 
-int
-gk_int_launch_timeout_ms (gk_h *g)
-{
-  return g->launch_timeout_s > 0 ? g->launch_timeout_s * 1000 : -1;
-}
-
 GK_API void
 gk_free_strings (char **list)
 {

@@ -116,8 +116,7 @@ void gk_int_appliance_free (struct gk_int_appliance *ap);
 int gk_int_kvm_known_broken (gk_h *g);
 void gk_int_kvm_mark_broken (gk_h *g);
 
-/* proto.c: calls to the daemon. */
-int gk_int_noop (const struct gk_int_call *c);
+/* proto.c: calls to the daemon (on conn.c, xfer.c, stage.c). */
 int gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
                  struct gk_int_optvals *o, union gk_int_val *r);
 int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
@@ -128,25 +127,32 @@ int gk_int_local_dispatch (gk_h *g, const struct gk_int_call *c,
  * them first.  0, or -1 with the error set. */
 int gk_int_check_call (gk_h *g, const struct gk_int_call *c, const union gk_int_val *a,
                        const struct gk_int_optvals *o);
+/* 0 if the handle can run a call now, else -1 and why (as the user sees
+ * the states). */
+int gk_int_check_ready (gk_h *g, const char *call);
+/* --enable-noop-check builds: 1 if GK_NOOP_CALL names C (tests/noop-check.sh). */
+int gk_int_noop (const struct gk_int_call *c);
 /* Wait for the daemon's READY frame (launch). */
 int gk_int_wait_ready (gk_h *g, int timeout_ms);
-/* The READY wait in milliseconds (GUESTKIT_LAUNCH_TIMEOUT, seconds). */
-int gk_int_launch_timeout_ms (gk_h *g);
 
-/* conn.c: framed I/O on g->sock that also drains the console.  Each
- * returns -1 with the error set (including the console tail when the
- * appliance died). */
-int gk_int_send_frame (gk_h *g, const struct gk_int_wbuf *b);
+/* conn.c, the lowest layer: framed I/O on g->sock that also drains the
+ * console; the backend process's end.  Each returns -1 with the error set
+ * (including the console tail when the appliance died). */
+int gk_int_conn_send (gk_h *g, const struct gk_int_wbuf *b);
+/* A CHUNK frame: header (common/wire.c) and data in one write. */
+int gk_int_conn_send_chunk (gk_h *g, uint32_t serial, uint32_t flags,
+                            const char *data, size_t n);
+int gk_int_conn_send_cancel (gk_h *g, uint32_t serial);
 /* Receive one frame; *buf_r is malloc'd (kind + body), *len_r its size. */
-int gk_int_recv_frame (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms);
+int gk_int_conn_recv (gk_h *g, char **buf_r, size_t *len_r, int timeout_ms);
 /* The same, but returns 1 (nothing read) when gk_user_cancel is seen
  * before the frame starts, so a stream can send its CANCEL. */
-int gk_int_recv_frame_or_cancel (gk_h *g, char **buf_r, size_t *len_r);
+int gk_int_conn_recv_or_cancel (gk_h *g, char **buf_r, size_t *len_r);
 /* Start and end the deadlines of one call (timeout, cancel grace). */
 void gk_int_call_begin (gk_h *g, const char *name);
 void gk_int_call_end (gk_h *g);
 /* Non-blocking: 1 if a frame's bytes are waiting on the socket. */
-int gk_int_readable (gk_h *g);
+int gk_int_conn_readable (gk_h *g);
 void gk_int_console_drain (gk_h *g);
 /* Append the console tail to an error message (when useful). */
 void gk_int_error_with_console (gk_h *g, int errnum, const char *what);
@@ -167,8 +173,6 @@ const char *gk_int_stage_path (gk_h *g);
 int gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d);
 void gk_int_drive_free (struct gk_int_drive *d);
 
-/* launch.c */
-int gk_int_check_ready (gk_h *g, const char *call);
 /* Wait up to GRACE_MS for the backend process to exit, then kill it;
  * then the backend's cleanup.  Returns its wait status (-1 if none). */
 int gk_int_backend_reap (gk_h *g, int grace_ms);

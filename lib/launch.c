@@ -26,25 +26,11 @@ backend_failed (gk_h *g)
   return -1;
 }
 
-int
-gk_int_backend_reap (gk_h *g, int grace_ms)
+/* The READY wait in milliseconds (GUESTKIT_LAUNCH_TIMEOUT, seconds). */
+static int
+launch_timeout_ms (gk_h *g)
 {
-  int st = -1;
-  if (g->pid <= 0) return -1;
-  const struct timespec tick = { 0, 5000000 };
-  for (int waited = 0; ; waited += 5) {
-    pid_t r = waitpid (g->pid, &st, WNOHANG);
-    if (r == g->pid || (r == -1 && errno != EINTR)) break;
-    if (waited >= grace_ms) {
-      kill (g->pid, SIGKILL);
-      while (waitpid (g->pid, &st, 0) == -1 && errno == EINTR) ;
-      break;
-    }
-    nanosleep (&tick, NULL);
-  }
-  g->pid = 0;
-  if (g->ops && g->ops->cleanup) g->ops->cleanup (&g->vm);
-  return st;
+  return g->launch_timeout_s > 0 ? g->launch_timeout_s * 1000 : -1;
 }
 
 /* One attempt: prepare the backend, start it, wait for READY. */
@@ -109,7 +95,7 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   int64_t t_spawn = gk_int_now_us ();
   gk_int_timing_set (g, "launch.spawn", t_spawn - t_app);
 
-  if (gk_int_wait_ready (g, gk_int_launch_timeout_ms (g)) == -1) {
+  if (gk_int_wait_ready (g, launch_timeout_ms (g)) == -1) {
     gk_int_mark_dead (g);
     return -1;
   }

@@ -1,4 +1,5 @@
-/* guestkit: the blk datapath.  Bulk data goes through a staging disk: an
+/* guestkit: the blk datapath (layer: on conn.c and xfer.c; proto.c
+ * calls it).  Bulk data goes through a staging disk: an
  * anonymous memory file (memfd) that the VM sees as a virtio-blk disk
  * (common/stage.h).  The library copies the local file into a slot of the
  * map; the daemon reads the slot with O_DIRECT (the VMM copies it into
@@ -103,28 +104,6 @@ gk_int_stage_free (gk_h *g)
   g->datapath = NULL;
 }
 
-static void
-put_slot (unsigned char *b, uint64_t off, uint32_t len)
-{
-  gk_int_put_u32 (b, (uint32_t) off);
-  gk_int_put_u32 (b + 4, (uint32_t) (off >> 32));
-  gk_int_put_u32 (b + 8, len);
-}
-
-/* F is a CHUNK frame (kind included) of SERIAL with flag STAGED naming a
- * valid slot?  Sets *off, *len. */
-static int
-get_slot (const char *f, size_t fl, uint32_t serial, uint64_t *off, uint32_t *len)
-{
-  if (fl != 24 || gk_int_get_u32 (f) != GK_K_CHUNK || gk_int_get_u32 (f + 4) != serial
-      || gk_int_get_u32 (f + 8) != GK_CH_STAGED)
-    return -1;
-  *off = gk_int_get_u32 (f + 12) | (uint64_t) gk_int_get_u32 (f + 16) << 32;
-  *len = gk_int_get_u32 (f + 20);
-  if (*off % GK_STAGE_SLOT || *off >= GK_STAGE_SIZE || *len > GK_STAGE_SLOT) return -1;
-  return 0;
-}
-
 static int
 protocol_error (gk_h *g, const struct gk_int_call *c, const char *what)
 {
@@ -133,96 +112,100 @@ protocol_error (gk_h *g, const struct gk_int_call *c, const char *what)
   return -2;
 }
 
-/* Read until BUF is full or end of file.  -1 + errno on error; a
- * cancel or the call's deadline ends the wait on a FIFO or pipe (which
- * may never fill). */
-static ssize_t
-read_full (gk_h *g, struct gk_int_xfer *x, int fd, char *buf, size_t size)
+/* The upload's ring: slots filled (HEAD) and not yet given back. */
+struct ring { unsigned head, inflight; };
+
+/* Frames from the daemon: slots it has read (it reads them in order),
+ * progress, or CANCEL (its disk is full...).  Waits while every slot is
+ * in use.  0 to go on, 1 if the daemon cancelled, 2 if the user did, -2
+ * if the channel died or the daemon broke the protocol (error set). */
+static int
+daemon_frames (gk_h *g, const struct gk_int_call *c, uint32_t serial, struct ring *r,
+               struct gk_int_transfer *x)
 {
-  size_t got = 0;
-  if (x->pipe_like == -1) x->pipe_like = gk_int_is_pipe_like (fd);
-  while (got < size) {
-    int e = x->pipe_like ? gk_int_local_wait (g, fd, POLLIN) : 0;
-    if (e) { errno = e; return -1; }
-    ssize_t n = read (fd, buf + got, size - got);
-    if (n == -1 && errno == EINTR && !g->cancel) continue;
-    if (n == -1) return -1;
-    if (n == 0) break;
-    got += (size_t) n;
+  while (r->inflight == GK_STAGE_SLOTS || gk_int_conn_readable (g)) {
+    if (g->cancel) return 2;
+    char *f; size_t fl;
+    int64_t t0 = gk_int_now_us ();
+    if (gk_int_conn_recv (g, &f, &fl, -1) == -1)
+      return g->cancel && g->state == GK_READY ? 2 : -2;
+    x->transport += gk_int_now_us () - t0;
+    uint32_t k = gk_int_frame_kind (f, fl);
+    uint64_t off; uint32_t len;
+    int freed = gk_int_staged_decode (f, fl, serial, &off, &len) == 0 && r->inflight > 0
+      && off == (uint64_t) ((r->head - r->inflight) % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
+    if (k == GK_K_PROGRESS) gk_int_xfer_progress_frame (g, c, f, fl);
+    free (f);
+    if (k == GK_K_CANCEL) return 1;
+    if (k != GK_K_PROGRESS && !freed)
+      return protocol_error (g, c, "unexpected frame during the upload");
+    if (k != GK_K_PROGRESS) r->inflight--;
   }
-  return (ssize_t) got;
+  return 0;
+}
+
+/* Fill the ring's next slot from FD and name it to the daemon: the bytes
+ * (less than a slot at the end of the file), -1 (errno) on a local error,
+ * -2 if the channel died. */
+static ssize_t
+fill_slot (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd, uint64_t total,
+           struct ring *r, struct gk_int_transfer *x)
+{
+  uint64_t off = (uint64_t) (r->head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
+  int64_t t0 = gk_int_now_us ();
+  ssize_t n = gk_int_xfer_read_full (x, fd, g->stage_map + off, GK_STAGE_SLOT);
+  x->host_io += gk_int_now_us () - t0;
+  if (n <= 0) return n;
+  unsigned char b[GK_SLOT_BODY];
+  gk_int_slot_encode (b, off, (uint32_t) n);
+  t0 = gk_int_now_us ();
+  if (gk_int_conn_send_chunk (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
+    return -2;
+  x->transport += gk_int_now_us () - t0;
+  r->head++;
+  r->inflight++;
+  x->bytes += (uint64_t) n;
+  gk_int_xfer_progress (g, c, x->bytes, total);
+  return n;
 }
 
 int
 gk_int_stage_send (gk_h *g, const struct gk_int_call *c, uint32_t serial, int fd,
-                   uint64_t total, struct gk_int_xfer *x, const char **why,
+                   uint64_t total, struct gk_int_transfer *x, const char **why,
                    int *why_errno)
 {
-  unsigned head = 0, inflight = 0;
-  int eof = 0;
-  while (!eof) {
-    /* Frames from the daemon: slots it has read (it reads them in order),
-     * progress, or CANCEL (its disk is full...).  Wait when every slot is
-     * in use. */
-    while (inflight == GK_STAGE_SLOTS || gk_int_readable (g)) {
-      if (g->cancel) goto cancelled;
-      char *f; size_t fl;
-      int64_t t0 = gk_int_now_us ();
-      if (gk_int_recv_frame (g, &f, &fl, -1) == -1) {
-        if (g->cancel && g->state == GK_READY) goto cancelled;
-        return -2;
-      }
-      x->transport += gk_int_now_us () - t0;
-      uint32_t k = fl >= 4 ? gk_int_get_u32 (f) : 0;
-      uint64_t off; uint32_t len;
-      if (k == GK_K_PROGRESS) gk_int_xfer_progress_frame (g, c, f, fl);
-      else if (k == GK_K_CANCEL) { free (f); *why = NULL; *why_errno = 0; goto cancel; }
-      else if (k == GK_K_CHUNK && get_slot (f, fl, serial, &off, &len) == 0 && inflight > 0
-               && off == (uint64_t) ((head - inflight) % GK_STAGE_SLOTS) * GK_STAGE_SLOT)
-        inflight--;
-      else { free (f); return protocol_error (g, c, "unexpected frame during the upload"); }
-      free (f);
-    }
-    if (g->cancel) goto cancelled;
-    uint64_t off = (uint64_t) (head % GK_STAGE_SLOTS) * GK_STAGE_SLOT;
-    int64_t t0 = gk_int_now_us ();
-    ssize_t n = read_full (g, x, fd, g->stage_map + off, GK_STAGE_SLOT);
-    x->host_io += gk_int_now_us () - t0;
+  struct ring r = { 0, 0 };
+  for (;;) {
+    int d = daemon_frames (g, c, serial, &r, x);
+    if (d == -2) return -2;
+    if (d == 1) { *why = NULL; *why_errno = 0; goto cancel; }
+    if (d == 2 || g->cancel) goto cancelled;
+    ssize_t n = fill_slot (g, c, serial, fd, total, &r, x);
+    if (n == -2) return -2;
     if (n == -1 && g->cancel) goto cancelled;
     if (n == -1) { *why = strerror (errno); *why_errno = errno; goto cancel; }
-    if ((size_t) n < GK_STAGE_SLOT) eof = 1;
-    if (n == 0) break;
-    unsigned char b[12];
-    put_slot (b, off, (uint32_t) n);
-    t0 = gk_int_now_us ();
-    if (gk_int_send_chunk_frame (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
-      return -2;
-    x->transport += gk_int_now_us () - t0;
-    head++;
-    inflight++;
-    x->bytes += (uint64_t) n;
-    gk_int_xfer_progress (g, c, x->bytes, total);
+    if ((size_t) n < GK_STAGE_SLOT) break;
   }
   if (total && x->bytes != total) {
     *why = "the local file changed size during the upload";
     *why_errno = EIO;
     goto cancel;
   }
-  return gk_int_send_chunk_frame (g, serial, GK_CH_END, NULL, 0) == -1 ? -2 : 0;
+  return gk_int_conn_send_chunk (g, serial, GK_CH_END, NULL, 0) == -1 ? -2 : 0;
  cancelled:
   *why = "cancelled";
   *why_errno = ECANCELED;
  cancel:
-  return gk_int_send_chunk_frame (g, serial, GK_CH_CANCEL, NULL, 0) == -1 ? -2 : -1;
+  return gk_int_conn_send_chunk (g, serial, GK_CH_CANCEL, NULL, 0) == -1 ? -2 : -1;
 }
 
 int
 gk_int_stage_recv (gk_h *g, const struct gk_int_call *c, uint32_t serial,
-                   const char *f, size_t fl, int fd, struct gk_int_xfer *x,
+                   const char *f, size_t fl, int fd, struct gk_int_transfer *x,
                    int *write_errno)
 {
   uint64_t off; uint32_t len;
-  if (!g->stage_map || get_slot (f, fl, serial, &off, &len) == -1)
+  if (!g->stage_map || gk_int_staged_decode (f, fl, serial, &off, &len) == -1)
     return protocol_error (g, c, "bad staged chunk during the download");
   int64_t t0 = gk_int_now_us ();
   if (!*write_errno) *write_errno = gk_int_xfer_write (x, fd, g->stage_map + off, len);
@@ -231,10 +214,10 @@ gk_int_stage_recv (gk_h *g, const struct gk_int_call *c, uint32_t serial,
   gk_int_xfer_progress (g, c, x->bytes, 0);
   /* Give the slot back (also after a local error: the daemon may be
    * waiting for it before it sees our CANCEL). */
-  unsigned char b[12];
-  put_slot (b, off, len);
+  unsigned char b[GK_SLOT_BODY];
+  gk_int_slot_encode (b, off, len);
   t0 = gk_int_now_us ();
-  if (gk_int_send_chunk_frame (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
+  if (gk_int_conn_send_chunk (g, serial, GK_CH_STAGED, (char *) b, sizeof b) == -1)
     return -2;
   x->transport += gk_int_now_us () - t0;
   return 0;

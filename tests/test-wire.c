@@ -6,6 +6,7 @@
 #include <errno.h>
 #include "api.h"
 #include "wire.h"
+#include "stage.h"
 #include "tap.h"
 
 static const struct gk_int_call *
@@ -333,6 +334,153 @@ test_structlist_bound (void)
   if (!r.err) gk_int_free_ret (c, &out);
 }
 
+/* A received frame (kind first) built from a chunk header and DATA, as
+ * the channel readers return it: malloc'd, exactly *FL bytes. */
+static char *
+chunk_frame (uint32_t serial, uint32_t flags, const void *data, size_t n, size_t *fl)
+{
+  unsigned char h[GK_CHUNK_HEAD];
+  gk_int_chunk_encode (h, serial, flags, n);
+  *fl = gk_int_frame_len (h);
+  char *f = malloc (*fl);
+  memcpy (f, h + GK_FRAME_LEN, GK_CHUNK_HEAD - GK_FRAME_LEN);
+  if (n) memcpy (f + GK_CHUNK_HEAD - GK_FRAME_LEN, data, n);
+  return f;
+}
+
+/* Chunk, cancel and slot headers: round trips, then every truncation and
+ * random garbage refused (or accepted only when it re-encodes the same). */
+static void
+test_headers (void)
+{
+  unsigned char h[GK_CHUNK_HEAD];
+  struct gk_int_chunk ch;
+  const char *data;
+  size_t fl;
+  gk_int_chunk_encode (h, 77, GK_CH_DATA, 5);
+  CHECK (gk_int_frame_len (h) == GK_CHUNK_HEAD - GK_FRAME_LEN + 5 && gk_int_chunk_head_decode (h, &ch) == 0
+         && ch.serial == 77 && ch.flags == GK_CH_DATA && ch.n == 5, "chunk header round trip");
+  uint32_t kind; size_t body;
+  CHECK (gk_int_frame_head_decode (h, &kind, &body) == 0 && kind == GK_K_CHUNK
+         && body == GK_CHUNK_FIELDS + 5, "frame head: kind and body length");
+  char *f = chunk_frame (9, GK_CH_END, NULL, 0, &fl);
+  CHECK (gk_int_chunk_decode (f, fl, &ch, &data) == 0 && ch.serial == 9 && ch.flags == GK_CH_END
+         && ch.n == 0, "END chunk frame decodes");
+  int trunc_ok = 1;
+  for (size_t n = 0; n < fl; n++) {
+    char *t = malloc (n ? n : 1);
+    memcpy (t, f, n);
+    if (gk_int_chunk_decode (t, n, &ch, &data) == 0) trunc_ok = 0;
+    free (t);
+  }
+  CHECK (trunc_ok, "every truncated chunk frame refused");
+  free (f);
+  f = chunk_frame (9, GK_CH_STAGED + 1, NULL, 0, &fl);
+  CHECK (gk_int_chunk_decode (f, fl, &ch, &data) == -1, "unknown chunk flag refused");
+  free (f);
+  gk_int_chunk_encode (h, 1, GK_CH_DATA, GK_CHUNK_MAX + 1);
+  CHECK (gk_int_chunk_head_decode (h, &ch) == -1, "chunk data beyond GK_CHUNK_MAX refused");
+  gk_int_put_u32 (h, GK_MSG_MAX + 1);
+  CHECK (gk_int_chunk_head_decode (h, &ch) == -1 && gk_int_frame_head_decode (h, &kind, &body) == -1,
+         "frame length beyond GK_MSG_MAX refused");
+  gk_int_put_u32 (h, 0);
+  CHECK (!gk_int_frame_len_ok (0) && !gk_int_frame_len_ok (3) && gk_int_frame_len_ok (4)
+         && gk_int_frame_head_decode (h, &kind, &body) == -1, "frame lengths below 4 refused");
+  CHECK (gk_int_frame_kind ("abc", 3) == 0, "a frame too short for a kind has none");
+
+  /* Slots: round trip, and only slots of the ring. */
+  unsigned char b[GK_SLOT_BODY];
+  uint64_t off; uint32_t len;
+  gk_int_slot_encode (b, (uint64_t) 3 * GK_STAGE_SLOT, 4096);
+  CHECK (gk_int_slot_decode (b, sizeof b, &off, &len) == 0 && off == (uint64_t) 3 * GK_STAGE_SLOT
+         && len == 4096, "slot round trip");
+  CHECK (gk_int_slot_decode (b, sizeof b - 1, &off, &len) == -1
+         && gk_int_slot_decode (b, sizeof b + 1, &off, &len) == -1, "slot body of the wrong size refused");
+  gk_int_slot_encode (b, GK_STAGE_SIZE, 1);
+  int beyond = gk_int_slot_decode (b, sizeof b, &off, &len);
+  gk_int_slot_encode (b, 4096, 1);
+  int unaligned = gk_int_slot_decode (b, sizeof b, &off, &len);
+  gk_int_slot_encode (b, (uint64_t) 1 << 40, 1);
+  int high = gk_int_slot_decode (b, sizeof b, &off, &len);
+  gk_int_slot_encode (b, 0, GK_STAGE_SLOT + 1);
+  int big = gk_int_slot_decode (b, sizeof b, &off, &len);
+  CHECK (beyond == -1 && unaligned == -1 && high == -1 && big == -1,
+         "slots outside the ring, unaligned or too long refused");
+  gk_int_slot_encode (b, GK_STAGE_SLOT, 12);
+  f = chunk_frame (5, GK_CH_STAGED, b, sizeof b, &fl);
+  CHECK (gk_int_staged_decode (f, fl, 5, &off, &len) == 0 && off == GK_STAGE_SLOT && len == 12,
+         "STAGED chunk frame decodes");
+  CHECK (gk_int_staged_decode (f, fl, 6, &off, &len) == -1, "STAGED chunk of another call refused");
+  free (f);
+  f = chunk_frame (5, GK_CH_DATA, b, sizeof b, &fl);
+  CHECK (gk_int_staged_decode (f, fl, 5, &off, &len) == -1, "a DATA chunk is no slot");
+  free (f);
+
+  /* CANCEL. */
+  struct gk_int_wbuf w;
+  gk_int_wb_init (&w, GK_K_CANCEL);
+  gk_int_wb_u32 (&w, 42);
+  gk_int_wb_finish (&w);
+  uint32_t serial = 0;
+  CHECK (gk_int_cancel_decode (w.p + GK_FRAME_LEN, w.len - GK_FRAME_LEN, &serial) == 0 && serial == 42
+         && gk_int_cancel_decode (w.p + GK_FRAME_LEN, w.len - GK_FRAME_LEN - 1, &serial) == -1,
+         "CANCEL decodes, truncated refused");
+  gk_int_wb_free (&w);
+
+  /* REPLY head: round trip, status checked. */
+  struct gk_int_reply_head rh = { 3, 4, GK_ST_ERROR, 5, 6, 7, 8 }, back;
+  gk_int_enc_reply_head (&w, &rh);
+  gk_int_wb_finish (&w);
+  struct gk_int_rbuf r;
+  gk_int_rb_init (&r, w.p + GK_FRAME_HEAD, w.len - GK_FRAME_HEAD);
+  CHECK (gk_int_dec_reply_head (&r, &back) == 0 && gk_int_rb_done (&r) == 0
+         && back.proc == 3 && back.serial == 4 && back.status == GK_ST_ERROR && back.handler_ns == 5
+         && back.xfer_bytes == 6 && back.xfer_write_ns == 7 && back.xfer_fsync_ns == 8,
+         "reply head round trip");
+  gk_int_wb_free (&w);
+  rh.status = 2;
+  gk_int_enc_reply_head (&w, &rh);
+  gk_int_wb_finish (&w);
+  gk_int_rb_init (&r, w.p + GK_FRAME_HEAD, w.len - GK_FRAME_HEAD);
+  CHECK (gk_int_dec_reply_head (&r, &back) == -1 && r.err, "unknown reply status refused");
+  gk_int_wb_free (&w);
+
+  /* CALL head: proc then serial, as docs/protocol.md says. */
+  gk_int_enc_call_head (&w, 11, 12);
+  gk_int_wb_finish (&w);
+  gk_int_rb_init (&r, w.p + GK_FRAME_HEAD, w.len - GK_FRAME_HEAD);
+  uint32_t p1, p2;
+  CHECK (gk_int_dec_call_head (&r, &p1, &p2) == 0 && p1 == 11 && p2 == 12 && gk_int_rb_done (&r) == 0,
+         "call head: proc, serial");
+  CHECK (gk_int_dec_call_head (&r, &p1, &p2) == -1 && r.err, "truncated call head refused");
+  gk_int_wb_free (&w);
+
+  /* Garbage: whatever a decoder accepts is consistent with itself. */
+  srand (12);
+  int bad = 0, accepted = 0;
+  for (int i = 0; i < 20000; i++) {
+    size_t n = (size_t) (rand () % 32);
+    char *g = malloc (n ? n : 1);   /* exact size: ASan sees over-reads */
+    for (size_t k = 0; k < n; k++) g[k] = (char) (rand () % 4 == 0 ? rand () % 4 : rand ());
+    if (n >= 4 && rand () % 2) gk_int_put_u32 (g, GK_K_CHUNK);   /* often a chunk */
+    if (n >= 12 && rand () % 2) gk_int_put_u32 (g + 8, (uint32_t) (rand () % 5));   /* a flag */
+    if (gk_int_chunk_decode (g, n, &ch, &data) == 0) {
+      accepted++;
+      if (ch.flags > GK_CH_STAGED || ch.n != n - (GK_CHUNK_HEAD - GK_FRAME_LEN)
+          || data != g + (GK_CHUNK_HEAD - GK_FRAME_LEN))
+        bad++;
+    }
+    if (gk_int_slot_decode (g, n, &off, &len) == 0
+        && (n != GK_SLOT_BODY || off % GK_STAGE_SLOT || off >= GK_STAGE_SIZE || len > GK_STAGE_SLOT))
+      bad++;
+    if (n >= GK_CHUNK_HEAD && gk_int_chunk_head_decode (g, &ch) == 0
+        && (ch.flags > GK_CH_STAGED || ch.n > GK_CHUNK_MAX))
+      bad++;
+    free (g);
+  }
+  CHECK (bad == 0 && accepted > 0, "20000 random headers: %d accepted, none inconsistent", accepted);
+}
+
 int
 main (void)
 {
@@ -342,5 +490,6 @@ main (void)
   test_errno ();
   test_table ();
   test_structlist_bound ();
+  test_headers ();
   return tap_done ();
 }

@@ -358,9 +358,9 @@ host_cancelled (pid_t pid)
     kill (pid, SIGKILL);
     exit (1);
   }
-  int r = len >= 8 && gk_int_get_u32 (buf) == GK_K_CANCEL
-    && gk_int_get_u32 (buf + 4) == gk_int_cur.serial;
-  if (!r && len >= 4 && gk_int_get_u32 (buf) == GK_K_CALL)
+  uint32_t serial;
+  int r = gk_int_cancel_decode (buf, len, &serial) == 0 && serial == gk_int_cur.serial;
+  if (!r && gk_int_frame_kind (buf, len) == GK_K_CALL)
     gk_int_log ("guestkitd: a call arrived during a call: dropped");
   free (buf);
   return r;

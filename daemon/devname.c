@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "abi.h"
 #include "daemon.h"
 #include "grow.h"
 #include "lvm.h"                /* gk_int_lvm_split_dm (lvm-parse.c, pure) */
@@ -155,10 +157,11 @@ disk_position (const char *name)
 {
   char ser[32], *end;
   if (disk_serial (name, ser, sizeof ser) == -1) return -1;
-  if (strcmp (ser, "gkroot") == 0 || strcmp (ser, "gkstage") == 0) return -2;
-  if (strncmp (ser, "gkd", 3) != 0 || ser[3] < '0' || ser[3] > '9')
+  if (strcmp (ser, GK_ABI_ROOT_SERIAL) == 0 || strcmp (ser, GK_ABI_STAGE_SERIAL) == 0) return -2;
+  const size_t pl = sizeof GK_ABI_DRIVE_SERIAL - 1;
+  if (strncmp (ser, GK_ABI_DRIVE_SERIAL, pl) != 0 || ser[pl] < '0' || ser[pl] > '9')
     return -1;
-  long n = strtol (ser + 3, &end, 10);
+  long n = strtol (ser + pl, &end, 10);
   return *end == '\0' && n >= 0 && n < 100000 ? n : -1;
 }
 

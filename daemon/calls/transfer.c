@@ -233,46 +233,86 @@ do_upload (const char *remotefilename)
   return ret;
 }
 
-/* Send SIZE bytes (-1: to the end) of PATH from OFFSET. */
+/* A failure before or during a download: end the stream as failed (the
+ * host stops waiting for data), then set the error from errno. */
 static int
-download_range (const char *path, int64_t offset, int64_t size)
+download_fail (const char *path)
 {
-  int e;
-  if (offset < 0 || size < -1) {
-    gk_int_send_end (0);
-    return gk_int_err (EINVAL, "%s: negative offset or size", path);
-  }
+  int e = errno;
+  gk_int_send_end (0);
+  errno = e;
+  gk_int_perr ("%s", path);
+  return -1;
+}
 
+/* Open PATH at OFFSET for a download of SIZE bytes (-1: to the end);
+ * *TOTAL: the bytes expected (0: unknown), for progress.  The fd, or -1
+ * with the stream ended and the error set. */
+static int
+download_open (const char *path, int64_t offset, int64_t size, uint64_t *total)
+{
   int fd = gk_int_open_regular (path, O_RDONLY, 0);
   if (fd == -1) {
     gk_int_send_end (0);
     return -1;
   }
   struct stat st;
-  if (fstat (fd, &st) == -1) {
-    e = errno;
-    gk_int_send_end (0);
-    errno = e;
-    gk_int_perr ("%s", path);
-    goto fail;
+  if (fstat (fd, &st) == -1
+      || (offset > 0 && lseek (fd, (off_t) offset, SEEK_SET) == -1)) {
+    download_fail (path);
+    close (fd);
+    return -1;
   }
-  uint64_t total = (uint64_t) st.st_size;          /* 0: unknown */
-  if (offset > 0 && lseek (fd, (off_t) offset, SEEK_SET) == -1) {
-    e = errno;
-    gk_int_send_end (0);
-    errno = e;
-    gk_int_perr ("%s", path);
-    goto fail;
+  uint64_t t = (uint64_t) st.st_size;
+  t = t > (uint64_t) offset ? t - (uint64_t) offset : 0;
+  if (size >= 0 && (!t || t > (uint64_t) size)) t = (uint64_t) size;
+  *total = t;
+  return fd;
+}
+
+/* Fill BUF with up to WANT bytes of FD.  Reads by DMA (O_DIRECT, *DIRECT
+ * set) while the sizes stay aligned, else through the page cache.
+ * Returns the bytes read (less than WANT only at end of file), or -1. */
+static ssize_t
+download_fill (int fd, char *buf, size_t want, int *direct)
+{
+  size_t got = 0;
+  if (*direct && want % GK_DIRECT_ALIGN) {
+    /* A short last range: through the page cache. */
+    int fl = fcntl (fd, F_GETFL);
+    if (fl != -1 && fcntl (fd, F_SETFL, fl & ~O_DIRECT) == 0) *direct = 0;
   }
-  total = total > (uint64_t) offset ? total - (uint64_t) offset : 0;
-  uint64_t left = size >= 0 ? (uint64_t) size : UINT64_MAX;
-  if (size >= 0 && (!total || total > left)) total = left;
+  while (got < want) {
+    ssize_t n = read (fd, buf + got, want - got);
+    if (n == 0) break;
+    if (n == -1 && errno == EINTR) continue;
+    if (n == -1 && errno == EINVAL && *direct) {
+      /* An unaligned tail after all: finish through the page cache. */
+      int fl = fcntl (fd, F_GETFL);
+      if (fl != -1 && fcntl (fd, F_SETFL, fl & ~O_DIRECT) == 0) { *direct = 0; continue; }
+    }
+    if (n == -1) return -1;
+    got += (size_t) n;
+    if (*direct && got % GK_DIRECT_ALIGN) break;   /* end of file */
+  }
+  return (ssize_t) got;
+}
+
+/* Send SIZE bytes (-1: to the end) of PATH from OFFSET. */
+static int
+download_range (const char *path, int64_t offset, int64_t size)
+{
+  if (offset < 0 || size < -1) {
+    gk_int_send_end (0);
+    return gk_int_err (EINVAL, "%s: negative offset or size", path);
+  }
+  uint64_t total;
+  int fd = download_open (path, offset, size, &total);
+  if (fd == -1) return -1;
   /* Files and disks are read by DMA into the aligned buffer, which goes
    * to the staging disk (or the channel) without another copy. */
-  int direct = offset % GK_DIRECT_ALIGN == 0
-    && gk_int_try_direct (fd);
+  int direct = offset % GK_DIRECT_ALIGN == 0 && gk_int_try_direct (fd);
   if (!direct) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-
   size_t csz;
   char *buf = gk_int_chunk_buffer (&csz);
   if (!buf) {
@@ -280,40 +320,16 @@ download_range (const char *path, int64_t offset, int64_t size)
     gk_int_err (ENOMEM, "out of memory");
     goto fail;
   }
-  uint64_t done = 0;
+  uint64_t left = size >= 0 ? (uint64_t) size : UINT64_MAX, done = 0;
   while (left > 0) {
-    /* Fill the buffer: large chunks, aligned file offsets. */
-    size_t got = 0, want = left < csz ? (size_t) left : csz;
-    if (direct && want % GK_DIRECT_ALIGN) {
-      /* A short last range: through the page cache. */
-      int fl = fcntl (fd, F_GETFL);
-      if (fl != -1 && fcntl (fd, F_SETFL, fl & ~O_DIRECT) == 0) direct = 0;
-    }
-    while (got < want) {
-      ssize_t n = read (fd, buf + got, want - got);
-      if (n == 0) break;
-      if (n == -1 && errno == EINTR) continue;
-      if (n == -1 && errno == EINVAL && direct) {
-        /* An unaligned tail after all: finish through the page cache. */
-        int fl = fcntl (fd, F_GETFL);
-        if (fl != -1 && fcntl (fd, F_SETFL, fl & ~O_DIRECT) == 0) { direct = 0; continue; }
-      }
-      if (n == -1) {
-        e = errno;
-        gk_int_send_end (0);
-        errno = e;
-        gk_int_perr ("%s", path);
-        goto fail;
-      }
-      got += (size_t) n;
-      if (direct && got % GK_DIRECT_ALIGN) break;   /* end of file */
-    }
+    ssize_t got = download_fill (fd, buf, left < csz ? (size_t) left : csz, &direct);
+    if (got == -1) { download_fail (path); goto fail; }
     if (got == 0) break;
     /* On failure (the host cancelled, the error is set) stop sending. */
-    if (gk_int_send_chunk (buf, got) == -1)
+    if (gk_int_send_chunk (buf, (size_t) got) == -1)
       goto fail;
-    done += got;
-    left -= got;
+    done += (uint64_t) got;
+    left -= (uint64_t) got;
     gk_int_xfer.bytes = done;
     gk_int_progress (done, total && total < done ? done : total);
   }

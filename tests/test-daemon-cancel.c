@@ -15,7 +15,6 @@
 #include "proto.h"
 
 struct gk_int_stream gk_int_cur;
-int gk_int_debug_mode;            /* daemon/main.c: logging off */
 static int chan = -1;
 
 int gk_int_p_chan (void) { return chan; }

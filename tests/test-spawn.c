@@ -1,4 +1,4 @@
-/* Unit tests of common/spawn.c: real processes (true, false, sh -c),
+/* Unit tests of common/hostspawn.c: real processes (true, false, sh -c),
  * pipes, files, kept descriptors, environment, signals, process groups,
  * a timeout and a kill.  No appliance. */
 #include <errno.h>

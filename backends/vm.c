@@ -7,22 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "errmsg.h"
 #include "hostspawn.h"
 
 static void
 vset (struct gk_int_vm *vm, int errnum, const char *fmt, va_list ap, int with_strerror)
 {
-  char *msg = NULL;
-  if (vasprintf (&msg, fmt, ap) == -1) msg = NULL;
-  if (msg && with_strerror) {
-    char *m2 = NULL;
-    if (asprintf (&m2, "%s: %s", msg, strerror (errnum)) != -1) {
-      free (msg);
-      msg = m2;
-    }
-  }
+  char *msg = gk_int_vformat_error (errnum, fmt, ap, with_strerror);
   free (vm->err.msg);
-  vm->err.msg = msg ? msg : strdup ("out of memory while formatting an error");
+  vm->err.msg = msg;
   vm->err.errnum = errnum;
 }
 

@@ -4,22 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "errmsg.h"
 #include "internal.h"
 
 static void
 vset (gk_h *g, int errnum, const char *fmt, va_list ap, int with_strerror)
 {
-  char *msg = NULL;
-  if (vasprintf (&msg, fmt, ap) == -1) msg = NULL;
-  if (msg && with_strerror) {
-    char *m2 = NULL;
-    if (asprintf (&m2, "%s: %s", msg, strerror (errnum)) != -1) {
-      free (msg);
-      msg = m2;
-    }
-  }
+  char *msg = gk_int_vformat_error (errnum, fmt, ap, with_strerror);
   free (g->last_error);
-  g->last_error = msg ? msg : strdup ("out of memory while formatting an error");
+  g->last_error = msg;
   g->last_errno = errnum;
   if (g->debug) fprintf (stderr, "guestkit: error: %s\n", g->last_error);
 }

@@ -26,6 +26,7 @@
 #define GK_ABI_ARG_MODULES "gk.modules="   /* comma-separated drivers to load */
 #define GK_ABI_ARG_SD "gk.sd="             /* how many sdX disks to wait for */
 #define GK_ABI_ARG_NET "gk.net="           /* 1: configure eth0 */
+#define GK_ABI_ARG_SNAPSHOT "gk.snapshot=" /* 1: a template to save; wait for RESUME after READY */
 
 /* Written by the appliance builder, read by /init: boot modules to load,
  * absolute paths one per line in load order. */

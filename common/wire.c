@@ -548,3 +548,26 @@ gk_int_dec_reply_head (struct gk_int_rbuf *r, struct gk_int_reply_head *h)
   if (!r->err && h->status > GK_ST_ERROR) r->err = "unknown reply status";
   return r->err ? -1 : 0;
 }
+
+void
+gk_int_resume_encode (struct gk_int_wbuf *b, const struct gk_int_resume *r)
+{
+  gk_int_wb_init (b, GK_K_RESUME);
+  gk_int_wb_u64 (b, r->sec);
+  gk_int_wb_u32 (b, r->nsec);
+  gk_int_wb_u32 (b, r->ndrives);
+  gk_int_wb_raw (b, r->seed, sizeof r->seed);
+}
+
+int
+gk_int_resume_decode (struct gk_int_rbuf *rb, struct gk_int_resume *r)
+{
+  r->sec = gk_int_rb_u64 (rb);
+  r->nsec = gk_int_rb_u32 (rb);
+  r->ndrives = gk_int_rb_u32 (rb);
+  const char *seed = take (rb, sizeof r->seed);
+  if (seed) memcpy (r->seed, seed, sizeof r->seed);
+  if (!rb->err && (r->nsec >= 1000000000u || r->ndrives > GK_RESUME_MAX_DRIVES))
+    rb->err = "RESUME out of range";
+  return gk_int_rb_done (rb);
+}

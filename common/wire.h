@@ -26,6 +26,7 @@ enum gk_int_kind {
   GK_K_PROGRESS = 4,  /* daemon->host: proc, serial, done, total */
   GK_K_READY = 5,     /* daemon->host, once: version, timings */
   GK_K_CANCEL = 6,    /* either side: serial; stop the current stream */
+  GK_K_RESUME = 7,    /* host->daemon, once, after a restore: struct gk_int_resume */
 };
 
 enum gk_int_status { GK_ST_OK = 0, GK_ST_ERROR = 1 };
@@ -159,6 +160,27 @@ struct gk_int_reply_head {
 void gk_int_enc_reply_head (struct gk_int_wbuf *b, const struct gk_int_reply_head *h);
 /* After the kind: -1 (r->err set) if truncated or the status unknown. */
 int gk_int_dec_reply_head (struct gk_int_rbuf *r, struct gk_int_reply_head *h);
+
+/* RESUME: the first frame the host sends to an appliance restored from a
+ * saved state (gk.snapshot=1 on the kernel line; docs/protocol.md).  The
+ * saved guest holds the RNG state and the clock of the moment it was
+ * saved, and no user drives: the host sends fresh entropy, its
+ * CLOCK_REALTIME, and how many user drives to look for (SCSI targets
+ * 0..ndrives-1 on the virtio-scsi controller).  The daemon answers with a
+ * second READY. */
+#define GK_RESUME_SEED 64             /* bytes of entropy */
+#define GK_RESUME_MAX_DRIVES 64
+struct gk_int_resume {
+  uint64_t sec;                       /* host CLOCK_REALTIME */
+  uint32_t nsec;
+  uint32_t ndrives;
+  unsigned char seed[GK_RESUME_SEED];
+};
+/* A whole RESUME frame in B (gk_int_wb_init included). */
+void gk_int_resume_encode (struct gk_int_wbuf *b, const struct gk_int_resume *r);
+/* After the kind: 0, or -1 (r->err set) if truncated, too long, or out of
+ * range (nsec >= 1e9, ndrives > GK_RESUME_MAX_DRIVES). */
+int gk_int_resume_decode (struct gk_int_rbuf *rb, struct gk_int_resume *r);
 
 /* Little-endian helpers for fixed headers (used by the functions above;
  * other code calls those instead of reading at offsets). */

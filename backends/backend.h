@@ -3,6 +3,7 @@
 #ifndef GK_BACKEND_H
 #define GK_BACKEND_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include "guestkit.h"
 
@@ -26,6 +27,7 @@ struct gk_int_drive {
   int fd;
   int allow_backing, allow_data_file;
   int has_backing;      /* qcow2 with a backing file (allowed) */
+  uint64_t size;        /* virtual size in bytes (a read-only drive's overlay has it) */
 };
 
 /* The appliance a launch boots (lib/appliance.c finds or builds it). */
@@ -61,8 +63,16 @@ struct gk_int_vm {
   int kvm_broken;       /* KVM failed to run the appliance on this boot */
   const char *stage;    /* staging disk (common/stage.h), or NULL */
   int stage_fd;         /* its memfd (valid when stage) */
+  /* Launch by restoring a saved, booted appliance (qemu; qemu-snap.c):
+   * the directory of saved states, or NULL for a cold boot. */
+  const char *snapshot_dir;
   /* The backend's answers. */
   const char *used;     /* after prepare: "qemu:kvm", "qemu:tcg", "uml" */
+  int restored;         /* after start: 1 if restored (the library sends RESUME) */
+  char how[1024];        /* after start: the path taken, and why (debug, get-launch-path) */
+  struct { const char *name; int64_t us; } timings[8];   /* phases measured by start */
+  size_t ntimings;
+  char snap_dir[4200];  /* the saved state a restore came from (restore_failed) */
   void *data;           /* its private data, until cleanup */
   struct gk_int_vm_err err;   /* set when an operation returned -1 */
 };
@@ -83,6 +93,9 @@ struct gk_int_backend_ops {
   /* Optional: after the main process is gone, remove what else it left
    * (helper processes, files). */
   void (*cleanup) (struct gk_int_vm *vm);
+  /* Optional: a restored VM (vm->restored) did not become ready: never
+   * restore that saved state again. */
+  void (*restore_failed) (struct gk_int_vm *vm);
 };
 
 extern const struct gk_int_backend_ops gk_int_backend_qemu;
@@ -92,7 +105,8 @@ extern const struct gk_int_backend_ops gk_int_backend_uml;
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
                                                       const char **variant_r);
 
-/* vm.c: a backend's errors and debug lines. */
+/* vm.c: a backend's errors, debug lines and measured phases. */
+void gk_int_vm_timing (struct gk_int_vm *vm, const char *name, int64_t us);
 void gk_int_vm_error (struct gk_int_vm *vm, int errnum, const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 /* The same, with ": strerror (errno)" appended. */
@@ -109,6 +123,9 @@ void gk_int_vm_debug (struct gk_int_vm *vm, const char *fmt, ...)
 pid_t gk_int_vm_spawn (struct gk_int_vm *vm, char *const *argv, int ctl, int console,
                        const int *inherit, size_t n);
 #define GK_INHERIT_MAX 63
+/* A file with no name in $TMPDIR (default /var/tmp): nothing to remove,
+ * whatever kills us.  Its descriptor, or -1 + vm->err naming WHAT OF. */
+int gk_int_vm_tmpfile (struct gk_int_vm *vm, const char *what, const char *of);
 
 /* qemu-args.c: the qemu command line, a pure function (unit-tested). */
 struct gk_int_qemu_cfg {
@@ -128,6 +145,22 @@ struct gk_int_qemu_cfg {
   int network;                  /* user-mode network + virtio-net NIC */
   int smp;                      /* set-smp: virtual CPUs; 0 or 1: no -smp */
   int serial_channel;           /* 1: the channel on a 16550 (ttyS1), not virtio-serial */
+  /* Per drive: the inherited descriptor of a read-only drive's overlay
+   * (a qcow2 file with no name; qemu-ro.c), which qemu opens as
+   * /proc/self/fd/N with the image as its backing node.  A read-only
+   * drive without one is refused (NULL). */
+  const int *overlay_fds;
+  /* Launch by restore (qemu-snap.c): the template's machine, which boots
+   * with no user drive (gk.snapshot=1, a virtio-scsi controller, its
+   * drivers loaded) and keeps guest RAM in MEM_PATH (share=on while the
+   * template runs; share=off, mapped privately, in a restored VM).  In
+   * that machine the user's drives are scsi-hd on the controller at
+   * target N, after every other device, which the restored guest scans. */
+  int snapshot;
+  const char *mem_path;
+  int mem_shared;
+  int qmp_fd;                   /* > 0: a QMP monitor on this inherited socket */
+  int incoming;                 /* -incoming defer: the state comes over QMP */
 };
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */

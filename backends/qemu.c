@@ -7,9 +7,10 @@
 #include <unistd.h>
 #include "argv.h"
 #include "backend.h"
+#include "qemu.h"
 
-static const char *
-qemu_binary (void)
+const char *
+gk_int_qemu_binary (void)
 {
   const char *q = getenv ("GUESTKIT_QEMU");
   return q && *q ? q : "qemu-system-x86_64";
@@ -46,9 +47,9 @@ in_path (const char *prog)
 static int
 qemu_prepare (struct gk_int_vm *vm, const char *variant)
 {
-  if (!in_path (qemu_binary ())) {
+  if (!in_path (gk_int_qemu_binary ())) {
     gk_int_vm_error (vm, ENOENT, "launch: %s not found: install qemu-system-x86 "
-                     "(or set GUESTKIT_QEMU)", qemu_binary ());
+                     "(or set GUESTKIT_QEMU)", gk_int_qemu_binary ());
     return -1;
   }
   int kvm;
@@ -80,49 +81,97 @@ qemu_prepare (struct gk_int_vm *vm, const char *variant)
   return 0;
 }
 
-static pid_t
-qemu_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int console)
+void
+gk_int_qemu_run_free (struct gk_int_qemu_run *r)
 {
+  for (size_t i = 0; i < GK_MAX_DRIVES; i++)
+    if (r->ofd[i] >= 0) { close (r->ofd[i]); r->ofd[i] = -1; }
+}
+
+int
+gk_int_qemu_run_init (struct gk_int_vm *vm, const struct gk_int_appliance *ap,
+                      struct gk_int_qemu_run *r)
+{
+  memset (r, 0, sizeof *r);
+  for (size_t k = 0; k < sizeof r->inherit / sizeof r->inherit[0]; k++) r->inherit[k] = -1;
+  for (size_t i = 0; i < GK_MAX_DRIVES; i++) r->ofd[i] = r->dfd[i] = -1;
   /* qemu inherits the descriptors the library checked and opens them as
-   * /proc/self/fd/N: the drives (as add-drive opened them), then the
-   * appliance's kernel, initrd and root (one consistent build; and no
-   * cache path, whatever characters it has, reaches the command line). */
-  int inherit[GK_MAX_DRIVES + 3], dfd[GK_MAX_DRIVES];
-  size_t n = 0;
+   * /proc/self/fd/N: the appliance's kernel, initrd and root (one
+   * consistent build; no cache path, whatever characters it has, reaches
+   * the command line), the staging disk, then the drives as add-drive
+   * opened them. */
+  snprintf (r->kernel, sizeof r->kernel, "/proc/self/fd/%d", QFD_KERNEL);
+  snprintf (r->initrd, sizeof r->initrd, "/proc/self/fd/%d", QFD_INITRD);
+  snprintf (r->root, sizeof r->root, "/proc/self/fd/%d", QFD_ROOT);
+  snprintf (r->stage, sizeof r->stage, "/proc/self/fd/%d", QFD_STAGE);
+  snprintf (r->ram, sizeof r->ram, "/proc/self/fd/%d", QFD_RAM);
+  r->inherit[QFD_KERNEL - 4] = ap->kernel_fd;
+  r->inherit[QFD_INITRD - 4] = ap->initrd_fd;
+  r->inherit[QFD_ROOT - 4] = ap->root_fd;
+  if (vm->stage) r->inherit[QFD_STAGE - 4] = vm->stage_fd;
   for (size_t i = 0; i < vm->nr_drives; i++) {
+    const struct gk_int_drive *d = &vm->drives[i];
     /* An allowed backing file is found relative to the image's own
      * directory, so such an image is opened by name (add-drive says so). */
-    dfd[i] = vm->drives[i].has_backing ? -1 : 4 + (int) n;
-    if (dfd[i] >= 0) inherit[n++] = vm->drives[i].fd;
+    int n = QFD_DRIVES + 2 * (int) i;
+    if (!d->has_backing) { r->dfd[i] = n; r->inherit[n - 4] = d->fd; }
+    if (d->readonly) {
+      if ((r->ofd[i] = gk_int_qemu_overlay (vm, d)) == -1) { gk_int_qemu_run_free (r); return -1; }
+      r->inherit[n + 1 - 4] = r->ofd[i];
+    }
   }
-  char kernel[32], initrd[32], root[32];
-  snprintf (kernel, sizeof kernel, "/proc/self/fd/%d", 4 + (int) n);
-  inherit[n++] = ap->kernel_fd;
-  snprintf (initrd, sizeof initrd, "/proc/self/fd/%d", 4 + (int) n);
-  inherit[n++] = ap->initrd_fd;
-  snprintf (root, sizeof root, "/proc/self/fd/%d", 4 + (int) n);
-  if (ap->root_fd >= 0) inherit[n++] = ap->root_fd;
-  struct gk_int_qemu_cfg c = {
-    .qemu = qemu_binary (), .kvm = strcmp (vm->used, "qemu:kvm") == 0,
+  /* The overlays' numbers in qemu (ofd holds ours until the spawn). */
+  for (size_t i = 0; i < GK_MAX_DRIVES; i++)
+    r->ov[i] = r->ofd[i] >= 0 ? QFD_DRIVES + 2 * (int) i + 1 : -1;
+  r->cfg = (struct gk_int_qemu_cfg) {
+    .qemu = gk_int_qemu_binary (), .kvm = strcmp (vm->used, "qemu:kvm") == 0,
     .memsize = vm->memsize, .smp = vm->smp,
-    .kernel = kernel, .initrd = initrd, .root = ap->root_fd >= 0 ? root : NULL,
+    .kernel = r->kernel, .initrd = r->initrd, .root = ap->root_fd >= 0 ? r->root : NULL,
     .debug = vm->debug, .nr_drives = vm->nr_drives, .drives = vm->drives, .ctl_fd = 3,
-    .stage = vm->stage, .drive_fds = dfd, .network = vm->network,
-    .serial_channel = vm->serial_channel,
+    .stage = vm->stage ? r->stage : NULL, .drive_fds = r->dfd, .network = vm->network,
+    .serial_channel = vm->serial_channel, .overlay_fds = r->ov,
   };
-  char **argv = gk_int_qemu_argv (&c);
-  if (!argv) { gk_int_vm_error (vm, ENOMEM, "launch: out of memory"); return -1; }
+  return 0;
+}
+
+pid_t
+gk_int_qemu_spawn (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, char **argv,
+                   int ctl, int console)
+{
   if (vm->debug) {
     fprintf (stderr, "guestkit: exec");
     for (size_t i = 0; argv[i]; i++) fprintf (stderr, " %s", argv[i]);
     fputc ('\n', stderr);
     for (size_t i = 0; i < vm->nr_drives; i++)
-      if (dfd[i] >= 0) fprintf (stderr, "guestkit: fd %d is %s\n", dfd[i], vm->drives[i].filename);
+      if (r->dfd[i] >= 0) fprintf (stderr, "guestkit: fd %d is %s\n", r->dfd[i], vm->drives[i].filename);
+  }
+  size_t n = sizeof r->inherit / sizeof r->inherit[0];
+  while (n > 0 && r->inherit[n - 1] == -1) n--;
+  return gk_int_vm_spawn (vm, argv, ctl, console, r->inherit, n);
+}
+
+static pid_t
+qemu_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int console)
+{
+  struct gk_int_qemu_run r;
+  if (gk_int_qemu_run_init (vm, ap, &r) == -1) return -1;
+  if (vm->debug)
     fprintf (stderr, "guestkit: kernel %s, initrd %s, root %s\n", ap->kernel, ap->initrd,
              ap->root ? ap->root : "none");
+  pid_t pid = -1;
+  if (vm->snapshot_dir) {
+    pid = gk_int_qemu_restore (vm, &r, ctl, console);
+    gk_int_vm_debug (vm, "launch: %s", vm->how);
+    if (pid == -1) { free (vm->err.msg); vm->err.msg = NULL; }
   }
-  pid_t pid = gk_int_vm_spawn (vm, argv, ctl, console, inherit, n);
-  gk_int_argv_free (argv);
+  else snprintf (vm->how, sizeof vm->how, "cold boot (snapshots off)");
+  if (pid == -1) {
+    char **argv = gk_int_qemu_argv (&r.cfg);
+    if (!argv) gk_int_vm_error (vm, ENOMEM, "launch: out of memory");
+    else pid = gk_int_qemu_spawn (vm, &r, argv, ctl, console);
+    gk_int_argv_free (argv);
+  }
+  gk_int_qemu_run_free (&r);
   return pid;
 }
 
@@ -133,4 +182,5 @@ const struct gk_int_backend_ops gk_int_backend_qemu = {
   .max_drives = 24,
   .prepare = qemu_prepare,
   .start = qemu_start,
+  .restore_failed = gk_int_qemu_restore_failed,
 };

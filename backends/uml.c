@@ -152,13 +152,6 @@ uml_prepare (struct gk_int_vm *vm, const char *variant)
   return 0;
 }
 
-static const char *
-tmpdir (void)
-{
-  const char *t = getenv ("TMPDIR");
-  return t && *t == '/' ? t : "/var/tmp";
-}
-
 /* An anonymous COW file over drive D, whose image UML opens as BACKING
  * (/proc/self/fd/N): header written, sized; -1 + error. */
 static int
@@ -185,24 +178,14 @@ make_cow (struct gk_int_vm *vm, const struct gk_int_drive *d, const char *backin
                      d->filename);
     return -1;
   }
-  const char *t = tmpdir ();
-  int fd = open (t, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    /* No O_TMPFILE here: a name that lives for a few microseconds. */
-    char p[4200];
-    snprintf (p, sizeof p, "%s/gk-uml-cow.XXXXXX", t);
-    fd = mkostemp (p, O_CLOEXEC);
-    if (fd != -1) unlink (p);
-  }
+  int fd = gk_int_vm_tmpfile (vm, "the overlay for read-only", d->filename);
   if (fd == -1) {
-    gk_int_vm_perror (vm, "launch: cannot create the overlay for read-only %s in %s",
-                      d->filename, t);
     free (hdr);
     return -1;
   }
   if (pwrite (fd, hdr, GK_UML_COW_HDR, 0) != GK_UML_COW_HDR
       || ftruncate (fd, (off_t) fsize) == -1) {
-    gk_int_vm_perror (vm, "launch: writing the overlay for read-only %s in %s", d->filename, t);
+    gk_int_vm_perror (vm, "launch: writing the overlay for read-only %s", d->filename);
     free (hdr);
     close (fd);
     return -1;

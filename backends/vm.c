@@ -2,10 +2,12 @@
  * debug lines (the library copies the error onto the handle), and
  * starting the VM process. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "backend.h"
 #include "errmsg.h"
 #include "hostspawn.h"
@@ -77,4 +79,31 @@ gk_int_vm_spawn (struct gk_int_vm *vm, char *const *argv, int ctl, int console,
     return -1;
   }
   return p.pid;
+}
+
+void
+gk_int_vm_timing (struct gk_int_vm *vm, const char *name, int64_t us)
+{
+  if (vm->ntimings < sizeof vm->timings / sizeof vm->timings[0]) {
+    vm->timings[vm->ntimings].name = name;
+    vm->timings[vm->ntimings++].us = us;
+  }
+}
+
+int
+gk_int_vm_tmpfile (struct gk_int_vm *vm, const char *what, const char *of)
+{
+  const char *t = getenv ("TMPDIR");
+  if (!t || *t != '/') t = "/var/tmp";
+  int fd = open (t, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    /* No O_TMPFILE here: a name that lives for a few microseconds. */
+    char p[4200];
+    snprintf (p, sizeof p, "%s/gk-tmp.XXXXXX", t);
+    fd = mkostemp (p, O_CLOEXEC);
+    if (fd != -1) unlink (p);
+  }
+  if (fd == -1)
+    gk_int_vm_perror (vm, "launch: cannot create %s %s in %s", what, of, t);
+  return fd;
 }

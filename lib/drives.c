@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include "internal.h"
 #include "qcow2-probe.h"
 
@@ -33,7 +35,7 @@ read_head (int fd, unsigned char *buf, size_t cap)
  * return.  0, or -1 with the error set. */
 static int
 check_image (gk_h *g, int fd, const char *name, const char **format,
-             int allow_backing, int allow_data_file, int *has_backing_r)
+             int allow_backing, int allow_data_file, int *has_backing_r, uint64_t *size_r)
 {
   struct stat st;
   struct gk_int_qcow2_info q = { 0 };
@@ -73,6 +75,13 @@ check_image (gk_h *g, int fd, const char *name, const char **format,
     return -1;
   }
   if (!*format) *format = isq ? "qcow2" : "raw";
+  /* The disk's size as the guest will see it (a read-only drive's
+   * overlay is made that size). */
+  *size_r = isq ? q.size : (uint64_t) st.st_size;
+  if (!isq && S_ISBLK (st.st_mode) && ioctl (fd, BLKGETSIZE64, size_r) == -1) {
+    gk_int_perror (g, "add-drive: %s: BLKGETSIZE64", name);
+    return -1;
+  }
   if (strcmp (*format, "qcow2") == 0 && !isq) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: not a qcow2 image (no qcow2 header)", name);
     return -1;
@@ -105,7 +114,7 @@ gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d)
 {
   const char *format = d->format;
   return check_image (g, d->fd, d->filename, &format, d->allow_backing,
-                      d->allow_data_file, &d->has_backing);
+                      d->allow_data_file, &d->has_backing, &d->size);
 }
 
 void
@@ -235,9 +244,10 @@ gk_int_local_add_drive (gk_h *g, const char *filename, const struct gk_add_drive
   if (fd == -1) return -1;
   const char *format = o.format;
   int has_backing = 0;
+  uint64_t size;                /* measured again at launch (recheck) */
   char *abs = NULL;
   if (check_image (g, fd, filename, &format, o.allow_backing, o.allow_data_file,
-                   &has_backing) == -1
+                   &has_backing, &size) == -1
       || !(abs = resolve_name (g, filename, fd))) {
     close (fd);
     return -1;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include "internal.h"
@@ -37,6 +38,9 @@ gk_create (void)
   g->chunk_size = GK_CHUNK_DEFAULT;
   const char *d = getenv ("GUESTKIT_DEBUG");
   g->debug = d && *d && strcmp (d, "0") != 0;
+  const char *sn = getenv ("GUESTKIT_SNAPSHOT");
+  g->snapshot = !(sn && (strcmp (sn, "0") == 0 || strcasecmp (sn, "no") == 0
+                         || strcasecmp (sn, "false") == 0 || strcasecmp (sn, "off") == 0));
   const char *b = getenv ("GUESTKIT_BACKEND");
   g->backend = strdup (b && *b ? b : "qemu");
   if (!g->backend) { free (g); return NULL; }
@@ -213,5 +217,18 @@ int
 gk_int_local_get_network (gk_h *g)
 {
   return g->network;
+}
+
+int
+gk_int_local_set_snapshot (gk_h *g, int snapshot)
+{
+  g->snapshot = snapshot != 0;
+  return 0;
+}
+
+int
+gk_int_local_get_snapshot (gk_h *g)
+{
+  return g->snapshot;
 }
 

@@ -38,6 +38,7 @@ struct gk_h {
   int memsize;
   int smp;                        /* set-smp: virtual CPUs (qemu -smp) */
   int network;                    /* set-network: user-mode network (qemu) */
+  int snapshot;                   /* set-snapshot: launch by restore (qemu) */
   int channel;                    /* set-channel: GK_INT_CHANNEL_*; 0: GUESTKIT_CHANNEL */
 
   struct gk_int_drive drives[GK_MAX_DRIVES];
@@ -134,6 +135,8 @@ int gk_int_check_ready (gk_h *g, const char *call);
 int gk_int_noop (const struct gk_int_call *c);
 /* Wait for the daemon's READY frame (launch). */
 int gk_int_wait_ready (gk_h *g, int timeout_ms);
+/* A restored appliance's first frame: entropy, our clock, the drive count. */
+int gk_int_send_resume (gk_h *g, size_t ndrives);
 
 /* conn.c, the lowest layer: framed I/O on g->sock that also drains the
  * console; the backend process's end.  Each returns -1 with the error set

@@ -33,9 +33,22 @@ launch_timeout_ms (gk_h *g)
   return g->launch_timeout_s > 0 ? g->launch_timeout_s * 1000 : -1;
 }
 
-/* One attempt: prepare the backend, start it, wait for READY. */
+/* Where saved appliances of FLAVOUR live: beside its appliance cache
+ * directory DIR.  malloc'd, or NULL. */
+static char *
+snapshot_dir (const char *dir, const char *flavour)
+{
+  const char *slash = strrchr (dir, '/');
+  char *s = NULL;
+  if (!slash || asprintf (&s, "%.*s/snapshot-%s", (int) (slash - dir), dir, flavour) == -1)
+    return NULL;
+  return s;
+}
+
+/* One attempt: prepare the backend, start it, wait for READY.  SNAPSHOT:
+ * the backend may restore a saved appliance. */
 static int
-launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
+launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant, int snapshot)
 {
   g->kernel_seen = 0;
   g->launch_fatal = 0;
@@ -62,6 +75,8 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   if (gk_int_appliance_get (g, ops->flavour, &ap) == -1) return -1;
   int64_t t_app = gk_int_now_us ();
   gk_int_timing_set (g, "launch.appliance", t_app - t0);
+  char *snapdir = snapshot && ops->restore_failed ? snapshot_dir (ap.dir, ops->flavour) : NULL;
+  g->vm.snapshot_dir = snapdir;
 
   int sv[2], cp[2];
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -73,6 +88,7 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
     gk_int_perror (g, "launch: pipe");
     close (sv[0]); close (sv[1]);
     gk_int_appliance_free (&ap);
+    free (snapdir);
     return -1;
   }
   g->state = GK_LAUNCHING;
@@ -80,6 +96,10 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   if ((g->vm.stage = gk_int_stage_path (g))) g->vm.stage_fd = g->stage_fd;
   pid_t pid = ops->start (&g->vm, &ap, sv[1], cp[1]);
   gk_int_appliance_free (&ap);
+  g->vm.snapshot_dir = NULL;
+  free (snapdir);
+  for (size_t i = 0; i < g->vm.ntimings; i++)
+    gk_int_timing_set (g, g->vm.timings[i].name, g->vm.timings[i].us);
   close (sv[1]);
   close (cp[1]);
   g->sock = sv[0];
@@ -95,10 +115,15 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant)
   int64_t t_spawn = gk_int_now_us ();
   gk_int_timing_set (g, "launch.spawn", t_spawn - t_app);
 
-  if (gk_int_wait_ready (g, launch_timeout_ms (g)) == -1) {
+  /* A restored appliance waits for fresh entropy, the clock and its
+   * drives; then it says READY again. */
+  if ((g->vm.restored && gk_int_send_resume (g, g->nr_drives) == -1)
+      || gk_int_wait_ready (g, launch_timeout_ms (g)) == -1) {
     gk_int_mark_dead (g);
     return -1;
   }
+  if (g->vm.restored)
+    gk_int_timing_set (g, "launch.resume", gk_int_now_us () - t_spawn);
   g->state = GK_READY;
   gk_int_timing_set (g, "launch.total", gk_int_now_us () - g->t_launch0);
   return 0;
@@ -122,7 +147,18 @@ gk_int_local_launch (gk_h *g)
   gk_int_timing_reset (g, "launch.");
   gk_int_timing_reset (g, "guest.");
   g->t_launch0 = gk_int_now_us ();
-  if (launch_once (g, ops, variant) == 0) return 0;
+  if (launch_once (g, ops, variant, g->snapshot) == 0) return 0;
+  /* A restored appliance that did not become ready: that saved state is
+   * never used again, and this launch boots. */
+  if (g->vm.restored && g->state != GK_READY) {
+    const char *why = gk_last_error (g) ? gk_last_error (g) : "";
+    gk_int_debug (g, "launch: the restored appliance failed (%.*s); booting instead",
+                  (int) strcspn (why, "\n"), why);
+    ops->restore_failed (&g->vm);
+    g->state = GK_CONFIG;
+    gk_int_timing_set (g, "launch.restore_failed", gk_int_now_us () - g->t_launch0);
+    if (launch_once (g, ops, variant, 0) == 0) return 0;
+  }
   /* KVM chosen by us (not asked for) that cannot run the guest: remember
    * it for this boot and boot again under TCG, once. */
   if (variant == NULL && gk_int_launch_fatal_is_kvm (g) && g->backend_used
@@ -133,7 +169,7 @@ gk_int_local_launch (gk_h *g)
     gk_int_kvm_mark_broken (g);
     g->state = GK_CONFIG;
     gk_int_timing_set (g, "launch.kvm_failed", gk_int_now_us () - g->t_launch0);
-    if (launch_once (g, ops, "tcg") == 0) return 0;
+    if (launch_once (g, ops, "tcg", g->snapshot) == 0) return 0;
   }
   return -1;
 }

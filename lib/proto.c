@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include "internal.h"
 #include "xfer.h"
 
@@ -109,6 +110,30 @@ gk_int_wait_ready (gk_h *g, int timeout_ms)
     - (int64_t) last_us;
   if (vmm > 0) gk_int_timing_set (g, "launch.vmm", vmm);
   return 0;
+}
+
+int
+gk_int_send_resume (gk_h *g, size_t ndrives)
+{
+  /* The saved guest's RNG state and clock are the same in every restore:
+   * fresh bytes from our kernel, our clock (common/wire.h). */
+  struct gk_int_resume r = { .ndrives = (uint32_t) ndrives };
+  struct timespec ts;
+  if (getrandom (r.seed, sizeof r.seed, 0) != (ssize_t) sizeof r.seed) {
+    gk_int_perror (g, "launch: getrandom (entropy for the restored appliance)");
+    return -1;
+  }
+  clock_gettime (CLOCK_REALTIME, &ts);
+  r.sec = (uint64_t) ts.tv_sec;
+  r.nsec = (uint32_t) ts.tv_nsec;
+  struct gk_int_wbuf b;
+  gk_int_resume_encode (&b, &r);
+  int ret = gk_int_wb_finish (&b) == -1 ? -1 : gk_int_conn_send (g, &b);
+  if (ret == -1 && !gk_last_error (g))
+    gk_int_error_errno (g, ENOMEM, "launch: out of memory");
+  gk_int_wb_free (&b);
+  explicit_bzero (r.seed, sizeof r.seed);
+  return ret;
 }
 
 /* --- the call --- */

@@ -39,6 +39,7 @@ gk_int_qcow2_probe (const unsigned char *buf, size_t len, struct gk_int_qcow2_in
   uint64_t backing_off = be64 (buf + 8);
   uint32_t backing_len = be32 (buf + 16);
   uint32_t cluster_bits = be32 (buf + 20);
+  info->size = be64 (buf + 24);
   /* Any backing offset counts: qemu reads a name from it.  (Set even
    * when the rest is malformed, so the caller can name the worse fault.) */
   info->has_backing = backing_off != 0;

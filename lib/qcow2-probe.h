@@ -17,6 +17,7 @@ struct gk_int_qcow2_info {
   int has_backing;      /* the header names a backing file */
   int has_data_file;    /* incompatible bit 2 or the data-file extension */
   uint64_t incompatible;
+  uint64_t size;        /* the virtual disk's size in bytes */
   const char *why;      /* when -1: what is wrong (a static string) */
 };
 

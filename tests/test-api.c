@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -469,6 +470,14 @@ check_line (const char *line)
     const char *e = getenv ("GUESTKIT_CHANNEL"), *b = getenv ("GK_TEST_BACKEND");
     expected = (char *) (b && strncmp (b, "uml", 3) == 0 ? "serial"
                          : e && *e ? e : "virtio-serial");
+  }
+  /* "$SNAPSHOT": whether launch restores (GUESTKIT_SNAPSHOT; the cold
+   * boot run of tests/test-api-cold.sh sets it to 0). */
+  if (strcmp (expected, "$SNAPSHOT") == 0) {
+    const char *e = getenv ("GUESTKIT_SNAPSHOT");
+    expected = (char *) (e && (strcmp (e, "0") == 0 || strcasecmp (e, "no") == 0
+                               || strcasecmp (e, "false") == 0 || strcasecmp (e, "off") == 0)
+                         ? "false" : "true");
   }
 
   struct result r = { 0 };

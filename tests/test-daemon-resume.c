@@ -123,6 +123,18 @@ expect_ready (int fd, uint32_t *ntimes, char **first)
   return ok;
 }
 
+/* A daemon started and its first READY read: 1 if it came. */
+static int
+start_ready (struct daemon *d)
+{
+  uint32_t n;
+  char *first = NULL;
+  *d = start ();
+  int ok = expect_ready (d->host, &n, &first);
+  free (first);
+  return ok;
+}
+
 static void
 resume_frame (struct gk_int_wbuf *w, uint32_t ndrives)
 {
@@ -208,11 +220,8 @@ test_resume (void)
 static void
 test_eof_waits (void)
 {
-  struct daemon d = start ();
-  uint32_t n;
-  char *first = NULL;
-  CHECK (expect_ready (d.host, &n, &first), "READY");
-  free (first);
+  struct daemon d;
+  CHECK (start_ready (&d), "READY");
   shutdown (d.host, SHUT_WR);
   CHECK (wait_exit (&d, 700) == -1, "EOF while waiting for RESUME: the daemon waits");
   stop (&d);
@@ -222,11 +231,8 @@ test_eof_waits (void)
 static void
 test_partial_frame (void)
 {
-  struct daemon d = start ();
-  uint32_t n;
-  char *first = NULL;
-  CHECK (expect_ready (d.host, &n, &first), "READY");
-  free (first);
+  struct daemon d;
+  CHECK (start_ready (&d), "READY");
   struct gk_int_wbuf w;
   resume_frame (&w, 0);
   gk_int_wb_finish (&w);
@@ -242,11 +248,8 @@ test_partial_frame (void)
 static void
 test_bad_resume (const char *what, uint32_t ndrives, uint32_t nsec, size_t cut)
 {
-  struct daemon d = start ();
-  uint32_t n;
-  char *first = NULL;
-  int ready = expect_ready (d.host, &n, &first);
-  free (first);
+  struct daemon d;
+  int ready = start_ready (&d);
   struct gk_int_resume res = { .sec = 1, .nsec = nsec, .ndrives = ndrives };
   struct gk_int_wbuf w;
   gk_int_resume_encode (&w, &res);

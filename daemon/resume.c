@@ -44,7 +44,8 @@ wait_resume (struct gk_int_resume *res)
       continue;
     }
     if (r == -1) {
-      fprintf (stderr, "guestkitd: control channel broken while waiting for RESUME\n");
+      /* A frame cut short, a bad length, or the host's goodbye. */
+      fprintf (stderr, "guestkitd: control channel closed or broken while waiting for RESUME\n");
       exit (1);
     }
     struct gk_int_rbuf rb;

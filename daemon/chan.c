@@ -38,13 +38,10 @@ gk_int_send_wbuf (struct gk_int_wbuf *b)
   return gk_int_write_full (chan, b->p, b->len);
 }
 
-/* One frame, body malloc'd (starting at the kind).  -1 on EOF/garbage:
- * a host that breaks framing can't be resynchronised, so we stop. */
-int
-gk_int_recv_frame (char **buf_r, size_t *len_r)
+/* The frame whose header H is read: its length checked, its body read. */
+static int
+frame_body (const unsigned char *h, char **buf_r, size_t *len_r)
 {
-  unsigned char h[GK_FRAME_LEN];
-  if (gk_int_read_full (chan, h, sizeof h) != (ssize_t) sizeof h) return -1;
   uint32_t len = gk_int_frame_len (h);
   if (len == 0) return -1;      /* the host's goodbye (docs/protocol.md) */
   if (!gk_int_frame_len_ok (len)) {
@@ -56,6 +53,32 @@ gk_int_recv_frame (char **buf_r, size_t *len_r)
   *buf_r = buf;
   *len_r = len;
   return 0;
+}
+
+/* One frame, body malloc'd (starting at the kind).  -1 on EOF/garbage:
+ * a host that breaks framing can't be resynchronised, so we stop. */
+int
+gk_int_recv_frame (char **buf_r, size_t *len_r)
+{
+  unsigned char h[GK_FRAME_LEN];
+  if (gk_int_read_full (chan, h, sizeof h) != (ssize_t) sizeof h) return -1;
+  return frame_body (h, buf_r, len_r);
+}
+
+/* The first byte alone decides "nothing there" (EOF or an error before
+ * any byte of the frame) from "a frame" (whose end must then follow). */
+int
+gk_int_recv_frame_idle (char **buf_r, size_t *len_r)
+{
+  unsigned char h[GK_FRAME_LEN];
+  ssize_t r;
+  do r = read (chan, h, 1); while (r == -1 && errno == EINTR);
+  if (r <= 0) {
+    if (r == 0) errno = 0;
+    return 1;
+  }
+  if (gk_int_read_full (chan, h + 1, sizeof h - 1) != (ssize_t) sizeof h - 1) return -1;
+  return frame_body (h, buf_r, len_r);
 }
 
 void

@@ -123,6 +123,9 @@ char *gk_int_text_to_user (const char *text);
 /* Load GK.MODULES (comma-separated) and wait for NSD sdX disks
  * (diskdrivers.c); -1 (message on the console) if they never came. */
 int gk_int_load_disk_drivers (const char *modules, int nsd);
+/* Wait, bounded (5 s), until NSD sdX disks and their /dev nodes exist;
+ * returns how many there are (also after a restore's SCSI scan). */
+int gk_int_wait_sd (int nsd);
 /* network.c: configure eth0 (gk.net=1); -1 on failure (logged). */
 int gk_int_net_setup (void);
 /* Around a command run in the guest: its /etc/resolv.conf becomes ours
@@ -236,6 +239,7 @@ int gk_int_sort_strings (char **list);
 size_t gk_int_count_strings (char *const *list);
 void gk_int_free_strings (char **list);
 uint64_t gk_int_now_ns (void);             /* CLOCK_MONOTONIC */
+uint64_t gk_int_boot_us (void);            /* CLOCK_BOOTTIME, microseconds */
 /* The first line of a small kernel file (sysfs, procfs) into BUF (SIZE
  * bytes), newline dropped.  0, or -1 with errno set (EINVAL if empty);
  * no error set: the caller knows what a missing file means. */

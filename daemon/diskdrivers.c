@@ -4,7 +4,8 @@
  * library attached virtio-scsi or IDE drives it says so on the kernel
  * command line: gk.modules=virtio_scsi,sd_mod (which drivers) and gk.sd=N
  * (how many sdX disks to expect).  SCSI and sd probing are asynchronous,
- * so wait, bounded, until the disks and their nodes exist. */
+ * so wait, bounded, until the disks and their nodes exist.  The same wait
+ * serves a restored appliance after its targeted SCSI scan (resume.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -56,11 +57,18 @@ gk_int_load_disk_drivers (const char *modules, int nsd)
     fprintf (stderr, "guestkitd: modprobe %s failed%s%s\n", modules,
              pid == -1 ? ": " : "", pid == -1 ? gk_int_err_msg () : "");
   free (copy);
+  int got = gk_int_wait_sd (nsd);
+  if (got >= nsd) return 0;
+  fprintf (stderr, "guestkitd: only %d of %d virtio-scsi/IDE drives appeared: the "
+           "appliance kernel has no driver for them (needs %s)\n", got, nsd, modules);
+  return -1;
+}
+
+int
+gk_int_wait_sd (int nsd)
+{
   const struct timespec ms = { 0, 1000000 };
   int i = 0;
   while (count_sd () < nsd && i++ < WAIT_MS) nanosleep (&ms, NULL);
-  if (count_sd () >= nsd) return 0;
-  fprintf (stderr, "guestkitd: only %d of %d virtio-scsi/IDE drives appeared: the "
-           "appliance kernel has no driver for them (needs %s)\n", count_sd (), nsd, modules);
-  return -1;
+  return count_sd ();
 }

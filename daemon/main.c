@@ -6,7 +6,8 @@
  * The child serves the host; PID 1 reaps orphans and, when the child
  * exits, syncs and stops the machine.
  *
- * Outside the appliance (tests): guestkitd --channel PATH [--sysroot DIR].
+ * Outside the appliance (tests): guestkitd --channel PATH | --channel-fd N
+ * [--sysroot DIR] [--snapshot] [--debug].
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,19 +36,11 @@ static char *root_serial;             /* gk.root=SERIAL: switch to that disk */
 static struct gk_int_boot_time btimes[8];
 static size_t nbtimes;
 
-static uint64_t
-boot_us (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_BOOTTIME, &ts);
-  return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void
 mark (const char *name)
 {
   if (nbtimes < sizeof btimes / sizeof btimes[0])
-    btimes[nbtimes++] = (struct gk_int_boot_time) { name, boot_us () };
+    btimes[nbtimes++] = (struct gk_int_boot_time) { name, gk_int_boot_us () };
 }
 
 static void
@@ -67,6 +60,8 @@ ensure_stdio (void)
 static char *disk_modules;
 static int disk_sd;
 static int net;                         /* gk.net=1: configure eth0 */
+static int snapshot;                    /* gk.snapshot=1: to be saved (resume.c) */
+static int channel_fd = -1;             /* --channel-fd: tests' socketpair */
 
 /* The value of kernel parameter W if it is PREFIX (common/abi.h), else NULL. */
 static const char *
@@ -96,6 +91,7 @@ read_cmdline (void)
     else if ((v = param (w, GK_ABI_ARG_MODULES))) disk_modules = strdup (v);
     else if ((v = param (w, GK_ABI_ARG_SD))) disk_sd = atoi (v);
     else if ((v = param (w, GK_ABI_ARG_NET))) net = strcmp (v, "1") == 0;
+    else if ((v = param (w, GK_ABI_ARG_SNAPSHOT))) snapshot = strcmp (v, "1") == 0;
   }
 }
 
@@ -239,6 +235,7 @@ static int
 open_channel (void)
 {
   const struct timespec ms = { 0, 1000000 };
+  if (channel_fd >= 0) return channel_fd;
   for (int i = 0; i < 20000; i++) {       /* up to ~20 s */
     char *p = channel_path ? strdup (channel_path) : find_vport ();
     if (p && access (p, F_OK) == 0) {
@@ -294,6 +291,8 @@ main (int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (strcmp (argv[i], "--channel") == 0 && i + 1 < argc) channel_path = argv[++i];
     else if (strcmp (argv[i], "--sysroot") == 0 && i + 1 < argc) gk_int_sysroot = argv[++i];
+    else if (strcmp (argv[i], "--channel-fd") == 0 && i + 1 < argc) channel_fd = atoi (argv[++i]);
+    else if (strcmp (argv[i], "--snapshot") == 0) snapshot = 1;
     else if (strcmp (argv[i], "--debug") == 0) gk_int_log_enable ();
   }
   if (pid1) init_system ();
@@ -305,10 +304,14 @@ main (int argc, char **argv)
     if (pid1) stop_machine ();
     return 1;
   }
-  if (!pid1) return gk_int_serve (chan, btimes, nbtimes) == 0 ? 0 : 1;
+  /* The clock, the RNG and the SCSI host are the machine's only in the
+   * appliance: a test running guestkitd as root must not set them. */
+  enum gk_int_serve_mode mode = !snapshot ? GK_SERVE_BOOT
+    : pid1 ? GK_SERVE_RESUME_APPLIANCE : GK_SERVE_RESUME_HOST;
+  if (!pid1) return gk_int_serve (chan, btimes, nbtimes, mode) == 0 ? 0 : 1;
 
   pid_t child = fork ();
-  if (child == 0) _exit (gk_int_serve (chan, btimes, nbtimes) == 0 ? 0 : 1);
+  if (child == 0) _exit (gk_int_serve (chan, btimes, nbtimes, mode) == 0 ? 0 : 1);
   close (chan);
   /* PID 1: reap everything; stop when the daemon is gone. */
   for (;;) {

@@ -127,10 +127,18 @@ send_ready (const struct gk_int_boot_time *t, size_t n)
 }
 
 int
-gk_int_serve (int fd, const struct gk_int_boot_time *times, size_t ntimes)
+gk_int_serve (int fd, const struct gk_int_boot_time *times, size_t ntimes,
+              enum gk_int_serve_mode mode)
 {
   gk_int_chan_set (fd);
   send_ready (times, ntimes);
+  if (mode != GK_SERVE_BOOT) {
+    /* The state is saved after the READY above; each restore goes on
+     * from here and answers its RESUME with a READY of its own. */
+    struct gk_int_boot_time rt[8];
+    size_t n = gk_int_resume (mode == GK_SERVE_RESUME_APPLIANCE, rt, sizeof rt / sizeof rt[0]);
+    send_ready (rt, n);
+  }
   for (;;) {
     char *buf;
     size_t len;

@@ -116,6 +116,14 @@ gk_int_now_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
+uint64_t
+gk_int_boot_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_BOOTTIME, &ts);
+  return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
 char *
 gk_int_pread_alloc (int fd, size_t count, off_t offset, size_t *size_r)
 {

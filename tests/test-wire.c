@@ -481,6 +481,79 @@ test_headers (void)
   CHECK (bad == 0 && accepted > 0, "20000 random headers: %d accepted, none inconsistent", accepted);
 }
 
+/* Decode the RESUME body of W (after the kind) from an exact-size copy
+ * of its first N bytes, so ASan sees any read beyond them. */
+static int
+resume_decode_prefix (const struct gk_int_wbuf *w, size_t n, struct gk_int_resume *out,
+                      const char **err)
+{
+  char *copy = malloc (n ? n : 1);
+  memcpy (copy, w->p + GK_FRAME_HEAD, n);
+  struct gk_int_rbuf r;
+  gk_int_rb_init (&r, copy, n);
+  int ret = gk_int_resume_decode (&r, out);
+  *err = r.err;
+  free (copy);
+  return ret;
+}
+
+static void
+test_resume (void)
+{
+  struct gk_int_resume in = { .sec = 0x123456789abull, .nsec = 999999999,
+                              .ndrives = GK_RESUME_MAX_DRIVES }, out;
+  for (size_t i = 0; i < GK_RESUME_SEED; i++) in.seed[i] = (unsigned char) (i * 7 + 1);
+  struct gk_int_wbuf w;
+  gk_int_resume_encode (&w, &in);
+  CHECK (gk_int_wb_finish (&w) == 0 && gk_int_frame_kind (w.p + GK_FRAME_LEN, w.len - GK_FRAME_LEN)
+         == GK_K_RESUME, "RESUME frame has its kind");
+  size_t body = w.len - GK_FRAME_HEAD;
+  const char *err;
+  memset (&out, 0, sizeof out);
+  CHECK (body == 8 + 4 + 4 + GK_RESUME_SEED && resume_decode_prefix (&w, body, &out, &err) == 0
+         && out.sec == in.sec && out.nsec == in.nsec && out.ndrives == in.ndrives
+         && memcmp (out.seed, in.seed, GK_RESUME_SEED) == 0,
+         "RESUME round trip (%zu bytes after the kind)", body);
+  int refused = 0;
+  for (size_t n = 0; n < body; n++)
+    refused += resume_decode_prefix (&w, n, &out, &err) == -1 && err;
+  CHECK ((size_t) refused == body, "every truncated RESUME refused with a reason (%d of %zu)",
+         refused, body);
+  gk_int_wb_free (&w);
+
+  /* A byte too many. */
+  gk_int_resume_encode (&w, &in);
+  gk_int_wb_u32 (&w, 0);
+  gk_int_wb_finish (&w);
+  CHECK (resume_decode_prefix (&w, w.len - GK_FRAME_HEAD - 3, &out, &err) == -1 && err,
+         "RESUME with a trailing byte refused: %s", err ? err : "(no reason)");
+  gk_int_wb_free (&w);
+
+  /* Out of range: nsec a whole second or more, too many drives. */
+  struct gk_int_resume bad = in;
+  bad.nsec = 1000000000u;
+  gk_int_resume_encode (&w, &bad);
+  gk_int_wb_finish (&w);
+  CHECK (resume_decode_prefix (&w, w.len - GK_FRAME_HEAD, &out, &err) == -1 && err,
+         "RESUME with nsec 1e9 refused: %s", err ? err : "(no reason)");
+  gk_int_wb_free (&w);
+  bad = in;
+  bad.ndrives = GK_RESUME_MAX_DRIVES + 1;
+  gk_int_resume_encode (&w, &bad);
+  gk_int_wb_finish (&w);
+  CHECK (resume_decode_prefix (&w, w.len - GK_FRAME_HEAD, &out, &err) == -1 && err,
+         "RESUME with %d drives refused: %s", GK_RESUME_MAX_DRIVES + 1, err ? err : "(no reason)");
+  gk_int_wb_free (&w);
+  bad = in;
+  bad.ndrives = 0;
+  bad.nsec = 0;
+  gk_int_resume_encode (&w, &bad);
+  gk_int_wb_finish (&w);
+  CHECK (resume_decode_prefix (&w, w.len - GK_FRAME_HEAD, &out, &err) == 0 && out.ndrives == 0,
+         "RESUME with no drives accepted");
+  gk_int_wb_free (&w);
+}
+
 int
 main (void)
 {
@@ -491,5 +564,6 @@ main (void)
   test_table ();
   test_structlist_bound ();
   test_headers ();
+  test_resume ();
   return tap_done ();
 }

@@ -165,6 +165,12 @@ struct gk_int_qemu_cfg {
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
 char *gk_int_qemu_append (int debug, int root, int serial_channel);
+/* The machine of a saved appliance, from BASE's settings: its template
+ * (TMPL: no user drive, RAM file RAM shared) or a restored VM (the same
+ * words with share=off, then BASE's drives and -incoming defer); QMP on
+ * inherited fd QMP_FD. */
+char **gk_int_qemu_snap_argv (const struct gk_int_qemu_cfg *base, const char *ram,
+                              int qmp_fd, int tmpl);
 
 /* uml-args.c: the UML command line and COW header, pure functions
  * (unit-tested in tests/test-uml-args.c). */

@@ -190,3 +190,16 @@ gk_int_qemu_argv (const struct gk_int_qemu_cfg *c)
   if (c->incoming) { gk_int_argv_add (&a, "-incoming"); gk_int_argv_add (&a, "defer"); }
   return gk_int_argv_finish (&a);
 }
+
+char **
+gk_int_qemu_snap_argv (const struct gk_int_qemu_cfg *base, const char *ram, int qmp_fd, int tmpl)
+{
+  struct gk_int_qemu_cfg c = *base;
+  c.snapshot = 1;
+  c.mem_path = ram;
+  c.mem_shared = tmpl;
+  c.qmp_fd = qmp_fd;
+  c.incoming = !tmpl;
+  if (tmpl) c.nr_drives = 0;
+  return gk_int_qemu_argv (&c);
+}

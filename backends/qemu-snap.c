@@ -71,38 +71,6 @@ now_us (void)
   return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-uint64_t
-gk_int_snap_fnv64 (const void *p, size_t n, uint64_t h)
-{
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= UINT64_C (0x100000001b3); }
-  return h;
-}
-#define FNV_INIT UINT64_C (0xcbf29ce484222325)
-
-static void
-ident (FILE *f, const char *what, const struct stat *st, int ok)
-{
-  if (!ok) { fprintf (f, "%s none\n", what); return; }
-  fprintf (f, "%s %llu %llu %lld %lld.%09ld\n", what, (unsigned long long) st->st_dev,
-           (unsigned long long) st->st_ino, (long long) st->st_size,
-           (long long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-}
-
-static void
-ident_path (FILE *f, const char *what, const char *path)
-{
-  struct stat st;
-  ident (f, what, &st, path && stat (path, &st) == 0);
-}
-
-static void
-ident_fd (FILE *f, const char *what, int fd)
-{
-  struct stat st;
-  ident (f, what, &st, fd >= 0 && fstat (fd, &st) == 0);
-}
-
 /* PROG as execvp finds it (its identity is part of the key). */
 static char *
 which (const char *prog)
@@ -121,60 +89,6 @@ which (const char *prog)
     if (*p == ':') p++;
   }
   return NULL;
-}
-
-/* The first line of FILE starting with PREFIX, into F. */
-static void
-grep_first (FILE *f, const char *file, const char *prefix)
-{
-  FILE *in = fopen (file, "re");
-  char line[8192];
-  while (in && fgets (line, sizeof line, in))
-    if (strncmp (line, prefix, strlen (prefix)) == 0) { fputs (line, f); break; }
-  if (in) fclose (in);
-}
-
-/* The firmware qemu loads for a direct kernel boot. */
-static const char *const firmware[] = {
-  "/usr/share/qemu/bios-256k.bin", "/usr/share/seabios/bios-256k.bin",
-  "/usr/share/qemu/pvh.bin", "/usr/share/qemu/linuxboot_dma.bin",
-  "/usr/share/qemu/kvmvapic.bin", NULL,
-};
-
-char *
-gk_int_snap_key (char *const *tmpl_argv, const char *qemu_path, int kvm,
-                 const int appliance_fds[3])
-{
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream (&text, &len);
-  if (!f) return NULL;
-  fputs ("guestkit snapshot 1\n", f);
-  grep_first (f, "/proc/sys/kernel/random/boot_id", "");
-  ident_path (f, "qemu", qemu_path);
-  for (size_t i = 0; firmware[i]; i++) ident_path (f, firmware[i], firmware[i]);
-  ident_fd (f, "kernel", appliance_fds[0]);
-  ident_fd (f, "initrd", appliance_fds[1]);
-  ident_fd (f, "root", appliance_fds[2]);
-  /* -cpu host: the saved CPU state is this CPU's. */
-  if (kvm) { grep_first (f, "/proc/cpuinfo", "model name"); grep_first (f, "/proc/cpuinfo", "flags"); }
-  for (size_t i = 0; tmpl_argv[i]; i++) fprintf (f, "argv %s\n", tmpl_argv[i]);
-  if (fclose (f) != 0) { free (text); return NULL; }
-  return text;
-}
-
-/* The template's machine (TMPL) or a restored VM's, from R's settings. */
-static char **
-snap_argv (const struct gk_int_qemu_run *r, int tmpl)
-{
-  struct gk_int_qemu_cfg c = r->cfg;
-  c.snapshot = 1;
-  c.mem_path = r->ram;
-  c.mem_shared = tmpl;
-  c.qmp_fd = QFD_QMP;
-  c.incoming = !tmpl;
-  if (tmpl) c.nr_drives = 0;
-  return gk_int_qemu_argv (&c);
 }
 
 /* --- the cache --- */
@@ -238,7 +152,7 @@ snap_open (struct gk_int_vm *vm, const struct snap *s, int *state, int *ram, cha
     goto out;
   }
   void *m = size ? mmap (NULL, size, PROT_READ, MAP_PRIVATE, *state, 0) : MAP_FAILED;
-  if (m == MAP_FAILED || gk_int_snap_fnv64 (m, size, FNV_INIT) != sum) {
+  if (m == MAP_FAILED || gk_int_snap_fnv64 (m, size, GK_FNV64_INIT) != sum) {
     snprintf (why, wn, "saved state %s: its checksum does not match (corrupt)", s->name);
     if (m != MAP_FAILED) munmap (m, size);
     goto out;
@@ -418,7 +332,7 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   }
   t.inherit[QFD_QMP - 4] = qm[1];
   for (size_t i = QFD_DRIVES - 4; i < sizeof t.inherit / sizeof t.inherit[0]; i++) t.inherit[i] = -1;
-  if (!(argv = snap_argv (&t, 1))) { gk_int_vm_error (vm, ENOMEM, "launch: out of memory"); goto out; }
+  if (!(argv = gk_int_qemu_snap_argv (&t.cfg, t.ram, QFD_QMP, 1))) { gk_int_vm_error (vm, ENOMEM, "launch: out of memory"); goto out; }
   int64_t t0 = now_us ();
   struct gk_int_vm tv = *vm;    /* the template has no user drives */
   tv.nr_drives = 0;
@@ -454,7 +368,7 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   }
   void *m = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, state, 0);
   if (m == MAP_FAILED) { gk_int_vm_perror (vm, "launch: mmap (saved state)"); goto out; }
-  uint64_t sum = gk_int_snap_fnv64 (m, (size_t) st.st_size, FNV_INIT);
+  uint64_t sum = gk_int_snap_fnv64 (m, (size_t) st.st_size, GK_FNV64_INIT);
   munmap (m, (size_t) st.st_size);
   char tmp[4200], src[64], dst[4300];
   snprintf (tmp, sizeof tmp, "%s/tmp.XXXXXX", s->top);
@@ -518,7 +432,7 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
   r->inherit[QFD_RAM - 4] = ram;
   r->inherit[QFD_QMP - 4] = qm[1];
   r->inherit[QFD_STATE - 4] = state;
-  char **argv = snap_argv (r, 0);
+  char **argv = gk_int_qemu_snap_argv (&r->cfg, r->ram, QFD_QMP, 0);
   pid_t pid = -1;
   if (!argv) gk_int_vm_error (vm, ENOMEM, "launch: out of memory");
   else pid = gk_int_qemu_spawn (vm, r, argv, ctl, console);
@@ -554,7 +468,7 @@ static int
 snap_init (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, struct snap *s)
 {
   memset (s, 0, sizeof *s);
-  char **tmpl = snap_argv (r, 1);
+  char **tmpl = gk_int_qemu_snap_argv (&r->cfg, r->ram, QFD_QMP, 1);
   char *qemu = which (r->cfg.qemu);
   int afd[3] = { r->inherit[QFD_KERNEL - 4], r->inherit[QFD_INITRD - 4], r->inherit[QFD_ROOT - 4] };
   s->key = tmpl ? gk_int_snap_key (tmpl, qemu, r->cfg.kvm, afd) : NULL;
@@ -562,7 +476,7 @@ snap_init (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, struct snap *s
   gk_int_argv_free (tmpl);
   if (!s->key || asprintf (&s->top, "%s", vm->snapshot_dir) == -1) { s->top = NULL; return -1; }
   snprintf (s->name, sizeof s->name, "%016llx",
-            (unsigned long long) gk_int_snap_fnv64 (s->key, strlen (s->key), FNV_INIT));
+            (unsigned long long) gk_int_snap_fnv64 (s->key, strlen (s->key), GK_FNV64_INIT));
   if (asprintf (&s->dir, "%s/%s", s->top, s->name) == -1) { s->dir = NULL; return -1; }
   if (mkdir (s->top, 0700) == -1 && errno != EEXIST) return -1;
   return 0;

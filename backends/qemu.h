@@ -41,7 +41,7 @@ int gk_int_qemu_overlay (struct gk_int_vm *vm, const struct gk_int_drive *d);
  * caller boots cold). */
 pid_t gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, int console);
 void gk_int_qemu_restore_failed (struct gk_int_vm *vm);
-/* The saved state's key (pure but for the files it identifies): the
+/* qemu-snap-key.c: the saved state's key (pure but for the files it identifies): the
  * template's command line, the qemu binary at QEMU_PATH, firmware, the
  * appliance's files (kernel, initrd, root descriptors), the boot, the
  * host CPU under KVM.  malloc'd text, or NULL. */
@@ -49,4 +49,5 @@ void gk_int_qemu_restore_failed (struct gk_int_vm *vm);
 char *gk_int_snap_key (char *const *tmpl_argv, const char *qemu_path, int kvm,
                        const int appliance_fds[3]);
 uint64_t gk_int_snap_fnv64 (const void *p, size_t n, uint64_t h);
+#define GK_FNV64_INIT UINT64_C (0xcbf29ce484222325)
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
+#include "qemu.h"
 #include "tap.h"
 
 #define CHANNEL_NAME_TEST "org.guestkit.channel"
@@ -30,14 +31,91 @@ has_seq (char **v, const char *s, const char *t)
   return 0;
 }
 
+static size_t
+count (char **v)
+{
+  size_t n = 0;
+  while (v && v[n]) n++;
+  return n;
+}
+
+/* Launch by restore: the template and the restored VM are the same
+ * machine (the saved state's key is the template's words), the user's
+ * drives come only to the restored VM, on the SCSI controller. */
+static void
+snapshot_checks (const struct gk_int_qemu_cfg *base, char **cold)
+{
+  struct gk_int_qemu_cfg c = *base;
+  c.kvm = 0;
+  char **t = gk_int_qemu_snap_argv (&c, "/proc/self/fd/8", 9, 1);
+  char **r = gk_int_qemu_snap_argv (&c, "/proc/self/fd/8", 9, 0);
+  CHECK (t && r, "snapshot argv built");
+  size_t nt = count (t), nr = count (r), diff = 0;
+  for (size_t i = 0; t && r && i < nt && i < nr; i++)
+    if (strcmp (t[i], r[i]) != 0) {
+      diff++;
+      CHECK (strstr (t[i], "share=on") && strstr (r[i], "share=off"),
+             "the template and the restored VM differ only in share=on/off (word %zu: %s)", i, r[i]);
+    }
+  CHECK (diff == 1 && nr == nt + 2 * c.nr_drives * 2 + 2,
+         "restored VM = template + the drives (2 words each, blockdev + device) + -incoming defer "
+         "(%zu vs %zu words, %zu differ)", nr, nt, diff);
+  CHECK (r && strcmp (r[nr - 2], "-incoming") == 0 && strcmp (r[nr - 1], "defer") == 0,
+         "the state comes over QMP (-incoming defer), last");
+  CHECK (t && !has_sub (t, "id=hd0") && !has_sub (t, "gkd0") && !has (t, "-incoming"),
+         "the template has no user drive and loads no state");
+  CHECK (r && has (r, "scsi-hd,drive=hd0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,serial=gkd0")
+         && has (r, "scsi-hd,drive=hd1,bus=scsi0.0,channel=0,scsi-id=1,lun=0,serial=gkd1")
+         && !has_sub (r, "virtio-blk-pci,drive=hd"),
+         "restored VM: every drive a scsi-hd at target N with serial gkdN (no PCI slot moves)");
+  CHECK (r && has_sub (r, "backing.driver=qcow2,backing.file.filename=/img/b.qcow2"),
+         "restored VM: the read-only drive keeps its overlay");
+  CHECK (t && has (t, "virtio-scsi-pci,id=scsi0") && has_sub (t, " gk.modules=virtio_scsi,sd_mod gk.sd=0")
+         && has_sub (t, " gk.snapshot=1"),
+         "template: the SCSI controller and drivers, no disk to wait for, snapshot mode");
+  CHECK (t && has (t, "q35,accel=tcg,memory-backend=ram0")
+         && has (t, "memory-backend-file,id=ram0,size=512M,mem-path=/proc/self/fd/8,share=on"),
+         "template: guest RAM in the inherited file, shared");
+  CHECK (t && has (t, "socket,id=qmp0,fd=9") && has (t, "chardev=qmp0,mode=control"),
+         "QMP on the inherited socket");
+  CHECK (!has_sub (cold, "memory-backend") && !has_sub (cold, "qmp") && !has_sub (cold, "gk.snapshot"),
+         "a cold boot's command line has none of it");
+  /* The key: the same inputs give the same text; memory, accelerator,
+   * the kernel line (debug) or the appliance change it. */
+  int afd[3] = { 0, 1, 2 }, none[3] = { -1, -1, -1 };
+  char *k1 = gk_int_snap_key (t, "/bin/sh", 0, afd), *k2 = gk_int_snap_key (t, "/bin/sh", 0, afd);
+  CHECK (k1 && k2 && strcmp (k1, k2) == 0, "the key is stable");
+  CHECK (k1 && strstr (k1, "argv memory-backend-file,id=ram0,size=512M") && strstr (k1, "\nqemu "),
+         "the key holds the template's words and the qemu binary's identity");
+  char *kk = gk_int_snap_key (t, "/bin/sh", 1, afd);
+  CHECK (kk && k1 && strcmp (kk, k1) != 0, "a KVM snapshot has another key than a TCG one");
+  char *ka = gk_int_snap_key (t, "/bin/sh", 0, none);
+  CHECK (ka && k1 && strcmp (ka, k1) != 0, "other appliance files: another key");
+  struct gk_int_qemu_cfg c2 = c;
+  c2.memsize = 1024;
+  char **t2 = gk_int_qemu_snap_argv (&c2, "/proc/self/fd/8", 9, 1);
+  char *km = t2 ? gk_int_snap_key (t2, "/bin/sh", 0, afd) : NULL;
+  CHECK (km && k1 && strcmp (km, k1) != 0, "other memory size: another key");
+  c2 = c; c2.debug = !c.debug;
+  char **t3 = gk_int_qemu_snap_argv (&c2, "/proc/self/fd/8", 9, 1);
+  char *kd = t3 ? gk_int_snap_key (t3, "/bin/sh", 0, afd) : NULL;
+  CHECK (kd && k1 && strcmp (kd, k1) != 0, "another kernel line: another key");
+  CHECK (gk_int_snap_fnv64 ("a", 1, GK_FNV64_INIT) == UINT64_C (0xaf63dc4c8601ec8c),
+         "FNV-1a 64 of \"a\"");
+  free (k1); free (k2); free (kk); free (ka); free (km); free (kd);
+  gk_free_strings (t); gk_free_strings (r); gk_free_strings (t2); gk_free_strings (t3);
+}
+
 int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0 },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0 },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0 },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
+  int ovl[2] = { -1, 12 };
+  c.overlay_fds = ovl;
   char **tcg = gk_int_qemu_argv (&c);
   c.kvm = 1;
   char **kvm = gk_int_qemu_argv (&c);
@@ -56,8 +134,14 @@ main (void)
   CHECK (diff == 1, "otherwise identical (only the -machine value differs: %zu)", diff);
   CHECK (has_sub (tcg, "file=/img/a.img,format=raw,") && has_sub (tcg, "cache=writeback"),
          "drive 0 raw writeback");
-  CHECK (has_sub (tcg, "file=/img/b.qcow2,format=qcow2,") && has_sub (tcg, ",snapshot=on"),
-         "read-only drive uses a snapshot overlay");
+  CHECK (has (tcg, "file=/proc/self/fd/12,format=qcow2,if=none,id=hd1,cache=unsafe,aio=threads,"
+              "backing.driver=qcow2,backing.file.filename=/img/b.qcow2,backing.file.aio=threads")
+         && !has_sub (tcg, "snapshot=on"),
+         "read-only drive: our nameless qcow2 overlay over the image as its backing node");
+  c.overlay_fds = NULL;
+  char **noov = gk_int_qemu_argv (&c);
+  CHECK (noov == NULL, "a read-only drive without an overlay is refused, not attached writable");
+  c.overlay_fds = ovl;
   CHECK (has (tcg, "virtio-blk-pci,drive=hd0,serial=gkd0")
          && has (tcg, "virtio-blk-pci,drive=hd1,serial=gkd1"),
          "drives on virtio-blk in order, serial gkdN (default and explicit iface)");
@@ -89,18 +173,20 @@ main (void)
   c.drive_fds = fds;
   char **fdv = gk_int_qemu_argv (&c);
   CHECK (fdv && has_sub (fdv, "file=/proc/self/fd/7,format=raw,if=none,id=hd0,")
-         && !has_sub (fdv, "file=/img/a.img") && has_sub (fdv, "file=/img/b.qcow2,format=qcow2,"),
+         && !has_sub (fdv, "file=/img/a.img") && has_sub (fdv, "backing.file.filename=/img/b.qcow2,"),
          "drive with a descriptor: /proc/self/fd/N; without (-1): by name");
+  CHECK (fdv && has_sub (fdv, "backing.driver=qcow2,backing.file.filename=/img/b.qcow2,"),
+         "read-only drive with no descriptor (a backing chain): its overlay's backing by name");
   gk_free_strings (fdv);
   c.drive_fds = NULL;
   /* The other interfaces and cache modes (gkbench disk's matrix). */
   struct gk_int_drive m[4] = {
-    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0 },
-    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0 },
-    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0 },
-    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0 },
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0 },
+    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0 },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0 },
+    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0 },
   };
-  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0 };
+  struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);
   CHECK (mx && has_sub (mx, "file=/img/s.img,format=raw,if=none,id=hd0,cache=none,")
          && has_sub (mx, "id=hd1,cache=writethrough,"), "cache=none and cache=writethrough");
@@ -198,6 +284,7 @@ main (void)
          "serial channel with the blk datapath: the staging disk is still attached");
   gk_free_strings (ser);
   gk_free_strings (sst);
+  snapshot_checks (&c, tcg);
   gk_free_strings (net);
   gk_free_strings (smp);
   gk_free_strings (mxn);

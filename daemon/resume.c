@@ -16,14 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <linux/random.h>
 #include "daemon.h"
 #include "fullio.h"
 #include "proto.h"
 
 #define SCSI_HOSTS "/sys/class/scsi_host"
+#define BIND_WAIT_MS 5000
 
 /* Around the save and the restore the virtio-serial port reports the
  * host end as closed (EOF, POLLHUP): wait for it, never exit.  Only a
@@ -127,10 +131,43 @@ find_scsi_host (char *p, size_t size)
   return found ? 0 : -1;
 }
 
+/* The kernel's "bind" uevents of sd disks: the sd driver probes
+ * asynchronously and reads the partition table inside its probe, after
+ * the disk's node exists; "bind" comes when the probe has returned, so
+ * /dev/sdX1 ... exist by then.  A uevent socket, opened before the scan. */
+static int
+uevents_open (void)
+{
+  int fd = socket (AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+  struct sockaddr_nl a = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+  if (fd != -1 && bind (fd, (struct sockaddr *) &a, sizeof a) == -1) { close (fd); fd = -1; }
+  return fd;
+}
+
+/* Wait, bounded, for N bind events of the sd driver on FD. */
+static int
+uevents_wait_sd (int fd, uint32_t n)
+{
+  uint32_t got = 0;
+  for (int waited = 0; got < n && waited < BIND_WAIT_MS; ) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    if (poll (&p, 1, 10) <= 0) { waited += 10; continue; }
+    char buf[8192];
+    ssize_t len = recv (fd, buf, sizeof buf - 1, 0);
+    if (len <= 0) continue;
+    buf[len] = '\0';
+    /* "ACTION@DEVPATH\0KEY=VALUE\0...": a bind of the sd driver. */
+    if (strncmp (buf, "bind@", 5) != 0) continue;
+    for (ssize_t i = 0; i < len; i += (ssize_t) strlen (buf + i) + 1)
+      if (strcmp (buf + i, "DRIVER=sd") == 0) { got++; break; }
+  }
+  return (int) got;
+}
+
 /* The user's drives are scsi-hd devices on targets 0..N-1, lun 0, that
  * the restored kernel never saw: scan exactly those targets (a wildcard
- * scan of the whole host takes seconds under TCG), then wait for the sd
- * disks and their nodes as a cold boot does. */
+ * scan of the whole host takes seconds under TCG), then wait until sd
+ * has bound each (its partitions read), then for their nodes. */
 static void
 attach_drives (uint32_t n)
 {
@@ -140,6 +177,8 @@ attach_drives (uint32_t n)
              ": %u user drives not attached\n", n);
     return;
   }
+  int ue = uevents_open ();
+  if (ue == -1) fprintf (stderr, "guestkitd: uevent socket: %s\n", strerror (errno));
   snprintf (p, sizeof p, "%s/scan", host);
   for (uint32_t i = 0; i < n; i++) {
     char cmd[32];
@@ -148,6 +187,11 @@ attach_drives (uint32_t n)
     if (fd == -1 || gk_int_write_full (fd, cmd, (size_t) len) == -1)
       fprintf (stderr, "guestkitd: %s: writing \"%s\": %s\n", p, cmd, strerror (errno));
     if (fd != -1) close (fd);
+  }
+  if (ue != -1) {
+    int b = uevents_wait_sd (ue, n);
+    if (b < (int) n) fprintf (stderr, "guestkitd: sd bound %d of %u user drives\n", b, n);
+    close (ue);
   }
   int got = gk_int_wait_sd ((int) n);
   if (got < (int) n)

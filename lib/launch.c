@@ -14,6 +14,10 @@
 #include "backend.h"
 
 #define SHUTDOWN_GRACE_MS 10000
+/* A restored appliance answers RESUME in a fraction of a second; one
+ * that does not within this (a damaged saved state that hangs the guest
+ * instead of killing it) is given up for a cold boot. */
+#define RESTORE_READY_MS 30000
 
 /* The backend's error, onto the handle in its own words. */
 static int
@@ -117,8 +121,10 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant,
 
   /* A restored appliance waits for fresh entropy, the clock and its
    * drives; then it says READY again. */
+  int tmo = launch_timeout_ms (g);
+  if (g->vm.restored && (tmo < 0 || tmo > RESTORE_READY_MS)) tmo = RESTORE_READY_MS;
   if ((g->vm.restored && gk_int_send_resume (g, g->nr_drives) == -1)
-      || gk_int_wait_ready (g, launch_timeout_ms (g)) == -1) {
+      || gk_int_wait_ready (g, tmo) == -1) {
     gk_int_mark_dead (g);
     return -1;
   }

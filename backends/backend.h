@@ -69,6 +69,7 @@ struct gk_int_vm {
   /* The backend's answers. */
   const char *used;     /* after prepare: "qemu:kvm", "qemu:tcg", "uml" */
   int restored;         /* after start: 1 if restored (the library sends RESUME) */
+  int restore_killed;   /* start failed: the restored qemu was killed from outside */
   char how[1024];        /* after start: the path taken, and why (debug, get-launch-path) */
   struct { const char *name; int64_t us; } timings[8];   /* phases measured by start */
   size_t ntimings;

@@ -285,18 +285,21 @@ wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
   }
 }
 
-/* Stop qemu PID (its own process group) and reap it, bounded. */
-static void
+/* Stop qemu PID (its own process group) and reap it, bounded.  Its
+ * status if it had ended by itself, else -1 (we killed it). */
+static int
 stop_qemu (pid_t pid, int grace_ms)
 {
-  for (int i = 0; i < grace_ms; i++) {
+  for (int i = 0; ; i++) {
     int st;
-    if (waitpid (pid, &st, WNOHANG) == pid) return;
+    if (waitpid (pid, &st, WNOHANG) == pid) return st;
+    if (i >= grace_ms) break;
     struct timespec ms = { 0, 1000000 };
     nanosleep (&ms, NULL);
   }
   kill (-pid, SIGKILL);
   waitpid (pid, NULL, 0);
+  return -1;
 }
 
 /* Boot a template with R's settings, save it, publish it as S.  0, or -1 + vm->err. */
@@ -452,7 +455,14 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
       || gk_int_qmp_wait_migration (&q, LOAD_TIMEOUT_MS) == -1
       || (t2 = now_us (), 0)
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"cont\"}") == -1) {
-    if (pid > 0) stop_qemu (pid, 0);
+    /* Killed from outside (not a damaged state, which makes qemu exit):
+     * the launch fails, as a cold boot's would, and the state is kept. */
+    int st = pid > 0 ? stop_qemu (pid, 0) : -1;
+    if (st != -1 && WIFSIGNALED (st)) {
+      vm->restore_killed = 1;
+      gk_int_vm_error (vm, EIO, "launch: the appliance died while it was restored "
+                       "(qemu killed by signal %d)", WTERMSIG (st));
+    }
     close (qm[0]);
     return -1;
   }
@@ -551,7 +561,9 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
   pid_t pid = restore (vm, r, state, ram, ctl, console);
   close (state);
   close (ram);
-  if (pid == -1) {
+  if (pid == -1 && vm->restore_killed)
+    snprintf (vm->how, sizeof vm->how, "failed: qemu was killed while restoring %s", s.name);
+  else if (pid == -1) {
     /* Never again: the next launch builds a new one. */
     snprintf (vm->how, sizeof vm->how, "cold boot: restoring %s failed: %.600s", s.name,
               vm->err.msg ? vm->err.msg : "?");

@@ -179,7 +179,11 @@ attach_drives (uint32_t n)
   }
   int ue = uevents_open ();
   if (ue == -1) fprintf (stderr, "guestkitd: uevent socket: %s\n", strerror (errno));
+  /* One target at a time, each bound before the next is scanned: sd
+   * names disks in probe order, so the appliance's sda is target 0 too
+   * (the kernel scans one target at a time anyway). */
   snprintf (p, sizeof p, "%s/scan", host);
+  int bound = 0;
   for (uint32_t i = 0; i < n; i++) {
     char cmd[32];
     int len = snprintf (cmd, sizeof cmd, "0 %u 0", i);   /* channel target lun */
@@ -187,10 +191,10 @@ attach_drives (uint32_t n)
     if (fd == -1 || gk_int_write_full (fd, cmd, (size_t) len) == -1)
       fprintf (stderr, "guestkitd: %s: writing \"%s\": %s\n", p, cmd, strerror (errno));
     if (fd != -1) close (fd);
+    if (ue != -1) bound += uevents_wait_sd (ue, 1);
   }
   if (ue != -1) {
-    int b = uevents_wait_sd (ue, n);
-    if (b < (int) n) fprintf (stderr, "guestkitd: sd bound %d of %u user drives\n", b, n);
+    if (bound < (int) n) fprintf (stderr, "guestkitd: sd bound %d of %u user drives\n", bound, n);
     close (ue);
   }
   int got = gk_int_wait_sd ((int) n);

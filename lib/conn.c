@@ -292,9 +292,11 @@ died (gk_h *g, const char *doing)
 {
   char what[256];
   int st = g->pid > 0 ? gk_int_backend_reap (g, 1) : -1;
-  if (st >= 0 && WIFSIGNALED (st))
+  if (st >= 0 && WIFSIGNALED (st)) {
     snprintf (what, sizeof what, "the appliance died while %s (backend killed by signal %d)",
               doing, WTERMSIG (st));
+    g->vm_killed = 1;
+  }
   else
     snprintf (what, sizeof what, "the appliance died while %s", doing);
   gk_int_error_with_console (g, EIO, what);

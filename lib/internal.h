@@ -39,6 +39,7 @@ struct gk_h {
   int smp;                        /* set-smp: virtual CPUs (qemu -smp) */
   int network;                    /* set-network: user-mode network (qemu) */
   int snapshot;                   /* set-snapshot: launch by restore (qemu) */
+  int vm_killed;                  /* the VM was killed by a signal (not by us) */
   int channel;                    /* set-channel: GK_INT_CHANNEL_*; 0: GUESTKIT_CHANNEL */
 
   struct gk_int_drive drives[GK_MAX_DRIVES];

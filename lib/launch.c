@@ -56,6 +56,7 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant,
 {
   g->kernel_seen = 0;
   g->launch_fatal = 0;
+  g->vm_killed = 0;
   memset (g->fatal_match, 0, sizeof g->fatal_match);
   g->contail_len = g->contail_pos = 0;
   /* The drives' content may have changed since add-drive (same files:
@@ -155,8 +156,10 @@ gk_int_local_launch (gk_h *g)
   g->t_launch0 = gk_int_now_us ();
   if (launch_once (g, ops, variant, g->snapshot) == 0) return 0;
   /* A restored appliance that did not become ready: that saved state is
-   * never used again, and this launch boots. */
-  if (g->vm.restored && g->state != GK_READY) {
+   * never used again, and this launch boots.  Not when something killed
+   * it: that is no fault of the state, and the launch fails as a cold
+   * boot's would. */
+  if (g->vm.restored && g->state != GK_READY && !g->vm_killed) {
     const char *why = gk_last_error (g) ? gk_last_error (g) : "";
     gk_int_debug (g, "launch: the restored appliance failed (%.*s); booting instead",
                   (int) strcspn (why, "\n"), why);

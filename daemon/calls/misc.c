@@ -1,5 +1,6 @@
 /* guestkitd: echo-daemon, command, sh and debug-sh. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include "daemon.h"
 #include "actions.h"
@@ -47,13 +48,24 @@ do_sh (const char *command)
 }
 
 /* The appliance's shell (busybox), not chrooted; the child's working
- * directory is "/" (command.c always starts children there). */
+ * directory is "/" (command.c always starts children there).  $1, $2 ...
+ * are the appliance's names of the user's disks in order (/dev/vda or
+ * /dev/sdb, whatever the boot or a restore named them). */
 char *
 do_debug_sh (const char *command)
 {
-  const char *argv[] = { "sh", "-c", command, NULL };
-  char *out;
-  if (gk_int_run (&out, NULL, argv) == -1)
-    return NULL;
+  char **disks = gk_int_list_disks ();
+  if (!disks) return NULL;
+  size_t n = gk_int_count_strings (disks);
+  const char **argv = calloc (n + 5, sizeof *argv);
+  char *out = NULL;
+  if (!argv) gk_int_err (ENOMEM, "debug-sh: out of memory");
+  else {
+    argv[0] = "sh"; argv[1] = "-c"; argv[2] = command; argv[3] = "debug-sh";
+    for (size_t i = 0; i < n; i++) argv[4 + i] = disks[i];
+    if (gk_int_run (&out, NULL, argv) == -1) out = NULL;
+  }
+  free (argv);
+  gk_int_free_strings (disks);
   return out;
 }

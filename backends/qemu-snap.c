@@ -457,7 +457,7 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"cont\"}") == -1) {
     /* Killed from outside (not a damaged state, which makes qemu exit):
      * the launch fails, as a cold boot's would, and the state is kept. */
-    int st = pid > 0 ? stop_qemu (pid, 0) : -1;
+    int st = pid > 0 ? stop_qemu (pid, 200) : -1;
     if (st != -1 && WIFSIGNALED (st)) {
       vm->restore_killed = 1;
       gk_int_vm_error (vm, EIO, "launch: the appliance died while it was restored "

@@ -1,7 +1,7 @@
 /* Fuzz target: the fixed headers of common/wire.c, the only code that
  * reads the protocol at byte offsets: frame heads, CHUNK headers (as a
  * whole received frame and as a header read off the channel), STAGED
- * slot bodies, CANCEL and REPLY heads.
+ * slot bodies, CANCEL and REPLY heads, RESUME.
  *
  * Input: one frame as the channel readers return it (kind first), also
  * tried as a raw 16-byte chunk header and as a slot body.
@@ -76,6 +76,29 @@ check_reply_head (const char *f, size_t n)
   FUZZ_ASSERT (h.status <= GK_ST_ERROR, "status %u accepted", h.status);
 }
 
+/* RESUME (after the kind): what is accepted is in range and encodes back
+ * to exactly the input. */
+static void
+check_resume (const char *f, size_t n)
+{
+  struct gk_int_rbuf r;
+  struct gk_int_resume res;
+  gk_int_rb_init (&r, f, n);
+  (void) gk_int_rb_u32 (&r);
+  if (gk_int_resume_decode (&r, &res) == -1) {
+    FUZZ_ASSERT (r.err != NULL, "RESUME refused without a reason");
+    return;
+  }
+  FUZZ_ASSERT (res.nsec < 1000000000u && res.ndrives <= GK_RESUME_MAX_DRIVES,
+               "RESUME out of range accepted");
+  struct gk_int_wbuf b;
+  gk_int_resume_encode (&b, &res);
+  FUZZ_ASSERT (gk_int_wb_finish (&b) == 0 && b.len == n + GK_FRAME_LEN
+               && memcmp (b.p + GK_FRAME_LEN + 4, f + 4, n - 4) == 0,
+               "RESUME does not encode back");
+  gk_int_wb_free (&b);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -84,6 +107,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   check_chunk_head (f, size);
   check_slot (f, size);
   check_reply_head (f, size);
+  check_resume (f, size);
   uint32_t serial;
   if (gk_int_cancel_decode (f, size, &serial) == 0)
     FUZZ_ASSERT (size == 4 + GK_CANCEL_BODY, "CANCEL of %zu bytes", size);

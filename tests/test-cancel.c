@@ -210,6 +210,8 @@ test_launch_timeout (void)
   gk_h *g = gk_create ();
   unsetenv ("GUESTKIT_LAUNCH_TIMEOUT");
   if (!g || gk_add_drive (g, img, NULL) == -1) { CHECK (0, "handle"); return; }
+  /* A cold boot: a restore is done in well under 1 s. */
+  gk_set_snapshot (g, 0);
   double t0 = tu_now ();
   int r = gk_launch (g);
   double took = tu_now () - t0;
@@ -219,7 +221,7 @@ test_launch_timeout (void)
     CHECK (gk_last_errno (g) == ETIMEDOUT && strstr (gk_last_error (g), "GUESTKIT_LAUNCH_TIMEOUT"),
            "GUESTKIT_LAUNCH_TIMEOUT=1 ends the launch with ETIMEDOUT: %.200s", gk_last_error (g));
   CHECK (took < BOUND + 60, "... in %.1f s (the appliance cache was already built)", took);
-  CHECK (tu_children (NULL) == 0, "no backend process left");
+  if (r == -1) CHECK (tu_children (NULL) == 0, "no backend process left");
   gk_close (g);
 }
 

@@ -80,7 +80,7 @@ script() {
   cat <<'EOF'
 mkfs ext4 /dev/sda
 mount /dev/sda /
-debug-sh 'for d in /sys/block/*; do [ "$(cat $d/serial 2>/dev/null)" = gkd1 ] && mknod /sysroot/n b $(tr : " " < $d/dev); done; test -b /sysroot/n && echo node-made'
+debug-sh 'mknod /sysroot/n b $(tr : " " < /sys/class/block/${2#/dev/}/dev); test -b /sysroot/n && echo node-made'
 mknod-c 0644 1 11 /y
 mknod-c 0644 1 5 /z
 mkfifo 0644 /p

@@ -163,7 +163,7 @@ for how in api env; do
   esac
 done
 GUESTKIT_DEBUG=1 $GKFISH -a "$d/a.img" run 2> "$d/dbg" >/dev/null
-if grep -q '^guestkit: launch: restored snapshot [0-9a-f]*$' "$d/dbg"; then
+if grep -q '^guestkit: launch: restored snapshot [0-9a-f]*' "$d/dbg"; then
   ok "a debug line says the launch restored, and which snapshot"
 else nok "debug line: $(grep 'launch:' "$d/dbg" | head -2)"; fi
 no_leftovers "after the damaged snapshots and cold boots"

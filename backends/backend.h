@@ -61,6 +61,7 @@ struct gk_int_vm {
   int debug;            /* debug lines and the command line on stderr */
   int serial_channel;   /* 1: the control channel on a serial line */
   int kvm_broken;       /* KVM failed to run the appliance on this boot */
+  int timeout_ms;       /* the launch's limit (GUESTKIT_LAUNCH_TIMEOUT), or -1: none */
   const char *stage;    /* staging disk (common/stage.h), or NULL */
   int stage_fd;         /* its memfd (valid when stage) */
   /* Launch by restoring a saved, booted appliance (qemu; qemu-snap.c):

@@ -70,7 +70,8 @@ struct gk_int_vm {
   /* The backend's answers. */
   const char *used;     /* after prepare: "qemu:kvm", "qemu:tcg", "uml" */
   int restored;         /* after start: 1 if restored (the library sends RESUME) */
-  int restore_killed;   /* start failed: the restored qemu was killed from outside */
+  int start_fatal;      /* start failed for a reason a cold boot shares (KVM cannot
+                         * run the guest; the restored qemu was killed): no fallback */
   char how[1024];        /* after start: the path taken, and why (debug, get-launch-path) */
   struct { const char *name; int64_t us; } timings[8];   /* phases measured by start */
   size_t ntimings;

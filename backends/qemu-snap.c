@@ -220,10 +220,15 @@ prune (const char *top)
 
 /* --- the template --- */
 
+/* What qemu prints when KVM cannot run the guest: it then pauses the VM,
+ * so only the console says so (lib/conn.c watches for the same). */
+static const char *const kvm_fatal[] = { "KVM internal error", "kvm run failed", NULL };
+
 /* Wait for the daemon's READY frame on CH, draining the console CON into
- * TAIL (shown on failure).  0, or -1 + vm->err. */
+ * TAIL (shown on failure) and forwarding it to FWD, the launch's console
+ * (the library sees, e.g., a KVM failure there).  0, or -1 + vm->err. */
 static int
-wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
+wait_ready (struct gk_int_vm *vm, int ch, int con, int fwd, char *tail, size_t tn)
 {
   int limit = vm->timeout_ms > 0 && vm->timeout_ms < BOOT_TIMEOUT_MS ? vm->timeout_ms
     : BOOT_TIMEOUT_MS;
@@ -249,12 +254,25 @@ wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
       char b[4096];
       ssize_t n = read (con, b, sizeof b);
       if (n > 0) {
-        if (vm->debug) (void) !write (2, b, (size_t) n);
+        /* Only when the pipe has room (the library reads it after the
+         * restore): a full pipe must not stop us; then the rest is
+         * dropped, and TAIL still has it. */
+        struct pollfd w = { .fd = fwd, .events = POLLOUT };
+        if (fwd >= 0 && poll (&w, 1, 0) == 1 && (w.revents & POLLOUT))
+          (void) !write (fwd, b, (size_t) n);
         for (ssize_t i = 0; i < n; i++) {     /* keep the last TN-1 bytes */
           if (tl == tn - 1) { memmove (tail, tail + 1, tl - 1); tl--; }
           tail[tl++] = (b[i] >= 0x20 && b[i] < 0x7f) ? b[i] : ' ';
         }
         tail[tl] = '\0';
+        for (size_t k = 0; kvm_fatal[k]; k++)
+          if (strstr (tail, kvm_fatal[k])) {
+            /* A cold boot would fail the same way: no fallback. */
+            vm->start_fatal = 1;
+            gk_int_vm_error (vm, EIO, "launch: %s while booting the snapshot template",
+                             kvm_fatal[k]);
+            return -1;
+          }
       }
       else if (!(p[0].revents & POLLIN)) p[1].fd = -1;
     }
@@ -312,14 +330,15 @@ rm_in (const char *top, const char *name)
   if (t != -1) { rm_tree (t, name); close (t); }
 }
 
-/* Save the template booted as PID (control channel CH, console CON, QMP
- * QMP) into STATE once its daemon is ready.  0, or -1 + vm->err. */
+/* Save the template booted as PID (control channel CH, console CON
+ * forwarded to FWD, QMP QMP) into STATE once its daemon is ready.  0, or
+ * -1 + vm->err. */
 static int
-save_template (struct gk_int_vm *vm, pid_t pid, int ch, int con, int qmp, int state)
+save_template (struct gk_int_vm *vm, pid_t pid, int ch, int con, int fwd, int qmp, int state)
 {
   char tail[1024];
   struct gk_int_qmp q;
-  if (wait_ready (vm, ch, con, tail, sizeof tail) == -1
+  if (wait_ready (vm, ch, con, fwd, tail, sizeof tail) == -1
       || gk_int_qmp_open (&q, vm, qmp, QMP_TIMEOUT_MS) == -1
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"stop\"}") == -1
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate-set-capabilities\", "
@@ -336,10 +355,11 @@ save_template (struct gk_int_vm *vm, pid_t pid, int ch, int con, int qmp, int st
   return 0;
 }
 
-/* Boot a template with R's settings, its RAM in RAM, and save its state
- * into STATE.  0, or -1 + vm->err. */
+/* Boot a template with R's settings, its RAM in RAM, its console
+ * forwarded to FWD, and save its state into STATE.  0, or -1 + vm->err. */
 static int
-run_template (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, int ram, int state)
+run_template (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, int ram, int state,
+              int fwd)
 {
   int stage = -1, ch[2] = { -1, -1 }, qm[2] = { -1, -1 }, con[2] = { -1, -1 };
   pid_t pid = -1;
@@ -375,7 +395,7 @@ run_template (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, int ram, in
   close (ch[1]); close (qm[1]); close (con[1]);
   ch[1] = qm[1] = con[1] = -1;
   if (pid == -1) { vm->err = tv.err; goto out; }
-  if (save_template (vm, pid, ch[0], con[0], qm[0], state) == 0) { pid = -1; ret = 0; }
+  if (save_template (vm, pid, ch[0], con[0], fwd, qm[0], state) == 0) { pid = -1; ret = 0; }
  out:
   if (pid > 0) stop_qemu (pid, 0);
   gk_int_argv_free (argv);
@@ -442,7 +462,7 @@ publish (struct gk_int_vm *vm, const struct snap *s, int ram, int state)
 
 /* Boot a template with R's settings, save it, publish it as S.  0, or -1 + vm->err. */
 static int
-build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap *s)
+build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap *s, int fwd)
 {
   int64_t t0 = now_us ();
   int ram = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -450,7 +470,7 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   int ret = -1;
   if (ram == -1 || state == -1 || ftruncate (ram, (off_t) vm->memsize * 1024 * 1024) == -1)
     gk_int_vm_perror (vm, "launch: cannot create the snapshot files in %s", s->top);
-  else if (run_template (vm, r, ram, state) == 0) {
+  else if (run_template (vm, r, ram, state, fwd) == 0) {
     gk_int_vm_timing (vm, "launch.snapshot_build", now_us () - t0);
     ret = publish (vm, s, ram, state);
   }
@@ -497,7 +517,7 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
      * the launch fails, as a cold boot's would, and the state is kept. */
     int st = pid > 0 ? stop_qemu (pid, 200) : -1;
     if (st != -1 && WIFSIGNALED (st)) {
-      vm->restore_killed = 1;
+      vm->start_fatal = 1;
       gk_int_vm_error (vm, EIO, "launch: the appliance died while it was restored "
                        "(qemu killed by signal %d)", WTERMSIG (st));
     }
@@ -578,9 +598,9 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
     o = snap_open (vm, &s, &state, &ram, why, sizeof why);
     if (o != 1) {
       prune (s.top);
-      if (build (vm, r, &s) == -1) {
-        snprintf (vm->how, sizeof vm->how, "cold boot: saving a snapshot failed (%.200s): %.600s",
-                  why, vm->err.msg ? vm->err.msg : "?");
+      if (build (vm, r, &s, console) == -1) {
+        snprintf (vm->how, sizeof vm->how, "%s: saving a snapshot failed (%.200s): %.600s",
+                  vm->start_fatal ? "failed" : "cold boot", why, vm->err.msg ? vm->err.msg : "?");
         close (lk);
         snap_free (&s);
         return -1;
@@ -599,7 +619,7 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
   pid_t pid = restore (vm, r, state, ram, ctl, console);
   close (state);
   close (ram);
-  if (pid == -1 && vm->restore_killed)
+  if (pid == -1 && vm->start_fatal)
     snprintf (vm->how, sizeof vm->how, "failed: qemu was killed while restoring %s", s.name);
   else if (pid == -1) {
     /* Never again: the next launch builds a new one. */

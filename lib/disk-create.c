@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "internal.h"
 #include "local-calls.h"
@@ -178,6 +179,15 @@ gk_int_local_disk_create (gk_h *g, const char *filename, const char *format,
   if (*sz) argv[n++] = sz;
   argv[n] = NULL;
   r = run_qemu_img (g, argv);
+  /* qemu-img rounds a raw file up to whole sectors; guestfish's raw
+   * image has exactly SIZE bytes. */
+  struct stat st;
+  if (r == 0 && strcmp (format, "raw") == 0 && stat (filename, &st) == 0
+      && S_ISREG (st.st_mode) && st.st_size != (off_t) size
+      && truncate (filename, (off_t) size) == -1) {
+    gk_int_perror (g, "disk-create: %s", filename);
+    r = -1;
+  }
  out:
   free (file);
   free (back);

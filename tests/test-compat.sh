@@ -57,7 +57,7 @@ check "disk-create raw 10M, then a qcow2 overlay of it, before launch" 0 ""
   || nok "disk-create: $(ls -l "$d"/dc.*)"
 run_ "$GKFISH" -- disk-create "$d/dc2.img" raw 1MB : disk-create "$d/dc3.img" raw 1KiB
 [ "$rc" = 0 ] && [ "$(stat -c %s "$d/dc2.img")" = 1000000 ] && [ "$(stat -c %s "$d/dc3.img")" = 1024 ] \
-  && ok "size suffixes: 1MB is 1000000, 1KiB 1024" || nok "1MB/1KiB: $rc [$err]"
+  && ok "size suffixes: 1MB is 1000000 (exactly, as guestfish), 1KiB 1024" || nok "1MB/1KiB: $rc [$err]"
 run_ "$GKFISH" -- disk-create "$d/dc4.img" raw 10X
 check "disk-create raw 10X: a usage error" 1 "" "expected a 64 bit integer"
 run_ "$GKFISH" -- disk-create "$d/dc4.img" raw -1

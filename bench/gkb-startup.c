@@ -178,6 +178,14 @@ one (struct gkb_results *r, const struct gkb_opts *o, const char *backend, const
     snprintf (name, sizeof name, "%.28s_s", m.t->val[i].name);
     gkb_add_aux (f, name, (double) m.t->val[i].usec / 1e6);
   }
+  /* After a restore, the guest's part of launch.resume (its clock:
+     only differences mean something). */
+  double gr = timer (m.t, "guest.resume"), gc = timer (m.t, "guest.clock");
+  double gd = timer (m.t, "guest.drives");
+  if (gr >= 0 && gc >= 0 && gd >= 0) {
+    gkb_add_aux (f, "guest_reseed_clock_s", gc - gr);
+    gkb_add_aux (f, "guest_drive_attach_s", gd - gc);
+  }
   gkb_add (fs, m.total);
   gkb_add_aux (fs, "wall_s", m.total);
   gkb_add (f1, m.calls[0] * 1000);
@@ -261,16 +269,46 @@ warm_up (struct gkb_results *r, const struct gkb_opts *o, const char *backend, c
   return err;
 }
 
-/* Median of figure NAME/CONFIG, or -1 if there is none. */
-static double
-median (const struct gkb_results *r, const char *name, const char *cfg)
+/* The startup figure NAME/CONFIG, or NULL. */
+static const struct gkb_fig *
+find (const struct gkb_results *r, const char *name, const char *cfg)
 {
   for (size_t i = 0; i < r->nfigs; i++) {
     const struct gkb_fig *f = r->figs[i];
     if (!strcmp (f->group, "startup") && !strcmp (f->name, name) && !strcmp (f->config, cfg))
-      return f->main.n ? gkb_summarize (f->main.v, f->main.n).median : -1;
+      return f;
   }
-  return -1;
+  return NULL;
+}
+
+/* Median of figure NAME/CONFIG, or -1 if there is none. */
+static double
+median (const struct gkb_results *r, const char *name, const char *cfg)
+{
+  const struct gkb_fig *f = find (r, name, cfg);
+  return f && f->main.n ? gkb_summarize (f->main.v, f->main.n).median : -1;
+}
+
+/* Median of F's split series AUX in ms, or -1. */
+static double
+aux_ms (const struct gkb_fig *f, const char *aux)
+{
+  const struct gkb_series *s = gkb_aux (f, aux);
+  return s && s->n ? gkb_summarize (s->v, s->n).median * 1000 : -1;
+}
+
+/* A note with the medians of a restore's phases (get-timings). */
+static void
+restore_phases (struct gkb_results *r, const char *rcfg)
+{
+  const struct gkb_fig *f = find (r, "launch", rcfg);
+  if (!f || !gkb_aux (f, "launch.state_load_s")) return;
+  gkb_note (r, "%s phases, medians (ms): qemu start %.0f, state load %.0f, cont %.0f, "
+            "resume %.0f (in the guest: reseed + clock %.0f, drive attach %.0f), total %.0f",
+            rcfg, aux_ms (f, "launch.qemu_start_s"), aux_ms (f, "launch.state_load_s"),
+            aux_ms (f, "launch.cont_s"), aux_ms (f, "launch.resume_s"),
+            aux_ms (f, "guest_reseed_clock_s"), aux_ms (f, "guest_drive_attach_s"),
+            aux_ms (f, "launch.total_s"));
 }
 
 static const char *
@@ -308,6 +346,7 @@ compare_paths (struct gkb_results *r, const char *rcfg)
             "launch + shutdown <= 0.5 s: %s (%.3f s); qemu peak RSS no higher than cold: %s",
             rcfg, verdict (lr, 0.35), lr, verdict (sr, 0.5), sr,
             mr < 0 || mc < 0 ? "not measured" : mr <= mc ? "met" : "MISSED");
+  restore_phases (r, rcfg);
   double fr = median (r, "first-call", rcfg), nr = median (r, "calls-2-10", rcfg);
   double fc = median (r, "first-call", ccfg), nc = median (r, "calls-2-10", ccfg);
   double dr = median (r, "first-list-devices", rcfg), dc = median (r, "first-list-devices", ccfg);

@@ -54,12 +54,14 @@ check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg cold
   "JSON: cold boot: launch phases ordered, backend CPU measured (get-pid), limiter named"
 check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg restore\") | .split as \$s | \$s[\"launch.qemu_start_s\"][0] > 0 and \$s[\"launch.state_load_s\"][0] > 0 and \$s[\"launch.resume_s\"][0] > 0 and \$s[\"launch.total_s\"][0] >= \$s[\"launch.resume_s\"][0] + \$s[\"launch.state_load_s\"][0] and \$s.backend_cpu_s[0] > 0 and (\$s | has(\"guest.init_s\") | not)"' \
   "JSON: restore: qemu start, state load, resume measured and within the total"
+check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg restore\") | .split as \$s | \$s.guest_drive_attach_s[0] > 0 and \$s.guest_reseed_clock_s[0] >= 0 and \$s.guest_drive_attach_s[0] + \$s.guest_reseed_clock_s[0] <= \$s[\"launch.resume_s\"][0] + 0.01"' \
+  "JSON: restore: the guest's drive attach and reseed, within launch.resume (guest clock: 4 ms ticks)"
 check 'j "[.figures[] | select(.name == \"launch\")] as \$l | [.figures[] | select(.name == \"launch+shutdown\") | . as \$a | \$l[] | select(.config == \$a.config) | \$a.median >= .median] == [true, true]"' \
   "JSON: launch + shutdown takes at least launch-to-ready, on both paths"
 check 'j "[.figures[] | select(.name == \"backend-peak-rss\" and .unit == \"MiB\") | .median > 16 and .median < 4096] == [true, true]"' \
   "JSON: qemu's peak RSS (VmHWM) read on both paths, in MiB"
-check 'j "(.notes | any(test(\"restore vs cold, medians: launch to ready\"))) and (.notes | any(test(\"targets\")))"' \
-  "notes: restore vs cold ratios and issue 13's targets"
+check 'j "(.notes | any(test(\"restore vs cold, medians: launch to ready\"))) and (.notes | any(test(\"targets\"))) and (.notes | any(test(\"restore phases, medians .ms.: qemu start [0-9]+, state load [0-9]+, .*drive attach [0-9]+\")))"' \
+  "notes: restore vs cold ratios, issue 13's targets, the restore's phases"
 check 'j ".figures[] | select(.group == \"upload\" and .name == \"upload\") | .split as \$s | .median >= \$s.transport_s[0] and .median >= \$s.guest_write_s[0] and .median >= \$s.xfer_wall_s[0] and .bytes == 4194304"' \
   "JSON: upload time >= its transport, guest write and xfer wall time; bytes = --size"
 check 'j ".figures[] | select(.name == \"upload-no-write\") | .split.guest_write_s[0] == 0"' "JSON: upload-no-write writes nothing in the guest"

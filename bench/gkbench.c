@@ -101,7 +101,8 @@ static void
 usage (FILE *fp)
 {
   fputs ("usage: gkbench [OPTIONS] startup|upload|disk|all ...\n"
-         "  startup   launch-to-ready per backend, with the boot phases\n"
+         "  startup   launch-to-ready per backend (qemu: by restore and by cold boot),\n"
+         "            with the phases, the first calls, the backend's peak RSS\n"
          "  upload    upload, upload-no-write, write-no-upload into a fresh ext2 image\n"
          "  disk      disk interface x image format x host cache mode (qemu), O_DIRECT\n"
          "            sequential/random I/O and file create/delete in the appliance\n"
@@ -121,6 +122,7 @@ usage (FILE *fp)
          "                        disk: only these (virtio-blk,virtio-scsi,ide;\n"
          "                        raw,qcow2,qcow2-prealloc; writeback,none,writethrough,unsafe)\n"
          "  --compare-libguestfs  also time guestfish, interleaved, and print ratios\n"
+         "                        (LIBGUESTFS_BACKEND=direct; force_tcg where ours runs TCG)\n"
          "  --json FILE, --csv FILE, --markdown FILE, --plot FILE.svg|FILE.png\n"
          "  --workdir DIR         images and data (default /var/tmp/gkbench-UID)\n"
          "Progress goes to stderr, the table to stdout.  Ctrl-C stops after the\n"

@@ -339,9 +339,11 @@ compare_paths (struct gkb_results *r, const char *rcfg)
               "launch + shutdown %.3f s vs %.3f s (%.1fx)%s", rcfg, lr, lc, lc / lr, sr, sc,
               sc / sr, gf);
   }
-  if (mr > 0 && mc > 0)
-    gkb_note (r, "%s: qemu peak RSS (VmHWM) %.0f MiB, cold %.0f MiB%s%.0f%s", rcfg, mr, mc,
-              mg > 0 ? ", guestfish's largest process " : "", mg > 0 ? mg : 0, mg > 0 ? " MiB" : "");
+  if (mr > 0 && mc > 0) {
+    char gm[80] = "";
+    if (mg > 0) snprintf (gm, sizeof gm, ", guestfish's largest process %.0f MiB", mg);
+    gkb_note (r, "%s: qemu peak RSS (VmHWM) %.0f MiB, cold %.0f MiB%s", rcfg, mr, mc, gm);
+  }
   gkb_note (r, "%s: issue 13's targets (medians): launch to ready <= 0.35 s: %s (%.3f s); "
             "launch + shutdown <= 0.5 s: %s (%.3f s); qemu peak RSS no higher than cold: %s",
             rcfg, verdict (lr, 0.35), lr, verdict (sr, 0.5), sr,

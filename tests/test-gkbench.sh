@@ -60,8 +60,8 @@ check 'j "[.figures[] | select(.name == \"launch\")] as \$l | [.figures[] | sele
   "JSON: launch + shutdown takes at least launch-to-ready, on both paths"
 check 'j "[.figures[] | select(.name == \"backend-peak-rss\" and .unit == \"MiB\") | .median > 16 and .median < 4096] == [true, true]"' \
   "JSON: qemu's peak RSS (VmHWM) read on both paths, in MiB"
-check 'j "(.notes | any(test(\"restore vs cold, medians: launch to ready\"))) and (.notes | any(test(\"targets\"))) and (.notes | any(test(\"restore phases, medians .ms.: qemu start [0-9]+, state load [0-9]+, .*drive attach [0-9]+\")))"' \
-  "notes: restore vs cold ratios, issue 13's targets, the restore's phases"
+check 'j "(.notes | any(test(\"restore vs cold, medians: launch to ready\"))) and (.notes | any(test(\"targets\"))) and (.notes | any(test(\"restore phases, medians .ms.: qemu start [0-9]+, state load [0-9]+, .*drive attach [0-9]+\"))) and (.notes | any(test(\"qemu peak RSS .VmHWM. [0-9]+ MiB, cold [0-9]+ MiB$\")))"' \
+  "notes: restore vs cold ratios, issue 13's targets, the restore's phases, peak RSS (no guestfish)"
 check 'j ".figures[] | select(.group == \"upload\" and .name == \"upload\") | .split as \$s | .median >= \$s.transport_s[0] and .median >= \$s.guest_write_s[0] and .median >= \$s.xfer_wall_s[0] and .bytes == 4194304"' \
   "JSON: upload time >= its transport, guest write and xfer wall time; bytes = --size"
 check 'j ".figures[] | select(.name == \"upload-no-write\") | .split.guest_write_s[0] == 0"' "JSON: upload-no-write writes nothing in the guest"

@@ -76,8 +76,24 @@ gkb_progress (const char *fmt, ...)
   va_end (ap);
 }
 
+double
+gkb_peak_rss (pid_t pid)
+{
+  char p[64], buf[4096];
+  snprintf (p, sizeof p, "/proc/%d/status", (int) pid);
+  if (pid <= 0 || gk_int_read_small (p, buf, sizeof buf) <= 0) return -1;
+  const char *s = strstr (buf, "\nVmHWM:");
+  return s ? strtod (s + 7, NULL) / 1024 : -1;
+}
+
 int
 gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r)
+{
+  return gkb_run_rss (argv, out, wall_r, cpu_r, NULL);
+}
+
+int
+gkb_run_rss (char *const *argv, const char *out, double *wall_r, double *cpu_r, double *rss_r)
 {
   double t0 = gkb_now ();
   /* Its own process group: gkbench's Ctrl-C stops it by gkb_stop. */
@@ -102,6 +118,7 @@ gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r)
   if (cpu_r)
     *cpu_r = (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
       + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  if (rss_r) *rss_r = (double) ru.ru_maxrss / 1024;    /* KiB on Linux */
   return killed ? -1 : st;
 }
 

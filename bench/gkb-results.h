@@ -5,7 +5,7 @@
 #define GKB_RESULTS_H
 #include <stddef.h>
 
-#define GKB_MAX_AUX 16
+#define GKB_MAX_AUX 24
 
 /* Samples of one quantity, one per run. */
 struct gkb_series { char name[32]; double *v; size_t n, cap; };

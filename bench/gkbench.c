@@ -101,7 +101,8 @@ static void
 usage (FILE *fp)
 {
   fputs ("usage: gkbench [OPTIONS] startup|upload|disk|all ...\n"
-         "  startup   launch-to-ready per backend, with the boot phases\n"
+         "  startup   launch-to-ready per backend (qemu: by restore and by cold boot),\n"
+         "            with the phases, the first calls, the backend's peak RSS\n"
          "  upload    upload, upload-no-write, write-no-upload into a fresh ext2 image\n"
          "  disk      disk interface x image format x host cache mode (qemu), O_DIRECT\n"
          "            sequential/random I/O and file create/delete in the appliance\n"
@@ -121,6 +122,7 @@ usage (FILE *fp)
          "                        disk: only these (virtio-blk,virtio-scsi,ide;\n"
          "                        raw,qcow2,qcow2-prealloc; writeback,none,writethrough,unsafe)\n"
          "  --compare-libguestfs  also time guestfish, interleaved, and print ratios\n"
+         "                        (LIBGUESTFS_BACKEND=direct; force_tcg where ours runs TCG)\n"
          "  --json FILE, --csv FILE, --markdown FILE, --plot FILE.svg|FILE.png\n"
          "  --workdir DIR         images and data (default /var/tmp/gkbench-UID)\n"
          "Progress goes to stderr, the table to stdout.  Ctrl-C stops after the\n"
@@ -158,16 +160,23 @@ open_out (const char *opt, const char *path)
 }
 
 /* One launch of BACKEND (also warms its appliance cache): NULL if it
- * works, else the reason (malloc'd). */
+ * works, else the reason (malloc'd).  A cold boot on qemu: startup's
+ * warm-up is the launch that saves the snapshot (and times it). */
+static int qemu_tcg;     /* our qemu backend ran under TCG */
+
 static char *
 backend_problem (const char *backend)
 {
   gk_h *g = gkb_open ();
   if (!g) return strdup ("cannot create a handle");
-  char *why = NULL;
-  if (gk_set_backend (g, backend) == -1 || gk_add_drive (g, gkb_empty_drive, NULL) == -1
-      || gk_launch (g) == -1 || gk_shutdown (g) == -1)
+  char *why = NULL, *used = NULL;
+  if (gk_set_backend (g, backend) == -1
+      || (strncmp (backend, "qemu", 4) == 0 && gk_set_snapshot (g, 0) == -1)
+      || gk_add_drive (g, gkb_empty_drive, NULL) == -1
+      || gk_launch (g) == -1 || !(used = gk_get_backend (g)) || gk_shutdown (g) == -1)
     why = gkb_one_line (gk_last_error (g));
+  if (used && strcmp (used, "qemu:tcg") == 0) qemu_tcg = 1;
+  free (used);
   gkb_close (g);
   return why;
 }
@@ -183,11 +192,21 @@ libguestfs_works (struct gkb_results *r)
     fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
     return 0;
   }
-  gkb_progress ("libguestfs: warming its appliance cache (guestfish -a /dev/null run)");
-  char *w[] = { "guestfish", "-a", "/dev/null", "run", NULL };
+  /* The same accelerator as ours: where our qemu fell back to TCG (no
+     KVM, or a /dev/kvm that fails like nested KVM here), libguestfs's
+     accel=kvm:tcg would pick KVM and hang. */
+  if (qemu_tcg && !getenv ("LIBGUESTFS_BACKEND_SETTINGS")) {
+    setenv ("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg", 1);
+    gkb_note (r, "--compare-libguestfs: our qemu runs TCG here, so libguestfs does too "
+              "(LIBGUESTFS_BACKEND_SETTINGS=force_tcg)");
+  }
+  gkb_progress ("libguestfs: warming its appliance cache (guestfish --format=raw -a %s run)",
+                gkb_empty_drive);
+  char *w[] = { "guestfish", "--format=raw", "-a", (char *) gkb_empty_drive, "run", NULL };
   st = gkb_run (w, NULL, NULL, NULL);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    gkb_note (r, "--compare-libguestfs: `guestfish -a /dev/null run` fails here; compared nothing");
+    gkb_note (r, "--compare-libguestfs: `guestfish --format=raw -a %s run` fails here "
+              "(LIBGUESTFS_BACKEND=direct); compared nothing", gkb_empty_drive);
     fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
     return 0;
   }

@@ -70,6 +70,12 @@ void gkb_progress (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)))
  * /dev/null); *wall_r, *cpu_r: its wall and CPU time (with its waited-for
  * children).  Returns the exit status, or -1.  Killed on gkb_stop. */
 int gkb_run (char *const *argv, const char *out, double *wall_r, double *cpu_r);
+/* The same, and *rss_r (if not NULL): the peak RSS in MiB of the largest
+ * process of its tree that was waited for (wait4's ru_maxrss). */
+int gkb_run_rss (char *const *argv, const char *out, double *wall_r, double *cpu_r,
+                 double *rss_r);
+/* Peak resident set (VmHWM) of process PID so far, in MiB; -1 if unknown. */
+double gkb_peak_rss (pid_t pid);
 /* A sparse copy of SRC to DST (cp --sparse=always): 0 or -1. */
 int gkb_copy (const char *src, const char *dst);
 #endif

@@ -1,8 +1,9 @@
 #!/bin/sh
-# gkbench end to end, tiny: startup and upload (4 MiB, one run, qemu), one
-# disk configuration (virtio-scsi, qcow2, cache=none), then the JSON is
-# checked for every field and for numbers that are positive and consistent;
-# bad input; Ctrl-C in the middle of a run.  About ten appliances.
+# gkbench end to end, tiny: startup (qemu: restore and cold boot, with a
+# guestfish that is missing) and upload (4 MiB, one run), one disk
+# configuration (virtio-scsi, qcow2, cache=none), then the JSON is checked
+# for every field and for numbers that are positive and consistent; bad
+# input; Ctrl-C in the middle of a run.  About a dozen appliances.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${TOP_BUILDDIR:-$top}
@@ -22,8 +23,11 @@ check () { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 # jq -e: true when the expression holds.
 j () { jq -e "$1" "$d/r.json" >/dev/null 2>&1; }
 
-"$gkbench" startup upload --runs 1 --size 4M --image-size 64M --backend qemu \
-  --workdir "$d/w" --json "$d/r.json" --csv "$d/r.csv" --markdown "$d/r.md" \
+# A guestfish that is not there (exit 127, as the shell says): the
+# libguestfs rows are skipped with a note, the rest runs.
+mkdir "$d/bin" && printf '#!/bin/sh\nexit 127\n' > "$d/bin/guestfish" && chmod +x "$d/bin/guestfish"
+PATH="$d/bin:$PATH" "$gkbench" startup upload --runs 1 --size 4M --image-size 64M --backend qemu \
+  --compare-libguestfs --workdir "$d/w" --json "$d/r.json" --csv "$d/r.csv" --markdown "$d/r.md" \
   > "$d/out" 2> "$d/err"
 rc=$?
 check '[ $rc = 0 ]' "startup upload: exit 0 (got $rc: $(tail -2 "$d/err"))"
@@ -32,19 +36,32 @@ check 'grep -q "startup: qemu, run 1 of 1" "$d/err"' "progress on stderr"
 check 'j ".tool == \"gkbench\" and (.command | test(\"startup upload\")) and .interrupted == false"' "JSON: tool, command, not interrupted"
 check 'j ".machine as \$m | [\"cpu\", \"cores\", \"memory\", \"kernel\", \"kvm\", \"qemu\", \"uml\", \"load_at_start\", \"date\"] | all(. as \$k | \$m[\$k] | type == \"string\" and length > 0)"' \
   "JSON: machine description (cpu, cores, memory, kernel, kvm, qemu, uml, load)"
-check 'j "[.figures[] | select(.group == \"startup\")] | length == 3"' "JSON: three startup figures"
-check 'j "[.figures[] | select(.group == \"startup\" and .name == \"echo-daemon\" and .unit == \"ms\")] | length == 1"' \
+check 'j "[.figures[] | select(.group == \"startup\" and .name != \"first-launch\") | [.config, .name]] | sort == ([\"restore\", \"cold\"] | map(. as \$p | [\"launch\", \"launch+shutdown\", \"first-call\", \"calls-2-10\", \"first-list-devices\", \"echo-daemon\", \"backend-peak-rss\"] | map([\"qemu:tcg \" + \$p, .])) | add | sort)"' \
+  "JSON: qemu's two launch paths (restore, cold), each with launch, launch + shutdown, first calls, echo-daemon, peak RSS"
+check 'j "[.figures[] | select(.group == \"startup\" and .name == \"echo-daemon\" and .unit == \"ms\")] | length == 2"' \
   "JSON: the echo-daemon round trip, in ms"
+check 'j "(.notes | any(test(\"guestfish is not installed\"))) and ([.figures[] | select(.config == \"libguestfs\")] | length == 0)"' \
+  "--compare-libguestfs without guestfish: a note, no libguestfs figure"
+check 'j "([.figures[] | select(.name == \"first-launch\" and .config == \"qemu:tcg restore\") | .split[\"launch.snapshot_build_s\"][0] as \$b | \$b > 0 and .median >= \$b] == [true]) or (.notes | any(test(\"snapshot existed already\")))"' \
+  "first launch: the snapshot's build time measured, or a note that it existed"
 check 'j "[.figures[] | select(.group == \"upload\") | .name] | sort == [\"upload\", \"upload-no-write\", \"write-no-upload\"]"' \
   "JSON: the three upload figures"
 check 'j "all(.figures[]; .runs == 1 and (.samples | length) == 1 and .median > 0 and .min <= .median and .median <= .max and (.unit | length) > 0 and has(\"limiter\") and has(\"split\"))"' \
   "JSON: every figure has one positive sample, min <= median <= max, a unit, a split, a limiter"
 neg=$(jq -c '[.figures[] | .name as $n | .split | to_entries[] | select(.value[0] < 0) | [$n, .key, .value[0]]]' "$d/r.json")
 check '[ "$neg" = "[]" ]' "JSON: no negative split time ($neg)"
-check 'j ".figures[] | select(.name == \"launch\") | .split as \$s | \$s[\"guest.init_s\"][0] > 0 and \$s[\"launch.ready_s\"][0] >= \$s[\"launch.vmm_s\"][0] and \$s.backend_cpu_s[0] > 0 and .limiter != \"\""' \
-  "JSON: launch phases ordered, backend CPU measured (get-pid), limiter named"
-check 'j "(.figures[] | select(.name == \"launch+shutdown\")) as \$a | .figures[] | select(.name == \"launch\") | \$a.median >= .median"' \
-  "JSON: launch + shutdown takes at least launch-to-ready"
+check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg cold\") | .split as \$s | \$s[\"guest.init_s\"][0] > 0 and \$s[\"launch.ready_s\"][0] >= \$s[\"launch.vmm_s\"][0] and \$s.backend_cpu_s[0] > 0 and .limiter != \"\" and (\$s | has(\"launch.state_load_s\") | not)"' \
+  "JSON: cold boot: launch phases ordered, backend CPU measured (get-pid), limiter named"
+check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg restore\") | .split as \$s | \$s[\"launch.qemu_start_s\"][0] > 0 and \$s[\"launch.state_load_s\"][0] > 0 and \$s[\"launch.resume_s\"][0] > 0 and \$s[\"launch.total_s\"][0] >= \$s[\"launch.resume_s\"][0] + \$s[\"launch.state_load_s\"][0] and \$s.backend_cpu_s[0] > 0 and (\$s | has(\"guest.init_s\") | not)"' \
+  "JSON: restore: qemu start, state load, resume measured and within the total"
+check 'j ".figures[] | select(.name == \"launch\" and .config == \"qemu:tcg restore\") | .split as \$s | \$s.guest_drive_attach_s[0] > 0 and \$s.guest_reseed_clock_s[0] >= 0 and \$s.guest_drive_attach_s[0] + \$s.guest_reseed_clock_s[0] <= \$s[\"launch.resume_s\"][0] + 0.01"' \
+  "JSON: restore: the guest's drive attach and reseed, within launch.resume (guest clock: 4 ms ticks)"
+check 'j "[.figures[] | select(.name == \"launch\")] as \$l | [.figures[] | select(.name == \"launch+shutdown\") | . as \$a | \$l[] | select(.config == \$a.config) | \$a.median >= .median] == [true, true]"' \
+  "JSON: launch + shutdown takes at least launch-to-ready, on both paths"
+check 'j "[.figures[] | select(.name == \"backend-peak-rss\" and .unit == \"MiB\") | .median > 16 and .median < 4096] == [true, true]"' \
+  "JSON: qemu's peak RSS (VmHWM) read on both paths, in MiB"
+check 'j "(.notes | any(test(\"restore vs cold, medians: launch to ready\"))) and (.notes | any(test(\"targets\"))) and (.notes | any(test(\"restore phases, medians .ms.: qemu start [0-9]+, state load [0-9]+, .*drive attach [0-9]+\"))) and (.notes | any(test(\"qemu peak RSS .VmHWM. [0-9]+ MiB, cold [0-9]+ MiB$\")))"' \
+  "notes: restore vs cold ratios, issue 13's targets, the restore's phases, peak RSS (no guestfish)"
 check 'j ".figures[] | select(.group == \"upload\" and .name == \"upload\") | .split as \$s | .median >= \$s.transport_s[0] and .median >= \$s.guest_write_s[0] and .median >= \$s.xfer_wall_s[0] and .bytes == 4194304"' \
   "JSON: upload time >= its transport, guest write and xfer wall time; bytes = --size"
 check 'j ".figures[] | select(.name == \"upload-no-write\") | .split.guest_write_s[0] == 0"' "JSON: upload-no-write writes nothing in the guest"

@@ -17,7 +17,7 @@ cp daemon/guestkitd lib/.libs/libguestkit.so.0 bench/.libs/launch bench/.libs/ro
 export GUESTKIT_DAEMON="$snap/guestkitd"
 export GUESTKIT_APPLIANCE_BUILDER="$PWD/appliance/make-appliance.sh"
 export LD_LIBRARY_PATH="$snap"
-export LIBGUESTFS_BACKEND=direct
+. "$(dirname "$0")/libguestfs-env.sh"
 # A private appliance cache: other runs in the tree (with the tree's
 # daemon) cannot make ours stale in the middle of the benchmark.
 export GUESTKIT_CACHEDIR="$snap/cache"

@@ -24,14 +24,7 @@ export LD_LIBRARY_PATH="$top/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 : "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
 : "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
 export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
-# guestfish: its own qemu, no libvirt; TCG like ours where KVM does not
-# run the appliance (its accel=kvm:tcg hangs on a /dev/kvm whose nested
-# KVM fails, as on this project's machines).
-: "${LIBGUESTFS_BACKEND:=direct}"
-export LIBGUESTFS_BACKEND
-if [ ! -w /dev/kvm ] || [ -f "${GUESTKIT_CACHEDIR:-/var/tmp/.guestkit-$(id -u)}/kvm-broken" ]; then
-  export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
-fi
+. "$top/bench/libguestfs-env.sh"
 d=$(mktemp -d /var/tmp/gkbatch-bench.XXXXXX)
 trap 'rm -rf "$d"' EXIT
 

@@ -5,14 +5,15 @@
 # libguestfs-tools time).  Prints a markdown table for docs/benchmarks.md.
 set -e
 cd "$(dirname "$0")/.."
+. bench/libguestfs-env.sh
 runs=${1:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./run bench/launch > /dev/null          # warm the appliance cache
-LIBGUESTFS_BACKEND=direct guestfish -a /dev/null run   # warm supermin's cache
+guestfish -a /dev/null run   # warm supermin's cache
 for i in $(seq "$runs"); do
   /usr/bin/time -f "%e %M" -o "$out/gk.$i" ./run bench/launch > "$out/gkt.$i"
-  LIBGUESTFS_BACKEND=direct /usr/bin/time -f "%e %M" -o "$out/lg.$i" guestfish -a /dev/null run
+  /usr/bin/time -f "%e %M" -o "$out/lg.$i" guestfish -a /dev/null run
 done
 med () { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 gk_t=$(cat "$out"/gk.* | awk '{print $1}' | med)

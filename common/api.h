@@ -31,6 +31,9 @@ enum gk_int_sub {
   GK_S_PATHNAME,      /* absolute guest path, resolved inside the sysroot */
   GK_S_FILEIN,        /* local host file streamed to the daemon (not sent) */
   GK_S_FILEOUT,       /* local host file the daemon streams to (not sent) */
+  GK_S_KEY,           /* a secret (LUKS passphrase): never logged or put in a
+                       * message; gkfish reads it from the tty or stdin, not
+                       * from the command line, as guestfish does */
 };
 
 /* Return types. */

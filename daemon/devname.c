@@ -10,7 +10,8 @@
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
- * and outside; only LVM logical volumes are accepted (checked here from
+ * and outside; only LVM logical volumes and (as /dev/mapper/NAME) open
+ * encrypted devices are accepted (checked here from
  * sysfs; activating the VGs first, if still pending, is args.c's job, a
  * layer above: nothing here runs a program).  Names going back to the
  * user show LVs as /dev/VG/LV.
@@ -338,8 +339,20 @@ gk_int_dev_dm_to_lv (const char *dev)
   return gk_int_dev_lv_of (st.st_rdev);
 }
 
+int
+gk_int_dev_is_crypt (const char *dev)
+{
+  struct stat st;
+  char uuid[160];
+  return stat (dev, &st) == 0 && S_ISBLK (st.st_mode)
+    && dm_attr (st.st_rdev, "uuid", uuid, sizeof uuid) == 0
+    && strncmp (uuid, "CRYPT-", 6) == 0;
+}
+
 /* USER ("/dev/VG/LV" or "/dev/mapper/NAME") must be the block device of
- * an LVM logical volume. */
+ * an LVM logical volume, or "/dev/mapper/NAME" that of an open encrypted
+ * device (dm uuid "CRYPT-...", made by cryptsetup: luks-open).  Nothing
+ * else that device-mapper or /dev holds (control, other targets). */
 static int
 check_lv (const char *user)
 {
@@ -350,10 +363,14 @@ check_lv (const char *user)
     return gk_int_perr ("%s", user);
   }
   char *lv = S_ISBLK (st.st_mode) ? gk_int_dev_lv_of (st.st_rdev) : NULL;
-  if (!lv)
-    return gk_int_err (EINVAL, "%s: not a logical volume", user);
-  free (lv);
-  return 0;
+  if (lv) {
+    free (lv);
+    return 0;
+  }
+  if (strncmp (user, "/dev/mapper/", 12) == 0 && gk_int_dev_is_crypt (user))
+    return 0;
+  return gk_int_err (EINVAL, "%s: not a logical volume or an open "
+                     "encrypted device", user);
 }
 
 int

@@ -426,6 +426,7 @@ main (int argc, char **argv)
     return r == 1 ? 0 : 1;
   }
   install_signals ();
+  gk_fish_keys_init (o.keys_from_stdin, o.echo_keys);
   if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
   if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {

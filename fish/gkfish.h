@@ -45,6 +45,8 @@ struct options {
   const char *script;   /* -f */
   const char *backend;
   int network;          /* --network */
+  int keys_from_stdin;  /* --keys-from-stdin */
+  int echo_keys;        /* --echo-keys */
   char **cmds;          /* the words after the options */
 };
 
@@ -69,6 +71,10 @@ extern int gk_fish_interactive;
 
 /* "gkfish: message" (or "gkfish: FILE:LINE: message") to stderr. */
 void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* keys.c: key arguments read from the terminal or stdin (guestfish's
+ * --keys-from-stdin and --echo-keys). */
+void gk_fish_keys_init (int from_stdin, int echo);
 
 /* gkfish.c */
 /* Cancel the command in flight, if any (async-signal-safe). */

@@ -37,6 +37,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/lvm.def"
 #include "calls/inspect.def"
 #include "calls/luks.def"
+#include "calls/md.def"
   { .name = NULL }
 };
 

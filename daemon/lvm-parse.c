@@ -39,9 +39,13 @@ name_in (const char *d, const char *prefix, char lo, char hi)
   return strlen (d) < 64;
 }
 
-/* "/dev/dm-" plus digits: an open encrypted device (LVM on LUKS), put
- * in the filter as exactly itself. */
-static int dm_ok (const char *d) { return name_in (d, "/dev/dm-", '0', '9'); }
+/* "/dev/dm-" or "/dev/md" plus digits: an open encrypted device or an
+ * md array (LVM on LUKS, on RAID), put in the filter as exactly itself. */
+static int
+dm_ok (const char *d)
+{
+  return name_in (d, "/dev/dm-", '0', '9') || name_in (d, "/dev/md", '0', '9');
+}
 /* "/dev/" plus lower-case letters: a disk (and its partitions). */
 static int disk_ok (const char *d) { return name_in (d, "/dev/", 'a', 'z'); }
 

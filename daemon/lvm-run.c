@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "grow.h"
 #include "lvm.h"
+#include "md.h"
 
 #define DM_MISC "/sys/class/misc/device-mapper"
 
@@ -48,7 +49,8 @@ gk_int_dm_load (void)
 }
 
 /* DISKS plus the open encrypted devices ("/dev/dm-N", dm uuid
- * "CRYPT-..."): LVM on LUKS is found once luks-open made the mapping.
+ * "CRYPT-...") and the md arrays ("/dev/mdN"): LVM on LUKS is found once
+ * luks-open made the mapping, LVM on RAID once the array runs.
  * Consumes DISKS; NULL with the error set. */
 static char **
 with_crypt_devices (char **disks)
@@ -72,6 +74,15 @@ with_crypt_devices (char **disks)
     disks[++n] = NULL;
   }
   if (d) closedir (d);
+  char **mds = disks[n] == NULL ? gk_int_md_arrays () : NULL;
+  for (size_t i = 0; mds && mds[i]; i++) {
+    if (gk_int_grow ((void **) &disks, &cap, n + 2, sizeof *disks, 8) == -1)
+      break;
+    disks[n++] = mds[i];
+    mds[i] = NULL;
+    disks[n] = NULL;
+  }
+  gk_int_free_strings (mds);
   return disks;
 }
 

@@ -71,7 +71,8 @@ int gk_int_lvm_check_vg (const char *vg);
 /* The --config string of every lvm command: no udev, no daemons, no
  * backups, locks in /run, and a filter accepting only DISKS (appliance
  * whole-disk names such as "/dev/vda", NULL-terminated) and their
- * partitions, and "/dev/dm-N" entries exactly (open encrypted devices).
+ * partitions, and "/dev/dm-N" and "/dev/mdN" entries exactly (open
+ * encrypted devices, md arrays).
  * Other names are left out.  READONLY sets metadata_read_only.  malloc'd, NULL on ENOMEM. */
 char *gk_int_lvm_config (char *const *disks, int readonly);
 

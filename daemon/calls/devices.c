@@ -19,6 +19,7 @@
 #include "grow.h"
 #include "actions.h"
 #include "lvm.h"
+#include "md.h"
 
 #define MIB (1024 * 1024)
 
@@ -233,8 +234,11 @@ add_fs (struct strlist *l, const char *user, int is_disk, int *saw_pv)
     return sl_push (l, user) == 0 ? sl_push (l, "unknown") : -1;
   }
   int r = 0;
-  int pv = strcmp (p.type, "LVM2_member") == 0;
-  if (pv) *saw_pv = 1;
+  /* md members, like PVs, are not filesystems: their arrays are
+   * (assembled, then listed; bit 2 of *SAW_PV). */
+  int md = strcmp (p.type, "linux_raid_member") == 0;
+  int pv = strcmp (p.type, "LVM2_member") == 0 || md;
+  if (pv) *saw_pv |= md ? 2 : 1;
   if (!pv && !(is_disk && p.has_pt && !*p.type)) {
     r = sl_push (l, user);
     if (r == 0) r = sl_push (l, *p.type ? p.type : "unknown");
@@ -262,8 +266,20 @@ do_list_filesystems (void)
     }
     if (!has_parts && add_fs (&l, disks[i], 1, &saw_pv) == -1) goto fail;
   }
-  /* LVs only when a PV was seen: no LVM cost on other drives. */
-  if (saw_pv && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
+  /* Arrays only when an md member was seen, then LVs only when a PV was
+   * seen (on a drive or an array): no cost on other drives. */
+  if (saw_pv & 2) {
+    gk_int_md_auto_assemble ();
+    char **mds = gk_int_md_arrays ();
+    if (!mds) goto fail;
+    for (size_t i = 0; mds[i]; i++)
+      if (add_fs (&l, mds[i], 0, &saw_pv) == -1) {
+        gk_int_free_strings (mds);
+        goto fail;
+      }
+    gk_int_free_strings (mds);
+  }
+  if ((saw_pv & 1) && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
   for (size_t i = 0; lvs && lvs[i]; i++)
     if (add_fs (&l, lvs[i], 0, &saw_pv) == -1) goto fail;
   if (!l.v) {                   /* no drives: an empty list, not NULL */

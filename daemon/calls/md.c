@@ -18,27 +18,8 @@
 #include "actions.h"
 #include "devtool.h"
 #include "lvm.h"
+#include "md.h"
 #include "proto.h"
-
-#define MD_MODULE "/sys/module/md_mod"
-
-static int
-need_md (void)
-{
-  if (access (MD_MODULE, F_OK) == 0) return 0;
-  const char *argv[] = { "/sbin/modprobe", "md_mod", NULL };
-  char *errs = NULL;
-  (void) gk_int_run_status (NULL, &errs, NULL, argv);
-  if (access (MD_MODULE, F_OK) != 0) {
-    gk_int_err (ENOTSUP, "md RAID is not available in the appliance kernel "
-                "(modprobe md_mod: %.*s)", (int) (errs ? strcspn (errs, "\n") : 0),
-                errs ? errs : "");
-    free (errs);
-    return -1;
-  }
-  free (errs);
-  return 0;
-}
 
 static int
 popcount64 (uint64_t v)
@@ -122,7 +103,7 @@ do_md_create (const char *name, char *const *devices, int64_t missingbitmap,
                 missingbitmap, ndev);
     goto fail;
   }
-  if (need_md () == -1) goto fail;
+  if (gk_int_md_load () == -1) goto fail;
   int r = run_create (name, devs, total, nrdevices, spare,
                       (m & 8) ? chunk : 0, (m & 16) ? level : "raid1");
   for (size_t i = 0; i < total; i++) free (devs[i]);
@@ -136,33 +117,7 @@ do_md_create (const char *name, char *const *devices, int64_t missingbitmap,
 char **
 do_list_md_devices (void)
 {
-  struct gk_int_reply_list l = { .what = "list-md-devices" };
-  DIR *d = opendir ("/sys/block");
-  if (!d) {
-    gk_int_perr ("/sys/block");
-    return NULL;
-  }
-  struct dirent *e;
-  while ((e = readdir (d))) {
-    char p[300], name[300];
-    if (strncmp (e->d_name, "md", 2) != 0 || !isdigit ((unsigned char) e->d_name[2]))
-      continue;
-    snprintf (p, sizeof p, "/sys/block/%s/md/array_state", e->d_name);
-    if (!gk_int_md_running (p)) continue;
-    int len = snprintf (name, sizeof name, "/dev/%s", e->d_name);
-    if (gk_int_reply_list_add (&l, name, (size_t) len) == -1) {
-      closedir (d);
-      gk_int_free_strings (l.v);
-      return NULL;
-    }
-  }
-  closedir (d);
-  if (!l.v && !(l.v = calloc (1, sizeof *l.v))) {
-    gk_int_err (ENOMEM, "out of memory");
-    return NULL;
-  }
-  gk_int_sort_strings (l.v);
-  return l.v;
+  return gk_int_md_arrays ();
 }
 
 static int
@@ -170,7 +125,7 @@ need_array (const char *md)
 {
   if (!gk_int_dev_is_md (md))
     return gk_int_dev_err (EINVAL, md, "not an md array");
-  return need_md ();
+  return gk_int_md_load ();
 }
 
 char **

@@ -38,6 +38,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/inspect.def"
 #include "calls/luks.def"
 #include "calls/md.def"
+#include "calls/available.def"
   { .name = NULL }
 };
 

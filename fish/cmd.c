@@ -374,15 +374,10 @@ gk_cmd_help (FILE *out, const char *name)
     fputc ('\n', out);
     wrap (out, c->longdesc, 72);
   }
-  for (size_t i = 0; c->args[i].type != GK_T_END; i++)
-    if (c->args[i].sub == GK_S_KEY) {
-      fputc ('\n', out);
-      wrap (out, "This command has one or more key or passphrase "
-            "parameters, not given on the command line: they are read "
-            "from the terminal without echo (or one a line from standard "
-            "input with --keys-from-stdin).", 72);
-      break;
-    }
+  if (gk_int_has_key_arg (c)) {
+    fputc ('\n', out);
+    wrap (out, GK_KEY_NOTE, 72);
+  }
   return 0;
 }
 

@@ -18,10 +18,9 @@
 
 static int keys_from_stdin, echo_keys;
 
-static char *
-read_key (const char *call, const char *arg)
+char *
+gk_fish_read_key (const char *arg)
 {
-  (void) call;
   FILE *f = NULL;
   if (!keys_from_stdin) f = fopen ("/dev/tty", "r+e");
   FILE *in = f ? f : stdin, *out = f ? f : stdout;
@@ -52,6 +51,13 @@ read_key (const char *call, const char *arg)
   }
   if (n > 0 && key[n - 1] == '\n') key[--n] = '\0';
   return key;
+}
+
+static char *
+read_key (const char *call, const char *arg)
+{
+  (void) call;
+  return gk_fish_read_key (arg);
 }
 
 void

@@ -4,7 +4,7 @@
 # standard input each, after the script line that needs it, or from a
 # pipe for commands given on the command line); LVM inside LUKS is found
 # in a new session; a wrong key fails without the key in any message.
-# Three appliances.
+# -i opens LUKS before inspection.  Four appliances.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
@@ -26,7 +26,9 @@ else nok "luks-open usage: $("$GKFISH" -h luks-open | grep usage)"; fi
 out=$(printf '%s\n' 'part-disk /dev/sda mbr' 'luks-format /dev/sda1 0' "$key" \
   'luks-open /dev/sda1 lk' "$key" 'vgcreate vgl /dev/mapper/lk' \
   'lvcreate root vgl 32' 'mkfs ext4 /dev/vgl/root' 'mount /dev/vgl/root /' \
-  'write /f inside' 'umount-all' 'vg-activate-all false' \
+  'write /f inside' 'mkdir /etc' 'write /etc/hostname gk-luks' \
+  'write /etc/os-release ID=debian' 'write /etc/fstab "/dev/vgl/root / ext4 defaults 0 1"' \
+  'umount-all' 'vg-activate-all false' \
   'luks-close /dev/mapper/lk' 'vfs-type /dev/sda1' |
   "$GKFISH" $backend --keys-from-stdin -a "$img" 2>"$d/err"); rc=$?
 if [ "$rc" = 0 ] && [ "$out" = crypto_LUKS ]; then ok "format, LVM inside, close"
@@ -53,6 +55,15 @@ then ok "a wrong key fails"
 else nok "wrong key: exit $rc, output [$out], $(cat "$d/err")"; fi
 if grep -q wrong-key-123 "$d/err"; then nok "the wrong key is in the message"
 else ok "the key is in no message"; fi
+
+# 4. gkfish -i opens the encrypted device before inspection (its key
+# read like any other) and finds the root in the LVM inside.
+# shellcheck disable=SC2086
+out=$(printf '%s\n' "$key" | "$GKFISH" $backend --ro --keys-from-stdin -a "$img" -i -- \
+  cat /etc/hostname : mounts 2>"$d/err"); rc=$?
+if [ "$rc" = 0 ] && [ "$out" = "gk-luks
+/dev/vgl/root" ]; then ok "-i on LVM on LUKS"
+else nok "-i: exit $rc, output [$out], $(cat "$d/err")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

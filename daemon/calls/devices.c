@@ -6,6 +6,7 @@
  * file (the appliance is fresh each time and a cache could only be stale)
  * and no exec of blkid(8), which is slow under emulation.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -247,6 +248,47 @@ add_fs (struct strlist *l, const char *user, int is_disk, int *saw_pv)
   return r;
 }
 
+/* add_fs for each device of DEVS (NULL: an error is set), then free it. */
+static int
+add_all (struct strlist *l, char **devs, int *saw_pv)
+{
+  int r = devs ? 0 : -1;
+  for (size_t i = 0; devs && devs[i] && r == 0; i++)
+    r = add_fs (l, devs[i], 0, saw_pv);
+  gk_int_free_strings (devs);
+  return r;
+}
+
+/* The open dm-crypt mappings as "/dev/mapper/NAME", sorted; NULL with
+ * the error set. */
+static char **
+crypt_mappings (void)
+{
+  struct gk_int_reply_list l = { .what = "list-filesystems" };
+  DIR *d = opendir ("/sys/block");
+  struct dirent *e;
+  while (d && (e = readdir (d))) {
+    char p[300], name[160], path[200];
+    if (strncmp (e->d_name, "dm-", 3) != 0) continue;
+    snprintf (p, sizeof p, "/sys/block/%s/dm/name", e->d_name);
+    if (gk_int_read_sysfs_line (p, name, sizeof name) == -1) continue;
+    int len = snprintf (path, sizeof path, "/dev/mapper/%s", name);
+    if (len >= (int) sizeof path || !gk_int_dev_is_crypt (path)) continue;
+    if (gk_int_reply_list_add (&l, path, (size_t) len) == -1) {
+      closedir (d);
+      gk_int_free_strings (l.v);
+      return NULL;
+    }
+  }
+  if (d) closedir (d);
+  if (!l.v && !(l.v = calloc (1, sizeof *l.v))) {
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  gk_int_sort_strings (l.v);
+  return l.v;
+}
+
 char **
 do_list_filesystems (void)
 {
@@ -270,15 +312,11 @@ do_list_filesystems (void)
    * seen (on a drive or an array): no cost on other drives. */
   if (saw_pv & 2) {
     gk_int_md_auto_assemble ();
-    char **mds = gk_int_md_arrays ();
-    if (!mds) goto fail;
-    for (size_t i = 0; mds[i]; i++)
-      if (add_fs (&l, mds[i], 0, &saw_pv) == -1) {
-        gk_int_free_strings (mds);
-        goto fail;
-      }
-    gk_int_free_strings (mds);
+    if (add_all (&l, gk_int_md_arrays (), &saw_pv) == -1) goto fail;
   }
+  /* Open encrypted devices (luks-open, or gkfish -i opening them before
+   * inspection): what they hold, a filesystem or a PV (LVM on LUKS). */
+  if (add_all (&l, crypt_mappings (), &saw_pv) == -1) goto fail;
   if ((saw_pv & 1) && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
   for (size_t i = 0; lvs && lvs[i]; i++)
     if (add_fs (&l, lvs[i], 0, &saw_pv) == -1) goto fail;

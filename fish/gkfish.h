@@ -72,13 +72,6 @@ extern int gk_fish_interactive;
 /* "gkfish: message" (or "gkfish: FILE:LINE: message") to stderr. */
 void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
-/* keys.c: key arguments read from the terminal or stdin (guestfish's
- * --keys-from-stdin and --echo-keys). */
-void gk_fish_keys_init (int from_stdin, int echo);
-/* One key, prompted as "Enter key or passphrase ("WHAT"): " on a
- * terminal; malloc'd, NULL at end of input. */
-char *gk_fish_read_key (const char *what);
-
 /* gkfish.c */
 /* Cancel the command in flight, if any (async-signal-safe). */
 void gk_fish_cancel_from_signal (void);

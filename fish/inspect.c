@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "keys.h"
 #include "mountorder.h"
 #include "escape.h"
 
@@ -53,47 +54,13 @@ mount_all (struct shell *sh, char **mps)
   return r;
 }
 
-/* As guestfish -i: every LUKS device is opened before inspection, as
- * /dev/mapper/luks-DEV, with a key read for it
- * (keys.c: the terminal, or stdin with --keys-from-stdin), so the
- * filesystems and LVM inside are inspected.  A device whose key is
- * refused is an error. */
-static int
-open_encrypted (struct shell *sh)
-{
-  char **fs = gk_list_filesystems (sh->g);
-  if (!fs) {
-    gk_fish_fail ("-i: %s", err_of (sh->g));
-    return -1;
-  }
-  int r = 0;
-  for (size_t i = 0; fs[i] && fs[i + 1] && r == 0; i += 2) {
-    if (strcmp (fs[i + 1], "crypto_LUKS") != 0 || strncmp (fs[i], "/dev/", 5) != 0)
-      continue;
-    char map[128];
-    snprintf (map, sizeof map, "luks-%s", fs[i] + 5);
-    char *key = gk_fish_read_key (fs[i]);
-    if (!key) {
-      gk_fish_fail ("-i: %s: no key given for this encrypted device", fs[i]);
-      r = -1;
-      break;
-    }
-    /* Read-write even with --ro: a read-only drive is an overlay that
-     * keeps the image unchanged, and LVM cannot activate LVs on a
-     * read-only mapping. */
-    r = gk_luks_open (sh->g, fs[i], key, map);
-    explicit_bzero (key, strlen (key));
-    free (key);
-    if (r == -1) gk_fish_fail ("-i: %s", err_of (sh->g));
-  }
-  gk_free_strings (fs);
-  return r;
-}
-
 int
 gk_fish_inspect_mount (struct shell *sh)
 {
-  if (open_encrypted (sh) == -1) return -1;
+  /* As guestfish -i: encrypted devices are opened first (keys.c). */
+  char prog[64];
+  snprintf (prog, sizeof prog, "%s: -i", gk_cmd_prefix ());
+  if (gk_keys_open_luks (sh->g, prog) == -1) return -1;
   char **roots = gk_inspect_os (sh->g);
   if (!roots) {
     gk_fish_fail ("-i: %s", err_of (sh->g));

@@ -4,10 +4,12 @@
 # standard input each, after the script line that needs it, or from a
 # pipe for commands given on the command line); LVM inside LUKS is found
 # in a new session; a wrong key fails without the key in any message.
-# -i opens LUKS before inspection.  Four appliances.
+# gkfish -i and gkinspector open LUKS before inspection.  Five
+# appliances.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
+GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
 
 d=$(mktemp -d /tmp/test-luks.XXXXXX)
 trap 'rm -rf "$d"' EXIT
@@ -64,6 +66,12 @@ out=$(printf '%s\n' "$key" | "$GKFISH" $backend --ro --keys-from-stdin -a "$img"
 if [ "$rc" = 0 ] && [ "$out" = "gk-luks
 /dev/vgl/root" ]; then ok "-i on LVM on LUKS"
 else nok "-i: exit $rc, output [$out], $(cat "$d/err")"; fi
+
+# 5. gkinspector the same way (--keys-from-stdin).
+out=$(printf '%s\n' "$key" | "$GKINSPECTOR" --keys-from-stdin --no-applications \
+  -a "$img" 2>"$d/err"); rc=$?
+if [ "$rc" = 0 ] && printf '%s' "$out" | grep -q 'gk-luks'; then ok "gkinspector on LVM on LUKS"
+else nok "gkinspector: exit $rc, output [$out], $(cat "$d/err")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -61,6 +61,7 @@ struct gk_int_vm {
   int debug;            /* debug lines and the command line on stderr */
   int serial_channel;   /* 1: the control channel on a serial line */
   int kvm_broken;       /* KVM failed to run the appliance on this boot */
+  int timeout_ms;       /* the launch's limit (GUESTKIT_LAUNCH_TIMEOUT), or -1: none */
   const char *stage;    /* staging disk (common/stage.h), or NULL */
   int stage_fd;         /* its memfd (valid when stage) */
   /* Launch by restoring a saved, booted appliance (qemu; qemu-snap.c):
@@ -69,7 +70,8 @@ struct gk_int_vm {
   /* The backend's answers. */
   const char *used;     /* after prepare: "qemu:kvm", "qemu:tcg", "uml" */
   int restored;         /* after start: 1 if restored (the library sends RESUME) */
-  int restore_killed;   /* start failed: the restored qemu was killed from outside */
+  int start_fatal;      /* start failed for a reason a cold boot shares (KVM cannot
+                         * run the guest; the restored qemu was killed): no fallback */
   char how[1024];        /* after start: the path taken, and why (debug, get-launch-path) */
   struct { const char *name; int64_t us; } timings[8];   /* phases measured by start */
   size_t ntimings;

@@ -220,12 +220,19 @@ prune (const char *top)
 
 /* --- the template --- */
 
+/* What qemu prints when KVM cannot run the guest: it then pauses the VM,
+ * so only the console says so (lib/conn.c watches for the same). */
+static const char *const kvm_fatal[] = { "KVM internal error", "kvm run failed", NULL };
+
 /* Wait for the daemon's READY frame on CH, draining the console CON into
- * TAIL (shown on failure).  0, or -1 + vm->err. */
+ * TAIL (shown on failure) and forwarding it to FWD, the launch's console
+ * (the library sees, e.g., a KVM failure there).  0, or -1 + vm->err. */
 static int
-wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
+wait_ready (struct gk_int_vm *vm, int ch, int con, int fwd, char *tail, size_t tn)
 {
-  int64_t deadline = now_us () + (int64_t) BOOT_TIMEOUT_MS * 1000;
+  int limit = vm->timeout_ms > 0 && vm->timeout_ms < BOOT_TIMEOUT_MS ? vm->timeout_ms
+    : BOOT_TIMEOUT_MS;
+  int64_t deadline = now_us () + (int64_t) limit * 1000;
   unsigned char head[GK_FRAME_HEAD];
   size_t got = 0, tl = 0;
   size_t body = 0, skipped = 0;
@@ -234,7 +241,7 @@ wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
     int64_t left = (deadline - now_us ()) / 1000;
     if (left <= 0) {
       gk_int_vm_error (vm, ETIMEDOUT, "launch: the snapshot template did not become ready "
-                       "in %d s; console: %s", BOOT_TIMEOUT_MS / 1000, tail);
+                       "in %d s; console: %s", limit / 1000, tail);
       return -1;
     }
     struct pollfd p[2] = { { .fd = ch, .events = POLLIN }, { .fd = con, .events = POLLIN } };
@@ -247,12 +254,25 @@ wait_ready (struct gk_int_vm *vm, int ch, int con, char *tail, size_t tn)
       char b[4096];
       ssize_t n = read (con, b, sizeof b);
       if (n > 0) {
-        if (vm->debug) (void) !write (2, b, (size_t) n);
+        /* Only when the pipe has room (the library reads it after the
+         * restore): a full pipe must not stop us; then the rest is
+         * dropped, and TAIL still has it. */
+        struct pollfd w = { .fd = fwd, .events = POLLOUT };
+        if (fwd >= 0 && poll (&w, 1, 0) == 1 && (w.revents & POLLOUT))
+          (void) !write (fwd, b, (size_t) n);
         for (ssize_t i = 0; i < n; i++) {     /* keep the last TN-1 bytes */
           if (tl == tn - 1) { memmove (tail, tail + 1, tl - 1); tl--; }
           tail[tl++] = (b[i] >= 0x20 && b[i] < 0x7f) ? b[i] : ' ';
         }
         tail[tl] = '\0';
+        for (size_t k = 0; kvm_fatal[k]; k++)
+          if (strstr (tail, kvm_fatal[k])) {
+            /* A cold boot would fail the same way: no fallback. */
+            vm->start_fatal = 1;
+            gk_int_vm_error (vm, EIO, "launch: %s while booting the snapshot template",
+                             kvm_fatal[k]);
+            return -1;
+          }
       }
       else if (!(p[0].revents & POLLIN)) p[1].fd = -1;
     }
@@ -302,20 +322,49 @@ stop_qemu (pid_t pid, int grace_ms)
   return -1;
 }
 
-/* Boot a template with R's settings, save it, publish it as S.  0, or -1 + vm->err. */
-static int
-build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap *s)
+/* Remove NAME (a directory of files) in TOP. */
+static void
+rm_in (const char *top, const char *name)
 {
-  int ram = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  int state = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int t = open (top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (t != -1) { rm_tree (t, name); close (t); }
+}
+
+/* Save the template booted as PID (control channel CH, console CON
+ * forwarded to FWD, QMP QMP) into STATE once its daemon is ready.  0, or
+ * -1 + vm->err. */
+static int
+save_template (struct gk_int_vm *vm, pid_t pid, int ch, int con, int fwd, int qmp, int state)
+{
+  char tail[1024];
+  struct gk_int_qmp q;
+  if (wait_ready (vm, ch, con, fwd, tail, sizeof tail) == -1
+      || gk_int_qmp_open (&q, vm, qmp, QMP_TIMEOUT_MS) == -1
+      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"stop\"}") == -1
+      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate-set-capabilities\", "
+                         "\"arguments\": {\"capabilities\": [{\"capability\": "
+                         "\"x-ignore-shared\", \"state\": true}]}}") == -1
+      || gk_int_qmp_cmd_fd (&q, QMP_TIMEOUT_MS, state, "{\"execute\": \"getfd\", "
+                            "\"arguments\": {\"fdname\": \"gkstate\"}}") == -1
+      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate\", "
+                         "\"arguments\": {\"uri\": \"fd:gkstate\"}}") == -1
+      || gk_int_qmp_wait_migration (&q, SAVE_TIMEOUT_MS) == -1)
+    return -1;
+  gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"quit\"}");
+  stop_qemu (pid, 10000);
+  return 0;
+}
+
+/* Boot a template with R's settings, its RAM in RAM, its console
+ * forwarded to FWD, and save its state into STATE.  0, or -1 + vm->err. */
+static int
+run_template (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, int ram, int state,
+              int fwd)
+{
   int stage = -1, ch[2] = { -1, -1 }, qm[2] = { -1, -1 }, con[2] = { -1, -1 };
   pid_t pid = -1;
   char **argv = NULL;
   int ret = -1;
-  if (ram == -1 || state == -1 || ftruncate (ram, (off_t) vm->memsize * 1024 * 1024) == -1) {
-    gk_int_vm_perror (vm, "launch: cannot create the snapshot files in %s", s->top);
-    goto out;
-  }
   struct gk_int_qemu_run t = *r;
   t.inherit[QFD_RAM - 4] = ram;
   if (vm->stage) {
@@ -335,8 +384,10 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   }
   t.inherit[QFD_QMP - 4] = qm[1];
   for (size_t i = QFD_DRIVES - 4; i < sizeof t.inherit / sizeof t.inherit[0]; i++) t.inherit[i] = -1;
-  if (!(argv = gk_int_qemu_snap_argv (&t.cfg, t.ram, QFD_QMP, 1))) { gk_int_vm_error (vm, ENOMEM, "launch: out of memory"); goto out; }
-  int64_t t0 = now_us ();
+  if (!(argv = gk_int_qemu_snap_argv (&t.cfg, t.ram, QFD_QMP, 1))) {
+    gk_int_vm_error (vm, ENOMEM, "launch: out of memory");
+    goto out;
+  }
   struct gk_int_vm tv = *vm;    /* the template has no user drives */
   tv.nr_drives = 0;
   tv.err.msg = NULL;
@@ -344,38 +395,37 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   close (ch[1]); close (qm[1]); close (con[1]);
   ch[1] = qm[1] = con[1] = -1;
   if (pid == -1) { vm->err = tv.err; goto out; }
-  char tail[1024];
-  struct gk_int_qmp q;
-  if (wait_ready (vm, ch[0], con[0], tail, sizeof tail) == -1
-      || gk_int_qmp_open (&q, vm, qm[0], QMP_TIMEOUT_MS) == -1
-      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"stop\"}") == -1
-      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate-set-capabilities\", "
-                         "\"arguments\": {\"capabilities\": [{\"capability\": "
-                         "\"x-ignore-shared\", \"state\": true}]}}") == -1
-      || gk_int_qmp_cmd_fd (&q, QMP_TIMEOUT_MS, state, "{\"execute\": \"getfd\", "
-                            "\"arguments\": {\"fdname\": \"gkstate\"}}") == -1
-      || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate\", "
-                         "\"arguments\": {\"uri\": \"fd:gkstate\"}}") == -1
-      || gk_int_qmp_wait_migration (&q, SAVE_TIMEOUT_MS) == -1)
-    goto out;
-  gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"quit\"}");
-  stop_qemu (pid, 10000);
-  pid = -1;
-  gk_int_vm_timing (vm, "launch.snapshot_build", now_us () - t0);
+  if (save_template (vm, pid, ch[0], con[0], fwd, qm[0], state) == 0) { pid = -1; ret = 0; }
+ out:
+  if (pid > 0) stop_qemu (pid, 0);
+  gk_int_argv_free (argv);
+  for (int i = 0; i < 2; i++) {
+    if (ch[i] >= 0) close (ch[i]);
+    if (qm[i] >= 0) close (qm[i]);
+    if (con[i] >= 0) close (con[i]);
+  }
+  if (stage >= 0) close (stage);
+  return ret;
+}
 
-  /* Publish: name the files in a temporary directory, rename it. */
+/* Name the saved RAM and STATE (files with no name) as S: linked with
+ * the key and sums into a temporary directory, renamed into place.
+ * 0, or -1 + vm->err (nothing left behind). */
+static int
+publish (struct gk_int_vm *vm, const struct snap *s, int ram, int state)
+{
   struct stat st;
   if (fstat (state, &st) == -1 || st.st_size <= 0 || st.st_size > STATE_MAX) {
     gk_int_vm_error (vm, EIO, "launch: qemu saved no usable state");
-    goto out;
+    return -1;
   }
   void *m = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, state, 0);
-  if (m == MAP_FAILED) { gk_int_vm_perror (vm, "launch: mmap (saved state)"); goto out; }
+  if (m == MAP_FAILED) { gk_int_vm_perror (vm, "launch: mmap (saved state)"); return -1; }
   uint64_t sum = gk_int_snap_fnv64 (m, (size_t) st.st_size, GK_FNV64_INIT);
   munmap (m, (size_t) st.st_size);
   char tmp[4200], src[64], dst[4300];
   snprintf (tmp, sizeof tmp, "%s/tmp.XXXXXX", s->top);
-  if (!mkdtemp (tmp)) { gk_int_vm_perror (vm, "launch: mkdtemp in %s", s->top); goto out; }
+  if (!mkdtemp (tmp)) { gk_int_vm_perror (vm, "launch: mkdtemp in %s", s->top); return -1; }
   FILE *kf = NULL, *sf = NULL;
   snprintf (src, sizeof src, "/proc/self/fd/%d", ram);
   snprintf (dst, sizeof dst, "%s/ram", tmp);
@@ -390,32 +440,40 @@ build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap 
   ok = ok && (sf = fopen (dst, "wxe"))
     && fprintf (sf, "state %lld %016llx\n", (long long) st.st_size, (unsigned long long) sum) > 0;
   if (sf && fclose (sf) != 0) ok = 0;
-  if (ok && rename (tmp, s->dir) == -1 && (errno == ENOTEMPTY || errno == EEXIST)) {
-    /* A damaged one or another key with the same hash: replace it. */
-    char old[4300];
-    snprintf (old, sizeof old, "%s/tmp.old-%s", s->top, s->name);
-    ok = rename (s->dir, old) == 0 && rename (tmp, s->dir) == 0;
-    int t2 = open (s->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (t2 != -1) { rm_tree (t2, strrchr (old, '/') + 1); close (t2); }
+  if (ok && rename (tmp, s->dir) == -1) {
+    ok = 0;
+    if (errno == ENOTEMPTY || errno == EEXIST) {
+      /* A damaged one or another key with the same hash: replace it. */
+      char old[64];
+      snprintf (old, sizeof old, "tmp.old-%s", s->name);
+      char oldp[4300];
+      snprintf (oldp, sizeof oldp, "%s/%s", s->top, old);
+      ok = rename (s->dir, oldp) == 0 && rename (tmp, s->dir) == 0;
+      rm_in (s->top, old);
+    }
   }
-  else if (ok && access (tmp, F_OK) == 0) ok = 0;
   if (!ok) {
     gk_int_vm_perror (vm, "launch: cannot publish the saved state in %s", s->top);
-    char *b = strrchr (tmp, '/');
-    int t2 = open (s->top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (t2 != -1) { rm_tree (t2, b + 1); close (t2); }
-    goto out;
+    rm_in (s->top, strrchr (tmp, '/') + 1);
+    return -1;
   }
-  ret = 0;
- out:
-  if (pid > 0) stop_qemu (pid, 0);
-  gk_int_argv_free (argv);
-  for (int i = 0; i < 2; i++) {
-    if (ch[i] >= 0) close (ch[i]);
-    if (qm[i] >= 0) close (qm[i]);
-    if (con[i] >= 0) close (con[i]);
+  return 0;
+}
+
+/* Boot a template with R's settings, save it, publish it as S.  0, or -1 + vm->err. */
+static int
+build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap *s, int fwd)
+{
+  int64_t t0 = now_us ();
+  int ram = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int state = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int ret = -1;
+  if (ram == -1 || state == -1 || ftruncate (ram, (off_t) vm->memsize * 1024 * 1024) == -1)
+    gk_int_vm_perror (vm, "launch: cannot create the snapshot files in %s", s->top);
+  else if (run_template (vm, r, ram, state, fwd) == 0) {
+    gk_int_vm_timing (vm, "launch.snapshot_build", now_us () - t0);
+    ret = publish (vm, s, ram, state);
   }
-  if (stage >= 0) close (stage);
   if (ram >= 0) close (ram);
   if (state >= 0) close (state);
   return ret;
@@ -459,7 +517,7 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
      * the launch fails, as a cold boot's would, and the state is kept. */
     int st = pid > 0 ? stop_qemu (pid, 200) : -1;
     if (st != -1 && WIFSIGNALED (st)) {
-      vm->restore_killed = 1;
+      vm->start_fatal = 1;
       gk_int_vm_error (vm, EIO, "launch: the appliance died while it was restored "
                        "(qemu killed by signal %d)", WTERMSIG (st));
     }
@@ -540,9 +598,9 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
     o = snap_open (vm, &s, &state, &ram, why, sizeof why);
     if (o != 1) {
       prune (s.top);
-      if (build (vm, r, &s) == -1) {
-        snprintf (vm->how, sizeof vm->how, "cold boot: saving a snapshot failed (%.200s): %.600s",
-                  why, vm->err.msg ? vm->err.msg : "?");
+      if (build (vm, r, &s, console) == -1) {
+        snprintf (vm->how, sizeof vm->how, "%s: saving a snapshot failed (%.200s): %.600s",
+                  vm->start_fatal ? "failed" : "cold boot", why, vm->err.msg ? vm->err.msg : "?");
         close (lk);
         snap_free (&s);
         return -1;
@@ -561,7 +619,7 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
   pid_t pid = restore (vm, r, state, ram, ctl, console);
   close (state);
   close (ram);
-  if (pid == -1 && vm->restore_killed)
+  if (pid == -1 && vm->start_fatal)
     snprintf (vm->how, sizeof vm->how, "failed: qemu was killed while restoring %s", s.name);
   else if (pid == -1) {
     /* Never again: the next launch builds a new one. */
@@ -591,10 +649,9 @@ gk_int_qemu_restore_failed (struct gk_int_vm *vm)
   snprintf (old, sizeof old, "%.*s/tmp.bad-%s", (int) (b - vm->snap_dir), vm->snap_dir, b + 1);
   if (rename (vm->snap_dir, old) == 0) {
     *strrchr (old, '/') = '\0';
-    int t = open (old, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char name[sizeof vm->snap_dir + 16];
     snprintf (name, sizeof name, "tmp.bad-%s", b + 1);
-    if (t != -1) { rm_tree (t, name); close (t); }
+    rm_in (old, name);
   }
   vm->snap_dir[0] = '\0';
 }

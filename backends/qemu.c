@@ -162,7 +162,7 @@ qemu_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, in
   if (vm->snapshot_dir) {
     pid = gk_int_qemu_restore (vm, &r, ctl, console);
     gk_int_vm_debug (vm, "launch: %s", vm->how);
-    if (pid == -1 && vm->restore_killed) { gk_int_qemu_run_free (&r); return -1; }
+    if (pid == -1 && vm->start_fatal) { gk_int_qemu_run_free (&r); return -1; }
     if (pid == -1) { free (vm->err.msg); vm->err.msg = NULL; }
   }
   else snprintf (vm->how, sizeof vm->how, "cold boot (snapshots off)");

@@ -409,6 +409,30 @@ parse_int (const char *w, long long lo, long long hi, long long *r)
   return 0;
 }
 
+/* A decimal number with guestfish's size suffix, for int64 arguments
+ * (disk-create f raw 10M): k K M G T P E, powers of 1024, also with
+ * "iB"; with "B" (KB, MB ...) powers of 1000. */
+static int
+parse_sized (const char *w, long long *r)
+{
+  static const char units[] = "kKMGTPE";
+  char *end;
+  errno = 0;
+  long long v = strtoll (w, &end, 10);
+  const char *u = *end ? strchr (units, *end) : NULL;
+  if (end == w || errno == ERANGE || !u) return -1;
+  int power = u == units ? 1 : (int) (u - units);
+  long long base = 1024;
+  if (strcmp (end + 1, "B") == 0) base = 1000;
+  else if (end[1] && strcmp (end + 1, "iB") != 0) return -1;
+  for (int i = 0; i < power; i++) {
+    if (v > LLONG_MAX / base || v < LLONG_MIN / base) return -1;
+    v *= base;
+  }
+  *r = v;
+  return 0;
+}
+
 /* A string list given as one word is split as guestfish splits it:
  * on spaces and tabs, except inside "..." (where \" and \\ stand for
  * " and \), so that command "sh -c \"echo a b\"" works. */
@@ -461,8 +485,8 @@ conv_val (const struct gk_int_call *c, const struct gk_int_arg *a,
     else v->i = (int32_t) n;
     break;
   case GK_T_INT64:
-    if (parse_int (w, INT64_MIN, INT64_MAX, &n) == -1)
-      expected = "a 64 bit integer (42, 0755 octal, 0x1f hex)";
+    if (parse_int (w, INT64_MIN, INT64_MAX, &n) == -1 && parse_sized (w, &n) == -1)
+      expected = "a 64 bit integer (42, 0755 octal, 0x1f hex, 10M)";
     else v->i64 = n;
     break;
   case GK_T_STRING:

@@ -123,6 +123,15 @@ check_table (void)
     if (!(c->flags & GK_F_LOCAL) && c->proc <= 0) {
       fprintf (stderr, "gen: %s: RPC call without a procedure number\n", c->name); bad = 1;
     }
+    /* The lists end with GK_T_END inside their arrays: a full array
+     * has no end, and every loop over it would run off. */
+    if (c->args[GK_MAX_ARGS - 1].type != GK_T_END
+        || c->optargs[GK_MAX_OPTARGS - 1].type != GK_T_END) {
+      fprintf (stderr, "gen: %s: more than %d arguments or %d optional ones\n",
+               c->name, GK_MAX_ARGS - 1, GK_MAX_OPTARGS - 1);
+      bad = 1;
+      continue;
+    }
     /* Each flag is enforced somewhere (common/api.h); a state flag on
      * an RPC call could never hold (RPC calls need the appliance). */
     if (c->flags & ~(unsigned) (GK_F_LOCAL | GK_F_CONFIG | GK_F_ANYSTATE | GK_F_PROGRESS | GK_F_HASH)) {

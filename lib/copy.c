@@ -5,7 +5,9 @@
  * from the guest and is hostile, so only regular files, directories and
  * symbolic links are created, never through a symbolic link, never
  * outside the target, without owners or setuid/setgid/sticky bits (even
- * as root), and the target directory itself is left as it was. */
+ * as root), and the target directory itself is left as it was.
+ * Also tgz-in, txz-in, tgz-out and txz-out: tar-in / tar-out with a
+ * compression. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -353,4 +355,34 @@ gk_int_local_copy_out (gk_h *g, const char *remotepath, const char *localdir)
   free (b);
   free (dest);
   return r;
+}
+
+/* --- tgz-in, txz-in, tgz-out, txz-out: tar-in / tar-out compressed --- */
+
+int
+gk_int_local_tgz_in (gk_h *g, const char *tarball, const char *directory)
+{
+  struct gk_tar_in_opts o = { .bitmask = GK_TAR_IN_COMPRESS, .compress = "gzip" };
+  return gk_tar_in (g, tarball, directory, &o);
+}
+
+int
+gk_int_local_txz_in (gk_h *g, const char *tarball, const char *directory)
+{
+  struct gk_tar_in_opts o = { .bitmask = GK_TAR_IN_COMPRESS, .compress = "xz" };
+  return gk_tar_in (g, tarball, directory, &o);
+}
+
+int
+gk_int_local_tgz_out (gk_h *g, const char *directory, const char *tarball)
+{
+  struct gk_tar_out_opts o = { .bitmask = GK_TAR_OUT_COMPRESS, .compress = "gzip" };
+  return gk_tar_out (g, directory, tarball, &o);
+}
+
+int
+gk_int_local_txz_out (gk_h *g, const char *directory, const char *tarball)
+{
+  struct gk_tar_out_opts o = { .bitmask = GK_TAR_OUT_COMPRESS, .compress = "xz" };
+  return gk_tar_out (g, directory, tarball, &o);
 }

@@ -47,6 +47,22 @@ check "LIBGUESTFS_TRACE=1 traces commands like -x" 0 "hi" "^+ echo hi"
 run_ env LIBGUESTFS_TRACE=0 "$GKFISH" -- echo hi
 check "LIBGUESTFS_TRACE=0 does not" 0 "hi"
 
+# disk-create before launch, and guestfish's size suffixes on int64
+# arguments (guestfish 1.48 made a 10485760-byte file of "raw 10M").
+run_ "$GKFISH" -- disk-create "$d/dc.img" raw 10M : disk-create "$d/dc.qcow2" qcow2 -1 \
+  backingfile:"$d/dc.img" backingformat:raw
+check "disk-create raw 10M, then a qcow2 overlay of it, before launch" 0 ""
+[ "$(stat -c %s "$d/dc.img")" = 10485760 ] && qemu-img info "$d/dc.qcow2" | grep -q "^backing file: $d/dc.img" \
+  && ok "disk-create: 10M is 10485760 bytes; the overlay names its backing file" \
+  || nok "disk-create: $(ls -l "$d"/dc.*)"
+run_ "$GKFISH" -- disk-create "$d/dc2.img" raw 1MB : disk-create "$d/dc3.img" raw 1KiB
+[ "$rc" = 0 ] && [ "$(stat -c %s "$d/dc2.img")" = 1000000 ] && [ "$(stat -c %s "$d/dc3.img")" = 1024 ] \
+  && ok "size suffixes: 1MB is 1000000 (exactly, as guestfish), 1KiB 1024" || nok "1MB/1KiB: $rc [$err]"
+run_ "$GKFISH" -- disk-create "$d/dc4.img" raw 10X
+check "disk-create raw 10X: a usage error" 1 "" "expected a 64 bit integer"
+run_ "$GKFISH" -- disk-create "$d/dc4.img" raw -1
+check "disk-create raw -1 without a backing file: an error" 1 "" "-1 only with a backing file"
+
 run_ env -u GUESTFISH_PID -u GKFISH_PID "$GKFISH" --remote ls /
 check "--remote with neither variable" 1 "" "GUESTFISH_PID is not set"
 

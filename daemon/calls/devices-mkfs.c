@@ -60,6 +60,18 @@ reread_partitions (const char *dev)
   close (fd);
 }
 
+/* Run the mkfs program ARGV on the unused DEVICE. */
+static int
+run_mkfs (const char *device, const char *const *argv)
+{
+  if (gk_int_check_unused (device) == -1) return -1;
+  gk_int_progress (0, 1);
+  if (gk_int_run_on_dev (device, NULL, argv) == -1) return -1;
+  reread_partitions (device);
+  gk_int_progress (1, 1);
+  return 0;
+}
+
 int
 do_mkfs (const char *fstype, const char *device, int blocksize,
          const char *features, const char *label)
@@ -147,11 +159,54 @@ do_mkfs (const char *fstype, const char *device, int blocksize,
   argv[n++] = device;
   argv[n] = NULL;
 
-  if (gk_int_check_unused (device) == -1) return -1;
+  return run_mkfs (device, argv);
+}
 
-  gk_int_progress (0, 1);
-  if (gk_int_run_on_dev (device, NULL, argv) == -1) return -1;
-  reread_partitions (device);
-  gk_int_progress (1, 1);
-  return 0;
+/* mke2fs with guestfish's names for its options (a subset: the table). */
+int
+do_mke2fs (const char *device, int64_t blockscount, int64_t blocksize,
+           int64_t inodesize, const char *label, const char *fstype,
+           const char *uuid, int forcecreate)
+{
+  const uint64_t o = gk_int_optargs_bitmask;
+  (void) forcecreate;           /* always: -F, as mkfs */
+  char bs[32] = "", is[32] = "", bc[32] = "";
+  if (o & GK_MKE2FS_BLOCKSIZE) {
+    if (blocksize < 1024 || blocksize > 65536 || !is_pow2 ((int) blocksize))
+      return gk_int_err (EINVAL, "%lld: invalid blocksize (a power of 2 from "
+                         "1024 to 65536)", (long long) blocksize);
+    snprintf (bs, sizeof bs, "%lld", (long long) blocksize);
+  }
+  if (o & GK_MKE2FS_INODESIZE) {
+    if (inodesize < 128 || inodesize > 65536 || !is_pow2 ((int) inodesize))
+      return gk_int_err (EINVAL, "%lld: invalid inodesize (a power of 2, at "
+                         "least 128)", (long long) inodesize);
+    snprintf (is, sizeof is, "%lld", (long long) inodesize);
+  }
+  if (o & GK_MKE2FS_BLOCKSCOUNT) {
+    if (blockscount <= 0)
+      return gk_int_err (EINVAL, "%lld: invalid blockscount", (long long) blockscount);
+    snprintf (bc, sizeof bc, "%lld", (long long) blockscount);
+  }
+  if ((o & GK_MKE2FS_LABEL) && strlen (label) > 16)
+    return gk_int_err (EINVAL, "%.64s: label too long (at most 16 bytes)", label);
+  if ((o & GK_MKE2FS_UUID) && !gk_int_is_uuid (uuid) && strcmp (uuid, "clear") != 0
+      && strcmp (uuid, "random") != 0 && strcmp (uuid, "time") != 0)
+    return gk_int_err (EINVAL, "%.64s: not a UUID (nor clear, random or time)", uuid);
+
+  const char *argv[24];
+  size_t n = 0;
+  argv[n++] = "mke2fs";
+  argv[n++] = "-t"; argv[n++] = (o & GK_MKE2FS_FSTYPE) ? fstype : "ext2";
+  argv[n++] = "-F"; argv[n++] = "-q";
+  argv[n++] = "-E"; argv[n++] = "lazy_itable_init=1,lazy_journal_init=1";
+  if (*bs) { argv[n++] = "-b"; argv[n++] = bs; }
+  if (*is) { argv[n++] = "-I"; argv[n++] = is; }
+  if (o & GK_MKE2FS_LABEL) { argv[n++] = "-L"; argv[n++] = label; }
+  if (o & GK_MKE2FS_UUID) { argv[n++] = "-U"; argv[n++] = uuid; }
+  argv[n++] = device;
+  if (*bc) argv[n++] = bc;
+  argv[n] = NULL;
+
+  return run_mkfs (device, argv);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
@@ -338,6 +339,58 @@ do_list_filesystems (void)
   gk_int_free_strings (lvs);
   gk_int_free_strings (l.v);
   return NULL;
+}
+
+/* --- findfs-label, findfs-uuid --- */
+
+/* The first filesystem of list-filesystems whose label (F_LABEL) or UUID
+ * (F_UUID, any case) is WANT, as the user's device name; ENOENT if none. */
+static char *
+findfs (enum field f, const char *want)
+{
+  const char *what = f == F_LABEL ? "LABEL" : "UUID";
+  if (!*want) {
+    gk_int_err (EINVAL, "%s: an empty value matches no filesystem", what);
+    return NULL;
+  }
+  char **fs = do_list_filesystems ();
+  if (!fs) return NULL;
+  char *found = NULL;
+  for (size_t i = 0; fs[i] && fs[i + 1] && !found; i += 2) {
+    char *dev = gk_int_dev_from_user (fs[i]);
+    if (!dev) break;
+    char *v = vfs_field (dev, f);
+    free (dev);
+    if (!v) {
+      if (strcmp (gk_int_err_name (), "ENOMEM") == 0) break;
+      /* Unreadable: skipped, as list-filesystems lists it "unknown". */
+      gk_int_log ("%s: %s", fs[i], gk_int_err_msg ());
+      gk_int_err_clear ();
+      continue;
+    }
+    if (f == F_LABEL ? strcmp (v, want) == 0 : strcasecmp (v, want) == 0) {
+      found = strdup (fs[i]);
+      if (!found) gk_int_err (ENOMEM, "out of memory");
+    }
+    free (v);
+    if (gk_int_err_isset ()) break;
+  }
+  gk_int_free_strings (fs);
+  if (!found && !gk_int_err_isset ())
+    gk_int_err (ENOENT, "%s=%.256s: no filesystem found", what, want);
+  return found;
+}
+
+char *
+do_findfs_label (const char *label)
+{
+  return findfs (F_LABEL, label);
+}
+
+char *
+do_findfs_uuid (const char *uuid)
+{
+  return findfs (F_UUID, uuid);
 }
 
 /* --- size and zeroing --- */

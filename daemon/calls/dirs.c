@@ -514,6 +514,30 @@ do_mv (const char *src, const char *dest)
   return r;
 }
 
+/* rename(2) itself: no moving into a directory, no copying across
+ * filesystems (guestfish's rename); both names resolved in the sysroot. */
+int
+do_rename (const char *oldpath, const char *newpath)
+{
+  char *obase = NULL, *nbase = NULL;
+  int r = -1, npfd = -1;
+  int opfd = gk_int_open_parent (oldpath, &obase);
+  if (opfd == -1)
+    return parent_err (oldpath);
+  npfd = gk_int_open_parent (newpath, &nbase);
+  if (npfd == -1)
+    parent_err (newpath);
+  else if (renameat (opfd, obase, npfd, nbase) == 0)
+    r = 0;
+  else
+    gk_int_perr ("%s to %s", oldpath, newpath);
+  close (opfd);
+  if (npfd >= 0) close (npfd);
+  free (obase);
+  free (nbase);
+  return r;
+}
+
 /* --- symbolic links --- */
 
 int

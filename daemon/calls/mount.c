@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include "daemon.h"
 #include "actions.h"
@@ -447,6 +448,46 @@ do_umount (const char *pathordevice, int force, int lazyunmount)
   }
   int flags = (force ? MNT_FORCE : 0) | (lazyunmount ? MNT_DETACH : 0);
   int r = umount_one (&m, (size_t) i, flags, pathordevice);
+  gk_int_mnts_free (&m);
+  return r;
+}
+
+/* --- remount --- */
+
+/* The per-mount flags statvfs reports, as mount(2) flags: MS_REMOUNT
+ * resets every one not given, and nodev,nosuid must survive. */
+static const struct { unsigned long st, ms; } keep_flags[] = {
+  { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+  { ST_SYNCHRONOUS, MS_SYNCHRONOUS }, { ST_NOATIME, MS_NOATIME },
+  { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+};
+
+int
+do_remount (const char *mountpoint, int rw)
+{
+  if (!(gk_int_optargs_bitmask & GK_REMOUNT_RW))
+    return gk_int_err (EINVAL, "%s: give rw:true or rw:false", mountpoint);
+  if (gk_int_check_path (mountpoint) == -1) return -1;
+  struct mnts m;
+  if (gk_int_mnts_list (&m) == -1) return -1;
+  long i = find_by_path (&m, mountpoint);
+  if (i == -1) {
+    gk_int_mnts_free (&m);
+    return gk_int_err (EINVAL, "%s: not mounted", mountpoint);
+  }
+  const char *target = m.v[i].target;
+  struct statvfs sv;
+  int r = -1;
+  if (statvfs (target, &sv) == -1)
+    gk_int_perr ("%s", mountpoint);
+  else {
+    unsigned long flags = MS_REMOUNT | (rw ? 0 : MS_RDONLY);
+    for (size_t k = 0; k < sizeof keep_flags / sizeof keep_flags[0]; k++)
+      if (sv.f_flag & keep_flags[k].st) flags |= keep_flags[k].ms;
+    r = mount (NULL, target, NULL, flags, NULL);
+    if (r == -1)
+      gk_int_perr ("%s: cannot remount %s", mountpoint, rw ? "read-write" : "read-only");
+  }
   gk_int_mnts_free (&m);
   return r;
 }

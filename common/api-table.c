@@ -14,6 +14,7 @@
 #define MNT(n)      A_(n, GK_T_STRING, GK_S_MOUNTABLE)
 #define FILEIN(n)   A_(n, GK_T_STRING, GK_S_FILEIN)
 #define FILEOUT(n)  A_(n, GK_T_STRING, GK_S_FILEOUT)
+#define KEY(n)      A_(n, GK_T_STRING, GK_S_KEY)
 #define INT(n)      A_(n, GK_T_INT, GK_S_PLAIN)
 #define INT64(n)    A_(n, GK_T_INT64, GK_S_PLAIN)
 #define BOOL(n)     A_(n, GK_T_BOOL, GK_S_PLAIN)
@@ -35,6 +36,9 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/fileops.def"
 #include "calls/lvm.def"
 #include "calls/inspect.def"
+#include "calls/luks.def"
+#include "calls/md.def"
+#include "calls/available.def"
   { .name = NULL }
 };
 

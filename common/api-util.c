@@ -59,6 +59,14 @@ gk_int_count_args (const struct gk_int_arg *args)
   return n;
 }
 
+int
+gk_int_has_key_arg (const struct gk_int_call *c)
+{
+  for (size_t i = 0; c->args[i].type != GK_T_END; i++)
+    if (c->args[i].sub == GK_S_KEY) return 1;
+  return 0;
+}
+
 static void
 free_strlist (char **sl)
 {

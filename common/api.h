@@ -31,6 +31,9 @@ enum gk_int_sub {
   GK_S_PATHNAME,      /* absolute guest path, resolved inside the sysroot */
   GK_S_FILEIN,        /* local host file streamed to the daemon (not sent) */
   GK_S_FILEOUT,       /* local host file the daemon streams to (not sent) */
+  GK_S_KEY,           /* a secret (LUKS passphrase): never logged or put in a
+                       * message; gkfish reads it from the tty or stdin, not
+                       * from the command line, as guestfish does */
 };
 
 /* Return types. */
@@ -111,6 +114,14 @@ GK_INT_EXPORT const struct gk_int_call *gk_int_lookup_call (const char *name);
 GK_INT_EXPORT const struct gk_int_call *gk_int_lookup_proc (int proc);
 GK_INT_EXPORT const struct gk_int_struct *gk_int_lookup_struct (const char *name);
 GK_INT_EXPORT size_t gk_int_count_args (const struct gk_int_arg *args);
+/* 1 if call C has a GK_S_KEY argument; GK_KEY_NOTE is what gkfish's help
+ * and gkfish(1) say of such a call. */
+GK_INT_EXPORT int gk_int_has_key_arg (const struct gk_int_call *c);
+#define GK_KEY_NOTE "This command has one or more key or passphrase " \
+  "parameters, not given on the command line: they are read from the " \
+  "terminal without echo (or one a line from standard input with " \
+  "--keys-from-stdin)."
+
 
 /* A value of any argument or return type, as used by the generic paths
  * (wire encoding, daemon dispatch, gkfish). */

@@ -14,9 +14,11 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include "daemon.h"
 #include "lvm.h"
+#include "md.h"
 
 int
 gk_int_args_check (const struct gk_int_call *c, const union gk_int_val *a)
@@ -38,6 +40,8 @@ char *
 gk_int_dev_from_user (const char *user)
 {
   struct stat st;
+  if (strncmp (user, "/dev/md", 7) == 0 && stat (user, &st) == -1 && errno == ENOENT)
+    gk_int_md_auto_assemble ();
   if (gk_int_dev_is_dm_path (user) && stat (user, &st) == -1 && errno == ENOENT)
     gk_int_lvm_auto_activate ();
   return gk_int_dev_lookup (user);

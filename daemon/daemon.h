@@ -111,6 +111,14 @@ char *gk_int_dev_lookup (const char *user);
 /* "/dev/VG/LV" of block device RDEV if it is an LVM LV (dm uuid
  * "LVM-..."), else NULL (no error set).  malloc'd. */
 char *gk_int_dev_lv_of (dev_t rdev);
+/* 1 if DEV is the block device of an open encrypted device (dm-crypt
+ * mapping made by cryptsetup, dm uuid "CRYPT-..."), else 0. */
+int gk_int_dev_is_crypt (const char *dev);
+/* 1 if DEV is the block device of an md RAID array, else 0. */
+int gk_int_dev_is_md (const char *dev);
+/* 1 if the md array_state file STATE_FILE (sysfs) says the array is
+ * there (not "clear", as a stopped array lingers). */
+int gk_int_md_running (const char *state_file);
 /* "/dev/mapper/VG-LV" or "/dev/dm-N" of an active LV -> malloc'd
  * "/dev/VG/LV"; NULL (no error set) if DEV is not such a device. */
 char *gk_int_dev_dm_to_lv (const char *dev);

@@ -10,7 +10,9 @@
  * Partitions keep their number: /dev/sdb2 <-> /dev/vdb2.
  *
  * Device-mapper names (/dev/mapper/NAME, /dev/VG/LV) are the same inside
- * and outside; only LVM logical volumes are accepted (checked here from
+ * and outside; only LVM logical volumes, (as /dev/mapper/NAME) open
+ * encrypted devices and (as /dev/mdN, /dev/md/NAME) md arrays are
+ * accepted (checked here from
  * sysfs; activating the VGs first, if still pending, is args.c's job, a
  * layer above: nothing here runs a program).  Names going back to the
  * user show LVs as /dev/VG/LV.
@@ -338,8 +340,50 @@ gk_int_dev_dm_to_lv (const char *dev)
   return gk_int_dev_lv_of (st.st_rdev);
 }
 
+int
+gk_int_dev_is_crypt (const char *dev)
+{
+  struct stat st;
+  char uuid[160];
+  return stat (dev, &st) == 0 && S_ISBLK (st.st_mode)
+    && dm_attr (st.st_rdev, "uuid", uuid, sizeof uuid) == 0
+    && strncmp (uuid, "CRYPT-", 6) == 0;
+}
+
+/* "/dev/md" plus a number without leading zero (an md RAID array). */
+static int
+is_md_name (const char *user)
+{
+  if (strncmp (user, "/dev/md", 7) != 0) return 0;
+  const char *p = user + 7;
+  size_t n = strspn (p, "0123456789");
+  return n > 0 && n <= MAX_DIGITS && p[n] == '\0' && !(p[0] == '0' && n > 1);
+}
+
+int
+gk_int_md_running (const char *state_file)
+{
+  /* A stopped array lingers a moment with state "clear". */
+  char state[32];
+  return gk_int_read_sysfs_line (state_file, state, sizeof state) == 0
+    && strcmp (state, "clear") != 0;
+}
+
+int
+gk_int_dev_is_md (const char *dev)
+{
+  struct stat st;
+  char p[96];
+  if (stat (dev, &st) == -1 || !S_ISBLK (st.st_mode)) return 0;
+  snprintf (p, sizeof p, "/sys/dev/block/%u:%u/md/array_state",
+            major (st.st_rdev), minor (st.st_rdev));
+  return gk_int_md_running (p);
+}
+
 /* USER ("/dev/VG/LV" or "/dev/mapper/NAME") must be the block device of
- * an LVM logical volume. */
+ * an LVM logical volume, or "/dev/mapper/NAME" that of an open encrypted
+ * device (dm uuid "CRYPT-...", made by cryptsetup: luks-open).  Nothing
+ * else that device-mapper or /dev holds (control, other targets). */
 static int
 check_lv (const char *user)
 {
@@ -350,10 +394,17 @@ check_lv (const char *user)
     return gk_int_perr ("%s", user);
   }
   char *lv = S_ISBLK (st.st_mode) ? gk_int_dev_lv_of (st.st_rdev) : NULL;
-  if (!lv)
-    return gk_int_err (EINVAL, "%s: not a logical volume", user);
-  free (lv);
-  return 0;
+  if (lv) {
+    free (lv);
+    return 0;
+  }
+  if (strncmp (user, "/dev/mapper/", 12) == 0 && gk_int_dev_is_crypt (user))
+    return 0;
+  if (strncmp (user, "/dev/md/", 8) == 0)  /* mdadm's link, left by a stop */
+    return gk_int_dev_is_md (user) ? 0
+      : gk_int_err (ENOENT, "%s: no such md array", user);
+  return gk_int_err (EINVAL, "%s: not a logical volume, an open "
+                     "encrypted device or an md array", user);
 }
 
 int
@@ -369,7 +420,7 @@ gk_int_dev_name_ok (const char *user)
   if (strnlen (user, MAX_USER_NAME + 1) > MAX_USER_NAME)
     return gk_int_err (EINVAL, "%.64s...: device name too long", user);
   if ((strncmp (user, "/dev/", 5) == 0 && parse_name (user + 5, &d) == 0)
-      || is_dm_path (user))
+      || is_dm_path (user) || is_md_name (user))
     return 0;
   return gk_int_err (EINVAL, "%s: not a device name (expected /dev/sdX, "
                      "/dev/sdXN or /dev/VG/LV)", user);
@@ -384,6 +435,14 @@ gk_int_dev_lookup (const char *user)
   char *dev = NULL;
   if (is_dm_path (user)) {
     if (check_lv (user) == -1) return NULL;
+    dev = strdup (user);
+  }
+  else if (is_md_name (user)) {
+    if (check_block (user, user) == -1) return NULL;
+    if (!gk_int_dev_is_md (user)) {
+      gk_int_err (ENOENT, "%s: no such md array", user);
+      return NULL;
+    }
     dev = strdup (user);
   }
   else if (parse_name (user + 5, &d) == 0 && strcmp (d.kind, "sd") == 0) {

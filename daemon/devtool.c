@@ -39,6 +39,13 @@ gk_int_dev_perr (const char *dev, const char *what)
 int
 gk_int_run_on_dev (const char *dev, const char *in, const char *const *argv)
 {
+  return gk_int_run_on_dev_e (dev, in, argv, NULL);
+}
+
+int
+gk_int_run_on_dev_e (const char *dev, const char *in, const char *const *argv,
+                     int (*errno_of) (int status))
+{
   char *errs = NULL;
   int st = gk_int_run_status (NULL, &errs, in, argv);
   if (st <= 0) {                /* 0: success; -1: error already set */
@@ -55,11 +62,12 @@ gk_int_run_on_dev (const char *dev, const char *in, const char *const *argv)
     msg[--len] = '\0';
   size_t max = GK_ERRMSG_MAX / 2;
   const char *tail = len > max ? msg + len - max : msg;
+  int e = errno_of ? errno_of (st) : 0;
   if (len > 0)
-    gk_int_dev_err (0, dev, "%s: %s%s", argv[0], tail != msg ? "..." : "",
+    gk_int_dev_err (e, dev, "%s: %s%s", argv[0], tail != msg ? "..." : "",
                     tail);
   else
-    gk_int_dev_err (0, dev, "%s: exited with status %d", argv[0], st);
+    gk_int_dev_err (e, dev, "%s: exited with status %d", argv[0], st);
   free (msg);
   return -1;
 }

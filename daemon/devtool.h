@@ -13,6 +13,10 @@ int gk_int_dev_perr (const char *dev, const char *what);
  * (device names translated, usage text dropped, the tail kept). */
 int gk_int_run_on_dev (const char *dev, const char *in,
                        const char *const *argv);
+/* The same, the errno of a failure given by ERRNO_OF (exit status ->
+ * errno; NULL: EINVAL), for tools whose exit codes have meanings. */
+int gk_int_run_on_dev_e (const char *dev, const char *in,
+                         const char *const *argv, int (*errno_of) (int status));
 /* 0 if DEV can be opened exclusively (not mounted, no partition of it in
  * use), else -1 with EBUSY "device is in use (mounted?)". */
 int gk_int_check_unused (const char *dev);

@@ -26,16 +26,28 @@ static const char config_head[] =
   "devices{obtain_device_list_from_udev=0 external_device_info_source="
   "\"none\" use_devicesfile=0 hints=\"none\" global_filter=[";
 
-/* "/dev/" plus lower-case letters: the only disk names put in a filter,
- * so that no regular-expression character can get in. */
+/* PREFIX followed by at least one character of LO..HI and nothing else,
+ * under 64 bytes: names put in a filter, so that no regular-expression
+ * character can get in. */
 static int
-disk_ok (const char *d)
+name_in (const char *d, const char *prefix, char lo, char hi)
 {
-  if (strncmp (d, "/dev/", 5) != 0 || !d[5]) return 0;
-  for (const char *p = d + 5; *p; p++)
-    if (*p < 'a' || *p > 'z') return 0;
+  size_t n = strlen (prefix);
+  if (strncmp (d, prefix, n) != 0 || !d[n]) return 0;
+  for (const char *p = d + n; *p; p++)
+    if (*p < lo || *p > hi) return 0;
   return strlen (d) < 64;
 }
+
+/* "/dev/dm-" or "/dev/md" plus digits: an open encrypted device or an
+ * md array (LVM on LUKS, on RAID), put in the filter as exactly itself. */
+static int
+dm_ok (const char *d)
+{
+  return name_in (d, "/dev/dm-", '0', '9') || name_in (d, "/dev/md", '0', '9');
+}
+/* "/dev/" plus lower-case letters: a disk (and its partitions). */
+static int disk_ok (const char *d) { return name_in (d, "/dev/", 'a', 'z'); }
 
 char *
 gk_int_lvm_config (char *const *disks, int readonly)
@@ -51,6 +63,10 @@ gk_int_lvm_config (char *const *disks, int readonly)
    * upload data that could look like a PV), and dm devices (no PVs on
    * LVs). */
   for (size_t i = 0; i < n; i++) {
+    if (dm_ok (disks[i])) {
+      len += (size_t) snprintf (s + len, cap - len, "\"a|^%s$|\",", disks[i]);
+      continue;
+    }
     if (!disk_ok (disks[i])) continue;
     len += (size_t) snprintf (s + len, cap - len, "\"a|^%s[0-9]*$|\",",
                               disks[i]);

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "grow.h"
 #include "lvm.h"
+#include "md.h"
 
 #define DM_MISC "/sys/class/misc/device-mapper"
 
@@ -24,8 +25,8 @@ static int activation_done;     /* automatic activation done or overruled */
 
 /* Load device-mapper on first use (not at boot: it costs ~0.3 s under
  * TCG and most sessions never need it).  It may be built in. */
-static int
-need_dm (void)
+int
+gk_int_dm_load (void)
 {
   if (dm_ready) return 0;
   if (access (DM_MISC, F_OK) != 0) {
@@ -35,7 +36,7 @@ need_dm (void)
     if (access (DM_MISC, F_OK) != 0) {
       size_t n = errs ? strcspn (errs, "\n") : 0;
       gk_int_err (ENOTSUP, "device-mapper is not available in the appliance "
-                  "kernel, so LVM cannot be used (modprobe dm_mod: %.*s%s)",
+                  "kernel, so LVM and LUKS cannot be used (modprobe dm_mod: %.*s%s)",
                   (int) n, errs ? errs : "",
                   st == 0 ? "loaded, but no " DM_MISC : "");
       free (errs);
@@ -47,6 +48,44 @@ need_dm (void)
   return 0;
 }
 
+/* DISKS plus the open encrypted devices ("/dev/dm-N", dm uuid
+ * "CRYPT-...") and the md arrays ("/dev/mdN"): LVM on LUKS is found once
+ * luks-open made the mapping, LVM on RAID once the array runs.
+ * Consumes DISKS; NULL with the error set. */
+static char **
+with_crypt_devices (char **disks)
+{
+  if (!disks) return NULL;
+  size_t n = gk_int_count_strings (disks), cap = n + 1;
+  DIR *d = opendir ("/sys/block");
+  struct dirent *e;
+  while (d && (e = readdir (d))) {
+    char p[300], uuid[160];
+    if (strncmp (e->d_name, "dm-", 3) != 0) continue;
+    snprintf (p, sizeof p, "/sys/block/%s/dm/uuid", e->d_name);
+    if (gk_int_read_sysfs_line (p, uuid, sizeof uuid) == -1
+        || strncmp (uuid, "CRYPT-", 6) != 0)
+      continue;
+    if (gk_int_grow ((void **) &disks, &cap, n + 2, sizeof *disks, 8) == -1
+        || asprintf (&disks[n], "/dev/%s", e->d_name) == -1) {
+      disks[n] = NULL;
+      break;
+    }
+    disks[++n] = NULL;
+  }
+  if (d) closedir (d);
+  char **mds = disks[n] == NULL ? gk_int_md_arrays () : NULL;
+  for (size_t i = 0; mds && mds[i]; i++) {
+    if (gk_int_grow ((void **) &disks, &cap, n + 2, sizeof *disks, 8) == -1)
+      break;
+    disks[n++] = mds[i];
+    mds[i] = NULL;
+    disks[n] = NULL;
+  }
+  gk_int_free_strings (mds);
+  return disks;
+}
+
 /* Run "lvm ARGS[0] --config ... ARGS[1...]", capturing standard output
  * into *OUT_R if not NULL.  READONLY: no metadata may be written (used
  * for activation).  On failure the error is "lvm SUBCOMMAND: <what lvm
@@ -54,8 +93,8 @@ need_dm (void)
 int
 gk_int_lvm_run (char **out_r, int readonly, const char *const *args)
 {
-  if (need_dm () == -1) return -1;
-  char **disks = gk_int_list_disks ();
+  if (gk_int_dm_load () == -1) return -1;
+  char **disks = with_crypt_devices (gk_int_list_disks ());
   if (!disks) return -1;
   char *cfg = gk_int_lvm_config (disks, readonly);
   gk_int_free_strings (disks);

@@ -40,6 +40,10 @@ char **gk_int_lvm_lv_paths (void);
 
 /* --- lvm-run.c: running lvm --- */
 
+/* Load device-mapper (dm_mod) if it is not there yet: LVM and
+ * cryptsetup (calls/luks.c) need it.  0, or -1 with ENOTSUP set. */
+int gk_int_dm_load (void);
+
 struct gk_int_sval;
 
 /* Run "lvm ARGS[0] --config ... ARGS[1...]" (loading dm_mod first if
@@ -67,8 +71,9 @@ int gk_int_lvm_check_vg (const char *vg);
 /* The --config string of every lvm command: no udev, no daemons, no
  * backups, locks in /run, and a filter accepting only DISKS (appliance
  * whole-disk names such as "/dev/vda", NULL-terminated) and their
- * partitions.  Names that are not "/dev/" plus lower-case letters are
- * left out.  READONLY sets metadata_read_only.  malloc'd, NULL on ENOMEM. */
+ * partitions, and "/dev/dm-N" and "/dev/mdN" entries exactly (open
+ * encrypted devices, md arrays).
+ * Other names are left out.  READONLY sets metadata_read_only.  malloc'd, NULL on ENOMEM. */
 char *gk_int_lvm_config (char *const *disks, int readonly);
 
 /* 1 if S is a valid VG or LV name for the calls: 1 to 127 of

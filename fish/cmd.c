@@ -297,6 +297,7 @@ gk_cmd_usage (FILE *f, const struct gk_int_call *c)
 
   fprintf (f, "usage: %s", c->name);
   for (size_t i = 0; i < n; i++) {
+    if (c->args[i].sub == GK_S_KEY) continue;   /* read separately */
     int rest = c->args[i].type == GK_T_STRINGLIST && i == n - 1;
     fprintf (f, " %s%s", c->args[i].name, rest ? "..." : "");
   }
@@ -372,6 +373,10 @@ gk_cmd_help (FILE *out, const char *name)
   if (c->longdesc && *c->longdesc) {
     fputc ('\n', out);
     wrap (out, c->longdesc, 72);
+  }
+  if (gk_int_has_key_arg (c)) {
+    fputc ('\n', out);
+    wrap (out, GK_KEY_NOTE, 72);
   }
   return 0;
 }
@@ -598,6 +603,29 @@ take_rest (struct gk_cmd *cmd, size_t ai, char **words, size_t *wi,
   return 0;
 }
 
+static gk_cmd_key_reader key_reader;
+
+void
+gk_cmd_set_key_reader (gk_cmd_key_reader fn)
+{
+  key_reader = fn;
+}
+
+/* A key argument: asked from the reader, never taken from the words
+ * (guestfish's rule: secrets stay off command lines and histories). */
+static int
+read_key_arg (struct gk_cmd *cmd, size_t ai, FILE *errf)
+{
+  const struct gk_int_call *c = cmd->call;
+  char *k = key_reader ? key_reader (c->name, c->args[ai].name) : NULL;
+  if (!k) {
+    errmsg (errf, "%s: could not read the key '%s'", c->name, c->args[ai].name);
+    return -1;
+  }
+  cmd->args[ai].s = k;
+  return 0;
+}
+
 static int
 parse_args (struct gk_cmd *cmd, char **words, FILE *errf)
 {
@@ -606,6 +634,10 @@ parse_args (struct gk_cmd *cmd, char **words, FILE *errf)
   size_t wi = 1;
 
   for (size_t ai = 0; ai < nargs; ai++) {
+    if (c->args[ai].sub == GK_S_KEY) {
+      if (read_key_arg (cmd, ai, errf) == -1) return -1;
+      continue;
+    }
     if (c->args[ai].type == GK_T_STRINGLIST && ai == nargs - 1) {
       if (take_rest (cmd, ai, words, &wi, errf) == -1) return -1;
       continue;

@@ -29,6 +29,14 @@ struct gk_cmd {
   int old_stat;         /* called as stat/lstat: guestfish's field names */
 };
 
+/* Key arguments (GK_S_KEY: LUKS passphrases) are not words of the
+ * command: gk_cmd_parse asks FN for each (CALL and ARG name it), which
+ * returns a malloc'd key or NULL (the command then fails).  gkfish reads
+ * the terminal or stdin (fish/keys.c); the test runner its "key"
+ * variable. */
+typedef char *(*gk_cmd_key_reader) (const char *call, const char *arg);
+void gk_cmd_set_key_reader (gk_cmd_key_reader fn);
+
 /* Convert WORDS (words[0] is the command) into *CMD.  On a usage error
  * prints one line and the usage line to ERRF and returns -1; *CMD then
  * holds nothing to free.  Nothing is sent to the appliance. */

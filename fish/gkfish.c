@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "keys.h"
 #include "mountorder.h"
 
 volatile sig_atomic_t gk_fish_sigint, gk_fish_quit, gk_fish_in_command;
@@ -414,6 +415,14 @@ run (struct shell *sh)
   return gk_fish_run_stream (sh, stdin, "stdin");
 }
 
+/* Key arguments of commands (cmd.h) are read as guestfish reads them. */
+static char *
+read_key_arg (const char *call, const char *arg)
+{
+  (void) call;
+  return gk_keys_read (arg);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -426,6 +435,8 @@ main (int argc, char **argv)
     return r == 1 ? 0 : 1;
   }
   install_signals ();
+  gk_keys_set_mode (o.keys_from_stdin, o.echo_keys);
+  gk_cmd_set_key_reader (read_key_arg);
   if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
   if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {

@@ -45,6 +45,8 @@ struct options {
   const char *script;   /* -f */
   const char *backend;
   int network;          /* --network */
+  int keys_from_stdin;  /* --keys-from-stdin */
+  int echo_keys;        /* --echo-keys */
   char **cmds;          /* the words after the options */
 };
 

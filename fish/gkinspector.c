@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkinspector.h"
+#include "keys.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -33,6 +34,10 @@ usage (FILE *f)
 "                           detect)\n"
 "      --json               print JSON instead of text\n"
 "      --no-applications    do not list the installed packages\n"
+"      --keys-from-stdin    read the keys of encrypted (LUKS) devices from\n"
+"                           standard input, one a line (default: the\n"
+"                           terminal, without echo)\n"
+"      --echo-keys          do not turn echo off while a key is typed\n"
 "  -v, --verbose            debug messages from the library and appliance\n"
 "  -V, --version            print the version\n"
 "  -h, --help               this help\n");
@@ -90,12 +95,14 @@ main (int argc, char **argv)
     { "format", required_argument, NULL, 'F' },
     { "json", no_argument, NULL, 'j' },
     { "no-applications", no_argument, NULL, 'n' },
+    { "keys-from-stdin", no_argument, NULL, 'K' },
+    { "echo-keys", no_argument, NULL, 'E' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, 'V' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
   };
-  int json = 0, apps = 1, verbose = 0, c, ndrives = 0;
+  int json = 0, apps = 1, verbose = 0, c, ndrives = 0, keys_stdin = 0, keys_echo = 0;
   const char *format = NULL;
   gk_h *g = gk_create ();
   if (!g) {
@@ -129,6 +136,8 @@ main (int argc, char **argv)
       break;
     case 'j': json = 1; break;
     case 'n': apps = 0; break;
+    case 'K': keys_stdin = 1; break;
+    case 'E': keys_echo = 1; break;
     case 'v': verbose = 1; gk_set_debug (g, 1); break;
     case 'V': printf ("gkinspector (guestkit) %s\n", PACKAGE_VERSION); gk_close (g); return 0;
     case 'h': usage (stdout); gk_close (g); return 0;
@@ -150,7 +159,15 @@ main (int argc, char **argv)
   char **roots = NULL;
   struct os_report *reps = NULL;
   size_t n = 0;
-  if (gk_launch (g) == -1 || !(roots = gk_inspect_os (g))) {
+  /* Encrypted devices are opened first (a key read for each), so that
+   * what they hold is inspected (keys.c). */
+  gk_keys_set_mode (keys_stdin, keys_echo);
+  if (gk_launch (g) == -1) {
+    fail ("%s%s", gk_last_error (g), "");
+    goto out;
+  }
+  if (gk_keys_open_luks (g, "gkinspector") == -1) goto out;
+  if (!(roots = gk_inspect_os (g))) {
     fail ("%s%s", gk_last_error (g), "");
     goto out;
   }

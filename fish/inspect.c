@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gkfish.h"
+#include "keys.h"
 #include "mountorder.h"
 #include "escape.h"
 
@@ -56,6 +57,10 @@ mount_all (struct shell *sh, char **mps)
 int
 gk_fish_inspect_mount (struct shell *sh)
 {
+  /* As guestfish -i: encrypted devices are opened first (keys.c). */
+  char prog[64];
+  snprintf (prog, sizeof prog, "%s: -i", gk_cmd_prefix ());
+  if (gk_keys_open_luks (sh->g, prog) == -1) return -1;
   char **roots = gk_inspect_os (sh->g);
   if (!roots) {
     gk_fish_fail ("-i: %s", err_of (sh->g));

@@ -43,6 +43,9 @@ usage (FILE *f)
 "      --backend NAME       qemu, qemu:kvm, qemu:tcg or uml\n"
 "      --network            give the appliance a user-mode network (qemu;\n"
 "                           see set-network)\n"
+"      --keys-from-stdin    read key arguments (LUKS passphrases) from\n"
+"                           standard input, one a line, not the terminal\n"
+"      --echo-keys          do not turn echo off while a key is typed\n"
 "  -V, --version            print the version\n"
 "      --help               this help\n"
 "  -h, --cmd-help [CMD]     describe CMD, or list the commands\n"
@@ -59,6 +62,7 @@ usage (FILE *f)
 enum {
   OPT_FORMAT = 256, OPT_BACKEND, OPT_PROGRESS, OPT_NO_PROGRESS,
   OPT_LISTEN, OPT_REMOTE, OPT_NETWORK, OPT_HELP,
+  OPT_KEYS_FROM_STDIN, OPT_ECHO_KEYS,
 };
 
 static int
@@ -166,6 +170,8 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     { "listen", no_argument, NULL, OPT_LISTEN },
     { "remote", optional_argument, NULL, OPT_REMOTE },
     { "network", no_argument, NULL, OPT_NETWORK },
+    { "keys-from-stdin", no_argument, NULL, OPT_KEYS_FROM_STDIN },
+    { "echo-keys", no_argument, NULL, OPT_ECHO_KEYS },
     { NULL, 0, NULL, 0 }
   };
   const char *format = NULL;
@@ -196,6 +202,8 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
     case 'w': o->readonly = 0; o->rw = 1; break;
     case OPT_BACKEND: o->backend = optarg; break;
     case OPT_NETWORK: o->network = 1; break;
+    case OPT_KEYS_FROM_STDIN: o->keys_from_stdin = 1; break;
+    case OPT_ECHO_KEYS: o->echo_keys = 1; break;
     case OPT_PROGRESS: o->progress = 1; break;
     case OPT_NO_PROGRESS: o->progress = 0; break;
     case OPT_LISTEN: o->listen = 1; break;

@@ -155,7 +155,8 @@ fish_usage (const struct gk_int_call *c, char *b, size_t size)
   size_t n = gk_int_count_args (c->args), len;
   len = snprintf (b, size, "%s", c->name);
   for (size_t i = 0; i < n && len < size; i++)
-    len += snprintf (b + len, size - len, " %s%s", c->args[i].name,
+    if (c->args[i].sub != GK_S_KEY)     /* read separately, not a word */
+      len += snprintf (b + len, size - len, " %s%s", c->args[i].name,
                      c->args[i].type == GK_T_STRINGLIST && i == n - 1 ? "..." : "");
   for (size_t i = 0; c->optargs[i].type != GK_T_END && len < size; i++) {
     enum gk_int_type t = c->optargs[i].type;
@@ -213,6 +214,7 @@ gen_man_fish (void)
     if (c->flags & GK_F_CONFIG) P ("only before the appliance is launched\n");
     P (".fi\n");
     if (c->longdesc && *c->longdesc) { P (".PP\n"); roff_paragraphs (c->longdesc); }
+    if (gk_int_has_key_arg (c)) { P (".PP\n"); roff_paragraphs (GK_KEY_NOTE); }
   }
   free (v);
 }

@@ -580,6 +580,7 @@ type_doc (const struct gk_int_arg *a)
   case GK_S_PATHNAME: return "guest path";
   case GK_S_FILEIN: return "local file (read)";
   case GK_S_FILEOUT: return "local file (written)";
+  case GK_S_KEY: return "key (gkfish reads it from the terminal or stdin)";
   default: return "string";
   }
 }

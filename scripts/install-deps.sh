@@ -12,7 +12,8 @@ e2fsprogs fdisk util-linux mount dosfstools xfsprogs btrfs-progs lvm2 kmod
 lz4 cpio zstd file xz-utils gzip bzip2 tar coreutils zerofree
 user-mode-linux valgrind ntfs-3g debootstrap jq qemu-utils gnuplot-nox
 libarchive-dev libjson-c-dev yq python3 clang libclang-rt-dev man-db
-groff-base bash-completion procps time"
+groff-base bash-completion procps time cryptsetup-bin
+mdadm"
 if [ "${1:-}" = --list ]; then
   for p in $PKGS; do echo "$p"; done
   exit 0

@@ -311,6 +311,24 @@ set_var (const char *name, const char *value)
   return (vars[i].value = strdup (value)) ? 0 : -1;
 }
 
+/* Key arguments (GK_S_KEY, not words of a command): the value of the
+ * variable "key" (set with "echo-daemon WORD -> key"). */
+static const char *
+key_var (void)
+{
+  for (size_t i = 0; i < MAX_VARS && vars[i].name[0]; i++)
+    if (strcmp (vars[i].name, "key") == 0) return vars[i].value;
+  return NULL;
+}
+
+static char *
+test_key_reader (const char *call, const char *arg)
+{
+  (void) call; (void) arg;
+  const char *k = key_var ();
+  return k ? strdup (k) : NULL;
+}
+
 /* A copy of S with each "$name" of a set variable replaced by its value;
  * anything else ("$BACKEND", "$(...)") is left as it is. */
 static char *
@@ -485,7 +503,10 @@ check_line (const char *line)
   run_cmd (copy, &r);
   if (verbose)
     printf ("  + %s (%" PRId64 " ms)\n", line, (now_us () - t0) / 1000);
-  char *why = judge (op, expected, &r);
+  /* Keys are secrets: no message may repeat one. */
+  const char *k = key_var ();
+  char *why = k && *k && r.err && strstr (r.err, k)
+    ? strdup ("the error message reveals the key") : judge (op, expected, &r);
   free_result (&r);
   free (copy);
   return why;
@@ -756,6 +777,7 @@ main (int argc, char **argv)
 
   setvbuf (stdout, NULL, _IOLBF, 0);
   gk_cmd_set_prefix ("test-api");
+  gk_cmd_set_key_reader (test_key_reader);
   verbose = getenv ("GK_TEST_VERBOSE") && *getenv ("GK_TEST_VERBOSE") == '1';
   noop_mode = getenv ("GK_TEST_NOOP") && *getenv ("GK_TEST_NOOP") == '1';
   if (check_filter (argc, argv) == -1) return 2;

@@ -6,6 +6,7 @@
  * file (the appliance is fresh each time and a cache could only be stale)
  * and no exec of blkid(8), which is slow under emulation.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "grow.h"
 #include "actions.h"
 #include "lvm.h"
+#include "md.h"
 
 #define MIB (1024 * 1024)
 
@@ -234,14 +236,58 @@ add_fs (struct strlist *l, const char *user, int is_disk, int *saw_pv)
     return sl_push (l, user) == 0 ? sl_push (l, "unknown") : -1;
   }
   int r = 0;
-  int pv = strcmp (p.type, "LVM2_member") == 0;
-  if (pv) *saw_pv = 1;
+  /* md members, like PVs, are not filesystems: their arrays are
+   * (assembled, then listed; bit 2 of *SAW_PV). */
+  int md = strcmp (p.type, "linux_raid_member") == 0;
+  int pv = strcmp (p.type, "LVM2_member") == 0 || md;
+  if (pv) *saw_pv |= md ? 2 : 1;
   if (!pv && !(is_disk && p.has_pt && !*p.type)) {
     r = sl_push (l, user);
     if (r == 0) r = sl_push (l, *p.type ? p.type : "unknown");
   }
   free_probe (&p);
   return r;
+}
+
+/* add_fs for each device of DEVS (NULL: an error is set), then free it. */
+static int
+add_all (struct strlist *l, char **devs, int *saw_pv)
+{
+  int r = devs ? 0 : -1;
+  for (size_t i = 0; devs && devs[i] && r == 0; i++)
+    r = add_fs (l, devs[i], 0, saw_pv);
+  gk_int_free_strings (devs);
+  return r;
+}
+
+/* The open dm-crypt mappings as "/dev/mapper/NAME", sorted; NULL with
+ * the error set. */
+static char **
+crypt_mappings (void)
+{
+  struct gk_int_reply_list l = { .what = "list-filesystems" };
+  DIR *d = opendir ("/sys/block");
+  struct dirent *e;
+  while (d && (e = readdir (d))) {
+    char p[300], name[160], path[200];
+    if (strncmp (e->d_name, "dm-", 3) != 0) continue;
+    snprintf (p, sizeof p, "/sys/block/%s/dm/name", e->d_name);
+    if (gk_int_read_sysfs_line (p, name, sizeof name) == -1) continue;
+    int len = snprintf (path, sizeof path, "/dev/mapper/%s", name);
+    if (len >= (int) sizeof path || !gk_int_dev_is_crypt (path)) continue;
+    if (gk_int_reply_list_add (&l, path, (size_t) len) == -1) {
+      closedir (d);
+      gk_int_free_strings (l.v);
+      return NULL;
+    }
+  }
+  if (d) closedir (d);
+  if (!l.v && !(l.v = calloc (1, sizeof *l.v))) {
+    gk_int_err (ENOMEM, "out of memory");
+    return NULL;
+  }
+  gk_int_sort_strings (l.v);
+  return l.v;
 }
 
 char **
@@ -263,8 +309,16 @@ do_list_filesystems (void)
     }
     if (!has_parts && add_fs (&l, disks[i], 1, &saw_pv) == -1) goto fail;
   }
-  /* LVs only when a PV was seen: no LVM cost on other drives. */
-  if (saw_pv && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
+  /* Arrays only when an md member was seen, then LVs only when a PV was
+   * seen (on a drive or an array): no cost on other drives. */
+  if (saw_pv & 2) {
+    gk_int_md_auto_assemble ();
+    if (add_all (&l, gk_int_md_arrays (), &saw_pv) == -1) goto fail;
+  }
+  /* Open encrypted devices (luks-open, or gkfish -i opening them before
+   * inspection): what they hold, a filesystem or a PV (LVM on LUKS). */
+  if (add_all (&l, crypt_mappings (), &saw_pv) == -1) goto fail;
+  if ((saw_pv & 1) && !(lvs = gk_int_lvm_lv_paths ())) goto fail;
   for (size_t i = 0; lvs && lvs[i]; i++)
     if (add_fs (&l, lvs[i], 0, &saw_pv) == -1) goto fail;
   if (!l.v) {                   /* no drives: an empty list, not NULL */

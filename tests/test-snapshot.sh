@@ -88,12 +88,16 @@ vfs-uuid /dev/sda
 mount /dev/sda /
 touch /t
 statns /t
+debug-sh "echo rand=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+debug-sh "echo now=$(date +%s)"
 get-timings
 EOF
 for i in 1 2; do
   truncate -s 100M "$d/r$i.img"
+  echo "before $(date +%s)" > "$d/r$i.host"
   $GKFISH -a "$d/r$i.img" -a "$d/b.img" -f "$d/s.gk" > "$d/r$i.out" 2>&1
   echo "host $(date +%s)" >> "$d/r$i.out"
+  echo "after $(date +%s)" >> "$d/r$i.host"
 done
 t=$(timings "$d/r1.out")
 case "$t" in
@@ -107,6 +111,17 @@ u1=$(sed -n 5p "$d/r1.out"); u2=$(sed -n 5p "$d/r2.out")
 if [ -n "$u1" ] && [ -n "$u2" ] && [ "$u1" != "$u2" ]; then
   ok "two restored appliances made different random UUIDs ($u1, $u2)"
 else nok "two restored appliances' UUIDs: [$u1] [$u2]"; fi
+r1=$(sed -n 's/^rand=//p' "$d/r1.out"); r2=$(sed -n 's/^rand=//p' "$d/r2.out")
+if [ ${#r1} = 32 ] && [ ${#r2} = 32 ] && [ "$r1" != "$r2" ]; then
+  ok "two restored appliances read different bytes from /dev/urandom"
+else nok "/dev/urandom in two restores: [$r1] [$r2]"; fi
+for i in 1 2; do
+  g=$(sed -n 's/^now=//p' "$d/r$i.out")
+  b=$(awk '/^before /{print $2}' "$d/r$i.host"); a=$(awk '/^after /{print $2}' "$d/r$i.host")
+  if [ -n "$g" ] && [ "$g" -ge $((b - 1)) ] && [ "$g" -le $((a + 1)) ]; then
+    ok "restore $i: the guest clock is within a second of the host's ($b <= $g <= $a)"
+  else nok "restore $i: guest clock [$g], host between [$b] and [$a]"; fi
+done
 for i in 1 2; do
   m=$(grep -m1 'st_mtime_sec:' "$d/r$i.out" | awk '{print $2}')
   h=$(awk '/^host /{print $2}' "$d/r$i.out")

@@ -52,6 +52,7 @@
 #include "backend.h"
 #include "qemu.h"
 #include "qmp.h"
+#include "monoclock.h"
 #include "stage.h"
 #include "wire.h"
 
@@ -62,14 +63,6 @@
 #define LOAD_TIMEOUT_MS 30000
 #define KEY_MAX (1024 * 1024)
 #define STATE_MAX (64 * 1024 * 1024)
-
-static int64_t
-now_us (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* PROG as execvp finds it (its identity is part of the key). */
 static char *
@@ -232,13 +225,13 @@ wait_ready (struct gk_int_vm *vm, int ch, int con, int fwd, char *tail, size_t t
 {
   int limit = vm->timeout_ms > 0 && vm->timeout_ms < BOOT_TIMEOUT_MS ? vm->timeout_ms
     : BOOT_TIMEOUT_MS;
-  int64_t deadline = now_us () + (int64_t) limit * 1000;
+  int64_t deadline = gk_int_mono_us () + (int64_t) limit * 1000;
   unsigned char head[GK_FRAME_HEAD];
   size_t got = 0, tl = 0;
   size_t body = 0, skipped = 0;
   tail[0] = '\0';
   for (;;) {
-    int64_t left = (deadline - now_us ()) / 1000;
+    int64_t left = (deadline - gk_int_mono_us ()) / 1000;
     if (left <= 0) {
       gk_int_vm_error (vm, ETIMEDOUT, "launch: the snapshot template did not become ready "
                        "in %d s; console: %s", limit / 1000, tail);
@@ -464,14 +457,14 @@ publish (struct gk_int_vm *vm, const struct snap *s, int ram, int state)
 static int
 build (struct gk_int_vm *vm, const struct gk_int_qemu_run *r, const struct snap *s, int fwd)
 {
-  int64_t t0 = now_us ();
+  int64_t t0 = gk_int_mono_us ();
   int ram = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   int state = open (s->top, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   int ret = -1;
   if (ram == -1 || state == -1 || ftruncate (ram, (off_t) vm->memsize * 1024 * 1024) == -1)
     gk_int_vm_perror (vm, "launch: cannot create the snapshot files in %s", s->top);
   else if (run_template (vm, r, ram, state, fwd) == 0) {
-    gk_int_vm_timing (vm, "launch.snapshot_build", now_us () - t0);
+    gk_int_vm_timing (vm, "launch.snapshot_build", gk_int_mono_us () - t0);
     ret = publish (vm, s, ram, state);
   }
   if (ram >= 0) close (ram);
@@ -500,18 +493,18 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
   gk_int_argv_free (argv);
   r->inherit[QFD_RAM - 4] = r->inherit[QFD_QMP - 4] = r->inherit[QFD_STATE - 4] = -1;
   close (qm[1]);
-  int64_t t0 = now_us (), t1 = 0, t2 = 0;
+  int64_t t0 = gk_int_mono_us (), t1 = 0, t2 = 0;
   struct gk_int_qmp q;
   if (pid == -1
       || gk_int_qmp_open (&q, vm, qm[0], QMP_TIMEOUT_MS) == -1
-      || (t1 = now_us (), 0)
+      || (t1 = gk_int_mono_us (), 0)
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate-set-capabilities\", "
                          "\"arguments\": {\"capabilities\": [{\"capability\": "
                          "\"x-ignore-shared\", \"state\": true}]}}") == -1
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"migrate-incoming\", "
                          "\"arguments\": {\"uri\": \"fd:%d\"}}", QFD_STATE) == -1
       || gk_int_qmp_wait_migration (&q, LOAD_TIMEOUT_MS) == -1
-      || (t2 = now_us (), 0)
+      || (t2 = gk_int_mono_us (), 0)
       || gk_int_qmp_cmd (&q, QMP_TIMEOUT_MS, "{\"execute\": \"cont\"}") == -1) {
     /* Killed from outside (not a damaged state, which makes qemu exit):
      * the launch fails, as a cold boot's would, and the state is kept. */
@@ -528,7 +521,7 @@ restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int state, int ram,
   close (qm[0]);
   gk_int_vm_timing (vm, "launch.qemu_start", t1 - t0);
   gk_int_vm_timing (vm, "launch.state_load", t2 - t1);
-  gk_int_vm_timing (vm, "launch.cont", now_us () - t2);
+  gk_int_vm_timing (vm, "launch.cont", gk_int_mono_us () - t2);
   return pid;
 }
 
@@ -581,7 +574,7 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
   }
   char why[512];
   int state, ram;
-  int64_t t0 = now_us ();
+  int64_t t0 = gk_int_mono_us ();
   int o = snap_open (vm, &s, &state, &ram, why, sizeof why);
   int built = 0;
   if (o != 1) {
@@ -615,7 +608,7 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
       return -1;
     }
   }
-  gk_int_vm_timing (vm, "launch.snapshot_open", now_us () - t0);
+  gk_int_vm_timing (vm, "launch.snapshot_open", gk_int_mono_us () - t0);
   pid_t pid = restore (vm, r, state, ram, ctl, console);
   close (state);
   close (ram);

@@ -18,13 +18,12 @@
 #include <sys/socket.h>
 #include "backend.h"
 #include "qmp.h"
+#include "monoclock.h"
 
 static int64_t
 now_ms (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return gk_int_mono_us () / 1000;
 }
 
 /* The next line (without its end) into q->line; -1 + vm->err. */

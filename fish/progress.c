@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "monoclock.h"
 
 #define BAR_WIDTH 30
 
@@ -18,9 +19,7 @@ static int64_t last_draw_ms;
 static int64_t
 now_ms (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return gk_int_mono_us () / 1000;
 }
 
 /* Transfers count bytes; other calls (mkfs) count their own units. */

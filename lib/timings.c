@@ -5,13 +5,12 @@
 #include <time.h>
 #include <errno.h>
 #include "internal.h"
+#include "monoclock.h"
 
 int64_t
 gk_int_now_us (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  return gk_int_mono_us ();
 }
 
 /* Drop every timer whose name starts with PREFIX ("launch." or "xfer."). */

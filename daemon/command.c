@@ -422,92 +422,64 @@ start (struct spawn *sp, const char *root)
   }
 }
 
-/* Start the child and collect its output.  Returns the wait status, or
- * -1 with the error set. */
+/* Our ends of the child's standard streams (-1: none). */
+struct ends {
+  int in, out, err;
+};
+
+/* Make the child's stdin (a pipe fed with R->in, or /dev/null), stdout
+ * (a pipe if wanted, else /dev/null) and stderr (a pipe) in SP->fd,
+ * keeping our ends in E.  Returns 0, or -1 with the error set (the caller
+ * closes whatever was opened). */
 static int
-run (struct run *r)
+open_streams (struct run *r, struct spawn *sp, struct ends *e)
 {
-  const char *prog = r->argv[0];
-  struct spawn sp;
-  int in_fd = -1, out_fd = -1, err_fd = -1;   /* our ends */
   int p[2];
-  char **env = NULL;
-  int status = -1;
-
-  memset (&sp, 0, sizeof sp);
-  sp.fd[0] = sp.fd[1] = sp.fd[2] = sp.errfd = -1;
-  sp.argv = r->argv;
-  sp.root = r->root;
-  if (r->root) {
-    env = gk_int_env_with_path (GUEST_PATH);
-    if (!env) { gk_int_err (ENOMEM, "out of memory"); goto out; }
-    sp.envp = env;
-  }
-  else
-    sp.envp = environ;
-
-  /* stdin */
   if (r->in_len > 0) {
-    if (make_pipe (p, 0) == -1) { gk_int_perr ("pipe"); goto out; }
-    sp.fd[0] = p[0];
-    in_fd = p[1];
-    if (fcntl (in_fd, F_SETFL, O_NONBLOCK) == -1) {
-      gk_int_perr ("fcntl");
-      goto out;
-    }
+    if (make_pipe (p, 0) == -1) return gk_int_perr ("pipe");
+    sp->fd[0] = p[0];
+    e->in = p[1];
+    if (fcntl (e->in, F_SETFL, O_NONBLOCK) == -1) return gk_int_perr ("fcntl");
     /* Usually it all fits in the pipe now: no polling for it later. */
-    if (feed (r, in_fd)) close_fd (&in_fd);
+    if (feed (r, e->in)) close_fd (&e->in);
   }
-  else if ((sp.fd[0] = open_null (O_RDONLY)) == -1) {
-    gk_int_perr ("/dev/null");
-    goto out;
-  }
-  /* stdout: discarded if not wanted */
+  else if ((sp->fd[0] = open_null (O_RDONLY)) == -1)
+    return gk_int_perr ("/dev/null");
   if (r->want_out) {
-    if (make_pipe (p, 1) == -1) { gk_int_perr ("pipe"); goto out; }
-    out_fd = p[0];
-    sp.fd[1] = p[1];
+    if (make_pipe (p, 1) == -1) return gk_int_perr ("pipe");
+    e->out = p[0];
+    sp->fd[1] = p[1];
   }
-  else if ((sp.fd[1] = open_null (O_WRONLY)) == -1) {
-    gk_int_perr ("/dev/null");
-    goto out;
-  }
-  /* stderr */
-  if (make_pipe (p, 1) == -1) { gk_int_perr ("pipe"); goto out; }
-  err_fd = p[0];
-  sp.fd[2] = p[1];
+  else if ((sp->fd[1] = open_null (O_WRONLY)) == -1)
+    return gk_int_perr ("/dev/null");
+  if (make_pipe (p, 1) == -1) return gk_int_perr ("pipe");
+  e->err = p[0];
+  sp->fd[2] = p[1];
+  return 0;
+}
 
-  /* Writing to a child that exited must not kill the daemon. */
-  struct sigaction ign, old_pipe;
-  int pipe_saved = 0;
-  if (in_fd >= 0) {
-    memset (&ign, 0, sizeof ign);
-    ign.sa_handler = SIG_IGN;
-    sigemptyset (&ign.sa_mask);
-    pipe_saved = sigaction (SIGPIPE, &ign, &old_pipe) == 0;
-  }
-
-  pid_t pid = start (&sp, r->root);
-  for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
-  if (pid == -1) goto restore;
-
-  /* Drain stdout and stderr while feeding stdin: the child may block on
-   * any of them. */
+/* Drain stdout and stderr while feeding stdin (the child may block on
+ * any of them) and watch the channel for a CANCEL, until all three are
+ * closed.  Returns 0, or the errno that ended it early (EFBIG: too much
+ * output, ECANCELED, a poll failure); E's ends are closed either way. */
+static int
+pump (struct run *r, pid_t pid, struct ends *e)
+{
   int failed_errno = 0;
   int chan = cancel_fd ();
-  while (in_fd >= 0 || out_fd >= 0 || err_fd >= 0) {
+  while (e->in >= 0 || e->out >= 0 || e->err >= 0) {
     struct pollfd pfd[4];
     int np = 0, i_in = -1, i_out = -1, i_err = -1, i_chan = -1;
-    if (in_fd >= 0) {
-      pfd[np].fd = in_fd; pfd[np].events = POLLOUT; pfd[np].revents = 0;
+    if (e->in >= 0) {
+      pfd[np].fd = e->in; pfd[np].events = POLLOUT; pfd[np].revents = 0;
       i_in = np++;
     }
-    if (out_fd >= 0) {
-      pfd[np].fd = out_fd; pfd[np].events = POLLIN; pfd[np].revents = 0;
+    if (e->out >= 0) {
+      pfd[np].fd = e->out; pfd[np].events = POLLIN; pfd[np].revents = 0;
       i_out = np++;
     }
-    if (err_fd >= 0) {
-      pfd[np].fd = err_fd; pfd[np].events = POLLIN; pfd[np].revents = 0;
+    if (e->err >= 0) {
+      pfd[np].fd = e->err; pfd[np].events = POLLIN; pfd[np].revents = 0;
       i_err = np++;
     }
     if (chan >= 0) {
@@ -523,24 +495,31 @@ run (struct run *r)
       failed_errno = ECANCELED;
       break;
     }
-    if (i_in >= 0 && pfd[i_in].revents && feed (r, in_fd))
-      close_fd (&in_fd);
-    if (i_out >= 0 && pfd[i_out].revents && read_out (r, out_fd)) {
-      close_fd (&out_fd);
+    if (i_in >= 0 && pfd[i_in].revents && feed (r, e->in))
+      close_fd (&e->in);
+    if (i_out >= 0 && pfd[i_out].revents && read_out (r, e->out)) {
+      close_fd (&e->out);
       if (r->out_failed) { failed_errno = r->out_failed; break; }
     }
-    if (i_err >= 0 && pfd[i_err].revents && read_err (r, err_fd))
-      close_fd (&err_fd);
+    if (i_err >= 0 && pfd[i_err].revents && read_err (r, e->err))
+      close_fd (&e->err);
   }
-  close_fd (&in_fd);
-  close_fd (&out_fd);
-  close_fd (&err_fd);
+  close_fd (&e->in);
+  close_fd (&e->out);
+  close_fd (&e->err);
+  return failed_errno;
+}
+
+/* Reap PID (killed first if FAILED_ERRNO says the run ended early) and
+ * return its wait status, or -1 with the error set. */
+static int
+reap (const char *prog, pid_t pid, int failed_errno)
+{
   if (failed_errno) {
     /* Not yet reaped, so neither the pid nor the group can be reused. */
     kill (-pid, SIGKILL);
     kill (pid, SIGKILL);
   }
-
   int st;
   while (waitpid (pid, &st, 0) == -1) {
     if (errno != EINTR) {
@@ -550,23 +529,57 @@ run (struct run *r)
     }
   }
   if (failed_errno == EFBIG)
-    gk_int_err (EFBIG, "%s: output larger than %u bytes", prog, GK_MSG_MAX);
-  else if (failed_errno == ECANCELED)
-    gk_int_err (ECANCELED, "%s: cancelled by the host (killed)", prog);
-  else if (failed_errno) {
+    return gk_int_err (EFBIG, "%s: output larger than %u bytes", prog, GK_MSG_MAX);
+  if (failed_errno == ECANCELED)
+    return gk_int_err (ECANCELED, "%s: cancelled by the host (killed)", prog);
+  if (failed_errno) {
     errno = failed_errno;
-    gk_int_perr ("%s", prog);
+    return gk_int_perr ("%s", prog);
   }
-  else if (st != -1)
-    status = st;
+  return st;
+}
 
- restore:
+/* Start the child and collect its output.  Returns the wait status, or
+ * -1 with the error set. */
+static int
+run (struct run *r)
+{
+  struct spawn sp;
+  struct ends e = { -1, -1, -1 };
+  char **env = NULL;
+  int status = -1;
+
+  memset (&sp, 0, sizeof sp);
+  sp.fd[0] = sp.fd[1] = sp.fd[2] = sp.errfd = -1;
+  sp.argv = r->argv;
+  sp.root = r->root;
+  sp.envp = environ;
+  if (r->root) {
+    env = gk_int_env_with_path (GUEST_PATH);
+    if (!env) { gk_int_err (ENOMEM, "out of memory"); goto out; }
+    sp.envp = env;
+  }
+  if (open_streams (r, &sp, &e) == -1) goto out;
+
+  /* Writing to a child that exited must not kill the daemon. */
+  struct sigaction ign, old_pipe;
+  int pipe_saved = 0;
+  if (e.in >= 0) {
+    memset (&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset (&ign.sa_mask);
+    pipe_saved = sigaction (SIGPIPE, &ign, &old_pipe) == 0;
+  }
+  pid_t pid = start (&sp, r->root);
+  for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
+  if (pid != -1)
+    status = reap (r->argv[0], pid, pump (r, pid, &e));
   if (pipe_saved) sigaction (SIGPIPE, &old_pipe, NULL);
  out:
   for (int i = 0; i < 3; i++) close_fd (&sp.fd[i]);
-  close_fd (&in_fd);
-  close_fd (&out_fd);
-  close_fd (&err_fd);
+  close_fd (&e.in);
+  close_fd (&e.out);
+  close_fd (&e.err);
   gk_int_env_free (env);
   return status;
 }

@@ -114,6 +114,53 @@ number (const char *opt, const char *arg, double min, double *v)
   return 0;
 }
 
+/* The words after the options up to "--" are images; after it, commands. */
+static void
+split_words (int argc, char **argv, struct gkb_opts *o)
+{
+  int i = optind;
+  o->images = argv + i;
+  if (optind > 1 && strcmp (argv[optind - 1], "--") == 0)
+    /* getopt took the "--" right after the options: all commands. */
+    o->inline_cmds = argv + i;
+  else {
+    while (i < argc && strcmp (argv[i], "--") != 0) i++;
+    o->nr_images = (size_t) (i - optind);
+    if (i < argc) {
+      argv[i] = NULL;
+      o->inline_cmds = argv + i + 1;
+    }
+  }
+}
+
+/* Options that need or exclude each other.  Returns 0, or -1 with a
+ * message. */
+static int
+check_options (const struct gkb_opts *o)
+{
+  if (o->merge) {
+    if (o->nr_images == 0) { gkb_warn ("--merge: no journals given"); return -1; }
+    return 0;
+  }
+  if (!o->script_file == !o->inline_cmds) {
+    gkb_warn ("give the commands with -f SCRIPT or after --, one of them");
+    return -1;
+  }
+  if (o->nr_images == 0 && !o->images_list) {
+    gkb_warn ("no images: give them as arguments or with --images LIST");
+    return -1;
+  }
+  if (o->script_file && o->images_list && strcmp (o->script_file, "-") == 0
+      && strcmp (o->images_list, "-") == 0) {
+    gkb_warn ("-f - and --images -: only one can be standard input");
+    return -1;
+  }
+  if (o->in_place && !o->rw) { gkb_warn ("--in-place needs --rw"); return -1; }
+  if (o->retry_failed && !o->journal) { gkb_warn ("--retry-failed needs --journal"); return -1; }
+  if (o->inspect && o->nr_mounts) { gkb_warn ("-i and -m: choose one"); return -1; }
+  return 0;
+}
+
 int
 gkb_parse_options (int argc, char **argv, struct gkb_opts *o)
 {
@@ -205,39 +252,6 @@ gkb_parse_options (int argc, char **argv, struct gkb_opts *o)
     default: usage (stderr); return -1;
     }
   }
-  /* The words up to "--" are images; after it, commands. */
-  int i = optind;
-  o->images = argv + i;
-  if (optind > 1 && strcmp (argv[optind - 1], "--") == 0)
-    /* getopt took the "--" right after the options: all commands. */
-    o->inline_cmds = argv + i;
-  else {
-    while (i < argc && strcmp (argv[i], "--") != 0) i++;
-    o->nr_images = (size_t) (i - optind);
-    if (i < argc) {
-      argv[i] = NULL;
-      o->inline_cmds = argv + i + 1;
-    }
-  }
-  if (o->merge) {
-    if (o->nr_images == 0) { gkb_warn ("--merge: no journals given"); return -1; }
-    return 0;
-  }
-  if (!o->script_file == !o->inline_cmds) {
-    gkb_warn ("give the commands with -f SCRIPT or after --, one of them");
-    return -1;
-  }
-  if (o->nr_images == 0 && !o->images_list) {
-    gkb_warn ("no images: give them as arguments or with --images LIST");
-    return -1;
-  }
-  if (o->script_file && o->images_list && strcmp (o->script_file, "-") == 0
-      && strcmp (o->images_list, "-") == 0) {
-    gkb_warn ("-f - and --images -: only one can be standard input");
-    return -1;
-  }
-  if (o->in_place && !o->rw) { gkb_warn ("--in-place needs --rw"); return -1; }
-  if (o->retry_failed && !o->journal) { gkb_warn ("--retry-failed needs --journal"); return -1; }
-  if (o->inspect && o->nr_mounts) { gkb_warn ("-i and -m: choose one"); return -1; }
-  return 0;
+  split_words (argc, argv, o);
+  return check_options (o);
 }

@@ -79,6 +79,7 @@ struct gk_int_vm {
   void *data;           /* its private data, until cleanup */
   struct gk_int_vm_err err;   /* set when an operation returned -1 */
   const char *libvirt_uri;     /* libvirt: the URI after "libvirt:", or NULL */
+  int no_stage;                /* after prepare: the backend attaches no staging disk */
 };
 
 struct gk_int_backend_ops {

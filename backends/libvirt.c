@@ -69,6 +69,12 @@ kvm_usable (void)
 }
 
 static int
+is_system (const char *uri)
+{
+  return strncmp (uri, "qemu:///system", 14) == 0;
+}
+
+static int
 lv_prepare (struct gk_int_vm *vm, const char *variant)
 {
   int kvm = kvm_usable () && !vm->kvm_broken;
@@ -82,6 +88,16 @@ lv_prepare (struct gk_int_vm *vm, const char *variant)
   }
   /* "libvirt:URI" (set-backend or GUESTKIT_BACKEND), else the default. */
   vm->libvirt_uri = variant;
+  const char *u = variant ? variant : DEFAULT_URI, *h = strstr (u, "://");
+  if (!h || h[3] != '/') {
+    gk_int_vm_error (vm, EINVAL, "launch: backend libvirt: %s: only a local libvirt "
+                     "(qemu:///session, qemu:///system) can run the appliance: its channel "
+                     "is a local socket", u);
+    return -1;
+  }
+  /* The system daemon's qemu is another user: it cannot open our
+   * staging memfd; bulk data goes over the channel. */
+  vm->no_stage = is_system (u);
   return 0;
 }
 
@@ -249,6 +265,53 @@ start_pump (struct gk_int_vm *vm, int ctl, int qch, int console, int qcon)
   pump (3, 4, 5, 6);
 }
 
+/* qemu:///system: the daemon's qemu user (its DAC base label in the
+ * capabilities, "+UID:+GID"), who must reach the images and the
+ * appliance without any relabelling; only root can hand it our sockets. */
+static int
+system_user (struct gk_int_vm *vm, struct lv *l, const struct gk_int_appliance *ap,
+             uid_t *uid, gid_t *gid)
+{
+  char *caps = virConnectGetCapabilities (l->conn);
+  if (!caps) { lv_error (vm, "reading the capabilities of qemu:///system"); return -1; }
+  const char *m = strstr (caps, "<model>dac</model>");
+  const char *b = m ? strstr (m, "<baselabel type='qemu'>") : NULL;
+  int u, g;
+  if (!b || sscanf (b + strlen ("<baselabel type='qemu'>"), "+%d:+%d", &u, &g) != 2) {
+    free (caps);
+    gk_int_vm_error (vm, EIO, "launch: libvirt: qemu:///system names no qemu user "
+                     "(no DAC base label in its capabilities)");
+    return -1;
+  }
+  free (caps);
+  *uid = (uid_t) u;
+  *gid = (gid_t) g;
+  if (*uid != geteuid () && geteuid () != 0) {
+    gk_int_vm_error (vm, EPERM, "launch: libvirt: qemu:///system runs qemu as uid %d, "
+                     "which cannot reach guestkit's private sockets from uid %d: use "
+                     "qemu:///session (the default)", u, (int) geteuid ());
+    return -1;
+  }
+  char why[4600];
+  for (size_t i = 0; i < vm->nr_drives; i++)
+    if (gk_int_libvirt_reach (vm->drives[i].filename, *uid, *gid, !vm->drives[i].readonly,
+                              why, sizeof why) == -1) {
+      gk_int_vm_error (vm, EACCES, "launch: libvirt qemu:///system: %s (guestkit changes no "
+                       "owner or label: use qemu:///session, the default, or give that user "
+                       "access)", why);
+      return -1;
+    }
+  const char *app[3] = { ap->kernel, ap->initrd, ap->root };
+  for (size_t k = 0; k < 3; k++)
+    if (app[k] && gk_int_libvirt_reach (app[k], *uid, *gid, 0, why, sizeof why) == -1) {
+      gk_int_vm_error (vm, EACCES, "launch: libvirt qemu:///system: the appliance: %s "
+                       "(set GUESTKIT_CACHEDIR to a directory that user can read, or use "
+                       "qemu:///session, the default)", why);
+      return -1;
+    }
+  return 0;
+}
+
 static void
 lv_free (struct lv *l)
 {
@@ -282,17 +345,24 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
     virErrorPtr e = virGetLastError ();
     gk_int_vm_error (vm, EIO, "launch: libvirt: cannot connect to %s: %s%s", l->uri,
                      e && e->message ? e->message : "unknown libvirt error",
-                     geteuid () == 0 ? " (root's qemu:///session is the system daemon: "
+                     geteuid () == 0 && strncmp (l->uri, "qemu:///", 8) == 0
+                     ? " (root's qemu:///session is the system daemon: "
                      "start it with 'libvirtd -d' or your init system)" : "");
     lv_free (l);
     return -1;
   }
   gk_int_vm_timing (vm, "launch.libvirt_connect", gk_int_mono_us () - t0);
-  /* root's session is the system daemon: name ourselves as qemu's user
-   * (the qemu backend's qemu is ours too), never relabel. */
+  /* qemu runs as we do (root's session is the system daemon: we name
+   * ourselves as qemu's user, as the qemu backend's qemu is ours), or on
+   * qemu:///system as the daemon's qemu user, who must reach our files.
+   * Never relabelled. */
   char label[64];
-  int system = strstr (l->uri, "/system") != NULL;
-  snprintf (label, sizeof label, "+%d:+%d", (int) geteuid (), (int) getegid ());
+  int system = is_system (l->uri);
+  uid_t quid = geteuid ();
+  gid_t qgid = getegid ();
+  if (system && system_user (vm, l, ap, &quid, &qgid) == -1) { lv_free (l); return -1; }
+  snprintf (label, sizeof label, "+%d:+%d", (int) quid, (int) qgid);
+  int other = quid != geteuid ();
 
   char dir[4200], ctl_path[4300], con_path[4300];
   snprintf (dir, sizeof dir, "%s/" DIR_PREFIX "%d.XXXXXX", tmpdir (), (int) getpid ());
@@ -304,11 +374,19 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
   snprintf (ctl_path, sizeof ctl_path, "%s/ctl", dir);
   snprintf (con_path, sizeof con_path, "%s/con", dir);
   int lctl = listen_unix (vm, ctl_path), lcon = lctl >= 0 ? listen_unix (vm, con_path) : -1;
+  /* The system's qemu user: the directory and the sockets are its (we
+   * are root: system_user checked). */
+  if (other && lcon >= 0 && (chown (dir, quid, qgid) == -1 || chown (ctl_path, quid, qgid) == -1
+                             || chown (con_path, quid, qgid) == -1)) {
+    gk_int_vm_perror (vm, "launch: giving %s to qemu's user (uid %d)", dir, (int) quid);
+    close (lcon);
+    lcon = -1;
+  }
   int qch = -1, qcon = -1;
   pid_t pid = -1;
   char *xml = NULL, *cmdline = NULL;
   virDomainPtr dom = NULL;
-  char paths[GK_MAX_DRIVES][64], ovs[GK_MAX_DRIVES][64];
+  char paths[GK_MAX_DRIVES][64], ovs[GK_MAX_DRIVES][4300];
   const char *dp[GK_MAX_DRIVES], *op[GK_MAX_DRIVES];
   int ofd[GK_MAX_DRIVES];
   for (size_t i = 0; i < GK_MAX_DRIVES; i++) ofd[i] = -1;
@@ -324,6 +402,19 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
     if (d->readonly) {
       if ((ofd[i] = gk_int_qemu_overlay (vm, d)) == -1) goto out;
       snprintf (ovs[i], sizeof ovs[i], "/proc/%d/fd/%d", me, ofd[i]);
+      if (other) {
+        /* Another user cannot open our descriptors: a name in the private
+         * directory, removed with it once qemu has it open. */
+        char src[64];
+        snprintf (src, sizeof src, "/proc/self/fd/%d", ofd[i]);
+        snprintf (ovs[i], sizeof ovs[i], "%s/overlay%zu.qcow2", dir, i);
+        if (linkat (AT_FDCWD, src, AT_FDCWD, ovs[i], AT_SYMLINK_FOLLOW) == -1
+            || fchown (ofd[i], quid, qgid) == -1) {
+          gk_int_vm_perror (vm, "launch: the overlay of read-only %s for qemu's user",
+                            d->filename);
+          goto out;
+        }
+      }
       op[i] = ovs[i];
     }
   }
@@ -347,7 +438,7 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
     .cmdline = cmdline, .nr_drives = vm->nr_drives, .drives = vm->drives,
     .drive_paths = dp, .overlays = op, .ctl_sock = ctl_path, .con_sock = con_path,
     .serial_channel = vm->serial_channel, .network = vm->network,
-    .dac_label = system ? NULL : label,
+    .dac_label = label,
   };
   if (!(xml = gk_int_libvirt_xml (&c))) {
     gk_int_vm_error (vm, ENOMEM, "launch: out of memory");
@@ -381,6 +472,8 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
   if (qcon >= 0) close (qcon);
   unlink (ctl_path);
   unlink (con_path);
+  for (size_t i = 0; other && i < vm->nr_drives; i++)
+    if (ofd[i] >= 0 || vm->drives[i].readonly) unlink (ovs[i]);
   rmdir (dir);
   if (pid == -1) { unlink (l->log); lv_free (l); return -1; }
   vm->data = l;

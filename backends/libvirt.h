@@ -20,4 +20,10 @@ struct gk_int_libvirt_cfg {
 };
 /* The domain XML (malloc'd), or NULL: out of memory. */
 char *gk_int_libvirt_xml (const struct gk_int_libvirt_cfg *c);
+/* libvirt-reach.c: 0 if UID (primary group GID) can open PATH (for
+ * writing too when WRITE) and search every directory on the way; else -1
+ * and WHY says which and why. */
+#include <sys/types.h>
+int gk_int_libvirt_reach (const char *path, uid_t uid, gid_t gid, int write,
+                          char *why, size_t whylen);
 #endif

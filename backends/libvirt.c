@@ -454,10 +454,11 @@ lv_start (struct gk_int_vm *vm, const struct gk_int_appliance *ap, int ctl, int 
     goto out;
   }
   gk_int_vm_timing (vm, "launch.libvirt_create", gk_int_mono_us () - t1);
-  int64_t deadline = gk_int_mono_us () + (int64_t) ACCEPT_MS * 1000;
+  int64_t t2 = gk_int_mono_us (), deadline = t2 + (int64_t) ACCEPT_MS * 1000;
   if ((qcon = accept_by (vm, lcon, "console", deadline)) == -1
       || (qch = accept_by (vm, lctl, "control channel", deadline)) == -1)
     goto out;
+  gk_int_vm_timing (vm, "launch.libvirt_accept", gk_int_mono_us () - t2);
   pid = start_pump (vm, ctl, qch, console, qcon);
   snprintf (vm->how, sizeof vm->how, "cold boot (libvirt domain %s on %.200s)", l->name, l->uri);
  out:

@@ -10,7 +10,9 @@
 #  - a read-only drive (qcow2 overlay with no name over the image) takes
 #    writes and leaves the image's bytes unchanged;
 #  - a URI libvirt refuses: the error has libvirt's own message and what
-#    guestkit was doing.
+#    guestkit was doing;
+#  - qemu:///system (root): an image its qemu user cannot reach is named
+#    with the directory in the way.
 # 4 launches, all cold boots.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
@@ -111,6 +113,19 @@ case $out in
   *"libvirt: cannot connect to bogus:///nowhere: "*) ok "bad URI: $out" ;;
   *) nok "bad URI: $out" ;;
 esac
+
+# 5. qemu:///system runs qemu as the daemon's qemu user: an image in a
+#    directory that user cannot search is named, with the directory, before
+#    any domain is created (guestkit relabels nothing).
+if [ "$(id -u)" = 0 ] && virsh -c qemu:///system uri >/dev/null 2>&1; then
+  chmod 0700 "$d"
+  out=$("$GKFISH" --backend libvirt:qemu:///system --ro -a "$img" -- echo-daemon x 2>&1)
+  case $out in
+    *"qemu:///system: qemu runs as "*"which cannot reach $img: directory $d is mode 0700"*)
+      ok "qemu:///system: unreachable image named: $out" ;;
+    *) nok "qemu:///system, image in a 0700 directory: $out" ;;
+  esac
+else echo "# qemu:///system: not tested (not root, or no system daemon)"; fi
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

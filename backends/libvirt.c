@@ -122,7 +122,14 @@ prune_dir (const char *dir, const char *prefix, const char *suffix, int is_dir)
     if (kill ((pid_t) pid, 0) == 0 || errno != ESRCH) continue;
     int dfd = dirfd (d);
     if (is_dir) {
+      /* Only ours ($TMPDIR may be shared): root's may belong to the
+       * system qemu user it was handed to. */
       int sub = openat (dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (sub >= 0 && (fstat (sub, &st) == -1 || (st.st_uid != geteuid () && geteuid () != 0))) {
+        close (sub);
+        continue;
+      }
       if (sub >= 0) {
         unlinkat (sub, "ctl", 0);
         unlinkat (sub, "con", 0);

@@ -39,8 +39,8 @@ static void
 pci_addr (FILE *f, int *slot)
 {
   if (*slot < 0) return;
-  fprintf (f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n",
-           (*slot)++);
+  fprintf (f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' "
+           "function='0x0'/>\n", (*slot)++);
 }
 
 static void

@@ -48,7 +48,8 @@ main (void)
          && strstr (x, "<serial>gkd2</serial>") && strstr (x, "<serial>gkroot</serial>")
          && strstr (x, "<serial>gkstage</serial>"), "drive serials");
   CHECK (strstr (x, "cache='none'") && strstr (x, "cache='unsafe'"), "cache modes");
-  CHECK (strstr (x, "<source file='/proc/9/fd/30'/>") && strstr (x, "type='qcow2' cache='writeback'")
+  CHECK (strstr (x, "<source file='/proc/9/fd/30'/>")
+         && strstr (x, "type='qcow2' cache='writeback'")
          && strstr (x, "<format type='qcow2'/>\n        <source file='/proc/9/fd/21'/>"),
          "read-only drive: qcow2 overlay over the image as its backingStore");
   CHECK (count (x, "<readonly/>") == 1, "only the appliance root is <readonly/>");

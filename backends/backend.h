@@ -78,6 +78,8 @@ struct gk_int_vm {
   char snap_dir[4200];  /* the saved state a restore came from (restore_failed) */
   void *data;           /* its private data, until cleanup */
   struct gk_int_vm_err err;   /* set when an operation returned -1 */
+  const char *libvirt_uri;     /* libvirt: the URI after "libvirt:", or NULL */
+  int no_stage;                /* after prepare: the backend attaches no staging disk */
 };
 
 struct gk_int_backend_ops {
@@ -103,6 +105,7 @@ struct gk_int_backend_ops {
 
 extern const struct gk_int_backend_ops gk_int_backend_qemu;
 extern const struct gk_int_backend_ops gk_int_backend_uml;
+extern const struct gk_int_backend_ops gk_int_backend_libvirt;
 
 /* "qemu:tcg" -> qemu ops, *variant_r = "tcg".  NULL if unknown. */
 const struct gk_int_backend_ops *gk_int_find_backend (const char *name,
@@ -168,6 +171,8 @@ struct gk_int_qemu_cfg {
 char **gk_int_qemu_argv (const struct gk_int_qemu_cfg *c);
 #define GK_QEMU_MAX_IDE 4       /* the pc machine's two IDE buses, two units each */
 char *gk_int_qemu_append (int debug, int root, int serial_channel);
+/* The kernel line of C's machine (cold boot), for the libvirt backend. */
+char *gk_int_qemu_kernel_line (const struct gk_int_qemu_cfg *c);
 /* The machine of a saved appliance, from BASE's settings: its template
  * (TMPL: no user drive, RAM file RAM shared) or a restored VM (the same
  * words with share=off, then BASE's drives and -incoming defer); QMP on

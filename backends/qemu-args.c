@@ -64,6 +64,19 @@ kernel_line (const struct gk_int_qemu_cfg *c, int scsi, size_t nide, size_t nsd)
   return r == -1 ? NULL : s;
 }
 
+/* The same kernel line for another backend that builds qemu's machine
+ * (libvirt): C's drives, network and flags, no snapshot. */
+char *
+gk_int_qemu_kernel_line (const struct gk_int_qemu_cfg *c)
+{
+  size_t nscsi = 0, nide = 0;
+  for (size_t i = 0; i < c->nr_drives; i++) {
+    nscsi += is_iface (&c->drives[i], "virtio-scsi");
+    nide += is_iface (&c->drives[i], "ide");
+  }
+  return kernel_line (c, nscsi > 0, nide, nscsi + nide);
+}
+
 /* One user drive: its block node(s) and its device.  A read-only drive is
  * a qcow2 overlay (an inherited file with no name) over the image, which
  * is its backing node and is never opened for writing. */

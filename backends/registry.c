@@ -5,6 +5,7 @@
 static const struct { const char *name; const struct gk_int_backend_ops *ops; } backends[] = {
   { "qemu", &gk_int_backend_qemu },
   { "uml", &gk_int_backend_uml },
+  { "libvirt", &gk_int_backend_libvirt },
 };
 
 const struct gk_int_backend_ops *

@@ -32,7 +32,8 @@ check_state (gk_h *g, const struct gk_int_call *c)
   return -1;
 }
 
-/* 1 if S is one of the space-separated words of CHOICES. */
+/* 1 if S is one of the space-separated words of CHOICES; a word ending
+ * in ":*" allows any text after its colon ("libvirt:*": libvirt:URI). */
 static int
 is_choice (const char *s, const char *choices)
 {
@@ -40,6 +41,8 @@ is_choice (const char *s, const char *choices)
   for (const char *p = choices; *p; ) {
     size_t w = strcspn (p, " ");
     if (w == n && n > 0 && strncmp (p, s, n) == 0) return 1;
+    if (w >= 2 && p[w - 1] == '*' && p[w - 2] == ':' && n >= w && strncmp (p, s, w - 1) == 0)
+      return 1;
     p += w + (p[w] == ' ');
   }
   return 0;

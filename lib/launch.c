@@ -69,7 +69,9 @@ launch_once (gk_h *g, const struct gk_int_backend_ops *ops, const char *variant,
   g->vm = (struct gk_int_vm) {
     .drives = g->drives, .nr_drives = g->nr_drives, .memsize = g->memsize, .smp = g->smp,
     .network = g->network, .debug = g->debug, .serial_channel = ch == GK_INT_CHANNEL_SERIAL,
-    .kvm_broken = !variant && gk_int_kvm_known_broken (g), .stage_fd = -1,
+    /* libvirt's variant is its URI, not an accelerator. */
+    .kvm_broken = (!variant || ops == &gk_int_backend_libvirt) && gk_int_kvm_known_broken (g),
+    .stage_fd = -1,
     .timeout_ms = launch_timeout_ms (g),
   };
   if (ops->prepare (&g->vm, variant) == -1) return backend_failed (g);
@@ -144,7 +146,7 @@ gk_int_local_launch (gk_h *g)
   const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
   if (!ops) {
     gk_int_error_errno (g, EINVAL, "launch: unknown backend '%s' "
-                        "(valid: qemu, qemu:kvm, qemu:tcg, uml)", g->backend);
+                        "(valid: qemu, qemu:kvm, qemu:tcg, uml, libvirt, libvirt:URI)", g->backend);
     return -1;
   }
   if ((int) g->nr_drives > ops->max_drives) {

@@ -61,9 +61,11 @@ gk_int_stage_setup (gk_h *g)
     gk_int_debug (g, "GUESTKIT_DATAPATH=%s is not blk or serial: using blk", d);
   else if (strcmp (d, "serial") == 0)
     return;
-  /* The backends that attach the staging disk: qemu (virtio-blk) and
-   * uml (ubd); elsewhere bulk data uses the channel. */
-  if (!g->ops || (strcmp (g->ops->name, "qemu") != 0 && strcmp (g->ops->name, "uml") != 0)) {
+  /* The backends that attach the staging disk: qemu and libvirt
+   * (virtio-blk; not libvirt's system qemu, another user) and uml (ubd);
+   * elsewhere bulk data uses the channel. */
+  if (!g->ops || (strcmp (g->ops->name, "qemu") != 0 && strcmp (g->ops->name, "uml") != 0
+                  && strcmp (g->ops->name, "libvirt") != 0) || g->vm.no_stage) {
     gk_int_debug (g, "backend %s: no staging disk, using the serial datapath",
                   g->ops ? g->ops->name : "?");
     return;

@@ -415,6 +415,35 @@ gk_int_dpkg_end (struct gk_dpkg_parser *p)
   flush_pkg (p);
 }
 
+/* --- rpm query output --- */
+
+int
+gk_int_parse_rpm_line (const char *line, size_t len, struct gk_dpkg_pkg *p)
+{
+  const char *f[5];
+  size_t fl[5], nf = 0, start = 0;
+  memset (p, 0, sizeof *p);
+  for (size_t i = 0; i <= len; i++)
+    if (i == len || line[i] == '\t') {
+      if (nf == 5) return 0;
+      f[nf] = line + start;
+      fl[nf++] = i - start;
+      start = i + 1;
+    }
+  if (nf != 5 || fl[0] == 0 || fl[1] == 0 || fl[1] > 9) return 0;
+  int64_t e = 0;
+  for (size_t i = 0; i < fl[1]; i++) {
+    if (f[1][i] < '0' || f[1][i] > '9') return 0;
+    e = e * 10 + (f[1][i] - '0');
+  }
+  p->epoch = e;
+  copy_field (f[0], fl[0], p->name, sizeof p->name);
+  copy_field (f[2], fl[2], p->version, sizeof p->version);
+  copy_field (f[3], fl[3], p->release, sizeof p->release);
+  copy_field (f[4], fl[4], p->arch, sizeof p->arch);
+  return p->name[0] != '\0';
+}
+
 /* --- executables --- */
 
 static unsigned

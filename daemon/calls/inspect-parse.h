@@ -78,6 +78,13 @@ void gk_int_dpkg_end (struct gk_dpkg_parser *p);
 void gk_int_dpkg_split_version (const char *v, size_t len,
                                 struct gk_dpkg_pkg *p);
 
+/* One line of the rpm query inspection runs (inspect-rpm.c): NAME TAB
+ * EPOCH TAB VERSION TAB RELEASE TAB ARCH, without the newline; EPOCH is
+ * digits (0 when the package has none).  Fills P (status_ok unused);
+ * returns 1, or 0 for a malformed line (wrong field count, empty name,
+ * a non-numeric epoch). */
+int gk_int_parse_rpm_line (const char *line, size_t len, struct gk_dpkg_pkg *p);
+
 /* The architecture of an ELF file from its first LEN bytes (64 are
  * enough): "x86_64", "i386", "aarch64", ...; NULL if not ELF, "unknown"
  * for a machine not in the list. */

@@ -7,6 +7,7 @@
  * rpm: the database in /usr/lib/sysimage/rpm (Fedora >= 33, SUSE) or
  * /var/lib/rpm, from the filesystem holding that directory, read by
  * inspect-rpm.c with the appliance's rpm.
+ * apk: /lib/apk/db/installed (Alpine), read like dpkg's status.
  * Either way, more than MAX_APPS packages or REPLY_MAX bytes of them (the
  * reply must fit in one message) is an error rather than a silently
  * shortened list.  Other formats give an empty list.
@@ -61,9 +62,10 @@ add_app (void *opaque, const struct gk_dpkg_pkg *p)
   return 0;
 }
 
-/* Feed FILE to the parser, bounded as described above. */
+/* Feed FILE to the parser through LINE_FN, bounded as described above. */
 static void
-read_status (FILE *f, struct gk_dpkg_parser *p)
+read_status (FILE *f, struct gk_dpkg_parser *p,
+             void (*line_fn) (struct gk_dpkg_parser *, const char *, size_t))
 {
   char line[LINE_MAX_];
   size_t total = 0;
@@ -72,7 +74,7 @@ read_status (FILE *f, struct gk_dpkg_parser *p)
     size_t n = strlen (line);
     total += n;
     int whole = n > 0 && line[n - 1] == '\n';
-    if (!skipping) gk_int_dpkg_line (p, line, whole ? n - 1 : n);
+    if (!skipping) line_fn (p, line, whole ? n - 1 : n);
     skipping = !whole;
   }
   gk_int_dpkg_end (p);
@@ -117,18 +119,22 @@ mount_for (const struct gk_insp_root *r, const char *path, const char **rel,
   return ret;
 }
 
+/* A text database at guest path FILE (dpkg's status, apk's installed),
+ * through LINE_FN. */
 static int
-read_dpkg (const struct gk_insp_root *r, struct collect *c)
+read_text_db (const struct gk_insp_root *r, struct collect *c, const char *file,
+              void (*line_fn) (struct gk_dpkg_parser *, const char *, size_t))
 {
   const char *path;
   struct gk_insp_mnt m;
-  if (mount_for (r, "/var/lib/dpkg/status", &path, &m) == -1) return -1;
+  if (mount_for (r, file, &path, &m) == -1) return -1;
+  c->what = file;
   struct gk_dpkg_parser p;
   gk_int_dpkg_init (&p, add_app, c);
   int fd = gk_int_insp_open (m.rootfd, path, O_RDONLY | O_NONBLOCK);
   FILE *f = fd >= 0 ? fdopen (fd, "r") : NULL;
   if (f) {
-    read_status (f, &p);
+    read_status (f, &p, line_fn);
     fclose (f);
   }
   else if (fd >= 0)
@@ -171,7 +177,10 @@ do_inspect_list_applications2 (const char *root)
   }
   struct collect c = { l, 0, 0, "/var/lib/dpkg/status" };
   int rc = 0;
-  if (strcmp (r->pkgfmt, "deb") == 0) rc = read_dpkg (r, &c);
+  if (strcmp (r->pkgfmt, "deb") == 0)
+    rc = read_text_db (r, &c, "/var/lib/dpkg/status", gk_int_dpkg_line);
+  else if (strcmp (r->pkgfmt, "apk") == 0)
+    rc = read_text_db (r, &c, "/lib/apk/db/installed", gk_int_apk_line);
   else if (strcmp (r->pkgfmt, "rpm") == 0) rc = read_rpm (r, &c);
   if (rc == -1) {
     gk_free_application2_list (l);

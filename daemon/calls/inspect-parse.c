@@ -415,6 +415,24 @@ gk_int_dpkg_end (struct gk_dpkg_parser *p)
   flush_pkg (p);
 }
 
+void
+gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t n)
+{
+  if (n > 0 && line[n - 1] == '\r') n--;
+  if (n == 0) { flush_pkg (p); return; }
+  if (n < 2 || line[1] != ':') return;
+  const char *v = line + 2;
+  size_t vl = n - 2;
+  if (line[0] == 'P') {
+    copy_field (v, vl, p->cur.name, sizeof p->cur.name);
+    p->cur.status_ok = 1;       /* apk lists installed packages only */
+  }
+  else if (line[0] == 'V')
+    gk_int_dpkg_split_version (v, vl, &p->cur);
+  else if (line[0] == 'A')
+    copy_field (v, vl, p->cur.arch, sizeof p->cur.arch);
+}
+
 /* --- rpm query output --- */
 
 int

@@ -74,6 +74,10 @@ void gk_int_dpkg_init (struct gk_dpkg_parser *p,
                        void *opaque);
 void gk_int_dpkg_line (struct gk_dpkg_parser *p, const char *line, size_t len);
 void gk_int_dpkg_end (struct gk_dpkg_parser *p);
+/* Alpine's /lib/apk/db/installed, fed the same way (with gk_int_dpkg_init
+ * and gk_int_dpkg_end): P:name, V:version-rN (release "rN"), A:arch,
+ * records separated by blank lines; every record is installed. */
+void gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t len);
 /* "[epoch:]upstream[-revision]" into P's fields. */
 void gk_int_dpkg_split_version (const char *v, size_t len,
                                 struct gk_dpkg_pkg *p);

@@ -25,6 +25,10 @@
 #                   BDB backend (the instance number, host byte order; key
 #                   0 the last instance), and read back here with rpm's
 #                   bdb_ro before the image is made.
+#   rpm-hostile.img MBR, three ext4 partitions, each a Fedora root whose
+#                   rpmdb.sqlite is hostile: 1 a symlink climbing out of
+#                   the root to /etc/passwd (inside the guest: its own
+#                   passwd, which is not a database), 2 a FIFO, 3 garbage.
 #   suse-ndb.img    openSUSE Leap 15.5 whose /usr/lib/sysimage/rpm holds a
 #                   Packages.db: NOT a real ndb database (Debian's rpm has
 #                   no ndb backend to write or read one), only there to
@@ -177,6 +181,27 @@ PRETTY_NAME="openSUSE Leap 15.5"
 EOF
 echo gk-suse-ndb >"$s/etc/HOSTNAME"
 echo 'LABEL=gksuseroot / ext4 defaults 1 1' >"$s/etc/fstab"
+
+# ---- hostile rpm databases: three Fedora roots on one disk --------------
+truncate -s 48M "$out/rpm-hostile.img"
+printf 'start=2048, size=30720, type=83\nsize=30720, type=83\nsize=30720, type=83\n' |
+  sfdisk -q "$out/rpm-hostile.img" >/dev/null
+for i in 1 2 3; do
+  h=$w/hostile$i
+  mkdir -p "$h/etc" "$h/usr/lib/sysimage/rpm" "$h/usr/bin"
+  cp /usr/bin/ls "$h/usr/bin/ls"
+  cp "$f/etc/os-release" "$h/etc/os-release"
+  echo "gk-hostile-$i" >"$h/etc/hostname"
+  echo 'root:x:0:0:guest passwd:/root:/bin/sh' >"$h/etc/passwd"
+  db=$h/usr/lib/sysimage/rpm/rpmdb.sqlite
+  case $i in
+    1) ln -s ../../../../../../../../etc/passwd "$db" ;;
+    2) mkfifo "$db" ;;
+    3) head -c 65536 /dev/urandom >"$db" ;;
+  esac
+  mke2fs -q -t ext4 -F -E offset=$(( (2048 + (i - 1) * 30720) * 512 )) -d "$h" \
+    "$out/rpm-hostile.img" 15M
+done
 
 image "$out/fedora-rpm.img" gkfedroot "$f"
 image "$out/rhel-bdb.img" gkrhelroot "$r"

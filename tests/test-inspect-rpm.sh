@@ -7,29 +7,18 @@
 # /etc/hostname, /etc/HOSTNAME and /etc/sysconfig/network.  Each image
 # must stay byte-identical.  One appliance per run, each under a timeout.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
+. "$(dirname "$0")/gkfish-env.sh"
 GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
 T=${GK_TEST_TIMEOUT:-300}
-
 for tool in rpmbuild db5.3_load jq; do
-  if ! command -v $tool >/dev/null 2>&1; then
-    echo "SKIP: $tool is not installed (scripts/install-deps.sh)"; exit 77
-  fi
+  command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is not installed (scripts/install-deps.sh)"; exit 77; }
 done
-
 d=$(mktemp -d /tmp/test-inspect-rpm.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 run_ () { timeout "$T" "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
 expect () { name=$1; shift; if "$@"; then ok "$name"; else nok "$name (rc=$rc, stdout: $out, stderr: $err)"; fi; }
 has () { printf '%s' "$1" | grep -q -- "$2"; }
+# jq_is NAME FILTER VALUE: the JSON in $out gives VALUE for FILTER.
 jq_is () {
   v=$(printf '%s' "$out" | jq -r "$2" 2>&1)
   if [ "$v" = "$3" ]; then ok "$1"; else nok "$1: $2 is [$v], expected [$3]"; fi

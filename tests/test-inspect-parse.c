@@ -220,6 +220,12 @@ test_apk_rpm (void)
   for (size_t i = 0; bad[i]; i++)
     refused += gk_int_parse_rpm_line (bad[i], strlen (bad[i]), &p) == 0;
   CHECK (refused == 7, "rpm line: malformed lines refused (%d of 7)", refused);
+  const char *desc = "%NAME%\nbash\n\n%VERSION%\n1:5.2.026-2\n\n%BASE%\nbash\n\n"
+    "%ARCH%\nx86_64\n";
+  CHECK (gk_int_pacman_desc (desc, strlen (desc), &p) == 1 && strcmp (p.name, "bash") == 0
+         && p.epoch == 1 && strcmp (p.version, "5.2.026") == 0 && strcmp (p.release, "2") == 0
+         && strcmp (p.arch, "x86_64") == 0, "pacman desc: fields");
+  CHECK (gk_int_pacman_desc (desc, 20, &p) == 0, "pacman desc: no version, no package");
   char ctl[] = "a\033[31m\t0\t1\t2\tnoarch";
   CHECK (gk_int_parse_rpm_line (ctl, strlen (ctl), &p) == 1 && strcmp (p.name, "a[31m") == 0,
          "rpm line: control characters dropped");
@@ -325,6 +331,9 @@ fuzz (void)
     feed_db (b, n, &a, gk_int_apk_line);
     struct gk_dpkg_pkg rp;
     if (gk_int_parse_rpm_line (b, n, &rp) && !clean (rp.name, sizeof rp.name)) strings++;
+    if (gk_int_pacman_desc (b, n, &rp) && (!clean (rp.name, sizeof rp.name)
+                                           || !clean (rp.version, sizeof rp.version)))
+      strings++;
     char *line = malloc (n + 1);
     memcpy (line, b, n);
     line[n] = '\0';

@@ -1,5 +1,6 @@
 #!/bin/sh
-# rpm guests (tests/images/make-rpm-images.sh, cached): package lists from
+# rpm guests (tests/images/make-rpm-images.sh, cached), and Alpine and
+# Arch: package lists from
 # a real SQLite database (Fedora 39) and a real Berkeley DB one (RHEL 8.9),
 # both written by Debian's rpm tools, read in the appliance by its rpm;
 # ndb (SUSE) a clear error; hostile databases (a symlink climbing out of
@@ -27,7 +28,8 @@ jq_is () {
 start=$(date +%s)
 images=$("$top/tests/images/make-rpm-images.sh") || { nok "building the rpm test images"; echo "$pass passed, $fail failed"; exit 1; }
 echo "# images in $images ($(( $(date +%s) - start )) s)"
-sums () { cat "$images/fedora-rpm.img" "$images/rhel-bdb.img" "$images/suse-ndb.img" "$images/rpm-hostile.img" | sha256sum; }
+sums () { cat "$images/fedora-rpm.img" "$images/rhel-bdb.img" "$images/suse-ndb.img" \
+  "$images/rpm-hostile.img" "$images/apk-pacman.img" | sha256sum; }
 sum=$(sums)
 apps='gk-data 0 2024.1 7.gk noarch,gk-hello 2 1.2 3.gk noarch,gk-tools 0 0.9 1.gk noarch'
 
@@ -82,6 +84,22 @@ expect "hostile: the appliance's files are never read through the link" \
 expect "hostile: a FIFO is refused, not opened for reading" \
   has "$err" "rpm database /usr/lib/sysimage/rpm/rpmdb.sqlite: not a regular file"
 expect "hostile: three errors, one per root" [ "$(printf '%s\n' "$err" | grep -c '^inspect-list-applications2: ')" = 3 ]
+
+# ---- Alpine (apk) and Arch (pacman) ---------------------------------------
+run_ "$GKINSPECTOR" -a "$images/apk-pacman.img" --json
+expect "gkinspector alpine + arch: exit 0" [ "$rc" = 0 ]
+al='.operatingsystems[0]' ar='.operatingsystems[1]'
+jq_is "alpine: from /etc/alpine-release alone" \
+  "$al | [.distro, .major_version, .minor_version, .hostname, .package_format, .package_management] | join(\" \")" \
+  "alpinelinux 3 19 gk-alpine apk apk"
+jq_is "alpine: the apk database (version, release r<N>)" \
+  "[$al.applications[] | [.name, .version, .release, .arch] | join(\" \")] | join(\",\")" \
+  "busybox 1.36.1 r15 x86_64,musl 1.2.4_git20230717 r4 x86_64"
+jq_is "arch: distro, format, tool" "$ar | [.distro, .hostname, .package_format, .package_management] | join(\" \")" \
+  "archlinux gk-arch pacman pacman"
+jq_is "arch: pacman's local database (epoch, version, release)" \
+  "[$ar.applications[] | [.name, .epoch, .version, .release, .arch] | map(tostring) | join(\" \")] | join(\",\")" \
+  "bash 0 5.2.026 2 x86_64,zlib 1 1.3.1 1 x86_64"
 
 expect "rpm images byte-identical" [ "$(sums)" = "$sum" ]
 echo "# $(( $(date +%s) - start )) s in all"

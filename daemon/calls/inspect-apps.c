@@ -8,10 +8,12 @@
  * /var/lib/rpm, from the filesystem holding that directory, read by
  * inspect-rpm.c with the appliance's rpm.
  * apk: /lib/apk/db/installed (Alpine), read like dpkg's status.
+ * pacman: the desc file of each package in /var/lib/pacman/local (Arch).
  * Either way, more than MAX_APPS packages or REPLY_MAX bytes of them (the
  * reply must fit in one message) is an error rather than a silently
  * shortened list.  Other formats give an empty list.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -143,6 +145,37 @@ read_text_db (const struct gk_insp_root *r, struct collect *c, const char *file,
   return p.error ? -1 : 0;
 }
 
+/* pacman's local database: one directory per package, each with a desc
+ * file (at most GK_INSP_FILE_MAX bytes read of it); MAX_APPS entries at
+ * most are looked at (add_app fails beyond). */
+static int
+read_pacman (const struct gk_insp_root *r, struct collect *c)
+{
+  const char *path;
+  struct gk_insp_mnt m;
+  if (mount_for (r, "/var/lib/pacman/local", &path, &m) == -1) return -1;
+  c->what = "/var/lib/pacman/local";
+  int ret = 0;
+  int fd = gk_int_insp_open (m.rootfd, path, O_RDONLY | O_DIRECTORY);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (!d && fd >= 0) close (fd);
+  struct dirent *e;
+  size_t seen = 0;
+  while (d && ret == 0 && (e = readdir (d)) && seen++ <= MAX_APPS) {
+    if (e->d_name[0] == '.') continue;
+    char p[4096 + 300], *b;
+    size_t len;
+    struct gk_dpkg_pkg pkg;
+    snprintf (p, sizeof p, "%s/%s/desc", path, e->d_name);
+    if (!(b = gk_int_insp_read (m.rootfd, p, GK_INSP_FILE_MAX, &len))) continue;
+    if (gk_int_pacman_desc (b, len, &pkg)) ret = add_app (c, &pkg);
+    free (b);
+  }
+  if (d) closedir (d);
+  gk_int_insp_umount (&m);
+  return ret;
+}
+
 /* Where rpm keeps its database, newest first (/var/lib/rpm is a link to
  * the first on Fedora >= 36, which RESOLVE_IN_ROOT follows inside the
  * guest's filesystem). */
@@ -179,6 +212,8 @@ do_inspect_list_applications2 (const char *root)
   int rc = 0;
   if (strcmp (r->pkgfmt, "deb") == 0)
     rc = read_text_db (r, &c, "/var/lib/dpkg/status", gk_int_dpkg_line);
+  else if (strcmp (r->pkgfmt, "pacman") == 0)
+    rc = read_pacman (r, &c);
   else if (strcmp (r->pkgfmt, "apk") == 0)
     rc = read_text_db (r, &c, "/lib/apk/db/installed", gk_int_apk_line);
   else if (strcmp (r->pkgfmt, "rpm") == 0) rc = read_rpm (r, &c);

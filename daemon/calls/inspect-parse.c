@@ -433,6 +433,24 @@ gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t n)
     copy_field (v, vl, p->cur.arch, sizeof p->cur.arch);
 }
 
+int
+gk_int_pacman_desc (const char *buf, size_t len, struct gk_dpkg_pkg *p)
+{
+  const char *s = buf, *end = buf + len, *line;
+  size_t n;
+  int key = 0;          /* 1 NAME, 2 VERSION, 3 ARCH: the next line's */
+  memset (p, 0, sizeof *p);
+  while ((line = next_line (&s, end, &n))) {
+    if (key == 1) copy_field (line, n, p->name, sizeof p->name);
+    else if (key == 2) gk_int_dpkg_split_version (line, n, p);
+    else if (key == 3) copy_field (line, n, p->arch, sizeof p->arch);
+    key = n == 6 && memcmp (line, "%NAME%", 6) == 0 ? 1
+      : n == 9 && memcmp (line, "%VERSION%", 9) == 0 ? 2
+      : n == 6 && memcmp (line, "%ARCH%", 6) == 0 ? 3 : 0;
+  }
+  return p->name[0] && p->version[0];
+}
+
 /* --- rpm query output --- */
 
 int

@@ -78,6 +78,10 @@ void gk_int_dpkg_end (struct gk_dpkg_parser *p);
  * and gk_int_dpkg_end): P:name, V:version-rN (release "rN"), A:arch,
  * records separated by blank lines; every record is installed. */
 void gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t len);
+/* One package's desc file of pacman's local database (Arch): the lines
+ * after %NAME%, %VERSION% ([epoch:]version-release) and %ARCH%.  Returns
+ * 1 with P filled, 0 if the name or version is missing. */
+int gk_int_pacman_desc (const char *buf, size_t len, struct gk_dpkg_pkg *p);
 /* "[epoch:]upstream[-revision]" into P's fields. */
 void gk_int_dpkg_split_version (const char *v, size_t len,
                                 struct gk_dpkg_pkg *p);

@@ -29,6 +29,12 @@
 #                   rpmdb.sqlite is hostile: 1 a symlink climbing out of
 #                   the root to /etc/passwd (inside the guest: its own
 #                   passwd, which is not a database), 2 a FIFO, 3 garbage.
+#   apk-pacman.img  MBR, two ext4 partitions: 1 Alpine 3.19 (no os-release:
+#                   /etc/alpine-release only; /lib/apk/db/installed with two
+#                   packages), 2 Arch Linux (os-release; /var/lib/pacman/
+#                   local/NAME-VERSION/desc for two packages, one with an
+#                   epoch).  Written by hand in each tool's documented
+#                   format (neither tool is in Debian 12).
 #   suse-ndb.img    openSUSE Leap 15.5 whose /usr/lib/sysimage/rpm holds a
 #                   Packages.db: NOT a real ndb database (Debian's rpm has
 #                   no ndb backend to write or read one), only there to
@@ -202,6 +208,30 @@ for i in 1 2 3; do
   mke2fs -q -t ext4 -F -E offset=$(( (2048 + (i - 1) * 30720) * 512 )) -d "$h" \
     "$out/rpm-hostile.img" 15M
 done
+
+# ---- Alpine (apk) and Arch (pacman) -------------------------------------
+a=$w/alpine
+mkdir -p "$a/etc" "$a/bin" "$a/lib/apk/db"
+cp /usr/bin/ls "$a/bin/ls"
+echo 3.19.1 >"$a/etc/alpine-release"
+echo gk-alpine >"$a/etc/hostname"
+printf 'C:Q1x=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nS:383152\n\nP:busybox\nV:1.36.1-r15\nA:x86_64\n\n' \
+  >"$a/lib/apk/db/installed"
+p=$w/arch
+tree "$p"
+printf 'NAME="Arch Linux"\nID=arch\nPRETTY_NAME="Arch Linux"\nBUILD_ID=rolling\n' >"$p/etc/os-release"
+echo gk-arch >"$p/etc/hostname"
+for pkg in 'bash 5.2.026-2 x86_64' 'zlib 1:1.3.1-1 x86_64'; do
+  set -- $pkg
+  dir=$p/var/lib/pacman/local/$1-${2#*:}
+  mkdir -p "$dir"
+  printf '%%NAME%%\n%s\n\n%%VERSION%%\n%s\n\n%%ARCH%%\n%s\n\n' "$1" "$2" "$3" >"$dir/desc"
+done
+echo 9 >"$p/var/lib/pacman/local/ALPM_DB_VERSION"
+truncate -s 32M "$out/apk-pacman.img"
+printf 'start=2048, size=30720, type=83\nsize=30720, type=83\n' | sfdisk -q "$out/apk-pacman.img" >/dev/null
+mke2fs -q -t ext4 -F -E offset=1048576 -d "$a" "$out/apk-pacman.img" 15M
+mke2fs -q -t ext4 -F -E offset=$(( (2048 + 30720) * 512 )) -d "$p" "$out/apk-pacman.img" 15M
 
 image "$out/fedora-rpm.img" gkfedroot "$f"
 image "$out/rhel-bdb.img" gkrhelroot "$r"

@@ -141,8 +141,14 @@ query (const char *tmp, const char *backend, const char *dir,
     size_t el = strlen (err);
     while (el > 0 && err[el - 1] == '\n') err[--el] = '\0';
     const char *last = strrchr (err, '\n');
-    gk_int_err (EIO, "rpm database in %s (%s): rpm %s: %.512s", dir, backend,
-                st == 124 ? "timed out" : "failed", last ? last + 1 : err);
+    last = last ? last + 1 : err;
+    /* rpm names the copy; the user knows the guest's directory. */
+    const char *at = strstr (last, tmp);
+    int pre = at ? (int) (at - last) : (int) strlen (last);
+    gk_int_err (EIO, "rpm database in %s (%s): rpm %s: %.*s%s%.256s", dir,
+                backend, st == 124 ? "timed out" : "failed",
+                pre > 256 ? 256 : pre, last, at ? dir : "",
+                at ? at + strlen (tmp) : "");
     goto out;
   }
   for (char *line = out, *nl; *line; line = nl + 1) {

@@ -146,8 +146,8 @@ read_text_db (const struct gk_insp_root *r, struct collect *c, const char *file,
 }
 
 /* pacman's local database: one directory per package, each with a desc
- * file (at most GK_INSP_FILE_MAX bytes read of it); MAX_APPS entries at
- * most are looked at (add_app fails beyond). */
+ * file (at most GK_INSP_FILE_MAX bytes read of it, STATUS_MAX in all);
+ * MAX_APPS entries at most are looked at (add_app fails beyond). */
 static int
 read_pacman (const struct gk_insp_root *r, struct collect *c)
 {
@@ -160,14 +160,20 @@ read_pacman (const struct gk_insp_root *r, struct collect *c)
   DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
   if (!d && fd >= 0) close (fd);
   struct dirent *e;
-  size_t seen = 0;
+  size_t seen = 0, total = 0;
   while (d && ret == 0 && (e = readdir (d)) && seen++ <= MAX_APPS) {
+    if (total > STATUS_MAX) {
+      ret = gk_int_err (EFBIG, "/var/lib/pacman/local: more than %u MiB of "
+                        "desc files", STATUS_MAX >> 20);
+      break;
+    }
     if (e->d_name[0] == '.') continue;
     char p[4096 + 300], *b;
     size_t len;
     struct gk_dpkg_pkg pkg;
     snprintf (p, sizeof p, "%s/%s/desc", path, e->d_name);
     if (!(b = gk_int_insp_read (m.rootfd, p, GK_INSP_FILE_MAX, &len))) continue;
+    total += len;
     if (gk_int_pacman_desc (b, len, &pkg)) ret = add_app (c, &pkg);
     free (b);
   }

@@ -149,7 +149,8 @@ app_cb (void *opaque, const struct gk_dpkg_pkg *p)
 }
 
 static void
-feed_dpkg (const char *text, size_t len, struct apps *a)
+feed_db (const char *text, size_t len, struct apps *a,
+         void (*line_fn) (struct gk_dpkg_parser *, const char *, size_t))
 {
   struct gk_dpkg_parser p;
   memset (a, 0, sizeof *a);
@@ -159,7 +160,7 @@ feed_dpkg (const char *text, size_t len, struct apps *a)
     const char *nl = memchr (s, '\n', (size_t) (end - s));
     size_t n = nl ? (size_t) (nl - s) : (size_t) (end - s);
     char *line = exact (s, n);
-    gk_int_dpkg_line (&p, line, n);
+    line_fn (&p, line, n);
     free (line);
     s = nl ? nl + 1 : end;
   }
@@ -174,7 +175,7 @@ test_dpkg (void)
     "Package: removed\nStatus: deinstall ok config-files\nVersion: 1.0-1\n\n"
     "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\n";
   struct apps a;
-  feed_dpkg (st, strlen (st), &a);
+  feed_db (st, strlen (st), &a, gk_int_dpkg_line);
   CHECK (a.n == 2, "dpkg: 2 installed packages (got %d)", a.n);
   CHECK (strcmp (a.last, "zlib1g") == 0 && a.ep == 1 && strcmp (a.ver, "1.2.13.dfsg") == 0
          && strcmp (a.rel, "1") == 0, "epoch/version/release: %ld %s %s", a.ep, a.ver, a.rel);
@@ -187,6 +188,47 @@ test_dpkg (void)
          "bad epoch ignored, last hyphen splits");
   gk_int_dpkg_split_version ("99999999999:1", 13, &p);
   CHECK (p.epoch == 0, "huge epoch refused");
+}
+
+static void
+test_apk_rpm (void)
+{
+  const char *db = "C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\nT:the C library\n\n"
+    "P:busybox\nV:1.36.1-r5\nA:x86_64\n\nV:no-name-1\n\nP:last\nV:3\n";
+  struct apps a;
+  feed_db (db, strlen (db), &a, gk_int_apk_line);
+  CHECK (a.n == 3, "apk: 3 packages, the nameless record skipped (got %d)", a.n);
+  CHECK (strcmp (a.last, "last") == 0 && strcmp (a.ver, "3") == 0 && a.rel[0] == '\0',
+         "apk: last record without newline or release: %s %s [%s]", a.last, a.ver, a.rel);
+  feed_db (db, 44, &a, gk_int_apk_line);
+  CHECK (a.n == 1 && strcmp (a.ver, "1.2.4") == 0 && strcmp (a.rel, "r2") == 0,
+         "apk: version and release split: %s %s", a.ver, a.rel);
+
+  struct gk_dpkg_pkg p;
+  const char *l = "bash\t0\t5.2.26\t1.fc39\tx86_64";
+  CHECK (gk_int_parse_rpm_line (l, strlen (l), &p) == 1 && strcmp (p.name, "bash") == 0
+         && p.epoch == 0 && strcmp (p.version, "5.2.26") == 0
+         && strcmp (p.release, "1.fc39") == 0 && strcmp (p.arch, "x86_64") == 0,
+         "rpm line: fields");
+  l = "shadow-utils\t2\t4.14.0\t2.fc39\tx86_64";
+  CHECK (gk_int_parse_rpm_line (l, strlen (l), &p) == 1 && p.epoch == 2, "rpm line: epoch");
+  static const char *const bad[] = {
+    "a\t0\t1\t2", "a\t0\t1\t2\t3\t4", "\t0\t1\t2\tnoarch", "a\t(none)\t1\t2\tx",
+    "a\t9999999999\t1\t2\tx", "a\t\t1\t2\tx", "", NULL
+  };
+  int refused = 0;
+  for (size_t i = 0; bad[i]; i++)
+    refused += gk_int_parse_rpm_line (bad[i], strlen (bad[i]), &p) == 0;
+  CHECK (refused == 7, "rpm line: malformed lines refused (%d of 7)", refused);
+  const char *desc = "%NAME%\nbash\n\n%VERSION%\n1:5.2.026-2\n\n%BASE%\nbash\n\n"
+    "%ARCH%\nx86_64\n";
+  CHECK (gk_int_pacman_desc (desc, strlen (desc), &p) == 1 && strcmp (p.name, "bash") == 0
+         && p.epoch == 1 && strcmp (p.version, "5.2.026") == 0 && strcmp (p.release, "2") == 0
+         && strcmp (p.arch, "x86_64") == 0, "pacman desc: fields");
+  CHECK (gk_int_pacman_desc (desc, 20, &p) == 0, "pacman desc: no version, no package");
+  char ctl[] = "a\033[31m\t0\t1\t2\tnoarch";
+  CHECK (gk_int_parse_rpm_line (ctl, strlen (ctl), &p) == 1 && strcmp (p.name, "a[31m") == 0,
+         "rpm line: control characters dropped");
 }
 
 static void
@@ -285,7 +327,13 @@ fuzz (void)
     if (gk_int_pe_arch ((unsigned char *) b, n) && (n < 64 || b[0] != 'M' || b[1] != 'Z'))
       arch++;
     struct apps a;
-    feed_dpkg (b, n, &a);
+    feed_db (b, n, &a, gk_int_dpkg_line);
+    feed_db (b, n, &a, gk_int_apk_line);
+    struct gk_dpkg_pkg rp;
+    if (gk_int_parse_rpm_line (b, n, &rp) && !clean (rp.name, sizeof rp.name)) strings++;
+    if (gk_int_pacman_desc (b, n, &rp) && (!clean (rp.name, sizeof rp.name)
+                                           || !clean (rp.version, sizeof rp.version)))
+      strings++;
     char *line = malloc (n + 1);
     memcpy (line, b, n);
     line[n] = '\0';
@@ -313,6 +361,7 @@ main (void)
   test_versions ();
   test_fstab ();
   test_dpkg ();
+  test_apk_rpm ();
   test_exec ();
   fuzz ();
   return tap_done ();

@@ -1,7 +1,8 @@
 /* guestkitd: recognising a Linux root and reading what it says of itself.
  *
  * A filesystem is a Linux root when it has /etc and one of the release
- * files (os-release in /etc or /usr/lib, redhat-release, debian_version).
+ * files (os-release in /etc or /usr/lib, redhat-release, debian_version,
+ * alpine-release, arch-release, gentoo-release).
  * os-release is preferred; the older files fill what it lacks.
  */
 #include <errno.h>
@@ -38,16 +39,20 @@ get_arch (int rootfd, struct gk_insp_root *r)
   }
 }
 
+/* The host name: /etc/hostname (systemd), /etc/HOSTNAME (SUSE, Slackware),
+ * then HOSTNAME= in /etc/sysconfig/network (RHEL <= 6). */
 static void
 get_hostname (int rootfd, struct gk_insp_root *r)
 {
+  static const char *const files[] = { "/etc/hostname", "/etc/HOSTNAME", NULL };
   size_t len;
-  char *b = gk_int_insp_read (rootfd, "/etc/hostname", GK_INSP_FILE_MAX, &len);
+  char *b;
   r->hostname[0] = '\0';
-  if (b) {
-    gk_int_first_line (b, len, r->hostname, sizeof r->hostname);
-    free (b);
-  }
+  for (size_t i = 0; files[i] && !r->hostname[0]; i++)
+    if ((b = gk_int_insp_read (rootfd, files[i], GK_INSP_FILE_MAX, &len))) {
+      gk_int_first_line (b, len, r->hostname, sizeof r->hostname);
+      free (b);
+    }
   if (!r->hostname[0]) {
     b = gk_int_insp_read (rootfd, "/etc/sysconfig/network", GK_INSP_FILE_MAX, &len);
     if (b) {
@@ -65,7 +70,8 @@ static const struct { const char *distro, *fmt, *mgmt; } pkg_tools[] = {
   { "rocky", "rpm", "dnf" }, { "almalinux", "rpm", "dnf" },
   { "oraclelinux", "rpm", "dnf" }, { "opensuse", "rpm", "zypper" },
   { "sles", "rpm", "zypper" }, { "archlinux", "pacman", "pacman" },
-  { "alpinelinux", "apk", "apk" }, { NULL, NULL, NULL }
+  { "alpinelinux", "apk", "apk" }, { "gentoo", "ebuild", "portage" },
+  { NULL, NULL, NULL }
 };
 
 static void
@@ -112,6 +118,23 @@ old_release_files (int rootfd, struct gk_insp_root *r, int have_osrel)
     }
     free (b);
   }
+  /* Distributions whose release file only names them (and, for
+   * Alpine, holds the version). */
+  static const struct { const char *file, *distro; } named[] = {
+    { "/etc/alpine-release", "alpinelinux" }, { "/etc/arch-release", "archlinux" },
+    { "/etc/gentoo-release", "gentoo" }, { NULL, NULL }
+  };
+  for (size_t i = 0; named[i].file; i++)
+    if (gk_int_insp_is (rootfd, named[i].file, 0)) {
+      found = 1;
+      if (have_osrel) continue;
+      snprintf (r->distro, sizeof r->distro, "%s", named[i].distro);
+      if (i == 0 && (b = gk_int_insp_read (rootfd, named[i].file, GK_INSP_FILE_MAX, &len))) {
+        if (gk_int_parse_version (b, len, &r->major, &r->minor) == -1)
+          r->major = r->minor = 0;
+        free (b);
+      }
+    }
   b = gk_int_insp_read (rootfd, "/etc/debian_version", GK_INSP_FILE_MAX, &len);
   if (b) {
     int ma, mi;

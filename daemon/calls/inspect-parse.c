@@ -415,6 +415,71 @@ gk_int_dpkg_end (struct gk_dpkg_parser *p)
   flush_pkg (p);
 }
 
+void
+gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t n)
+{
+  if (n > 0 && line[n - 1] == '\r') n--;
+  if (n == 0) { flush_pkg (p); return; }
+  if (n < 2 || line[1] != ':') return;
+  const char *v = line + 2;
+  size_t vl = n - 2;
+  if (line[0] == 'P') {
+    copy_field (v, vl, p->cur.name, sizeof p->cur.name);
+    p->cur.status_ok = 1;       /* apk lists installed packages only */
+  }
+  else if (line[0] == 'V')
+    gk_int_dpkg_split_version (v, vl, &p->cur);
+  else if (line[0] == 'A')
+    copy_field (v, vl, p->cur.arch, sizeof p->cur.arch);
+}
+
+int
+gk_int_pacman_desc (const char *buf, size_t len, struct gk_dpkg_pkg *p)
+{
+  const char *s = buf, *end = buf + len, *line;
+  size_t n;
+  int key = 0;          /* 1 NAME, 2 VERSION, 3 ARCH: the next line's */
+  memset (p, 0, sizeof *p);
+  while ((line = next_line (&s, end, &n))) {
+    if (key == 1) copy_field (line, n, p->name, sizeof p->name);
+    else if (key == 2) gk_int_dpkg_split_version (line, n, p);
+    else if (key == 3) copy_field (line, n, p->arch, sizeof p->arch);
+    key = n == 6 && memcmp (line, "%NAME%", 6) == 0 ? 1
+      : n == 9 && memcmp (line, "%VERSION%", 9) == 0 ? 2
+      : n == 6 && memcmp (line, "%ARCH%", 6) == 0 ? 3 : 0;
+  }
+  return p->name[0] && p->version[0];
+}
+
+/* --- rpm query output --- */
+
+int
+gk_int_parse_rpm_line (const char *line, size_t len, struct gk_dpkg_pkg *p)
+{
+  const char *f[5];
+  size_t fl[5], nf = 0, start = 0;
+  memset (p, 0, sizeof *p);
+  for (size_t i = 0; i <= len; i++)
+    if (i == len || line[i] == '\t') {
+      if (nf == 5) return 0;
+      f[nf] = line + start;
+      fl[nf++] = i - start;
+      start = i + 1;
+    }
+  if (nf != 5 || fl[0] == 0 || fl[1] == 0 || fl[1] > 9) return 0;
+  int64_t e = 0;
+  for (size_t i = 0; i < fl[1]; i++) {
+    if (f[1][i] < '0' || f[1][i] > '9') return 0;
+    e = e * 10 + (f[1][i] - '0');
+  }
+  p->epoch = e;
+  copy_field (f[0], fl[0], p->name, sizeof p->name);
+  copy_field (f[2], fl[2], p->version, sizeof p->version);
+  copy_field (f[3], fl[3], p->release, sizeof p->release);
+  copy_field (f[4], fl[4], p->arch, sizeof p->arch);
+  return p->name[0] != '\0';
+}
+
 /* --- executables --- */
 
 static unsigned

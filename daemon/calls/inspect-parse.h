@@ -74,9 +74,24 @@ void gk_int_dpkg_init (struct gk_dpkg_parser *p,
                        void *opaque);
 void gk_int_dpkg_line (struct gk_dpkg_parser *p, const char *line, size_t len);
 void gk_int_dpkg_end (struct gk_dpkg_parser *p);
+/* Alpine's /lib/apk/db/installed, fed the same way (with gk_int_dpkg_init
+ * and gk_int_dpkg_end): P:name, V:version-rN (release "rN"), A:arch,
+ * records separated by blank lines; every record is installed. */
+void gk_int_apk_line (struct gk_dpkg_parser *p, const char *line, size_t len);
+/* One package's desc file of pacman's local database (Arch): the lines
+ * after %NAME%, %VERSION% ([epoch:]version-release) and %ARCH%.  Returns
+ * 1 with P filled, 0 if the name or version is missing. */
+int gk_int_pacman_desc (const char *buf, size_t len, struct gk_dpkg_pkg *p);
 /* "[epoch:]upstream[-revision]" into P's fields. */
 void gk_int_dpkg_split_version (const char *v, size_t len,
                                 struct gk_dpkg_pkg *p);
+
+/* One line of the rpm query inspection runs (inspect-rpm.c): NAME TAB
+ * EPOCH TAB VERSION TAB RELEASE TAB ARCH, without the newline; EPOCH is
+ * digits (0 when the package has none).  Fills P (status_ok unused);
+ * returns 1, or 0 for a malformed line (wrong field count, empty name,
+ * a non-numeric epoch). */
+int gk_int_parse_rpm_line (const char *line, size_t len, struct gk_dpkg_pkg *p);
 
 /* The architecture of an ELF file from its first LEN bytes (64 are
  * enough): "x86_64", "i386", "aarch64", ...; NULL if not ELF, "unknown"

@@ -5,7 +5,9 @@
  *   inspect-linux.c    Linux roots: release files, hostname, arch
  *   inspect-windows.c  Windows roots: case-insensitive System32
  *   inspect-fstab.c    probing the candidates, resolving fstab names
- *   inspect-apps.c     the dpkg database
+ *   inspect-apps.c     the package lists: the dpkg database, and which
+ *                      rpm database to read
+ *   inspect-rpm.c      the rpm database, read with the appliance's rpm
  *   inspect-parse.c    the pure parsers (inspect-parse.h)
  *
  * Device names here are the appliance's (/dev/vda2); they are turned
@@ -70,6 +72,14 @@ void gk_int_insp_free_devices (struct gk_insp_devs *d);
 /* Fill R->mounts and R->swaps from FSTAB (may be NULL). */
 int gk_int_insp_fstab (const char *fstab, size_t len,
                        const struct gk_insp_devs *d, struct gk_insp_root *r);
+
+/* inspect-rpm.c: read the rpm database in directory DIR of ROOTFD (a
+ * guest path), each package through ADD (struct gk_dpkg_pkg of
+ * inspect-parse.h).  1 read, 0 no database there, -1 error set. */
+struct gk_dpkg_pkg;
+int gk_int_insp_rpm (int rootfd, const char *dir,
+                     int (*add) (void *, const struct gk_dpkg_pkg *),
+                     void *opaque);
 
 /* inspect.c */
 int inspect_activate_lvm (void);

@@ -218,6 +218,7 @@ printf '\125\252' | dd of=pastend.img bs=1 seek=510 conv=notrunc status=none
 qemu-img convert -f raw -O qcow2 fedora.img truncated.qcow2
 truncate -s $(( $(stat -c %s truncated.qcow2) / 3 )) truncated.qcow2
 
+"$here/make-rpm-images.sh" "$cache" >/dev/null   # rpm, apk, pacman images (own cache dir)
 touch done
 log "done in $out"
 echo "$out"

@@ -69,6 +69,12 @@ check '"$stage$bindir/gkfish" -- help mkdir-p | grep -q "^usage: mkdir-p path"' 
 for t in gkinspector gkbench gkbatch; do
   check '"$stage$bindir/$t" --help > /dev/null 2>&1' "staged $t --help"
 done
+# The German catalog (po/), when built with translations.
+if [ -f "$b/po/locale/de/LC_MESSAGES/guestkit.mo" ]; then
+  localedir=$(var localedir)
+  check 'GUESTKIT_LOCALEDIR="$stage$localedir" LANGUAGE=de LANG=C.UTF-8 LC_ALL= "$stage$bindir/gkfish" --help | grep -q "^Aufruf: gkfish"' \
+    "staged gkfish --help in German from the installed $localedir/de/LC_MESSAGES/guestkit.mo"
+fi
 
 # pkg-config against the stage: the library's version, then build and link.
 export PKG_CONFIG_PATH="$stage$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"

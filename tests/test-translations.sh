@@ -6,7 +6,7 @@
 # the guest supplies ("%n%s%x" in a path) is printed as given: it is an
 # argument of the translated format, never the format.  msgfmt refuses a
 # catalog whose translation changes a format's arguments.  The last check
-# boots an appliance (a daemon error naming a guest path).
+# boots an appliance (an error the daemon formats).
 set -u
 . "$(dirname "$0")/gkfish-env.sh"
 s=${TOP_SRCDIR:-$top}
@@ -83,12 +83,14 @@ else
   echo "# msgfmt is not installed: catalog checks skipped"
 fi
 
-# A daemon error naming a guest path with directives: the library sets it
-# with "%s: %s" (translated), the guest's text an argument.
+# A daemon error quoting a name with directives: the appliance formats it
+# (in English: it has no catalogs), the library sets it with "%s: %s"
+# (translated), the daemon's text an argument.
 truncate -s 16M "$d/disk.img"
-de "$gkfish" -a "$d/disk.img" -- mkdir '/%n%s%x' > "$d/out" 2>&1 && nok "mkdir without a filesystem fails"
-if grep -q "^gkfish: mkdir: .*/%n%s%x" "$d/out"; then ok "a daemon error with the guest path as given: $(head -1 "$d/out")"
-else nok "a daemon error with the guest path as given: $(cat "$d/out")"; fi
+de "$gkfish" -a "$d/disk.img" -- mount '/dev/%n%s%x' / > "$d/out" 2>&1 && nok "mount /dev/%n%s%x fails"
+if grep -qF "gkfish: mount: /dev/%n%s%x: not a device name" "$d/out"
+then ok "a daemon error with '%n%s%x' as given: $(head -1 "$d/out")"
+else nok "a daemon error with '%n%s%x' as given: $(cat "$d/out")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -24,7 +24,9 @@ nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 check () { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
 # The configured directories, from the Makefile (as make install uses them).
-var () { $make -s -C "$b" --no-print-directory -f Makefile -f - print-var V="$1" <<'EOM'
+# Without the calling make's flags: under make -jN they bring jobserver
+# warnings and "Entering directory" lines into the value.
+var () { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $make -s -C "$b" --no-print-directory -f Makefile -f - print-var V="$1" <<'EOM'
 print-var:
 	@echo '$($(V))'
 EOM

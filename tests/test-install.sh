@@ -74,7 +74,7 @@ done
 # The German catalog (po/), when built with translations.
 if [ -f "$b/po/locale/de/LC_MESSAGES/guestkit.mo" ]; then
   localedir=$(var localedir)
-  check 'GUESTKIT_LOCALEDIR="$stage$localedir" LANGUAGE=de LANG=C.UTF-8 LC_ALL= "$stage$bindir/gkfish" --help | grep -q "^Aufruf: gkfish"' \
+  check 'GUESTKIT_LOCALEDIR="$stage$localedir" LANGUAGE=de LANG=C.UTF-8 LC_ALL= LC_MESSAGES= "$stage$bindir/gkfish" --help | grep -q "^Aufruf: gkfish"' \
     "staged gkfish --help in German from the installed $localedir/de/LC_MESSAGES/guestkit.mo"
 fi
 

@@ -10,4 +10,8 @@
  * possible), or NULL. */
 char *gk_int_vformat_error (int errnum, const char *fmt, va_list ap, int with_strerror);
 
+/* FMT in the user's language (common/i18n.h), binding the library's
+ * catalogs on first use; FMT itself when there is no translation. */
+const char *gk_int_translate (const char *fmt) __attribute__ ((format_arg (1)));
+
 #endif

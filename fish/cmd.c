@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "i18n.h"
 #include "escape.h"
 #include "exported.h"     /* gk_int_call_generic */
 
@@ -36,7 +37,7 @@ errmsg (FILE *errf, const char *fmt, ...)
   va_list ap;
   fprintf (errf, "%s: ", prefix);
   va_start (ap, fmt);
-  vfprintf (errf, fmt, ap);
+  vfprintf (errf, _(fmt), ap);
   va_end (ap);
   fputc ('\n', errf);
 }

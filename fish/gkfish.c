@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkfish.h"
+#include "i18n.h"
 #include "keys.h"
 #include "mountorder.h"
 
@@ -33,7 +34,7 @@ gk_fish_fail (const char *fmt, ...)
    * a script runs. */
   fprintf (stderr, "%s: ", gk_cmd_prefix ());
   va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
+  vfprintf (stderr, _(fmt), ap);
   va_end (ap);
   fputc ('\n', stderr);
 }
@@ -428,6 +429,7 @@ main (int argc, char **argv)
 {
   struct options o = { 0 };
   struct shell sh = { 0 };
+  gk_int_i18n_program ();
   int r = gk_fish_parse_options (argc, argv, &o);
 
   if (r != 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gkinspector.h"
+#include "i18n.h"
 #include "keys.h"
 
 #ifndef PACKAGE_VERSION
@@ -23,7 +24,7 @@
 static void
 usage (FILE *f)
 {
-  fprintf (f,
+  fputs (_(
 "gkinspector: report the operating systems on disk images\n"
 "\n"
 "usage: gkinspector -a IMAGE [-a IMAGE...] [--json] [--no-applications]\n"
@@ -40,14 +41,14 @@ usage (FILE *f)
 "      --echo-keys          do not turn echo off while a key is typed\n"
 "  -v, --verbose            debug messages from the library and appliance\n"
 "  -V, --version            print the version\n"
-"  -h, --help               this help\n");
+"  -h, --help               this help\n"), f);
 }
 
 static void
 fail (const char *fmt, const char *a, const char *b)
 {
   fprintf (stderr, "gkinspector: ");
-  fprintf (stderr, fmt, a, b);
+  fprintf (stderr, _(fmt), a, b);
   fputc ('\n', stderr);
 }
 
@@ -104,6 +105,7 @@ main (int argc, char **argv)
   };
   int json = 0, apps = 1, verbose = 0, c, ndrives = 0, keys_stdin = 0, keys_echo = 0;
   const char *format = NULL;
+  gk_int_i18n_program ();
   gk_h *g = gk_create ();
   if (!g) {
     fail ("cannot create a handle%s%s", "", "");

@@ -5,12 +5,13 @@
 #include <string.h>
 #include "gkfish.h"
 #include "grow.h"
+#include "i18n.h"
 #include "mountorder.h"
 
 static void
 usage (FILE *f)
 {
-  fprintf (f,
+  fputs (_(
 "gkfish: the guestkit shell\n"
 "\n"
 "usage: gkfish [OPTIONS] [--] [CMD ARGS... [: CMD ARGS...]...]\n"
@@ -57,7 +58,7 @@ usage (FILE *f)
 "The appliance is launched before the first command that needs it (at\n"
 "once with -m or -N).  A script stops at the first failing command (exit\n"
 "status 1) unless the command is written with a leading '-' (\"-rm /f\").\n"
-"Type 'help' inside gkfish for the list of commands.\n");
+"Type 'help' inside gkfish for the list of commands.\n"), f);
 }
 
 enum {
@@ -223,7 +224,7 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
       format = optarg;
       break;
     default:
-      fprintf (stderr, "Try 'gkfish --help' for more information.\n");
+      fputs (_("Try 'gkfish --help' for more information.\n"), stderr);
       return -1;
     }
   }

@@ -13,7 +13,7 @@ lz4 cpio zstd file xz-utils gzip bzip2 tar coreutils zerofree
 user-mode-linux valgrind ntfs-3g debootstrap jq qemu-utils gnuplot-nox
 libarchive-dev libjson-c-dev yq python3 clang libclang-rt-dev man-db
 groff-base bash-completion procps time cryptsetup-bin
-mdadm parallel rpm db5.3-util sqlite3
+mdadm parallel rpm db5.3-util sqlite3 gettext
 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 libvirt-daemon-system libvirt-daemon-system-sysv"
 if [ "${1:-}" = --list ]; then

@@ -24,7 +24,9 @@ nok () { fail=$((fail + 1)); echo "not ok - $*"; }
 check () { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
 # The configured directories, from the Makefile (as make install uses them).
-var () { $make -s -C "$b" --no-print-directory -f Makefile -f - print-var V="$1" <<'EOM'
+# Without the calling make's flags: under make -jN they bring jobserver
+# warnings and "Entering directory" lines into the value.
+var () { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $make -s -C "$b" --no-print-directory -f Makefile -f - print-var V="$1" <<'EOM'
 print-var:
 	@echo '$($(V))'
 EOM
@@ -69,6 +71,12 @@ check '"$stage$bindir/gkfish" -- help mkdir-p | grep -q "^usage: mkdir-p path"' 
 for t in gkinspector gkbench gkbatch; do
   check '"$stage$bindir/$t" --help > /dev/null 2>&1' "staged $t --help"
 done
+# The German catalog (po/), when built with translations.
+if [ -f "$b/po/locale/de/LC_MESSAGES/guestkit.mo" ]; then
+  localedir=$(var localedir)
+  check 'GUESTKIT_LOCALEDIR="$stage$localedir" LANGUAGE=de LANG=C.UTF-8 LC_ALL= LC_MESSAGES= "$stage$bindir/gkfish" --help | grep -q "^Aufruf: gkfish"' \
+    "staged gkfish --help in German from the installed $localedir/de/LC_MESSAGES/guestkit.mo"
+fi
 
 # pkg-config against the stage: the library's version, then build and link.
 export PKG_CONFIG_PATH="$stage$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"

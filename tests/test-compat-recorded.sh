@@ -18,13 +18,14 @@ trap 'rm -rf "$d"' EXIT
 # The expected text of NAME.STREAM: the recording with the listed
 # differences applied, one sed expression per DIFFERENCES line.
 expected () {
+  rec=$compat/$1.$2
   exprs=$(sed -n "s/^$1\\.$2 //p" "$compat/DIFFERENCES")
-  if [ -z "$exprs" ]; then cat "$compat/$1.$2"; return; fi
+  if [ -z "$exprs" ]; then cat "$rec"; return; fi
   set --
   while IFS= read -r e; do set -- "$@" -e "$e"; done <<X
 $exprs
 X
-  sed "$@" "$compat/$1.$2"
+  sed "$@" "$rec"
 }
 
 # Every allowed difference must still change what it names.
@@ -38,8 +39,11 @@ while IFS= read -r line; do
   fi
 done <"$compat/DIFFERENCES"
 
+# Arguments (NAME ...): only those scripts (while working on one).
+[ $# -gt 0 ] || set -- "$compat"/*.gf
 same=0 total=0
-for s in "$compat"/*.gf; do
+for s in "$@"; do
+  s=$compat/$(basename "$s" .gf).gf
   name=$(basename "$s" .gf)
   total=$((total + 1))
   sh "$compat/run-one.sh" "$GKFISH" "$s" "$d"

@@ -5,8 +5,9 @@
 # The expected outputs are written from guestfish 1.48's documented
 # behaviour (guestfish(1): --listen/--remote, "-h CMD", string lists split
 # on spaces, hashes printed "key: value", -i read-write unless --ro,
-# LIBGUESTFS_* variables, copy-in/copy-out with several sources), not
-# recorded from a guestfish binary: libguestfs is not installed here.
+# LIBGUESTFS_* variables, copy-in/copy-out with several sources); what
+# could be recorded from guestfish 1.48 itself is in tests/compat/ and
+# tests/test-compat-recorded.sh.
 #
 # Two appliances: a --listen session (configured over --remote before it
 # launches) and a "gkfish -i" run on the disk that session wrote.
@@ -42,9 +43,13 @@ run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=libvirt "$GKFISH" -- get-backend
 check "LIBGUESTFS_BACKEND=libvirt: qemu, with a notice" 0 "qemu" "libvirt is not supported"
 run_ "$GKFISH" -- set-backend direct : get-backend
 check "set-backend direct" 0 "qemu"
-run_ env LIBGUESTFS_TRACE=1 "$GKFISH" -- echo hi
-check "LIBGUESTFS_TRACE=1 traces commands like -x" 0 "hi" "^+ echo hi"
-run_ env LIBGUESTFS_TRACE=0 "$GKFISH" -- echo hi
+run_ env LIBGUESTFS_TRACE=1 "$GKFISH" -- set-memsize 300 : echo hi
+[ "$rc$out" = 0hi ] && [ "$err" = "gkfish: trace: set_memsize 300
+gkfish: trace: set_memsize = 0
+gkfish: trace: shutdown
+gkfish: trace: shutdown = 0" ] && ok "LIBGUESTFS_TRACE=1 traces calls like -x (built-ins are not traced)" \
+  || nok "LIBGUESTFS_TRACE=1: $rc [$out] [$err]"
+run_ env LIBGUESTFS_TRACE=0 "$GKFISH" -- set-memsize 300 : echo hi
 check "LIBGUESTFS_TRACE=0 does not" 0 "hi"
 
 # disk-create before launch, and guestfish's size suffixes on int64

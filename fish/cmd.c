@@ -15,6 +15,13 @@
 #include "exported.h"     /* gk_int_call_generic */
 
 static const char *prefix = "gkfish";
+static int string_newline;      /* gk_cmd_set_string_newline */
+
+void
+gk_cmd_set_string_newline (int always)
+{
+  string_newline = always;
+}
 
 void
 gk_cmd_set_prefix (const char *p)
@@ -817,9 +824,9 @@ print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r,
     const char *s = r->s ? r->s : "";
     size_t n = strlen (s);
     gk_esc_guest (out, s, n);
-    /* Always a newline, even after one: guestfish prints strings so
-     * ("cat" of "a\n" prints "a" and an empty line). */
-    fputc ('\n', out);
+    /* gkfish: always a newline, even after one, as guestfish prints
+     * strings ("cat" of "a\n" prints "a" and an empty line). */
+    if (string_newline || n == 0 || s[n - 1] != '\n') fputc ('\n', out);
     break;
   }
   case GK_R_BUFFER:

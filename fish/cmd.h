@@ -57,6 +57,11 @@ void gk_cmd_set_trace (FILE *f);
 void gk_cmd_trace_call (const struct gk_cmd *cmd);
 void gk_cmd_trace_ret (const struct gk_int_call *c, int ok, const union gk_int_val *r);
 
+/* Strings print with a newline added always (1: guestfish's format,
+ * gkfish) or only when they lack one (0, the default: gkbatch's output,
+ * the tests' comparisons). */
+void gk_cmd_set_string_newline (int always);
+
 /* Parse, execute and free: 0 on success, -1 on any error. */
 int gk_cmd_run (gk_h *g, char **words, FILE *out, FILE *errf);
 

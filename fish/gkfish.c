@@ -466,6 +466,7 @@ main (int argc, char **argv)
   gk_cmd_set_key_reader (read_key_arg);
   if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
   if (o.echo) gk_cmd_set_trace (stderr);
+  gk_cmd_set_string_newline (1);
   if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {
     r = gk_fish_remote (&o);

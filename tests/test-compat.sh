@@ -195,5 +195,32 @@ run_ "$GKFISH" -a "$d/disk.img" -i -- touch /written : exists /written : cat /et
 check "-i without --ro/--rw writes" 0 "true
 compat"
 
+# ---- edit: $EDITOR on a private copy, uploaded only if changed ----------
+
+# The file's change time (seconds and nanoseconds) and mode.
+ed_stat () { printf '%s\n' "$1" | grep -E '^st_(ctime_sec|ctime_nsec|mode):'; }
+run_ env EDITOR=true "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- \
+  write /e "same\n" : chmod 0600 /e : statns /e : edit /e : statns /e
+half=$(($(printf '%s\n' "$out" | wc -l) / 2))
+s1=$(printf '%s\n' "$out" | head -n "$half") s2=$(printf '%s\n' "$out" | tail -n "$half")
+[ "$rc" = 0 ] && [ -n "$(ed_stat "$s1")" ] && [ "$(ed_stat "$s1")" = "$(ed_stat "$s2")" ] \
+  && ok "edit with an editor that changes nothing: the file is not written" \
+  || nok "edit, unchanged: $rc [$out] [$err]"
+run_ env EDITOR="sed -i s/same/changed/" "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- \
+  edit /e : cat /e : stat /e
+case $rc$out in "0changed
+
+dev: "*) ;; *) out="unexpected: $out" ;; esac
+[ "$rc" = 0 ] && printf '%s\n' "$out" | grep -qx "mode: 33152" \
+  && ok "edit with EDITOR a sed script: changed, uploaded, mode 0600 kept" \
+  || nok "edit, changed: $rc [$out] [$err]"
+run_ env EDITOR=false "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- edit /e
+check "edit: an editor that fails is an error" 1 "" "the editor (false) failed; /e is unchanged"
+run_ env EDITOR=false "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- cat /e
+check "... and the file is as it was" 0 "changed"
+# make check gives each test a TMPDIR of its own (tests/run-test.sh).
+leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'gkfish-edit.*' -user "$(id -u)" 2>/dev/null)
+[ -z "$leftover" ] && ok "edit leaves no temporary directory" || nok "edit left $leftover"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -200,7 +200,7 @@ compat"
 # The file's change time (seconds and nanoseconds) and mode.
 ed_stat () { printf '%s\n' "$1" | grep -E '^st_(ctime_sec|ctime_nsec|mode):'; }
 run_ env EDITOR=true "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- \
-  write /e "same\n" : chmod 0600 /e : statns /e : edit /e : statns /e
+  write /e same : chmod 0600 /e : statns /e : edit /e : statns /e
 half=$(($(printf '%s\n' "$out" | wc -l) / 2))
 s1=$(printf '%s\n' "$out" | head -n "$half") s2=$(printf '%s\n' "$out" | tail -n "$half")
 [ "$rc" = 0 ] && [ -n "$(ed_stat "$s1")" ] && [ "$(ed_stat "$s1")" = "$(ed_stat "$s2")" ] \
@@ -209,7 +209,6 @@ s1=$(printf '%s\n' "$out" | head -n "$half") s2=$(printf '%s\n' "$out" | tail -n
 run_ env EDITOR="sed -i s/same/changed/" "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- \
   edit /e : cat /e : stat /e
 case $rc$out in "0changed
-
 dev: "*) ;; *) out="unexpected: $out" ;; esac
 [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -qx "mode: 33152" \
   && ok "edit with EDITOR a sed script: changed, uploaded, mode 0600 kept" \

@@ -155,7 +155,7 @@ parse_type (const char *type, struct layout *l)
   if (i < n) return -1;         /* more parameters than the kind has */
   /* The boot partition, from sector 64, must leave room for root. */
   if ((l->k == K_BOOTROOT || l->k == K_BOOTROOTLV)
-      && (l->bootsize % 512 || l->bootsize / 512 + 64 + 128 >= l->size / 512))
+      && (l->bootsize % 512 || l->bootsize / 512 + 2048 + 128 >= l->size / 512))
     return -1;
   return 0;
 }
@@ -279,10 +279,12 @@ lay_out (struct shell *sh, const struct layout *l, const char *dev)
     return l->k == K_LVFS ? run (sh, "mkfs", l->fstype, lvdev, NULL, NULL) : 0;
   case K_BOOTROOT: case K_BOOTROOTLV:
     /* As guestfish: boot from sector 64, root after it up to 64 sectors
-     * before the end. */
-    snprintf (s1, sizeof s1, "64");
-    snprintf (e1, sizeof e1, "%lld", 64 + l->bootsize / 512 - 1);
-    snprintf (s2, sizeof s2, "%lld", 64 + l->bootsize / 512);
+     * before the end.  GPT: from sector 2048, the first one the daemon's
+     * part-add (sfdisk) allows there. */
+    long long first = strcmp (l->ptype, "mbr") == 0 || strcmp (l->ptype, "msdos") == 0 ? 64 : 2048;
+    snprintf (s1, sizeof s1, "%lld", first);
+    snprintf (e1, sizeof e1, "%lld", first + l->bootsize / 512 - 1);
+    snprintf (s2, sizeof s2, "%lld", first + l->bootsize / 512);
     if (run (sh, "part-init", dev, l->ptype, NULL, NULL) == -1
         || run (sh, "part-add", dev, "p", s1, e1) == -1
         || run (sh, "part-add", dev, "p", s2, "-64") == -1

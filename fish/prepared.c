@@ -187,8 +187,9 @@ gk_fish_prepare_file (const struct prep *p)
   struct layout l;
 
   if (parse_type (p->type, &l) == -1) {
-    gk_fish_fail ("-N %s: not a prepared disk type (see 'gkfish -N help'; "
-                  "SIZE like 100M or 1G, NAME like /dev/VG/LV)", p->type);
+    gk_fish_fail ("-N %s: expected disk, part, fs, lv, lvfs, bootroot or "
+                  "bootrootlv and their parameters (SIZE like 100M or 1G, NAME "
+                  "like /dev/VG/LV; gkfish -N help lists them)", p->type);
     return -1;
   }
   return create_file ("-N", p->file, l.size, 0);

@@ -28,6 +28,7 @@ struct gk_int_drive {
   int allow_backing, allow_data_file;
   int has_backing;      /* qcow2 with a backing file (allowed) */
   uint64_t size;        /* virtual size in bytes (a read-only drive's overlay has it) */
+  int blocksize;        /* sector size: 0 (default, 512) or 4096 */
 };
 
 /* The appliance a launch boots (lib/appliance.c finds or builds it). */

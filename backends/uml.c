@@ -117,6 +117,12 @@ uml_prepare (struct gk_int_vm *vm, const char *variant)
                        d->filename, d->iface, d->iface);
       return -1;
     }
+    if (d->blocksize) {
+      gk_int_vm_error (vm, EINVAL, "launch: backend uml: %s: blocksize %d: UML's ubd "
+                       "drives have 512-byte sectors (use the qemu backend)",
+                       d->filename, d->blocksize);
+      return -1;
+    }
     if (strcmp (d->cachemode, "writeback") != 0 && strcmp (d->cachemode, "unsafe") != 0) {
       gk_int_vm_error (vm, EINVAL, "launch: backend uml: %s: cachemode %s: UML's ubd "
                        "driver goes through the host page cache, so only writeback "

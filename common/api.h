@@ -59,6 +59,7 @@ enum gk_int_ret {
 #define GK_F_ANYSTATE  0x04  /* any state: before, during or after launch (local only) */
 #define GK_F_PROGRESS  0x08  /* bulk data: progress messages, xfer.* timings */
 #define GK_F_HASH      0x20  /* a string list of key, value pairs (guestfish RHashtable) */
+#define GK_F_HEX       0x40  /* an int gkfish prints in hex, "0x83", as guestfish does */
 
 #define GK_MAX_ARGS 8
 #define GK_MAX_OPTARGS 8

@@ -176,8 +176,10 @@ type_name (mode_t mode)
 int
 gk_int_err_not_regular (const char *path, mode_t mode)
 {
-  return gk_int_err (S_ISDIR (mode) ? EISDIR : EINVAL,
-                     "%s: not a regular file (%s)", path, type_name (mode));
+  /* A directory in the kernel's (and guestfish's) words: scripts match
+   * "upload: /dir: Is a directory". */
+  if (S_ISDIR (mode)) return gk_int_err (EISDIR, "%s: %s", path, strerror (EISDIR));
+  return gk_int_err (EINVAL, "%s: not a regular file (%s)", path, type_name (mode));
 }
 
 /* Create PATH (missing, or a dangling symlink whose target is then made

@@ -36,12 +36,16 @@ static const struct builtin {
   { "allocate", "allocate FILE SIZE", "the same as alloc", gk_fish_bi_alloc },
   { "sparse", "sparse FILE SIZE", "create a sparse FILE and add it",
     gk_fish_bi_sparse },
+  { "edit", "edit FILE", "edit a guest file with $EDITOR (default vi)",
+    gk_fish_bi_edit },
+  { "vi", "vi FILE", "edit a guest file with vi", gk_fish_bi_edit },
+  { "emacs", "emacs FILE", "edit a guest file with emacs", gk_fish_bi_edit },
 };
 #define NR_BUILTINS (sizeof builtins / sizeof builtins[0])
 
 const char *const gk_fish_builtin_names[] = {
   "help", "quit", "exit", "echo", "lcd", "time", "glob", "timings",
-  "alloc", "allocate", "sparse", NULL
+  "alloc", "allocate", "sparse", "edit", "vi", "emacs", NULL
 };
 
 /* Written with a leading character, handled before splitting (script.c). */
@@ -218,6 +222,26 @@ expand (gk_h *g, const char *dir, const char *p, struct strv *out)
   return r;
 }
 
+/* A /dev/ pattern, as guestfish globs it: against the device names
+ * (devices, partitions, md arrays, logical volumes), not the guest's
+ * filesystem.  Lists that fail (no LVM, say) just add nothing. */
+static int
+expand_devices (gk_h *g, const char *pat, struct strv *out)
+{
+  char **(*const lists[]) (gk_h *) = {
+    gk_list_devices, gk_list_partitions, gk_list_md_devices, gk_lvs,
+  };
+  int r = 0;
+  for (size_t l = 0; l < sizeof lists / sizeof lists[0] && r == 0; l++) {
+    char **names = lists[l] (g);
+    for (size_t i = 0; names && names[i] && r == 0 && out->n < GLOB_MAX; i++)
+      if (fnmatch (pat, names[i], FNM_PATHNAME) == 0)
+        r = sv_add (out, strdup (names[i]));
+    gk_free_strings (names);
+  }
+  return r;
+}
+
 static int
 cmp_str (const void *a, const void *b)
 {
@@ -246,7 +270,8 @@ bi_glob (struct shell *sh, char **words)
   for (size_t i = 0; i < n && r == CMD_OK; i++) {
     const char *w = words[i + 1];
     if (i > 0 && w[0] == '/' && has_wildcard (w)) {
-      if (expand (sh->g, "", w, &alt[i]) == -1) {
+      int e = strncmp (w, "/dev/", 5) == 0 ? expand_devices (sh->g, w, &alt[i]) : 0;
+      if (e == -1 || (alt[i].n == 0 && expand (sh->g, "", w, &alt[i]) == -1)) {
         gk_fish_fail ("glob: %s: out of memory", w);
         r = CMD_ERROR;
       }

@@ -5,15 +5,24 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd.h"
 #include "i18n.h"
 #include "escape.h"
 #include "exported.h"     /* gk_int_call_generic */
 
 static const char *prefix = "gkfish";
+static int string_newline;      /* gk_cmd_set_string_newline */
+
+void
+gk_cmd_set_string_newline (int always)
+{
+  string_newline = always;
+}
 
 void
 gk_cmd_set_prefix (const char *p)
@@ -104,8 +113,21 @@ dq_escape (const char **pp, struct sbuf *b)
 
   switch (*p) {
   case '\\': case '"': ch = *p++; break;
+  case 'a': ch = '\a'; p++; break;
+  case 'b': ch = '\b'; p++; break;
+  case 'f': ch = '\f'; p++; break;
   case 'n': ch = '\n'; p++; break;
+  case 'r': ch = '\r'; p++; break;
   case 't': ch = '\t'; p++; break;
+  case 'v': ch = '\v'; p++; break;
+  case '0': case '1': case '2': case '3':
+    /* guestfish's octal: exactly three digits, \000 to \377. */
+    if (p[1] < '0' || p[1] > '7' || p[2] < '0' || p[2] > '7')
+      return "\\NNN needs three octal digits";
+    ch = (char) ((p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0'));
+    if (ch == '\0') return "\\000 is not allowed";
+    p += 3;
+    break;
   case 'x':
     hi = hexval (p[1]);
     lo = hi >= 0 ? hexval (p[2]) : -1;
@@ -126,6 +148,40 @@ dq_escape (const char **pp, struct sbuf *b)
   return sb_add (b, ch) == -1 ? "out of memory" : NULL;
 }
 
+/* guestfish's tilde expansion: an unquoted "~" or "~USER" at the start
+ * of a word, up to a '/' or the word's end, is that home directory
+ * ($HOME for "~"); an unknown user is left as written.  *PP is advanced
+ * past what was expanded. */
+static const char *
+tilde (const char **pp, struct sbuf *b)
+{
+  const char *p = *pp + 1;
+  size_t n = strcspn (p, "/ \t\n\r\f\v");
+  const char *home = NULL;
+  if (memchr (p, '\'', n) || memchr (p, '"', n) || memchr (p, '\\', n))
+    return NULL;
+  if (n == 0) {
+    home = getenv ("HOME");
+    if (!home || !*home) {
+      struct passwd *pw = getpwuid (getuid ());
+      home = pw ? pw->pw_dir : NULL;
+    }
+  }
+  else {
+    char user[256];
+    if (n >= sizeof user) return NULL;
+    memcpy (user, p, n);
+    user[n] = '\0';
+    struct passwd *pw = getpwnam (user);
+    home = pw ? pw->pw_dir : NULL;
+  }
+  if (!home) return NULL;
+  for (; *home; home++)
+    if (sb_add (b, *home) == -1) return "out of memory";
+  *pp = p + n;
+  return NULL;
+}
+
 /* Read one word starting at *PP (not a blank).  Returns NULL on success,
  * else the reason. */
 static const char *
@@ -133,6 +189,8 @@ split_word (const char **pp, struct sbuf *b)
 {
   const char *p = *pp;
   const char *why = NULL;
+
+  if (*p == '~' && (why = tilde (&p, b)) != NULL) return why;
 
   while (*p && !isspace ((unsigned char) *p) && !why) {
     if (*p == '\'') {
@@ -549,8 +607,8 @@ list_optargs (FILE *errf, const struct gk_int_call *c)
 }
 
 /* One "name:value" word after the required arguments. */
-static int
-parse_optarg (struct gk_cmd *cmd, const char *w, FILE *errf)
+int
+gk_cmd_set_optarg (struct gk_cmd *cmd, const char *w, FILE *errf)
 {
   const struct gk_int_call *c = cmd->call;
   const char *colon = strchr (w, ':');
@@ -651,7 +709,7 @@ parse_args (struct gk_cmd *cmd, char **words, FILE *errf)
       return -1;
   }
   for (; words[wi]; wi++)
-    if (parse_optarg (cmd, words[wi], errf) == -1) return -1;
+    if (gk_cmd_set_optarg (cmd, words[wi], errf) == -1) return -1;
   return 0;
 }
 
@@ -757,14 +815,19 @@ print_ret (FILE *out, const struct gk_int_call *c, const union gk_int_val *r,
 {
   switch (c->ret) {
   case GK_R_ERR: break;
-  case GK_R_INT: fprintf (out, "%" PRId32 "\n", r->i); break;
+  case GK_R_INT:
+    if (c->flags & GK_F_HEX) fprintf (out, "0x%" PRIx32 "\n", (uint32_t) r->i);
+    else fprintf (out, "%" PRId32 "\n", r->i);
+    break;
   case GK_R_INT64: fprintf (out, "%" PRId64 "\n", r->i64); break;
   case GK_R_BOOL: fprintf (out, "%s\n", r->i ? "true" : "false"); break;
   case GK_R_STRING: {
     const char *s = r->s ? r->s : "";
     size_t n = strlen (s);
     gk_esc_guest (out, s, n);
-    if (n == 0 || s[n - 1] != '\n') fputc ('\n', out);
+    /* gkfish: always a newline, even after one, as guestfish prints
+     * strings ("cat" of "a\n" prints "a" and an empty line). */
+    if (string_newline || n == 0 || s[n - 1] != '\n') fputc ('\n', out);
     break;
   }
   case GK_R_BUFFER:
@@ -795,7 +858,10 @@ gk_cmd_exec (gk_h *g, struct gk_cmd *cmd, FILE *out, FILE *errf)
   union gk_int_val r;
 
   memset (&r, 0, sizeof r);
-  if (gk_int_call_generic (g, c, cmd->args, &cmd->opt, &r) == -1) {
+  gk_cmd_trace_call (cmd);
+  int e = gk_int_call_generic (g, c, cmd->args, &cmd->opt, &r);
+  gk_cmd_trace_ret (c, e == 0, &r);
+  if (e == -1) {
     /* The library's message already names the call ("mkdir: /a/b: No
      * such file or directory"), so only our prefix goes in front. */
     const char *m = gk_last_error (g);

@@ -46,6 +46,22 @@ int gk_cmd_parse (char **words, struct gk_cmd *cmd, FILE *errf);
 int gk_cmd_exec (gk_h *g, struct gk_cmd *cmd, FILE *out, FILE *errf);
 void gk_cmd_clear (struct gk_cmd *cmd);
 
+/* Set one optional argument from "name:value" (CMD->call set); -1 with
+ * a message to ERRF. */
+int gk_cmd_set_optarg (struct gk_cmd *cmd, const char *word, FILE *errf);
+
+/* Trace (cmd-trace.c; gkfish -x): gk_cmd_exec writes each call and its
+ * result to F, as "gkfish: trace: NAME ARGS" and "gkfish: trace: NAME =
+ * RESULT" (libguestfs's format); NULL (the default) turns it off. */
+void gk_cmd_set_trace (FILE *f);
+void gk_cmd_trace_call (const struct gk_cmd *cmd);
+void gk_cmd_trace_ret (const struct gk_int_call *c, int ok, const union gk_int_val *r);
+
+/* Strings print with a newline added always (1: guestfish's format,
+ * gkfish) or only when they lack one (0, the default: gkbatch's output,
+ * the tests' comparisons). */
+void gk_cmd_set_string_newline (int always);
+
 /* Parse, execute and free: 0 on success, -1 on any error. */
 int gk_cmd_run (gk_h *g, char **words, FILE *out, FILE *errf);
 

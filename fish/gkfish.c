@@ -105,9 +105,9 @@ gk_fish_ensure_launched (struct shell *sh)
     gk_fish_fail ("no disk image: add one with -a IMAGE (or add-drive) first");
     return -1;
   }
-  if (gk_launch (sh->g) == -1) {
-    const char *m = gk_last_error (sh->g);
-    gk_fish_fail ("%s", m ? m : "launch failed");
+  /* Through the command layer, so that -x traces it as guestfish does. */
+  struct gk_cmd launch = { .call = gk_int_lookup_call ("launch") };
+  if (gk_cmd_exec (sh->g, &launch, stdout, stderr) == -1) {
     sh->launch_failed = 1;
     return -1;
   }
@@ -115,14 +115,6 @@ gk_fish_ensure_launched (struct shell *sh)
 }
 
 /* ---- running commands ------------------------------------------------- */
-
-static void
-echo_words (char **words)
-{
-  fputc ('+', stderr);
-  for (size_t i = 0; words[i]; i++) fprintf (stderr, " %s", words[i]);
-  fputc ('\n', stderr);
-}
 
 static int
 run_call (struct shell *sh, char **words)
@@ -211,7 +203,6 @@ gk_fish_run_command (struct shell *sh, char **words)
     return CMD_ERROR;
   }
   if (words[0][0] == '-') words[0]++;
-  if (sh->o->echo) echo_words (words);
 
   gk_fish_builtin_fn b = gk_fish_find_builtin (words[0]);
   gk_fish_sigint = 0;
@@ -371,6 +362,44 @@ setup_libguestfs_env (gk_h *g, const struct options *o)
   return -1;
 }
 
+/* -a URI (guestfish: nbd://, ssh://, http(s)://, iscsi://, rbd://, ...):
+ * guestkit adds only local files, which it opens itself, so a URI that
+ * is not also a local file's name is an error naming the scheme. */
+static int
+uri_scheme (const char *file)
+{
+  size_t n = strspn (file, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+  if (n == 0 || strncmp (file + n, "://", 3) != 0 || access (file, F_OK) == 0)
+    return 0;
+  gk_fish_fail ("-a %s: %.*s:// URIs are not supported: guestkit adds local "
+                "disk images only (make a local copy first, e.g. with "
+                "qemu-img convert)", file, (int) n, file);
+  return -1;
+}
+
+/* add-drive through the command layer, so that -x traces the -a drives
+ * as guestfish does ("add_drive "d.img" "format:raw""). */
+static int
+add_one (gk_h *g, const struct drive *d, int readonly)
+{
+  struct gk_cmd cmd = { .call = gk_int_lookup_call ("add-drive") };
+  char w[64];
+  int e = cmd.call && (cmd.args[0].s = strdup (d->file)) ? 0 : -1;
+  if (e == -1) gk_fish_fail ("-a %s: out of memory", d->file);
+  if (e == 0 && d->format) {
+    snprintf (w, sizeof w, "format:%s", d->format);
+    e = gk_cmd_set_optarg (&cmd, w, stderr);
+  }
+  if (e == 0 && readonly) e = gk_cmd_set_optarg (&cmd, "readonly:true", stderr);
+  if (e == 0 && d->blocksize) {
+    snprintf (w, sizeof w, "blocksize:%d", d->blocksize);
+    e = gk_cmd_set_optarg (&cmd, w, stderr);
+  }
+  if (e == 0) e = gk_cmd_exec (g, &cmd, stdout, stderr);
+  gk_cmd_clear (&cmd);
+  return e;
+}
+
 static int
 setup_handle (gk_h *g, const struct options *o)
 {
@@ -381,17 +410,15 @@ setup_handle (gk_h *g, const struct options *o)
   if (o->network && gk_set_network (g, 1) == -1) goto err;
   for (size_t i = 0; i < o->nr_drives; i++) {
     const struct drive *d = &o->drives[i];
-    struct gk_add_drive_opts ao = { 0 };
     if (d->prep >= 0 && gk_fish_prepare_file (&o->preps[d->prep]) == -1)
       return -1;
+    if (uri_scheme (d->file) == -1) return -1;
     /* Check here so a typo gets one plain line, not a library error. */
     if (access (d->file, R_OK) == -1) {
       gk_fish_fail ("%s: %s", d->file, strerror (errno));
       return -1;
     }
-    if (d->format) { ao.bitmask |= GK_ADD_DRIVE_FORMAT; ao.format = d->format; }
-    if (o->readonly) { ao.bitmask |= GK_ADD_DRIVE_READONLY; ao.readonly = 1; }
-    if (gk_add_drive (g, d->file, &ao) == -1) goto err;
+    if (add_one (g, d, o->readonly) == -1) return -1;
   }
   return 0;
  err:
@@ -440,6 +467,8 @@ main (int argc, char **argv)
   gk_keys_set_mode (o.keys_from_stdin, o.echo_keys);
   gk_cmd_set_key_reader (read_key_arg);
   if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
+  if (o.echo) gk_cmd_set_trace (stderr);
+  gk_cmd_set_string_newline (1);
   if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {
     r = gk_fish_remote (&o);
@@ -462,7 +491,10 @@ main (int argc, char **argv)
    * shutdown can still be cancelled by a signal; the handle is freed
    * only once the handler can no longer see it. */
   gk_fish_in_command = 1;
-  (void) gk_shutdown (sh.g);
+  struct gk_cmd sd = { .call = gk_int_lookup_call ("shutdown") };
+  if (sd.call) gk_cmd_trace_call (&sd);       /* -x: as guestfish traces it */
+  int sr = gk_shutdown (sh.g);
+  if (sd.call) gk_cmd_trace_ret (sd.call, sr == 0, NULL);
   gk_fish_in_command = 0;
   sig_handle = NULL;
   gk_close (sh.g);

@@ -10,6 +10,7 @@
  *   interactive.c  the readline prompt and its completion
  *   progress.c  progress bars
  *   inspect.c   -i: inspect and mount the guest
+ *   edit.c      edit, vi, emacs: a guest file through a host editor
  */
 #ifndef GK_FISH_GKFISH_H
 #define GK_FISH_GKFISH_H
@@ -22,7 +23,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-struct drive { const char *file; const char *format; int prep; };  /* prep: -N index or -1 */
+/* prep: -N index or -1; blocksize: --blocksize (0: the default, 512) */
+struct drive { const char *file; const char *format; int prep; int blocksize; };
 struct mnt { char *dev, *mountpoint, *options; };  /* one malloc'd block */
 struct prep { char *file; char *type; };           /* -N [FILE=]TYPE */
 
@@ -35,7 +37,7 @@ struct options {
   size_t nr_preps, cap_preps;
   int readonly;
   int rw;               /* -w/--rw given (-i is read-only without it) */
-  int echo;             /* -x */
+  int echo;             /* -x (or LIBGUESTFS_TRACE=1): trace the calls */
   int verbose;          /* -v */
   int inspect;          /* -i */
   int progress;         /* -1 auto (terminal), 0 never, 1 always */
@@ -47,6 +49,7 @@ struct options {
   int network;          /* --network */
   int keys_from_stdin;  /* --keys-from-stdin */
   int echo_keys;        /* --echo-keys */
+  int csh;              /* --csh: --listen prints csh syntax */
   char **cmds;          /* the words after the options */
 };
 
@@ -102,12 +105,17 @@ int gk_fish_system (const char *cmd);
  * partition and format them.  Both -1 on error (message printed). */
 int gk_fish_prepare_file (const struct prep *p);
 int gk_fish_prepare_layout (struct shell *sh);
+/* -N help: print the types and return 1; 0 for any other ARG. */
+int gk_fish_prep_help (const char *arg);
 /* Parse SIZE ("100M", "1G", "512K", "4096"); -1 on junk. */
 int gk_fish_parse_size (const char *s, long long *bytes);
 /* Built-ins alloc/allocate FILE SIZE and sparse FILE SIZE: create the
  * file and add it as a drive (before launch). */
 int gk_fish_bi_alloc (struct shell *sh, char **words);
 int gk_fish_bi_sparse (struct shell *sh, char **words);
+
+/* edit.c: edit, vi and emacs FILE. */
+int gk_fish_bi_edit (struct shell *sh, char **words);
 
 /* remote.c */
 int gk_fish_listen (struct shell *sh);       /* exits in the parent */

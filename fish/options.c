@@ -29,11 +29,14 @@ usage (FILE *f)
 "  -i, --inspector          inspect the disks and mount the guest's\n"
 "                           filesystems by its fstab (read-write, as in\n"
 "                           guestfish: add --ro to only look)\n"
-"  -N, --new [FILE=]TYPE    create a prepared disk and add it: disk:SIZE,\n"
-"                           part:SIZE or fs:FSTYPE:SIZE (default file\n"
+"  -N, --new [FILE=]TYPE    create a prepared disk and add it: disk, part,\n"
+"                           fs, lv, lvfs, bootroot, bootrootlv (-N help\n"
+"                           lists their parameters; default file\n"
 "                           test1.img, test2.img, ...)\n"
+"      --blocksize[=512|4096]  sector size of the following -a images\n"
+"                           (qemu backend; add-drive blocksize:)\n"
 "  -f, --file SCRIPT        read commands from SCRIPT\n"
-"  -x                       echo each command to stderr before running it\n"
+"  -x                       trace each call and its result to stderr\n"
 "  -v, --verbose            debug messages from the library and appliance\n"
 "      --progress-bars      always show progress bars (default: on a terminal)\n"
 "      --no-progress-bars   never show progress bars\n"
@@ -48,6 +51,12 @@ usage (FILE *f)
 "      --keys-from-stdin    read key arguments (LUKS passphrases) from\n"
 "                           standard input, one a line, not the terminal\n"
 "      --echo-keys          do not turn echo off while a key is typed\n"
+"      --csh                --listen prints csh syntax (setenv)\n"
+"      --selinux            accepted and ignored, as in guestfish\n"
+"  -D, --no-dest-paths, -n, --no-sync, --pipe-error\n"
+"                           accepted, no effect (fish/README.md)\n"
+"  -c, -d, --live, --key    libvirt guests and --key: not supported (an error)\n"
+"      --long-options, --short-options  list the options (for completion)\n"
 "  -V, --version            print the version\n"
 "      --help               this help\n"
 "  -h, --cmd-help [CMD]     describe CMD, or list the commands\n"
@@ -64,8 +73,12 @@ usage (FILE *f)
 enum {
   OPT_FORMAT = 256, OPT_BACKEND, OPT_PROGRESS, OPT_NO_PROGRESS,
   OPT_LISTEN, OPT_REMOTE, OPT_NETWORK, OPT_HELP,
-  OPT_KEYS_FROM_STDIN, OPT_ECHO_KEYS,
+  OPT_KEYS_FROM_STDIN, OPT_ECHO_KEYS, OPT_BLOCKSIZE, OPT_CSH, OPT_KEY,
+  OPT_LIVE, OPT_PIPE_ERROR, OPT_SELINUX, OPT_LONG_OPTIONS, OPT_SHORT_OPTIONS,
 };
+
+/* guestfish's option letters, in its order (--short-options prints them). */
+#define SHORT_OPTIONS "+a:c:d:Df:h::im:nN:rvVwx"
 
 static int
 add_mount (struct options *o, const char *arg)
@@ -86,7 +99,8 @@ add_mount (struct options *o, const char *arg)
 }
 
 static int
-add_drive (struct options *o, const char *file, const char *format, int prep)
+add_drive (struct options *o, const char *file, const char *format,
+           int blocksize, int prep)
 {
   if (gk_int_grow ((void **) &o->drives, &o->cap_drives, o->nr_drives + 1,
                    sizeof *o->drives, 4) == -1)
@@ -94,6 +108,7 @@ add_drive (struct options *o, const char *file, const char *format, int prep)
   o->drives[o->nr_drives].file = file;
   o->drives[o->nr_drives].format = format;
   o->drives[o->nr_drives].prep = prep;
+  o->drives[o->nr_drives].blocksize = blocksize;
   o->nr_drives++;
   return 0;
 }
@@ -118,7 +133,7 @@ add_prep (struct options *o, const char *arg)
     return -1;
   }
   /* Added in command-line order with the -a images. */
-  if (add_drive (o, p->file, "raw", (int) o->nr_preps) == -1) {
+  if (add_drive (o, p->file, "raw", 0, (int) o->nr_preps) == -1) {
     free (p->file); free (p->type);
     return -1;
   }
@@ -153,41 +168,99 @@ parse_pid (const char *s, long *pid)
 int
 gk_fish_parse_options (int argc, char **argv, struct options *o)
 {
+  /* guestfish's long options in guestfish's (alphabetical) order, so
+   * that --long-options prints the same list; then gkfish's own. */
   static const struct option longopts[] = {
     { "add", required_argument, NULL, 'a' },
-    { "file", required_argument, NULL, 'f' },
-    { "mount", required_argument, NULL, 'm' },
-    { "new", required_argument, NULL, 'N' },
-    { "inspector", no_argument, NULL, 'i' },
-    { "verbose", no_argument, NULL, 'v' },
-    { "version", no_argument, NULL, 'V' },
-    { "help", no_argument, NULL, OPT_HELP },
+    { "blocksize", optional_argument, NULL, OPT_BLOCKSIZE },
     { "cmd-help", optional_argument, NULL, 'h' },
+    { "connect", required_argument, NULL, 'c' },
+    { "csh", no_argument, NULL, OPT_CSH },
+    { "domain", required_argument, NULL, 'd' },
+    { "echo-keys", no_argument, NULL, OPT_ECHO_KEYS },
+    { "file", required_argument, NULL, 'f' },
     { "format", optional_argument, NULL, OPT_FORMAT },
-    { "ro", no_argument, NULL, 'r' },
-    { "rw", no_argument, NULL, 'w' },
-    { "backend", required_argument, NULL, OPT_BACKEND },
+    { "help", no_argument, NULL, OPT_HELP },
+    { "inspector", no_argument, NULL, 'i' },
+    { "key", required_argument, NULL, OPT_KEY },
+    { "keys-from-stdin", no_argument, NULL, OPT_KEYS_FROM_STDIN },
+    { "listen", no_argument, NULL, OPT_LISTEN },
+    { "live", no_argument, NULL, OPT_LIVE },
+    { "long-options", no_argument, NULL, OPT_LONG_OPTIONS },
+    { "mount", required_argument, NULL, 'm' },
+    { "network", no_argument, NULL, OPT_NETWORK },
+    { "new", required_argument, NULL, 'N' },
+    { "no-dest-paths", no_argument, NULL, 'D' },
+    { "no-sync", no_argument, NULL, 'n' },
+    { "pipe-error", no_argument, NULL, OPT_PIPE_ERROR },
     { "progress-bars", no_argument, NULL, OPT_PROGRESS },
     { "no-progress-bars", no_argument, NULL, OPT_NO_PROGRESS },
-    { "listen", no_argument, NULL, OPT_LISTEN },
     { "remote", optional_argument, NULL, OPT_REMOTE },
-    { "network", no_argument, NULL, OPT_NETWORK },
-    { "keys-from-stdin", no_argument, NULL, OPT_KEYS_FROM_STDIN },
-    { "echo-keys", no_argument, NULL, OPT_ECHO_KEYS },
+    { "ro", no_argument, NULL, 'r' },
+    { "rw", no_argument, NULL, 'w' },
+    { "selinux", no_argument, NULL, OPT_SELINUX },
+    { "short-options", no_argument, NULL, OPT_SHORT_OPTIONS },
+    { "verbose", no_argument, NULL, 'v' },
+    { "version", no_argument, NULL, 'V' },
+    { "backend", required_argument, NULL, OPT_BACKEND },
     { NULL, 0, NULL, 0 }
   };
   const char *format = NULL;
+  int blocksize = 0;
   int c;
 
   o->progress = -1;
   /* '+': stop at the first command word, so its own options ("-rm")
    * are not taken for ours. */
-  while ((c = getopt_long (argc, argv, "+a:f:m:N:irwvVxh::", longopts, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, SHORT_OPTIONS, longopts, NULL)) != -1) {
     switch (c) {
-    case 'a': if (add_drive (o, optarg, format, -1) == -1) return -1; break;
+    case 'a': if (add_drive (o, optarg, format, blocksize, -1) == -1) return -1; break;
+    case OPT_LONG_OPTIONS:
+      /* What bash completion asks guestfish; the list-making options
+       * themselves are left out, as guestfish leaves them out. */
+      for (size_t i = 0; longopts[i].name; i++)
+        if (longopts[i].val != OPT_LONG_OPTIONS && longopts[i].val != OPT_SHORT_OPTIONS)
+          printf ("--%s\n", longopts[i].name);
+      return 1;
+    case OPT_SHORT_OPTIONS:
+      for (const char *p = SHORT_OPTIONS + 1; *p; p++)
+        if (*p != ':') printf ("-%c\n", *p);
+      return 1;
+    case OPT_BLOCKSIZE:
+      /* guestfish: --blocksize alone is 4096; it applies to the -a
+       * drives after it. */
+      if (!optarg) blocksize = 4096;
+      else if (strcmp (optarg, "512") == 0) blocksize = 512;
+      else if (strcmp (optarg, "4096") == 0) blocksize = 4096;
+      else {
+        gk_fish_fail ("--blocksize=%s: expected 512 or 4096", optarg);
+        return -1;
+      }
+      break;
+    case OPT_SELINUX:
+      /* As guestfish 1.48: accepted and silently ignored (SELinux labels
+       * are set with selinux-relabel; fish/README.md says so). */
+      break;
+    case 'c': case 'd': case OPT_LIVE:
+      gk_fish_fail ("%s: libvirt is not supported: add the guest's disk "
+                    "images with -a", c == 'c' ? "--connect" : c == 'd' ? "--domain" : "--live");
+      return -1;
+    case OPT_KEY:
+      gk_fish_fail ("--key %s: not supported: give the keys with "
+                    "--keys-from-stdin (one a line)", optarg);
+      return -1;
+    case OPT_CSH: o->csh = 1; break;
+    case 'D': case 'n': case OPT_PIPE_ERROR:
+      /* No effect here: gkfish does not complete host paths (-D), always
+       * syncs the disks at exit (-n would skip that, for speed only),
+       * and a failing "CMD | HOSTCMD" is already an error (--pipe-error). */
+      break;
     case 'f': o->script = optarg; break;
     case 'm': if (add_mount (o, optarg) == -1) return -1; break;
-    case 'N': if (add_prep (o, optarg) == -1) return -1; break;
+    case 'N':
+      if (gk_fish_prep_help (optarg)) return 1;
+      if (add_prep (o, optarg) == -1) return -1;
+      break;
     case 'i': o->inspect = 1; break;
     case 'v': o->verbose = 1; break;
     case 'x': o->echo = 1; break;

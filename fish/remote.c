@@ -477,8 +477,9 @@ gk_fish_listen (struct shell *sh)
     waitpid (pid, NULL, 0);
     _exit (1);
   }
-  /* Exactly guestfish's line: tools split it on ';'. */
-  printf ("GUESTFISH_PID=%ld; export GUESTFISH_PID\n", (long) pid);
+  /* Exactly guestfish's line: tools split it on ';'.  --csh: csh's. */
+  if (sh->o->csh) printf ("setenv GUESTFISH_PID %ld\n", (long) pid);
+  else printf ("GUESTFISH_PID=%ld; export GUESTFISH_PID\n", (long) pid);
   fflush (stdout);
   _exit (0);
 }

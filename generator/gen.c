@@ -134,7 +134,8 @@ check_table (void)
     }
     /* Each flag is enforced somewhere (common/api.h); a state flag on
      * an RPC call could never hold (RPC calls need the appliance). */
-    if (c->flags & ~(unsigned) (GK_F_LOCAL | GK_F_CONFIG | GK_F_ANYSTATE | GK_F_PROGRESS | GK_F_HASH)) {
+    if (c->flags & ~(unsigned) (GK_F_LOCAL | GK_F_CONFIG | GK_F_ANYSTATE | GK_F_PROGRESS | GK_F_HASH
+                                 | GK_F_HEX)) {
       fprintf (stderr, "gen: %s: unknown flags 0x%x\n", c->name, c->flags); bad = 1;
     }
     if ((c->flags & GK_F_CONFIG) && (c->flags & GK_F_ANYSTATE)) {

@@ -130,6 +130,7 @@ struct add_opts {
   const char *format;           /* NULL: detect */
   const char *cache, *iface;
   int ro, allow_backing, allow_data_file;
+  int blocksize;                /* 0: qemu's default (512) */
 };
 
 static void
@@ -143,6 +144,7 @@ read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) o->allow_backing = opts->allow_backing;
   if (opts->bitmask & GK_ADD_DRIVE_IFACE) o->iface = opts->iface;
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) o->allow_data_file = opts->allow_data_file;
+  if (opts->bitmask & GK_ADD_DRIVE_BLOCKSIZE) o->blocksize = opts->blocksize;
 }
 
 /* What can be refused without touching the file (format, cachemode and
@@ -157,6 +159,11 @@ check_request (gk_h *g, const char *filename, const struct add_opts *o)
   if (g->nr_drives >= GK_MAX_DRIVES) {
     gk_int_error_errno (g, EINVAL, "add-drive: %s: too many drives (at most %d)",
                         filename, GK_MAX_DRIVES);
+    return -1;
+  }
+  if (o->blocksize != 0 && o->blocksize != 512 && o->blocksize != 4096) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: blocksize %d: expected 512 or 4096",
+                        filename, o->blocksize);
     return -1;
   }
   if (strchr (filename, ',') || strchr (filename, ':')) {
@@ -224,6 +231,7 @@ record_drive (gk_h *g, const char *filename, char *abs, int fd, const char *form
     .filename = abs, .fd = fd, .format = strdup (format), .cachemode = strdup (o->cache),
     .iface = strdup (o->iface), .readonly = o->ro, .allow_backing = o->allow_backing,
     .allow_data_file = o->allow_data_file, .has_backing = has_backing,
+    .blocksize = o->blocksize == 512 ? 0 : o->blocksize,
   };
   if (!d->format || !d->cachemode || !d->iface) {
     gk_int_drive_free (d);

@@ -48,8 +48,8 @@ run_ "$GKFISH" -N "$d/x.img=floppy:1M" -- echo x
 check "-N of an unknown type" 1 "" "expected disk"
 run_ "$GKFISH" -N "$d/x.img=disk:lots" -- echo x
 check "-N of a bad size" 1 "" "SIZE"
-run_ "$GKFISH" -x -- echo traced
-check "-x echoes commands" 0 "traced" "^+ echo traced"
+run_ "$GKFISH" -x -- get-memsize : echo traced
+check "-x traces calls" 0 "*" "^gkfish: trace: get_memsize = [0-9]"
 
 printf '%s\n' '# a comment' '' 'echo one   # trailing comment' \
   "echo 'two  words'" 'echo "tab\there"' > "$d/s.gf"

@@ -110,8 +110,8 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0 },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0 },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0 },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0, 0 },
   };
   struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   int ovl[2] = { -1, 12 };
@@ -181,10 +181,10 @@ main (void)
   c.drive_fds = NULL;
   /* The other interfaces and cache modes (gkbench disk's matrix). */
   struct gk_int_drive m[4] = {
-    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0 },
-    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0 },
-    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0 },
-    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0 },
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0 },
+    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0, 0 },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0, 0 },
+    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0, 0 },
   };
   struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);
@@ -203,6 +203,18 @@ main (void)
          "IDE drives: the pc machine (the appliance kernel has no AHCI driver)");
   CHECK (mx && has_sub (mx, " gk.modules=virtio_scsi,ata_piix,sd_mod gk.sd=4"),
          "the appliance is told which drivers to load and how many sdX disks to wait for");
+  /* add-drive blocksize:4096 (gkfish --blocksize): both sizes on the
+   * drive's device, whatever the controller; the default adds nothing. */
+  m[1].blocksize = m[2].blocksize = 4096;
+  char **bs = gk_int_qemu_argv (&cm);
+  CHECK (bs && has (bs, "scsi-hd,drive=hd2,bus=scsi0.0,channel=0,scsi-id=2,lun=0,serial=gkd2,"
+                    "logical_block_size=4096,physical_block_size=4096")
+         && has (bs, "ide-hd,drive=hd1,bus=ide.0,unit=0,serial=gkd1,"
+                 "logical_block_size=4096,physical_block_size=4096")
+         && has (bs, "scsi-hd,drive=hd0,bus=scsi0.0,channel=0,scsi-id=0,lun=0,serial=gkd0"),
+         "blocksize 4096: logical and physical block size on that drive's device only");
+  gk_free_strings (bs);
+  m[1].blocksize = m[2].blocksize = 0;
   m[1].iface = m[3].iface = "virtio-scsi";
   char **sc = gk_int_qemu_argv (&cm);
   CHECK (sc && has_sub (sc, " gk.modules=virtio_scsi,sd_mod gk.sd=4") && !has_sub (sc, "ide-hd")

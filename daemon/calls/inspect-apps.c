@@ -103,6 +103,14 @@ do_inspect_list_applications2 (const char *root)
     gk_int_err (ENOMEM, "out of memory");
     return NULL;
   }
+  if (strcmp (r->type, "windows") == 0) {      /* the registry */
+    if (gk_int_insp_windows_apps (r, l) == -1) {
+      gk_free_application2_list (l);
+      return NULL;
+    }
+    if (l->len) qsort (l->val, l->len, sizeof *l->val, cmp_apps);
+    return l;
+  }
   if (strcmp (r->pkgfmt, "deb") != 0) return l;
 
   const char *path;

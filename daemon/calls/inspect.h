@@ -5,6 +5,7 @@
  *   inspect-linux.c    Linux roots: release files, hostname, arch
  *   inspect-windows.c  Windows roots: case-insensitive System32
  *   inspect-registry.c the Windows registry, read with libhivex
+ *   inspect-get-windows.c  the calls only Windows answers
  *   inspect-fstab.c    probing the candidates, resolving fstab names
  *   inspect-apps.c     the dpkg database
  *   inspect-parse.c    the pure parsers (inspect-parse.h)
@@ -60,6 +61,12 @@ int gk_int_insp_open (int rootfd, const char *path, int flags);
 /* 1 if PATH exists inside ROOTFD and is a directory (WANT_DIR) or a
  * regular file (!WANT_DIR). */
 int gk_int_insp_is (int rootfd, const char *path, int want_dir);
+/* Open NAME in DIRFD, matched without regard to case (Windows names),
+ * never following a symbolic link; FOUND (256 bytes, may be NULL) gets
+ * the name as spelt on disk.  gk_int_insp_ci_open: the same for each
+ * component of a "/"-separated PATH.  -1 with errno. */
+int gk_int_insp_ci_openat (int dirfd, const char *name, int flags, char *found);
+int gk_int_insp_ci_open (int rootfd, const char *path, int flags);
 
 /* inspect-linux.c: 1 if ROOTFD is a Linux root (R filled, *FSTAB_R the
  * malloc'd fstab text or NULL), 0 if not. */
@@ -69,10 +76,6 @@ int gk_int_insp_linux (int rootfd, struct gk_insp_root *r, char **fstab_r,
  * (Windows/System32 ...), R filled from its registry as far as it can
  * be read. */
 int gk_int_insp_windows (int rootfd, struct gk_insp_root *r);
-/* Open the "/"-separated PATH below ROOTFD matching each component
- * without regard to case (Windows names), never following a symbolic
- * link; -1 with errno. */
-int gk_int_insp_ci_open (int rootfd, const char *path, int flags);
 /* inspect-registry.c: the registry facts of a Windows root (product,
  * version, host name, drive letters) into R; the installed applications
  * of R into L.  -1 with the error set (naming the hive) if a hive is

@@ -40,12 +40,14 @@ def virt_roots(path):
     tree = ET.fromstring(data)
     roots = {}
     for os_ in tree.findall("operatingsystem"):
-        t = lambda tag: (os_.findtext(tag) or "").strip()
+        # virt-inspector leaves out what it does not know; gkinspector
+        # says "unknown" (and 0 for versions).
+        t = lambda tag: (os_.findtext(tag) or "unknown").strip()
         r = {
             "type": t("name"), "distro": t("distro"),
             "product_name": t("product_name"),
-            "major_version": t("major_version") or "0",
-            "minor_version": t("minor_version") or "0",
+            "major_version": os_.findtext("major_version") or "0",
+            "minor_version": os_.findtext("minor_version") or "0",
             "arch": t("arch"), "hostname": t("hostname"),
             "package_format": t("package_format"),
             "package_management": t("package_management"),
@@ -61,7 +63,7 @@ def virt_roots(path):
                       a.findtext("version") or "")
                      for a in os_.iter("application")],
         }
-        roots[t("root")] = r
+        roots[os_.findtext("root")] = r
     return roots
 
 
@@ -77,6 +79,8 @@ def gk_roots(path):
             "arch", "hostname", "package_format", "package_management",
             "product_variant", "windows_systemroot",
             "windows_current_control_set")}
+        for k in ("windows_systemroot", "windows_current_control_set"):
+            r[k] = r[k] or "unknown"
         r["mountpoints"] = sorted((m["mountpoint"], m["device"])
                                   for m in o.get("mountpoints", []))
         r["filesystems"] = sorted(o.get("filesystems", []))

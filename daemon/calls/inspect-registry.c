@@ -24,7 +24,8 @@
  *     "\DosDevices\X:" -> an MBR disk signature and partition offset, or
  *     "DMIO:ID:" and a GPT partition GUID.
  *   SOFTWARE [\WOW6432Node]\Microsoft\Windows\CurrentVersion\Uninstall:
- *     one application per subkey (DisplayName, DisplayVersion).
+ *     one application per subkey that has a DisplayName (DisplayName,
+ *     DisplayVersion).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -361,16 +362,18 @@ add_apps (hive_h *h, const char *path, struct apps *a)
                         "took more than %d s", path, TIME_MAX);
       break;
     }
+    /* Keys without a DisplayName are components and stubs, not what
+     * Programs and Features shows (libguestfs leaves them out too). */
     char *name = get_string (h, kids[i], "DisplayName");
-    if (!name || !*name) {
+    if (name && !*name) {
       free (name);
-      name = hivex_node_name (h, kids[i]);
+      name = NULL;
     }
-    char *ver = get_string (h, kids[i], "DisplayVersion");
+    char *ver = name ? get_string (h, kids[i], "DisplayVersion") : NULL;
     struct gk_application2_list *l = a->l;
     a->bytes += (name ? strlen (name) : 0) + (ver ? strlen (ver) : 0) + 32;
     if (!name)
-      ;                               /* an unreadable key: skipped */
+      ;
     else if (l->len >= MAX_KEYS || a->bytes > REPLY_MAX)
       ret = gk_int_err (EFBIG, "SOFTWARE\\%s: more applications than can be "
                         "returned (%zu so far, %zu bytes)", path, l->len, a->bytes);

@@ -95,10 +95,11 @@ C: /dev/sdb1" ]
 
 # ---- hostile hives --------------------------------------------------------
 # Copies of win10.img with the SOFTWARE hive replaced; SYSTEM stays good.
-bad () {  # NAME GKFISH-COMMANDS (on the mounted C:)
-  cp "$images/win10.img" "$d/$1.img"
-  "$GKFISH" -a "$d/$1.img" -- mount /dev/sda1 / : rm /Windows/System32/config/SOFTWARE : "$@" >&2 ||
-    nok "making $1.img"
+bad () {  # NAME GKFISH-COMMAND... (on the mounted C:)
+  n=$1; shift
+  cp "$images/win10.img" "$d/$n.img"
+  "$GKFISH" -a "$d/$n.img" -- mount /dev/sda1 / : rm /Windows/System32/config/SOFTWARE : "$@" >&2 ||
+    nok "making $n.img"
 }
 head -c 8192 "$sw" >"$d/short"                                   # cut mid-bin
 { printf 'regf'; head -c 65532 /dev/urandom; } >"$d/garbage"      # a header, then noise

@@ -118,12 +118,13 @@ open_hive (int rootfd, const char *sysroot, const char *name)
 }
 
 /* The node at PATH ("A\\B\\C", names without regard to case) below the
- * root; 0 if absent or unreadable. */
+ * root; 0 if absent (errno 0) or unreadable (errno set by libhivex). */
 static hive_node_h
 get_node (hive_h *h, const char *path)
 {
   char buf[256];
   snprintf (buf, sizeof buf, "%s", path);
+  errno = 0;
   hive_node_h n = hivex_root (h);
   char *save;
   for (char *c = strtok_r (buf, "\\", &save); c && n;
@@ -342,24 +343,29 @@ gk_int_insp_registry (int rootfd, struct gk_insp_root *r)
 
 struct apps { struct gk_application2_list *l; size_t cap, bytes; time_t end; };
 
+/* The applications under PATH of the SOFTWARE hive H (HIVE its file,
+ * for errors) into A. */
 static int
-add_apps (hive_h *h, const char *path, struct apps *a)
+add_apps (hive_h *h, const char *hive, const char *path, struct apps *a)
 {
   hive_node_h un = get_node (h, path);
+  if (!un && errno)
+    return gk_int_err (errno, "%s: \\%s: unreadable (libhivex: %s)",
+                       hive, path, strerror (errno));
   size_t nc = un ? hivex_node_nr_children (h, un) : 0;
   if (!nc) return 0;
   if (nc > MAX_KEYS)
-    return gk_int_err (EFBIG, "SOFTWARE\\%s: %zu subkeys, more than %d",
-                       path, nc, MAX_KEYS);
+    return gk_int_err (EFBIG, "%s: \\%s: %zu subkeys, more than %d",
+                       hive, path, nc, MAX_KEYS);
   hive_node_h *kids = hivex_node_children (h, un);
   if (!kids)
-    return gk_int_err (errno ? errno : EINVAL, "SOFTWARE\\%s: unreadable (libhivex: %s)",
-                       path, strerror (errno ? errno : EINVAL));
+    return gk_int_err (errno ? errno : EINVAL, "%s: \\%s: unreadable (libhivex: %s)",
+                       hive, path, strerror (errno ? errno : EINVAL));
   int ret = 0;
   for (size_t i = 0; kids[i] && ret == 0; i++) {
     if (time (NULL) > a->end) {
-      ret = gk_int_err (ETIMEDOUT, "SOFTWARE\\%s: listing the applications "
-                        "took more than %d s", path, TIME_MAX);
+      ret = gk_int_err (ETIMEDOUT, "%s: \\%s: listing the applications "
+                        "took more than %d s", hive, path, TIME_MAX);
       break;
     }
     /* Keys without a DisplayName are components and stubs, not what
@@ -375,8 +381,8 @@ add_apps (hive_h *h, const char *path, struct apps *a)
     if (!name)
       ;
     else if (l->len >= MAX_KEYS || a->bytes > REPLY_MAX)
-      ret = gk_int_err (EFBIG, "SOFTWARE\\%s: more applications than can be "
-                        "returned (%zu so far, %zu bytes)", path, l->len, a->bytes);
+      ret = gk_int_err (EFBIG, "%s: \\%s: more applications than can be "
+                        "returned (%zu so far, %zu bytes)", hive, path, l->len, a->bytes);
     else if (gk_int_grow ((void **) &l->val, &a->cap, l->len + 1, sizeof *l->val, 64) == -1)
       ret = gk_int_err (ENOMEM, "out of memory");
     else {
@@ -412,9 +418,11 @@ gk_int_insp_windows_apps (const struct gk_insp_root *r,
   hive_h *h = open_hive (m.rootfd, r->systemroot, "SOFTWARE");
   if (h) {
     struct apps a = { l, 0, 0, time (NULL) + TIME_MAX };
-    ret = add_apps (h, "Microsoft\\Windows\\CurrentVersion\\Uninstall", &a);
+    char hive[300];
+    snprintf (hive, sizeof hive, "%s/System32/config/SOFTWARE", r->systemroot);
+    ret = add_apps (h, hive, "Microsoft\\Windows\\CurrentVersion\\Uninstall", &a);
     if (ret == 0)
-      ret = add_apps (h, "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall", &a);
+      ret = add_apps (h, hive, "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall", &a);
     hivex_close (h);
   }
   gk_int_insp_umount (&m);

@@ -5,10 +5,11 @@
  * opened without following links, must be a regular file of at most
  * HIVE_MAX bytes, and is handed to libhivex (Debian's libhivex, linked
  * statically like the rest of the daemon) through /proc/self/fd, which
- * is exactly the inode checked (or, where the mapping of a FUSE file is
- * refused, from a copy in memory).  libhivex checks the structure of what
+ * is exactly the inode checked.  libhivex checks the structure of what
  * it reads (a corrupt hive fails hivex_open, or the single lookup, with
- * an errno) and maps the file read-only.  Around it: only fixed key
+ * an errno) and maps the file read-only.  It converts names and
+ * strings with iconv, whose Latin-1 and UTF-16 modules glibc loads at
+ * run time even in this static binary (appliance/files.list has them).  Around it: only fixed key
  * paths are walked (no recursion), a key with more than MAX_KEYS
  * subkeys or a value over VALUE_MAX bytes is refused, and listing the
  * applications stops with an error after TIME_MAX seconds.
@@ -36,11 +37,9 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <hivex.h>
 #include "daemon.h"
-#include "fullio.h"
 #include "grow.h"
 #include "actions.h"
 #include "structs.h"
@@ -62,29 +61,6 @@ hivex_at_fd (int fd)
   snprintf (proc, sizeof proc, "/proc/self/fd/%d", fd);
   errno = 0;
   return hivex_open (proc, 0);
-}
-
-/* libhivex maps the hive; the appliance kernel's FUSE (ntfs-3g) may
- * refuse a shared mapping.  Then the hive (SIZE bytes, bounded by
- * HIVE_MAX) is read into an anonymous memory file and opened there. */
-static hive_h *
-hivex_copy (int fd, off_t size)
-{
-  int e = errno;
-  int mfd = memfd_create ("gk-hive", MFD_CLOEXEC);
-  if (mfd == -1) return NULL;
-  char *buf = malloc (1 << 20);
-  off_t off = 0;
-  while (buf && off < size) {
-    ssize_t n = pread (fd, buf, 1 << 20, off);
-    if (n <= 0 || gk_int_write_full (mfd, buf, (size_t) n) == -1) break;
-    off += n;
-  }
-  free (buf);
-  hive_h *h = off == size ? hivex_at_fd (mfd) : NULL;
-  if (!h && off != size && !errno) errno = e ? e : EIO;
-  close (mfd);
-  return h;
 }
 
 /* Open hive NAME (SOFTWARE, SYSTEM) of the root whose system root is
@@ -109,7 +85,7 @@ open_hive (int rootfd, const char *sysroot, const char *name)
     gk_int_err (EFBIG, "%s/System32/config/%s: %lld bytes, more than the "
                 "%llu MiB a hive is allowed", sysroot, name,
                 (long long) st.st_size, HIVE_MAX >> 20);
-  else if (!(h = hivex_at_fd (fd)) && (h = hivex_copy (fd, st.st_size)) == NULL)
+  else if (!(h = hivex_at_fd (fd)))
     gk_int_err (errno ? errno : EINVAL, "%s/System32/config/%s: not a "
                 "readable registry hive (libhivex: %s)", sysroot, name,
                 strerror (errno ? errno : EINVAL));

@@ -305,13 +305,24 @@ read_system (hive_h *h, struct gk_insp_root *r)
 int
 gk_int_insp_registry (int rootfd, struct gk_insp_root *r)
 {
+  /* One unreadable hive must not hide what the other says: SYSTEM is
+   * read even when SOFTWARE is not (the first error is kept). */
+  int ret = 0;
   hive_h *h = open_hive (rootfd, r->systemroot, "SOFTWARE");
-  if (!h) return -1;
-  read_software (h, r);
-  hivex_close (h);
-  if (!(h = open_hive (rootfd, r->systemroot, "SYSTEM"))) return -1;
-  int ret = read_system (h, r);
-  hivex_close (h);
+  if (h) {
+    read_software (h, r);
+    hivex_close (h);
+  }
+  else {
+    gk_int_log ("inspect: %s", gk_int_err_msg ());
+    ret = -1;
+  }
+  if ((h = open_hive (rootfd, r->systemroot, "SYSTEM"))) {
+    if (read_system (h, r) == -1) ret = -1;
+    hivex_close (h);
+  }
+  else
+    ret = -1;
   return ret;
 }
 

@@ -306,7 +306,7 @@ int
 gk_int_insp_registry (int rootfd, struct gk_insp_root *r)
 {
   /* One unreadable hive must not hide what the other says: SYSTEM is
-   * read even when SOFTWARE is not (the first error is kept). */
+   * read even when SOFTWARE is not (each error is logged). */
   int ret = 0;
   hive_h *h = open_hive (rootfd, r->systemroot, "SOFTWARE");
   if (h) {

@@ -20,12 +20,15 @@ KNOWN = {
     ("hostile.img", "*"): "hostile files: libguestfs gives up on the root",
     ("dirty.img", "*"): "no /bin, no fstab: not a root for libguestfs",
     ("lvm.img", "*"): "no /bin: not a root for libguestfs",
+    ("debian.img", "product_name"):
+        "libguestfs 1.48 names a Debian by /etc/debian_version (12.x); "
+        "gkinspector by PRETTY_NAME of os-release",
 }
 
 
 def known(image, field):
     for (img, fld), why in KNOWN.items():
-        if img in (image, "*") and fld in (field, "*"):
+        if img in (image, "*") and (fld == "*" or field.split()[-1] == fld):
             return why
     return None
 

@@ -57,6 +57,8 @@ free_report (struct os_report *r)
 {
   free (r->root); free (r->type); free (r->distro); free (r->product);
   free (r->arch); free (r->hostname); free (r->pkgfmt); free (r->pkgmgmt);
+  free (r->variant); free (r->build); free (r->systemroot); free (r->ccs);
+  gk_free_strings (r->drives);
   gk_free_strings (r->mountpoints);
   gk_free_strings (r->filesystems);
   if (r->apps) gk_free_application2_list (r->apps);
@@ -80,11 +82,19 @@ gather (gk_h *g, const char *root, int apps, struct os_report *r)
       || !(r->pkgmgmt = gk_inspect_get_package_management (g, root))
       || !(r->mountpoints = gk_inspect_get_mountpoints (g, root))
       || !(r->filesystems = gk_inspect_get_filesystems (g, root))
+      || !(r->variant = gk_inspect_get_product_variant (g, root))
+      || !(r->build = gk_inspect_get_build_id (g, root))
+      || !(r->drives = gk_inspect_get_drive_mappings (g, root))
+      || (strcmp (r->type, "windows") == 0
+          && !(r->systemroot = gk_inspect_get_windows_systemroot (g, root)))
       || (apps && !(r->apps = gk_inspect_list_applications2 (g, root)))) {
     const char *m = gk_last_error (g);
     fail ("%s%s", m ? m : "out of memory", "");
     return -1;
   }
+  /* No current control set is an answer (SYSTEM unreadable), not a failure. */
+  if (r->systemroot)
+    r->ccs = gk_inspect_get_windows_current_control_set (g, root);
   return 0;
 }
 

@@ -11,6 +11,9 @@
 struct os_report {
   char *root, *type, *distro, *product, *arch, *hostname, *pkgfmt, *pkgmgmt;
   int major, minor;
+  char *variant, *build;                /* "unknown" when not known */
+  char *systemroot, *ccs;               /* Windows only, else NULL */
+  char **drives;                        /* pairs: drive letter, device */
   char **mountpoints;                   /* pairs: mount point, device */
   char **filesystems;
   struct gk_application2_list *apps;    /* NULL with --no-applications */

@@ -64,6 +64,18 @@ gk_insp_print_text (FILE *f, const struct os_report *r, size_t n)
     text_field (f, "hostname", r->hostname);
     text_field (f, "package format", r->pkgfmt);
     text_field (f, "package management", r->pkgmgmt);
+    text_field (f, "product variant", r->variant);
+    text_field (f, "build id", r->build);
+    if (r->systemroot) text_field (f, "windows systemroot", r->systemroot);
+    if (r->ccs) text_field (f, "windows current control set", r->ccs);
+    if (r->drives && r->drives[0]) fputs ("  drive mappings:\n", f);
+    for (size_t k = 0; r->drives && r->drives[k] && r->drives[k + 1]; k += 2) {
+      fputs ("    ", f);
+      text_str (f, r->drives[k]);
+      fputs (": ", f);
+      text_str (f, r->drives[k + 1]);
+      fputc ('\n', f);
+    }
     fputs ("  mountpoints:\n", f);
     for (size_t k = 0; r->mountpoints[k] && r->mountpoints[k + 1]; k += 2) {
       fputs ("    ", f);
@@ -122,6 +134,18 @@ gk_insp_print_json (FILE *f, const struct os_report *r, size_t n)
     json_key (f, "hostname", r->hostname, 1);
     json_key (f, "package_format", r->pkgfmt, 1);
     json_key (f, "package_management", r->pkgmgmt, 1);
+    json_key (f, "product_variant", r->variant, 1);
+    json_key (f, "build_id", r->build, 1);
+    if (r->systemroot) json_key (f, "windows_systemroot", r->systemroot, 1);
+    if (r->ccs) json_key (f, "windows_current_control_set", r->ccs, 1);
+    fputs ("      \"drive_mappings\": {", f);
+    for (size_t k = 0; r->drives && r->drives[k] && r->drives[k + 1]; k += 2) {
+      if (k) fputs (", ", f);
+      json_str (f, r->drives[k]);
+      fputs (": ", f);
+      json_str (f, r->drives[k + 1]);
+    }
+    fputs ("},\n", f);
     fputs ("      \"mountpoints\": [", f);
     for (size_t k = 0; r->mountpoints[k] && r->mountpoints[k + 1]; k += 2) {
       fputs (k ? ", {\"mountpoint\": " : "{\"mountpoint\": ", f);

@@ -2,6 +2,8 @@
 # Install every Debian 12 package guestkit needs to build, boot its
 # appliance and run its tests.  Run as root (or with sudo available).
 # --list: print the packages, one a line, and install nothing.
+# --with-libguestfs: also libguestfs-tools (virt-inspector), which only
+# tests/test-inspect-compare.sh uses (it SKIPs without it); large, so opt-in.
 # Every program the appliance marks optional (appliance/files.list) that
 # a test uses must come from a package listed here (tests/test-deps.sh
 # checks it): zerofree, bzip2 (compress-out), mount (mount, umount).
@@ -13,9 +15,13 @@ lz4 cpio zstd file xz-utils gzip bzip2 tar coreutils zerofree
 user-mode-linux valgrind ntfs-3g debootstrap jq qemu-utils gnuplot-nox
 libarchive-dev libjson-c-dev yq python3 clang libclang-rt-dev man-db
 groff-base bash-completion procps time cryptsetup-bin
-mdadm parallel rpm db5.3-util sqlite3 gettext
+mdadm parallel rpm db5.3-util sqlite3 gettext libhivex-dev libhivex-bin libwin-hivex-perl
 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 libvirt-daemon-system libvirt-daemon-system-sysv"
+if [ "${1:-}" = --with-libguestfs ]; then
+  PKGS="$PKGS libguestfs-tools"
+  shift
+fi
 if [ "${1:-}" = --list ]; then
   for p in $PKGS; do echo "$p"; done
   exit 0

@@ -214,6 +214,14 @@ do_inspect_list_applications2 (const char *root)
     gk_int_err (ENOMEM, "out of memory");
     return NULL;
   }
+  if (strcmp (r->type, "windows") == 0) {      /* the registry */
+    if (gk_int_insp_windows_apps (r, l) == -1) {
+      gk_free_application2_list (l);
+      return NULL;
+    }
+    if (l->len) qsort (l->val, l->len, sizeof *l->val, cmp_apps);
+    return l;
+  }
   struct collect c = { l, 0, 0, "/var/lib/dpkg/status" };
   int rc = 0;
   if (strcmp (r->pkgfmt, "deb") == 0)

@@ -10,11 +10,13 @@
  * (the kernel refuses to change its read-only state: EBUSY); then its
  * existing mount is read instead.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -203,4 +205,50 @@ gk_int_insp_read (int rootfd, const char *path, size_t max, size_t *len_r)
  out:
   close (fd);
   return buf;
+}
+
+/* Windows names are case-insensitive: each component is looked up with
+ * readdir and strcasecmp, at most CI_ENTRIES entries per directory (a
+ * guest with millions of files in a directory must not make inspection
+ * crawl). */
+#define CI_ENTRIES 100000
+
+int
+gk_int_insp_ci_openat (int dirfd, const char *name, int flags, char *found)
+{
+  int dfd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd == -1) return -1;
+  DIR *d = fdopendir (dfd);
+  if (!d) { close (dfd); return -1; }
+  int fd = -1;
+  struct dirent *e;
+  for (size_t n = 0; n < CI_ENTRIES && (e = readdir (d)); n++)
+    if (strcasecmp (e->d_name, name) == 0) {
+      fd = openat (dirfd, e->d_name, flags | O_NOFOLLOW | O_CLOEXEC);
+      if (found) snprintf (found, 256, "%s", e->d_name);
+      break;
+    }
+  closedir (d);
+  return fd;
+}
+
+int
+gk_int_insp_ci_open (int rootfd, const char *path, int flags)
+{
+  char buf[512];
+  if (snprintf (buf, sizeof buf, "%s", path) >= (int) sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int fd = dup (rootfd);
+  /* ROOTFD may be O_PATH: openat (".") of it still works for readdir. */
+  char *save;
+  for (char *c = strtok_r (buf, "/", &save); c && fd >= 0;) {
+    char *next = strtok_r (NULL, "/", &save);
+    int nfd = gk_int_insp_ci_openat (fd, c, next ? O_RDONLY | O_DIRECTORY : flags, NULL);
+    close (fd);
+    fd = nfd;
+    c = next;
+  }
+  return fd;
 }

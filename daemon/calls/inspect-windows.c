@@ -1,11 +1,14 @@
 /* guestkitd: recognising a Windows root.
  *
- * Windows names are case-insensitive, so /Windows/System32 is looked up
- * one component at a time with readdir and strcasecmp, without following
- * symbolic links.  The product name and host name are in the registry
- * (hives in System32/config); parsing hives is not done: they are
- * reported as "unknown".  The architecture comes from the PE header of
- * the kernel, ntoskrnl.exe.
+ * Windows names are case-insensitive, so the system root (/Windows,
+ * /WinNT ... with a System32 directory) is looked up one component at a
+ * time with readdir and strcasecmp, without following symbolic links.
+ * The product name, version, host name and drive letters are in the
+ * registry (hives in System32/config), read by inspect-registry.c; a
+ * hive that cannot be read leaves them "unknown" (logged): a damaged
+ * registry must not hide the operating system.  The architecture comes
+ * from the PE header of the kernel, ntoskrnl.exe, or of cmd.exe.  The
+ * calls that give these are in inspect-get-windows.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,75 +23,61 @@
 #include "inspect.h"
 #include "inspect-parse.h"
 
-/* Directory entries looked at per component: a guest with millions of
- * files in its root must not make inspection crawl. */
-#define MAX_ENTRIES 100000
 /* Enough for the DOS header and a PE header at a normal offset. */
 #define PE_HEAD 4096
 
-/* Open NAME in directory DIRFD, matched without regard to case.
- * FLAGS as for openat; symbolic links are not followed. */
-static int
-ci_open (int dirfd, const char *name, int flags)
-{
-  int dfd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd == -1) return -1;
-  DIR *d = fdopendir (dfd);
-  if (!d) { close (dfd); return -1; }
-  int fd = -1;
-  struct dirent *e;
-  for (size_t n = 0; n < MAX_ENTRIES && (e = readdir (d)); n++)
-    if (strcasecmp (e->d_name, name) == 0) {
-      fd = openat (dirfd, e->d_name, flags | O_NOFOLLOW | O_CLOEXEC);
-      break;
-    }
-  closedir (d);
-  return fd;
-}
-
-/* Open a "/"-separated PATH below ROOTFD, case-insensitively. */
-static int
-ci_open_path (int rootfd, const char *path, int flags)
-{
-  char buf[256];
-  snprintf (buf, sizeof buf, "%s", path);
-  int fd = dup (rootfd);
-  /* ROOTFD may be O_PATH: openat (".") of it still works for readdir. */
-  char *save;
-  for (char *c = strtok_r (buf, "/", &save); c && fd >= 0;) {
-    char *next = strtok_r (NULL, "/", &save);
-    int nfd = ci_open (fd, c, next ? O_RDONLY | O_DIRECTORY : flags);
-    close (fd);
-    fd = nfd;
-    c = next;
-  }
-  return fd;
-}
-
+/* The architecture from the PE header of one of the system's programs. */
 static void
 get_arch (int rootfd, struct gk_insp_root *r)
 {
+  static const char *const progs[] = { "ntoskrnl.exe", "cmd.exe" };
   snprintf (r->arch, sizeof r->arch, "unknown");
-  int fd = ci_open_path (rootfd, "Windows/System32/ntoskrnl.exe",
-                         O_RDONLY | O_NONBLOCK);
-  if (fd == -1) return;
-  struct stat st;
   unsigned char *b = malloc (PE_HEAD);
-  if (b && fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
-    ssize_t n = pread (fd, b, PE_HEAD, 0);
-    const char *a = n > 0 ? gk_int_pe_arch (b, (size_t) n) : NULL;
-    if (a) snprintf (r->arch, sizeof r->arch, "%s", a);
+  for (size_t i = 0; b && i < sizeof progs / sizeof *progs; i++) {
+    char path[512];
+    snprintf (path, sizeof path, "%s/System32/%s", r->systemroot + 1, progs[i]);
+    int fd = gk_int_insp_ci_open (rootfd, path, O_RDONLY | O_NONBLOCK);
+    if (fd == -1) continue;
+    struct stat st;
+    const char *a = NULL;
+    if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode)) {
+      ssize_t n = pread (fd, b, PE_HEAD, 0);
+      a = n > 0 ? gk_int_pe_arch (b, (size_t) n) : NULL;
+    }
+    close (fd);
+    if (a) {
+      snprintf (r->arch, sizeof r->arch, "%s", a);
+      break;
+    }
   }
   free (b);
-  close (fd);
+}
+
+/* The system root: the first of the usual names (any case) holding a
+ * System32 directory, as it is spelt on disk ("/WINDOWS"); 0 if none. */
+static int
+find_systemroot (int rootfd, struct gk_insp_root *r)
+{
+  static const char *const names[] = { "windows", "winnt", "win32", "win",
+                                        "reactos" };
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    char found[256];
+    int fd = gk_int_insp_ci_openat (rootfd, names[i], O_RDONLY | O_DIRECTORY, found);
+    if (fd == -1) continue;
+    int sfd = gk_int_insp_ci_openat (fd, "system32", O_RDONLY | O_DIRECTORY, NULL);
+    close (fd);
+    if (sfd == -1) continue;
+    close (sfd);
+    snprintf (r->systemroot, sizeof r->systemroot, "/%.250s", found);
+    return 1;
+  }
+  return 0;
 }
 
 int
 gk_int_insp_windows (int rootfd, struct gk_insp_root *r)
 {
-  int fd = ci_open_path (rootfd, "Windows/System32", O_RDONLY | O_DIRECTORY);
-  if (fd == -1) return 0;
-  close (fd);
+  if (!find_systemroot (rootfd, r)) return 0;
   snprintf (r->type, sizeof r->type, "windows");
   snprintf (r->distro, sizeof r->distro, "windows");
   snprintf (r->product, sizeof r->product, "unknown");
@@ -97,5 +86,9 @@ gk_int_insp_windows (int rootfd, struct gk_insp_root *r)
   snprintf (r->pkgmgmt, sizeof r->pkgmgmt, "unknown");
   r->major = r->minor = 0;
   get_arch (rootfd, r);
+  if (gk_int_insp_registry (rootfd, r) == -1) {
+    gk_int_log ("inspect: %s: %s", r->systemroot, gk_int_err_msg ());
+    gk_int_err_clear ();
+  }
   return 1;
 }

@@ -43,6 +43,7 @@ free_roots (void)
     free (roots[i].dev);
     gk_int_free_strings (roots[i].mounts);
     gk_int_free_strings (roots[i].swaps);
+    gk_int_free_strings (roots[i].drives);
   }
   free (roots);
   roots = NULL;
@@ -82,12 +83,14 @@ inspect_one (const struct gk_insp_dev *d, const struct gk_insp_devs *ds)
   struct gk_insp_root *v = realloc (roots, (nroots + 1) * sizeof *v);
   if (!v || !(r.dev = strdup (d->dev))) {
     if (v) roots = v;
+    gk_int_free_strings (r.drives);
     gk_int_err (ENOMEM, "out of memory");
     goto out;
   }
   roots = v;
   if (gk_int_insp_fstab (fstab, flen, ds, &r) == -1) {
     free (r.dev);
+    gk_int_free_strings (r.drives);
     gk_int_free_strings (r.mounts);
     gk_int_free_strings (r.swaps);
     goto out;

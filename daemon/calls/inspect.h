@@ -4,6 +4,8 @@
  *   inspect-mount.c    private read-only mounts, bounded guest reads
  *   inspect-linux.c    Linux roots: release files, hostname, arch
  *   inspect-windows.c  Windows roots: case-insensitive System32
+ *   inspect-registry.c the Windows registry, read with libhivex
+ *   inspect-get-windows.c  the calls only Windows answers
  *   inspect-fstab.c    probing the candidates, resolving fstab names
  *   inspect-apps.c     the package lists: the dpkg database, and which
  *                      rpm database to read
@@ -33,6 +35,9 @@ struct gk_insp_root {
   char type[16], distro[64], product[256], arch[32], hostname[256];
   char pkgfmt[16], pkgmgmt[16];
   int major, minor;
+  /* Windows (inspect-windows.c, from the registry): "" when unknown. */
+  char variant[64], build[32], systemroot[256], ccs[32];
+  char **drives;        /* pairs: drive letter, device (appliance name) */
   char **mounts;        /* pairs: guest mount point, device; "/" first */
   char **swaps;         /* swap devices named by fstab */
 };
@@ -58,13 +63,29 @@ int gk_int_insp_open (int rootfd, const char *path, int flags);
 /* 1 if PATH exists inside ROOTFD and is a directory (WANT_DIR) or a
  * regular file (!WANT_DIR). */
 int gk_int_insp_is (int rootfd, const char *path, int want_dir);
+/* Open NAME in DIRFD, matched without regard to case (Windows names),
+ * never following a symbolic link; FOUND (256 bytes, may be NULL) gets
+ * the name as spelt on disk.  gk_int_insp_ci_open: the same for each
+ * component of a "/"-separated PATH.  -1 with errno. */
+int gk_int_insp_ci_openat (int dirfd, const char *name, int flags, char *found);
+int gk_int_insp_ci_open (int rootfd, const char *path, int flags);
 
 /* inspect-linux.c: 1 if ROOTFD is a Linux root (R filled, *FSTAB_R the
  * malloc'd fstab text or NULL), 0 if not. */
 int gk_int_insp_linux (int rootfd, struct gk_insp_root *r, char **fstab_r,
                        size_t *fstab_len);
-/* inspect-windows.c: 1 if ROOTFD holds /Windows/System32. */
+/* inspect-windows.c: 1 if ROOTFD holds a Windows system root
+ * (Windows/System32 ...), R filled from its registry as far as it can
+ * be read. */
 int gk_int_insp_windows (int rootfd, struct gk_insp_root *r);
+/* inspect-registry.c: the registry facts of a Windows root (product,
+ * version, host name, drive letters) into R; the installed applications
+ * of R into L.  -1 with the error set (naming the hive) if a hive is
+ * unreadable or breaks a limit. */
+struct gk_application2_list;
+int gk_int_insp_registry (int rootfd, struct gk_insp_root *r);
+int gk_int_insp_windows_apps (const struct gk_insp_root *r,
+                              struct gk_application2_list *l);
 
 /* inspect-fstab.c */
 int gk_int_insp_devices (struct gk_insp_devs *d);

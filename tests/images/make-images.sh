@@ -41,6 +41,7 @@ cache=${1:-${GK_TEST_IMAGES:-/var/tmp/gk-test-images}}
 GKFISH=${GKFISH:-$here/../../fish/gkfish}
 key=$(cat "$0" "$here/debootstrap.sh" | sha256sum | cut -c1-16)
 out="$cache/images-$key"
+"$here/make-windows-image.sh" "$cache/windows" >&2   # win10.img, win11.img (cached)
 if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
 
 mkdir -p "$cache"

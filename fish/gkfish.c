@@ -81,6 +81,7 @@ static int
 after_launch (struct shell *sh)
 {
   sh->launched = 1;
+  if (sh->relaunch) return 0;
   if (gk_fish_prepare_layout (sh) == -1
       || (sh->o->inspect && gk_fish_inspect_mount (sh) == -1)
       || do_mounts (sh) == -1) {
@@ -138,7 +139,12 @@ run_call (struct shell *sh, char **words)
     goto out;
   int is_launch = strcmp (cmd.call->name, "launch") == 0;
   int is_add = strcmp (cmd.call->name, "add-drive") == 0
-    || strcmp (cmd.call->name, "add-drive-ro") == 0;
+    || strcmp (cmd.call->name, "add-drive-ro") == 0
+    || strcmp (cmd.call->name, "add-drive-scratch") == 0;
+  /* After these the handle is before launch again (reopen: with no
+   * drives); "run" must launch anew. */
+  int is_kill = strcmp (cmd.call->name, "kill-subprocess") == 0;
+  int is_reopen = strcmp (cmd.call->name, "reopen") == 0;
   if (is_launch && sh->launch_failed) {
     gk_fish_ensure_launched (sh);       /* says why */
     goto out;
@@ -147,6 +153,11 @@ run_call (struct shell *sh, char **words)
   if (is_launch && sh->launched) { r = CMD_OK; goto out; }
   int e = gk_cmd_exec (sh->g, &cmd, stdout, stderr);
   gk_fish_progress_end (e == 0);
+  if (is_kill || is_reopen) {
+    sh->launched = sh->launch_failed = 0;
+    sh->relaunch = 1;
+  }
+  if (is_reopen) sh->drives = 0;
   if (e == -1) {
     if (is_launch) sh->launch_failed = 1;
     goto out;

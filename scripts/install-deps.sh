@@ -13,7 +13,7 @@ lz4 cpio zstd file xz-utils gzip bzip2 tar coreutils zerofree
 user-mode-linux valgrind ntfs-3g debootstrap jq qemu-utils gnuplot-nox
 libarchive-dev libjson-c-dev yq python3 clang libclang-rt-dev man-db
 groff-base bash-completion procps time cryptsetup-bin
-mdadm parallel"
+mdadm parallel squashfs-tools policycoreutils"
 if [ "${1:-}" = --list ]; then
   for p in $PKGS; do echo "$p"; done
   exit 0

@@ -1,0 +1,125 @@
+#!/bin/sh
+# The handle's life in gkfish, as guestfish scripts and libguestfs's own
+# tests use it: add-drive-scratch (scratch) drives that are blank, usable
+# and leave no host file even when gkfish is killed; kill-subprocess and
+# launching again on the same handle (drives kept, -m not mounted again);
+# reopen (a new handle: drives and settings dropped).  Two appliance
+# sessions (the first launches three times, by restore).
+set -u
+. "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
+backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
+
+d=$(mktemp -d /tmp/test-gkfish-handle.XXXXXX)
+gkpid=
+cleanup () {
+  [ -z "$gkpid" ] || kill -9 "$gkpid" 2>/dev/null
+  rm -rf "$d"
+}
+trap cleanup EXIT
+mkdir "$d/tmp"
+export TMPDIR="$d/tmp"
+
+# expect NAME WANT-RC WANT-STDERR-PATTERN GKFISH-ARGS...
+expect () {
+  name=$1 want_rc=$2 pat=$3
+  shift 3
+  # shellcheck disable=SC2086
+  out=$("$GKFISH" $backend "$@" 2>"$d/err"); rc=$?
+  if [ "$rc" != "$want_rc" ]; then nok "$name: exit status $rc, expected $want_rc: $(cat "$d/err")"
+  elif [ -n "$pat" ] && ! grep -q -- "$pat" "$d/err"; then nok "$name: stderr [$(cat "$d/err")] lacks [$pat]"
+  else ok "$name"; fi
+}
+
+# ---- no appliance ------------------------------------------------------
+expect "scratch 0 is refused" 1 "add-drive-scratch: invalid size: 0" -- scratch 0
+expect "scratch -1 is refused" 1 "add-drive-scratch: invalid size: -1" -- add-drive-scratch -1
+expect "scratch label: is refused" 1 "label: drive labels" -- scratch 1M label:foo
+expect "scratch blocksize:4096 is refused" 1 "only 512-byte sectors" -- scratch 1M blocksize:4096
+expect "kill-subprocess before launch is no error" 0 "" -- kill-subprocess : scratch 1M name:x blocksize:512
+[ -z "$out" ] && ok "kill-subprocess before launch prints nothing" || nok "printed [$out]"
+expect "reopen before launch" 0 "" -- set-memsize 1024 : reopen : get-memsize
+[ "$out" = 512 ] && ok "reopen: settings back to defaults" || nok "get-memsize after reopen: [$out]"
+
+# ---- one session: scratch, kill-subprocess, launch again, reopen --------
+img=$d/disk.img
+truncate -s 64M "$img"
+mke2fs -q -F -t ext4 "$img" || nok "mke2fs $img"
+cat > "$d/s.gf" <<EOS
+scratch 10M
+add-drive-scratch 1000
+run
+mounts
+get-pid
+blockdev-getsize64 /dev/sdb
+is-zero-device /dev/sdb
+mkfs ext4 /dev/sdb
+mkdir /s
+mount /dev/sdb /s
+write /s/f scratch-data
+write /top on-disk
+sync
+!ls -A "$TMPDIR"; echo tmpdir-listed
+kill-subprocess
+echo killed
+run
+mounts
+get-pid
+mount /dev/sdb /
+cat /f
+set-timeout 77
+reopen
+get-timeout
+-list-devices
+add-drive-ro $img
+run
+list-devices
+mount-ro /dev/sda /
+cat /top
+EOS
+# shellcheck disable=SC2086
+out=$("$GKFISH" $backend -a "$img" -m /dev/sda -f "$d/s.gf" 2>"$d/err"); rc=$?
+[ "$rc" = 0 ] && ok "session ran" || nok "session: exit status $rc: $(cat "$d/err")"
+line () { printf '%s\n' "$out" | sed -n "$1p"; }
+pid1=$(line 2) pid2=$(line 7)
+[ "$(line 1)" = /dev/sda ] && ok "-m mounted at the first launch" || nok "mounts: [$(line 1)]"
+[ "$(line 3)" = 10485760 ] && ok "scratch 10M is 10 MiB" || nok "size [$(line 3)]"
+[ "$(line 4)" = true ] && ok "a scratch drive is blank" || nok "is-zero-device [$(line 4)]"
+[ "$(line 5)" = tmpdir-listed ] && ok "scratch drives have no name in \$TMPDIR" \
+  || nok "\$TMPDIR holds [$(line 5)]"
+[ "$(line 6)" = killed ] && ok "kill-subprocess prints nothing" || nok "line 6 [$(line 6)]"
+case $pid1$pid2 in *[!0-9]*|"") nok "get-pid, or -m mounted again: [$pid1] [$pid2]" ;;
+  *) [ "$pid1" != "$pid2" ] && ok "launch after kill-subprocess: a new backend, -m not mounted again" \
+       || nok "same backend pid $pid1" ;; esac
+kill -0 "$pid1" 2>/dev/null && nok "backend $pid1 still runs" || ok "kill-subprocess ended the backend"
+[ "$(line 8)" = scratch-data ] && ok "scratch data survives kill-subprocess (same drives)" \
+  || nok "after relaunch: [$(line 8)]"
+[ "$(line 9)" = "${GUESTKIT_TIMEOUT:-0}" ] && ok "reopen: settings back to defaults" \
+  || nok "get-timeout after reopen: [$(line 9)]"
+grep -q "no disk image" "$d/err" && ok "reopen drops the drives" || nok "stderr [$(cat "$d/err")]"
+[ "$(line 10)$(line 11)$(line 12)" = /dev/sdaon-disk ] && ok "after reopen: add, launch, use" \
+  || nok "after reopen: [$(line 10) $(line 11) $(line 12)]"
+
+# ---- gkfish killed: no scratch file left, backend gone -----------------
+mkfifo "$d/fifo"
+# shellcheck disable=SC2086
+"$GKFISH" $backend -- scratch 64M : run : debug-sh "echo ready" : '!'"touch $d/ready" : \
+  '<!' "cat $d/fifo" > /dev/null 2>"$d/err" &
+gkpid=$!
+i=0
+while [ ! -e "$d/ready" ] && [ $i -lt 600 ] && kill -0 "$gkpid" 2>/dev/null; do
+  sleep 0.5; i=$((i + 1))
+done
+if [ -e "$d/ready" ]; then
+  held=$(ls -l "/proc/$gkpid/fd" 2>/dev/null | grep -c "$TMPDIR/.*(deleted)")
+  [ "$held" -ge 1 ] && ok "the scratch file is open, with no name" || nok "no unnamed file open: $(ls -l "/proc/$gkpid/fd")"
+  [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing in \$TMPDIR while it runs" || nok "\$TMPDIR: $(ls -A "$TMPDIR")"
+  kill -9 "$gkpid"
+  wait "$gkpid" 2>/dev/null
+  gkpid=
+  [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing left in \$TMPDIR after SIGKILL" || nok "left: $(ls -A "$TMPDIR")"
+else
+  nok "the session did not get ready: $(cat "$d/err")"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

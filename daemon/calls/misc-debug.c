@@ -50,11 +50,12 @@ do_debug (const char *subcmd, char *const *extraargs)
     return s;
   }
   if (strcmp (subcmd, "sh") == 0 || strcmp (subcmd, "print") == 0) {
-    if (n == 0) {
+    char *words = gk_int_join (extraargs, " ");
+    if (words && strspn (words, " \t") == strlen (words)) {
+      free (words);
       gk_int_err (EINVAL, "debug %s: expected arguments", subcmd);
       return NULL;
     }
-    char *words = gk_int_join (extraargs, " ");
     if (!words || subcmd[0] == 'p') return words;
     char *out = do_debug_sh (words);
     free (words);
@@ -71,8 +72,9 @@ do_debug (const char *subcmd, char *const *extraargs)
     size_t k = 0;
     argv[k++] = "ls";
     argv[k++] = subcmd[1] == 'l' ? "-la" : "-a";
-    if (n == 0) argv[k++] = "/";
-    for (size_t i = 0; i < n; i++) argv[k++] = extraargs[i];
+    for (size_t i = 0; i < n; i++)
+      if (extraargs[i][0]) argv[k++] = extraargs[i];    /* debug ls "": of / */
+    if (k == 2) argv[k++] = "/";
     char *out = NULL;
     int r = gk_int_run (&out, NULL, argv);
     free (argv);

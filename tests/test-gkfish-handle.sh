@@ -99,11 +99,15 @@ grep -q "no disk image" "$d/err" && ok "reopen drops the drives" || nok "stderr 
 [ "$(line 10)$(line 11)$(line 12)" = /dev/sdaon-disk ] && ok "after reopen: add, launch, use" \
   || nok "after reopen: [$(line 10) $(line 11) $(line 12)]"
 
+# alive PID...: one of them still runs.
+alive () { for p; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+
 # ---- gkfish killed: no scratch file left, backend gone -----------------
 mkfifo "$d/fifo"
+# A script on stdin that stops (reading the FIFO) once launched.
 # shellcheck disable=SC2086
-"$GKFISH" $backend -- scratch 64M : run : debug-sh "echo ready" : '!'"touch $d/ready" : \
-  '<!' "cat $d/fifo" > /dev/null 2>"$d/err" &
+{ printf '%s\n' 'scratch 64M' run "!touch $d/ready"; cat "$d/fifo"; } |
+  "$GKFISH" $backend > /dev/null 2>"$d/err" &
 gkpid=$!
 i=0
 while [ ! -e "$d/ready" ] && [ $i -lt 600 ] && kill -0 "$gkpid" 2>/dev/null; do
@@ -113,13 +117,24 @@ if [ -e "$d/ready" ]; then
   held=$(ls -l "/proc/$gkpid/fd" 2>/dev/null | grep -c "$TMPDIR/.*(deleted)")
   [ "$held" -ge 1 ] && ok "the scratch file is open, with no name" || nok "no unnamed file open: $(ls -l "/proc/$gkpid/fd")"
   [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing in \$TMPDIR while it runs" || nok "\$TMPDIR: $(ls -A "$TMPDIR")"
+  kids=$(pgrep -P "$gkpid")
   kill -9 "$gkpid"
   wait "$gkpid" 2>/dev/null
   gkpid=
+  i=0
+  # shellcheck disable=SC2086
+  while alive $kids && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  # shellcheck disable=SC2086
+  if [ -z "$kids" ]; then nok "no backend process under gkfish"
+  elif alive $kids; then nok "the backend ($kids) outlived gkfish"
+  else ok "the backend died with gkfish"; fi
   [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing left in \$TMPDIR after SIGKILL" || nok "left: $(ls -A "$TMPDIR")"
 else
   nok "the session did not get ready: $(cat "$d/err")"
 fi
+# End the feeding cat (a read-write open never blocks on a FIFO).
+exec 3<>"$d/fifo"
+exec 3>&-
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

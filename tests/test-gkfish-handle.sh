@@ -114,8 +114,12 @@ while [ ! -e "$d/ready" ] && [ $i -lt 600 ] && kill -0 "$gkpid" 2>/dev/null; do
   sleep 0.5; i=$((i + 1))
 done
 if [ -e "$d/ready" ]; then
-  held=$(ls -l "/proc/$gkpid/fd" 2>/dev/null | grep -c "$TMPDIR/.*(deleted)")
-  [ "$held" -ge 1 ] && ok "the scratch file is open, with no name" || nok "no unnamed file open: $(ls -l "/proc/$gkpid/fd")"
+  held=0
+  for f in /proc/"$gkpid"/fd/*; do
+    case $(readlink "$f") in "$TMPDIR"/*" (deleted)") held=$((held + 1)) ;; esac
+  done
+  [ "$held" -ge 1 ] && ok "the scratch file is open, with no name" \
+    || nok "no unnamed file open in $TMPDIR by gkfish $gkpid"
   [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing in \$TMPDIR while it runs" || nok "\$TMPDIR: $(ls -A "$TMPDIR")"
   kids=$(pgrep -P "$gkpid")
   kill -9 "$gkpid"

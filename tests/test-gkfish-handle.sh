@@ -3,8 +3,8 @@
 # tests use it: add-drive-scratch (scratch) drives that are blank, usable
 # and leave no host file even when gkfish is killed; kill-subprocess and
 # launching again on the same handle (drives kept, -m not mounted again);
-# reopen (a new handle: drives and settings dropped).  Two appliance
-# sessions (the first launches three times, by restore).
+# reopen (a new handle: drives and settings dropped).  Three appliance
+# sessions (the first launches three times, the second twice; by restore).
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
@@ -47,14 +47,15 @@ mke2fs -q -F -t ext4 "$img" || nok "mke2fs $img"
 cat > "$d/s.gf" <<EOS
 scratch 10M
 add-drive-scratch 1000
+add-drive $img
 run
-mounts
 get-pid
-blockdev-getsize64 /dev/sdb
-is-zero-device /dev/sdb
-mkfs ext4 /dev/sdb
+blockdev-getsize64 /dev/sda
+is-zero-device /dev/sda
+mkfs ext4 /dev/sda
+mount /dev/sdc /
 mkdir /s
-mount /dev/sdb /s
+mount /dev/sda /s
 write /s/f scratch-data
 write /top on-disk
 sync
@@ -64,7 +65,7 @@ echo killed
 run
 mounts
 get-pid
-mount /dev/sdb /
+mount /dev/sda /
 cat /f
 set-timeout 77
 reopen
@@ -77,27 +78,35 @@ mount-ro /dev/sda /
 cat /top
 EOS
 # shellcheck disable=SC2086
-out=$("$GKFISH" $backend -a "$img" -m /dev/sda -f "$d/s.gf" 2>"$d/err"); rc=$?
+out=$("$GKFISH" $backend -f "$d/s.gf" 2>"$d/err"); rc=$?
 [ "$rc" = 0 ] && ok "session ran" || nok "session: exit status $rc: $(cat "$d/err")"
 line () { printf '%s\n' "$out" | sed -n "$1p"; }
-pid1=$(line 2) pid2=$(line 7)
-[ "$(line 1)" = /dev/sda ] && ok "-m mounted at the first launch" || nok "mounts: [$(line 1)]"
-[ "$(line 3)" = 10485760 ] && ok "scratch 10M is 10 MiB" || nok "size [$(line 3)]"
-[ "$(line 4)" = true ] && ok "a scratch drive is blank" || nok "is-zero-device [$(line 4)]"
-[ "$(line 5)" = tmpdir-listed ] && ok "scratch drives have no name in \$TMPDIR" \
-  || nok "\$TMPDIR holds [$(line 5)]"
-[ "$(line 6)" = killed ] && ok "kill-subprocess prints nothing" || nok "line 6 [$(line 6)]"
-case $pid1$pid2 in *[!0-9]*|"") nok "get-pid, or -m mounted again: [$pid1] [$pid2]" ;;
-  *) [ "$pid1" != "$pid2" ] && ok "launch after kill-subprocess: a new backend, -m not mounted again" \
+pid1=$(line 1) pid2=$(line 6)
+[ "$(line 2)" = 10485760 ] && ok "scratch 10M is 10 MiB" || nok "size [$(line 2)]"
+[ "$(line 3)" = true ] && ok "a scratch drive is blank" || nok "is-zero-device [$(line 3)]"
+[ "$(line 4)" = tmpdir-listed ] && ok "scratch drives have no name in \$TMPDIR" \
+  || nok "\$TMPDIR holds [$(line 4)]"
+[ "$(line 5)" = killed ] && ok "kill-subprocess prints nothing" || nok "line 5 [$(line 5)]"
+case $pid1$pid2 in *[!0-9]*|"") nok "get-pid, or something mounted after relaunch: [$pid1] [$pid2]" ;;
+  *) [ "$pid1" != "$pid2" ] && ok "launch after kill-subprocess: a new backend, nothing mounted" \
        || nok "same backend pid $pid1" ;; esac
 kill -0 "$pid1" 2>/dev/null && nok "backend $pid1 still runs" || ok "kill-subprocess ended the backend"
-[ "$(line 8)" = scratch-data ] && ok "scratch data survives kill-subprocess (same drives)" \
-  || nok "after relaunch: [$(line 8)]"
-[ "$(line 9)" = "${GUESTKIT_TIMEOUT:-0}" ] && ok "reopen: settings back to defaults" \
-  || nok "get-timeout after reopen: [$(line 9)]"
+[ "$(line 7)" = scratch-data ] && ok "scratch data survives kill-subprocess (same drives)" \
+  || nok "after relaunch: [$(line 7)]"
+[ "$(line 8)" = "${GUESTKIT_TIMEOUT:-0}" ] && ok "reopen: settings back to defaults" \
+  || nok "get-timeout after reopen: [$(line 8)]"
 grep -q "no disk image" "$d/err" && ok "reopen drops the drives" || nok "stderr [$(cat "$d/err")]"
-[ "$(line 10)$(line 11)$(line 12)" = /dev/sdaon-disk ] && ok "after reopen: add, launch, use" \
-  || nok "after reopen: [$(line 10) $(line 11) $(line 12)]"
+[ "$(line 9)$(line 10)$(line 11)" = /dev/sdaon-disk ] && ok "after reopen: add, launch, use" \
+  || nok "after reopen: [$(line 9) $(line 10) $(line 11)]"
+
+# -m mounts at the first launch only (as guestfish: a relaunch after
+# kill-subprocess mounts nothing).
+# shellcheck disable=SC2086
+out=$("$GKFISH" $backend -a "$img" -m /dev/sda -- mounts : kill-subprocess : run : mounts : \
+  echo end 2>"$d/err"); rc=$?
+[ "$rc" = 0 ] && [ "$out" = "/dev/sda
+end" ] && ok "-m is not mounted again after kill-subprocess and run" \
+  || nok "-m and relaunch: exit status $rc, output [$out]: $(cat "$d/err")"
 
 # alive PID...: one of them still runs.
 alive () { for p; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
@@ -123,7 +132,6 @@ if [ -e "$d/ready" ]; then
   [ -z "$(ls -A "$TMPDIR")" ] && ok "nothing in \$TMPDIR while it runs" || nok "\$TMPDIR: $(ls -A "$TMPDIR")"
   kids=$(pgrep -P "$gkpid")
   kill -9 "$gkpid"
-  wait "$gkpid" 2>/dev/null
   gkpid=
   i=0
   # shellcheck disable=SC2086

@@ -164,6 +164,12 @@ run_call (struct shell *sh, char **words)
   }
   r = CMD_OK;
   if (is_add) sh->drives++;
+  /* A before-launch call that succeeded after launch: the appliance
+   * had died and the handle is before launch again (as libguestfs). */
+  if (!is_launch && (cmd.call->flags & GK_F_CONFIG) && sh->launched) {
+    sh->launched = 0;
+    sh->relaunch = 1;
+  }
   if (is_launch && !sh->launched && after_launch (sh) == -1) r = CMD_ERROR;
  out:
   gk_cmd_clear (&cmd);

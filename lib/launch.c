@@ -152,6 +152,7 @@ gk_int_local_launch (gk_h *g)
                         ops->name, ops->max_drives);
     return -1;
   }
+  g->died = 0;
   gk_int_timing_reset (g, "launch.");
   gk_int_timing_reset (g, "guest.");
   g->t_launch0 = gk_int_now_us ();
@@ -188,6 +189,7 @@ int
 gk_int_local_shutdown (gk_h *g)
 {
   int r = 0;
+  g->died = 0;                  /* shut down on purpose: not launched again */
   if (g->state == GK_CONFIG) {
     g->state = GK_DEAD;
     return 0;

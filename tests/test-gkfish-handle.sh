@@ -3,8 +3,9 @@
 # tests use it: add-drive-scratch (scratch) drives that are blank, usable
 # and leave no host file even when gkfish is killed; kill-subprocess and
 # launching again on the same handle (drives kept, -m not mounted again);
-# reopen (a new handle: drives and settings dropped).  Three appliance
-# sessions (the first launches three times, the second twice; by restore).
+# reopen (a new handle: drives and settings dropped); launching again
+# after the appliance died.  Four appliance sessions (some launch two or
+# three times; by restore).
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/..}/tests/gkfish-env.sh"
 backend=${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND}
@@ -107,6 +108,20 @@ out=$("$GKFISH" $backend -a "$img" -m /dev/sda -- mounts : kill-subprocess : run
 [ "$rc" = 0 ] && [ "$out" = "/dev/sda
 end" ] && ok "-m is not mounted again after kill-subprocess and run" \
   || nok "-m and relaunch: exit status $rc, output [$out]: $(cat "$d/err")"
+
+# The appliance dies (killed from outside): as in libguestfs's
+# test-qemudie-synch, the next call fails, then drives may be added and
+# the handle launched again.
+# shellcheck disable=SC2016
+printf '%s\n' 'scratch 10M' run "pid | cat > $d/qpid" "! kill -9 \$(cat $d/qpid); sleep 1" \
+  '-sleep 1' 'scratch 10M' run ping-daemon list-devices > "$d/die.gf"
+# shellcheck disable=SC2086
+out=$("$GKFISH" $backend -f "$d/die.gf" 2>"$d/err"); rc=$?
+[ "$rc" = 0 ] && [ "$out" = "/dev/sda
+/dev/sdb" ] && ok "after the appliance died: add a drive, launch again" \
+  || nok "after death: exit status $rc, output [$out]: $(cat "$d/err")"
+grep -q 'sleep: .*died' "$d/err" && ok "the call after the death says the appliance died" \
+  || nok "stderr after death: [$(cat "$d/err")]"
 
 # alive PID...: one of them still runs.
 alive () { for p; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }

@@ -100,6 +100,13 @@ gk_fish_ensure_launched (struct shell *sh)
     return -1;
   }
   if (sh->launched) return 0;
+  /* After kill-subprocess, reopen or the appliance's death, guestfish
+   * launches only on "run", and scripts count on that. */
+  if (sh->relaunch) {
+    gk_fish_fail ("call launch (run) before using the appliance: it was killed, "
+                  "reopened or it died");
+    return -1;
+  }
   /* Booting with nothing to work on only to fail later helps nobody. */
   if (sh->drives == 0) {
     gk_fish_fail ("no disk image: add one with -a IMAGE (or add-drive) first");

@@ -63,6 +63,8 @@ sync
 !ls -A "$TMPDIR"; echo tmpdir-listed
 kill-subprocess
 echo killed
+-sleep 1
+scratch 1M
 run
 mounts
 get-pid
@@ -88,6 +90,8 @@ pid1=$(line 1) pid2=$(line 6)
 [ "$(line 4)" = tmpdir-listed ] && ok "scratch drives have no name in \$TMPDIR" \
   || nok "\$TMPDIR holds [$(line 4)]"
 [ "$(line 5)" = killed ] && ok "kill-subprocess prints nothing" || nok "line 5 [$(line 5)]"
+grep -q "sleep: call launch (run) before" "$d/err" \
+  && ok "after kill-subprocess, a call needs run first (as guestfish)" || nok "stderr [$(cat "$d/err")]"
 case $pid1$pid2 in *[!0-9]*|"") nok "get-pid, or something mounted after relaunch: [$pid1] [$pid2]" ;;
   *) [ "$pid1" != "$pid2" ] && ok "launch after kill-subprocess: a new backend, nothing mounted" \
        || nok "same backend pid $pid1" ;; esac
@@ -96,8 +100,9 @@ kill -0 "$pid1" 2>/dev/null && nok "backend $pid1 still runs" || ok "kill-subpro
   || nok "after relaunch: [$(line 7)]"
 [ "$(line 8)" = "${GUESTKIT_TIMEOUT:-0}" ] && ok "reopen: settings back to defaults" \
   || nok "get-timeout after reopen: [$(line 8)]"
-grep -q "no disk image" "$d/err" && ok "reopen drops the drives" || nok "stderr [$(cat "$d/err")]"
-[ "$(line 9)$(line 10)$(line 11)" = /dev/sdaon-disk ] && ok "after reopen: add, launch, use" \
+grep -q "call launch (run) before" "$d/err" && ok "after reopen, only run launches" \
+  || nok "stderr [$(cat "$d/err")]"
+[ "$(line 9)$(line 10)$(line 11)" = /dev/sdaon-disk ] && ok "after reopen: the old drives are gone; add, launch, use" \
   || nok "after reopen: [$(line 9) $(line 10) $(line 11)]"
 
 # -m mounts at the first launch only (as guestfish: a relaunch after

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "errmsg.h"
 #include "hostspawn.h"
+#include "tmpfile.h"
 
 static void
 vset (struct gk_int_vm *vm, int errnum, const char *fmt, va_list ap, int with_strerror)
@@ -93,16 +94,8 @@ gk_int_vm_timing (struct gk_int_vm *vm, const char *name, int64_t us)
 int
 gk_int_vm_tmpfile (struct gk_int_vm *vm, const char *what, const char *of)
 {
-  const char *t = getenv ("TMPDIR");
-  if (!t || *t != '/') t = "/var/tmp";
-  int fd = open (t, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    /* No O_TMPFILE here: a name that lives for a few microseconds. */
-    char p[4200];
-    snprintf (p, sizeof p, "%s/gk-tmp.XXXXXX", t);
-    fd = mkostemp (p, O_CLOEXEC);
-    if (fd != -1) unlink (p);
-  }
+  const char *t;
+  int fd = gk_int_tmpfile (&t);
   if (fd == -1)
     gk_int_vm_perror (vm, "launch: cannot create %s %s in %s", what, of, t);
   return fd;

@@ -97,5 +97,9 @@ const struct gk_int_struct gk_int_structs[] = {
   { "diskbench", { { "bytes", GK_FT_INT64 }, { "ops", GK_FT_INT64 },
                    { "wall_usec", GK_FT_INT64 }, { "cpu_usec", GK_FT_INT64 },
                    { "busy_usec", GK_FT_INT64 } } },
+  /* btrfs (calls/filesystems.def), as guestfish names the fields. */
+  { "btrfssubvolume", { { "btrfssubvolume_id", GK_FT_INT64 },
+                        { "btrfssubvolume_top_level_id", GK_FT_INT64 },
+                        { "btrfssubvolume_path", GK_FT_STRING } } },
   { NULL, { { NULL, GK_FT_END } } }
 };

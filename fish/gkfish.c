@@ -82,6 +82,7 @@ static int
 after_launch (struct shell *sh)
 {
   sh->launched = 1;
+  if (sh->relaunch) return 0;
   if (gk_fish_prepare_layout (sh) == -1
       || (sh->o->inspect && gk_fish_inspect_mount (sh) == -1)
       || do_mounts (sh) == -1) {
@@ -100,6 +101,13 @@ gk_fish_ensure_launched (struct shell *sh)
     return -1;
   }
   if (sh->launched) return 0;
+  /* After kill-subprocess, reopen or the appliance's death, guestfish
+   * launches only on "run", and scripts count on that. */
+  if (sh->relaunch) {
+    gk_fish_fail ("call launch (run) before using the appliance: it was killed, "
+                  "reopened or it died");
+    return -1;
+  }
   /* Booting with nothing to work on only to fail later helps nobody. */
   if (sh->drives == 0) {
     gk_fish_fail ("no disk image: add one with -a IMAGE (or add-drive) first");
@@ -131,7 +139,12 @@ run_call (struct shell *sh, char **words)
     goto out;
   int is_launch = strcmp (cmd.call->name, "launch") == 0;
   int is_add = strcmp (cmd.call->name, "add-drive") == 0
-    || strcmp (cmd.call->name, "add-drive-ro") == 0;
+    || strcmp (cmd.call->name, "add-drive-ro") == 0
+    || strcmp (cmd.call->name, "add-drive-scratch") == 0;
+  /* After these the handle is before launch again (reopen: with no
+   * drives); "run" must launch anew. */
+  int is_kill = strcmp (cmd.call->name, "kill-subprocess") == 0;
+  int is_reopen = strcmp (cmd.call->name, "reopen") == 0;
   if (is_launch && sh->launch_failed) {
     gk_fish_ensure_launched (sh);       /* says why */
     goto out;
@@ -140,12 +153,23 @@ run_call (struct shell *sh, char **words)
   if (is_launch && sh->launched) { r = CMD_OK; goto out; }
   int e = gk_cmd_exec (sh->g, &cmd, stdout, stderr);
   gk_fish_progress_end (e == 0);
+  if (is_kill || is_reopen) {
+    sh->launched = sh->launch_failed = 0;
+    sh->relaunch = 1;
+  }
+  if (is_reopen) sh->drives = 0;
   if (e == -1) {
     if (is_launch) sh->launch_failed = 1;
     goto out;
   }
   r = CMD_OK;
   if (is_add) sh->drives++;
+  /* A before-launch call that succeeded after launch: the appliance
+   * had died and the handle is before launch again (as libguestfs). */
+  if (!is_launch && (cmd.call->flags & GK_F_CONFIG) && sh->launched) {
+    sh->launched = 0;
+    sh->relaunch = 1;
+  }
   if (is_launch && !sh->launched && after_launch (sh) == -1) r = CMD_ERROR;
  out:
   gk_cmd_clear (&cmd);

@@ -58,6 +58,8 @@ struct shell {
   const struct options *o;
   int launched;         /* the appliance is up and -m mounts are done */
   int launch_failed;    /* do not retry a launch that failed */
+  int relaunch;         /* after kill-subprocess or reopen: a launch does
+                           not lay out -N, inspect -i or mount -m again */
   int server;           /* serving --remote clients: output errors are theirs */
   size_t drives;        /* -a, -N and add-drive so far */
   int piped;            /* in "CMD | HOSTCMD": a reader that stops is fine */

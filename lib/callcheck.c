@@ -5,7 +5,9 @@
  * gk_int_call_generic (gkfish, the test runner) run them, so no call
  * checks its state, NULL arguments or choices by hand. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include "internal.h"
 
 /* What the handle is doing, for "only before launch (...)". */
@@ -21,11 +23,33 @@ state_words (enum gk_int_state s)
   return "not launched";
 }
 
+/* A running appliance whose backend has exited, unnoticed so far (no
+ * call since): reap it now and remember that it died. */
+static void
+notice_death (gk_h *g)
+{
+  siginfo_t si = { 0 };
+  if (g->state != GK_READY || g->pid <= 0
+      || waitid (P_PID, (id_t) g->pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1
+      || si.si_pid != g->pid)
+    return;
+  gk_int_mark_dead (g);
+  g->died = 1;
+}
+
 static int
 check_state (gk_h *g, const struct gk_int_call *c)
 {
   if (c->flags & GK_F_ANYSTATE) return 0;
   if (!(c->flags & GK_F_CONFIG)) return gk_int_check_ready (g, c->name);
+  notice_death (g);
+  /* After the appliance died (not after shutdown, a timeout or a
+   * cancel, which kill it on purpose), as in libguestfs: the handle is
+   * before launch again, with its drives. */
+  if (g->state == GK_DEAD && g->died) {
+    g->died = 0;
+    g->state = GK_CONFIG;
+  }
   if (g->state == GK_CONFIG) return 0;
   gk_int_error_errno (g, EINVAL, "%s: only allowed before launch (%s)",
                       c->name, state_words (g->state));

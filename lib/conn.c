@@ -301,6 +301,7 @@ died (gk_h *g, const char *doing)
     snprintf (what, sizeof what, "the appliance died while %s", doing);
   gk_int_error_with_console (g, EIO, what);
   gk_int_mark_dead (g);
+  g->died = g->state == GK_DEAD;
 }
 
 static int

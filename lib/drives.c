@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include "internal.h"
 #include "qcow2-probe.h"
+#include "tmpfile.h"
 
 #define PROBE_MAX (64 * 1024)     /* qcow2 header and its extensions */
 
@@ -269,4 +270,66 @@ gk_int_local_add_drive_ro (gk_h *g, const char *filename)
 {
   struct gk_add_drive_opts o = { .bitmask = GK_ADD_DRIVE_READONLY, .readonly = 1 };
   return gk_int_local_add_drive (g, filename, &o);   /* the stub checked */
+}
+
+/* A blank file of SIZE bytes that never has a name: nothing is left
+ * behind even if the host program is killed.  -1 + error. */
+static int
+scratch_file (gk_h *g, int64_t size)
+{
+  const char *t;
+  int fd = gk_int_tmpfile (&t);
+  if (fd == -1) {
+    gk_int_perror (g, "add-drive-scratch: cannot create the scratch file in %s", t);
+    return -1;
+  }
+  if (fd < 3) {                 /* 0 means "no descriptor" in a drive */
+    int hi = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+    close (fd);
+    if ((fd = hi) == -1) { gk_int_perror (g, "add-drive-scratch: dup"); return -1; }
+  }
+  if (ftruncate (fd, (off_t) size) == -1) {
+    gk_int_perror (g, "add-drive-scratch: cannot make a %lld-byte scratch file in %s",
+                   (long long) size, t);
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* guestfish's add-drive-scratch (scratch): a blank raw drive, deleted
+ * with the handle. */
+int
+gk_int_local_add_drive_scratch (gk_h *g, int64_t size,
+                                const struct gk_add_drive_scratch_opts *opts)
+{
+  if (size <= 0) {
+    gk_int_error_errno (g, EINVAL, "add-drive-scratch: invalid size: %lld (must be above 0)",
+                        (long long) size);
+    return -1;
+  }
+  if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_LABEL)) {
+    gk_int_error_errno (g, ENOTSUP, "add-drive-scratch: label: drive labels "
+                        "(/dev/disk/guestfs/LABEL) are not supported");
+    return -1;
+  }
+  if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_BLOCKSIZE) && opts->blocksize != 512) {
+    gk_int_error_errno (g, ENOTSUP, "add-drive-scratch: blocksize %d: only 512-byte "
+                        "sectors are supported", opts->blocksize);
+    return -1;
+  }
+  struct add_opts o;
+  read_opts (NULL, &o);
+  if (check_request (g, "scratch", &o) == -1) return -1;
+  int fd = scratch_file (g, size);
+  if (fd == -1) return -1;
+  /* The name in messages (and for a backend that opens by name: the
+   * same file, since the backend inherits this descriptor). */
+  char *name = NULL;
+  if (asprintf (&name, "/proc/self/fd/%d", fd) == -1) {
+    close (fd);
+    gk_int_error_errno (g, ENOMEM, "add-drive-scratch: out of memory");
+    return -1;
+  }
+  return record_drive (g, "scratch", name, fd, "raw", &o, 0);
 }

@@ -24,49 +24,107 @@ env_seconds (const char *name, int def)
   return *end || v < 0 || v > GK_MAX_TIMEOUT ? def : (int) v;
 }
 
-GK_API gk_h *
-gk_create (void)
+/* A handle's settings as gk_create makes them (from the environment).
+ * DEBUG, the progress callback and the cancel descriptor are kept. */
+static int
+handle_init (gk_h *g)
 {
-  gk_h *g = calloc (1, sizeof *g);
-  if (!g) return NULL;
   g->sock = g->console = -1;
-  g->cancel_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
   g->timeout_s = env_seconds ("GUESTKIT_TIMEOUT", 0);
   g->launch_timeout_s = env_seconds ("GUESTKIT_LAUNCH_TIMEOUT", GK_DEFAULT_LAUNCH_TIMEOUT);
   g->memsize = GK_DEFAULT_MEMSIZE;
   g->smp = 1;
   g->chunk_size = GK_CHUNK_DEFAULT;
-  const char *d = getenv ("GUESTKIT_DEBUG");
-  g->debug = d && *d && strcmp (d, "0") != 0;
   const char *sn = getenv ("GUESTKIT_SNAPSHOT");
   g->snapshot = !(sn && (strcmp (sn, "0") == 0 || strcasecmp (sn, "no") == 0
                          || strcasecmp (sn, "false") == 0 || strcasecmp (sn, "off") == 0));
   const char *b = getenv ("GUESTKIT_BACKEND");
   g->backend = strdup (b && *b ? b : "qemu");
-  if (!g->backend) { free (g); return NULL; }
+  if (!g->backend) return -1;
   const char *cs = getenv ("GUESTKIT_CHUNK_SIZE");
   if (cs && *cs) {
     long v = strtol (cs, NULL, 0);
     if (v >= 4096 && v <= (long) GK_CHUNK_MAX) g->chunk_size = (size_t) v;
   }
+  return 0;
+}
+
+GK_API gk_h *
+gk_create (void)
+{
+  gk_h *g = calloc (1, sizeof *g);
+  if (!g) return NULL;
+  g->cancel_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  const char *d = getenv ("GUESTKIT_DEBUG");
+  g->debug = d && *d && strcmp (d, "0") != 0;
+  if (handle_init (g) == -1) { free (g); return NULL; }
   return g;
 }
 
-GK_API void
-gk_close (gk_h *g)
+/* Everything gk_close frees but the handle itself and its cancel
+ * descriptor. */
+static void
+handle_release (gk_h *g)
 {
-  if (!g) return;
   if (g->state == GK_READY || g->state == GK_LAUNCHING) (void) gk_int_local_shutdown (g);
   gk_int_mark_dead (g);
   for (size_t i = 0; i < g->nr_drives; i++) {
     gk_int_drive_free (&g->drives[i]);
   }
   gk_int_stage_free (g);
-  if (g->cancel_fd >= 0) close (g->cancel_fd);
   free (g->backend);
   free (g->backend_used);
   free (g->last_error);
+}
+
+GK_API void
+gk_close (gk_h *g)
+{
+  if (!g) return;
+  handle_release (g);
+  if (g->cancel_fd >= 0) close (g->cancel_fd);
   free (g);
+}
+
+/* guestfish's reopen: as gk_close then gk_create, on the same handle:
+ * the appliance is shut down (unmount, sync), the drives are dropped
+ * and the settings are the defaults again; the debug flag, the progress
+ * callback and cancellation stay.  A failed shutdown is reported, but
+ * the handle is new all the same. */
+int
+gk_int_local_reopen (gk_h *g)
+{
+  int r = 0;
+  char *err = NULL;
+  int errnum = 0;
+  if ((g->state == GK_READY || g->state == GK_LAUNCHING)
+      && gk_int_local_shutdown (g) == -1) {
+    r = -1;
+    errnum = g->last_errno;
+    if (g->last_error) err = strdup (g->last_error);
+  }
+  int debug = g->debug, cancel_fd = g->cancel_fd;
+  gk_progress_cb cb = g->progress_cb;
+  void *opaque = g->progress_opaque;
+  handle_release (g);
+  memset (g, 0, sizeof *g);
+  g->debug = debug;
+  g->cancel_fd = cancel_fd;
+  g->progress_cb = cb;
+  g->progress_opaque = opaque;
+  if (handle_init (g) == -1) {
+    /* No backend name: every later call fails on it; say so now. */
+    g->state = GK_DEAD;
+    free (err);
+    gk_int_error_errno (g, ENOMEM, "reopen: out of memory");
+    return -1;
+  }
+  if (r == -1) {
+    gk_int_error_errno (g, errnum ? errnum : EIO, "reopen: closing the old handle: %s",
+                        err ? err : "shutdown failed");
+    free (err);
+  }
+  return r;
 }
 
 GK_API void
@@ -134,7 +192,7 @@ gk_int_local_set_backend (gk_h *g, const char *backend)
 char *
 gk_int_local_get_backend (gk_h *g)
 {
-  char *s = strdup (g->backend_used ? g->backend_used : g->backend);
+  char *s = strdup (g->backend_used ? g->backend_used : g->backend ? g->backend : "");
   if (!s) gk_int_error_errno (g, ENOMEM, "get-backend: out of memory");
   return s;
 }

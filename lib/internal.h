@@ -40,6 +40,9 @@ struct gk_h {
   int network;                    /* set-network: user-mode network (qemu) */
   int snapshot;                   /* set-snapshot: launch by restore (qemu) */
   int vm_killed;                  /* the VM was killed by a signal (not by us) */
+  int died;                       /* the running appliance died by itself: as in
+                                     libguestfs, the handle may be configured and
+                                     launched again (callcheck.c) */
   int channel;                    /* set-channel: GK_INT_CHANNEL_*; 0: GUESTKIT_CHANNEL */
 
   struct gk_int_drive drives[GK_MAX_DRIVES];

@@ -154,6 +154,7 @@ gk_int_local_launch (gk_h *g)
                         ops->name, ops->max_drives);
     return -1;
   }
+  g->died = 0;
   gk_int_timing_reset (g, "launch.");
   gk_int_timing_reset (g, "guest.");
   g->t_launch0 = gk_int_now_us ();
@@ -190,6 +191,7 @@ int
 gk_int_local_shutdown (gk_h *g)
 {
   int r = 0;
+  g->died = 0;                  /* shut down on purpose: not launched again */
   if (g->state == GK_CONFIG) {
     g->state = GK_DEAD;
     return 0;
@@ -214,4 +216,20 @@ gk_int_local_shutdown (gk_h *g)
   }
   gk_int_mark_dead (g);
   return r;
+}
+
+/* guestfish's kill-subprocess: the appliance is killed at once (no
+ * unmount, no sync: what was not written back is lost) and the handle
+ * is back before launch, with its drives and settings, so launch may be
+ * called again.  Nothing to kill is not an error, as in guestfish. */
+int
+gk_int_local_kill_subprocess (gk_h *g)
+{
+  if (g->pid > 0) {
+    gk_int_debug (g, "kill-subprocess: killing backend process %d", (int) g->pid);
+    kill (g->pid, SIGKILL);
+  }
+  gk_int_mark_dead (g);         /* closes the channel, reaps, cleans up */
+  g->state = GK_CONFIG;
+  return 0;
 }

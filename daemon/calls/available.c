@@ -23,6 +23,7 @@ static const struct group {
   { "mdadm", "mdadm", "md_mod" },
   { "ntfs3g", "ntfs-3g", "fuse" },
   { "ntfsprogs", "mkntfs", NULL },
+  { "selinuxrelabel", "setfiles", NULL },
   { "squashfs", "mksquashfs", "squashfs" },
   { "wipefs", "wipefs", NULL },
   { "xfs", "mkfs.xfs", "xfs" },

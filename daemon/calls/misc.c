@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <time.h>
 #include "daemon.h"
 #include "actions.h"
 
@@ -68,4 +69,15 @@ do_debug_sh (const char *command)
   free (argv);
   gk_int_free_strings (disks);
   return out;
+}
+
+/* guestfish's sleep: in steps, so that a signal does not cut it short. */
+int
+do_sleep (int secs)
+{
+  if (secs < 0 || secs > 3600)
+    return gk_int_err (EINVAL, "%d seconds: must be 0 to 3600", secs);
+  struct timespec t = { secs, 0 };
+  while (nanosleep (&t, &t) == -1 && errno == EINTR) ;
+  return 0;
 }

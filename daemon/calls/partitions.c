@@ -495,3 +495,38 @@ do_part_set_gpt_attributes (const char *device, int partnum,
   const char *post[] = { num, attrs, NULL };
   return gk_int_pt_sfdisk (device, NULL, pre, post);
 }
+
+/* guestfish's sfdisk-N (deprecated there, still in scripts): LINE, one
+ * line of sfdisk's input ("start,size,type,bootable"; empty fields
+ * default), replaces partition PARTNUM.  CYLS, HEADS, SECTORS are the
+ * old disk geometry, which sfdisk no longer takes: 0 (the usual), or
+ * ignored.  The partition must not be in use. */
+int
+do_sfdisk_N (const char *device, int partnum, int cyls, int heads, int sectors,
+             const char *line)
+{
+  if (partnum < 1 || partnum > 128)
+    return gk_int_dev_err (EINVAL, device, "partition number %d: must be 1 to 128", partnum);
+  if (cyls < 0 || heads < 0 || sectors < 0)
+    return gk_int_dev_err (EINVAL, device, "cyls, heads and sectors must not be negative");
+  if (strpbrk (line, "\n\r"))
+    return gk_int_dev_err (EINVAL, device, "the sfdisk line must be one line");
+  if (gk_int_need_whole_disk (device) == -1) return -1;
+  char *node = gk_int_pt_part_dev (device, partnum);
+  if (!node) return gk_int_err (ENOMEM, "out of memory");
+  int busy = access (node, F_OK) == 0 ? gk_int_check_unused (node) : 0;
+  free (node);
+  if (busy == -1) return -1;
+  size_t n = strlen (line);
+  char *script = malloc (n + 2);
+  if (!script) return gk_int_err (ENOMEM, "out of memory");
+  memcpy (script, line, n);
+  memcpy (script + n, "\n", 2);
+  char num[16];
+  snprintf (num, sizeof num, "%d", partnum);
+  const char *pre[] = { "-N", num, NULL };
+  int r = gk_int_pt_sfdisk (device, script, pre, NULL);
+  free (script);
+  if (r == -1) return -1;
+  return gk_int_pt_sync_kernel (device);
+}

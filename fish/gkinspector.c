@@ -86,11 +86,17 @@ gather (gk_h *g, const char *root, int apps, struct os_report *r)
       || !(r->build = gk_inspect_get_build_id (g, root))
       || !(r->drives = gk_inspect_get_drive_mappings (g, root))
       || (strcmp (r->type, "windows") == 0
-          && !(r->systemroot = gk_inspect_get_windows_systemroot (g, root)))
-      || (apps && !(r->apps = gk_inspect_list_applications2 (g, root)))) {
+          && !(r->systemroot = gk_inspect_get_windows_systemroot (g, root)))) {
     const char *m = gk_last_error (g);
     fail ("%s%s", m ? m : "out of memory", "");
     return -1;
+  }
+  /* A package database or hive that cannot be read (damaged, hostile)
+   * loses that root's applications, not the whole report: one bad image
+   * in a fleet audit must not hide what else is known. */
+  if (apps && !(r->apps = gk_inspect_list_applications2 (g, root))) {
+    const char *m = gk_last_error (g);
+    fail ("%s: applications not listed: %s", root, m ? m : "out of memory");
   }
   /* No current control set is an answer (SYSTEM unreadable), not a failure. */
   if (r->systemroot)

@@ -236,7 +236,8 @@ done
   || nok "tar-in with an x/ member: $(after with-x 3)"
 grep -q "Member name contains '..'" terr && [ "$(after dotdot 3)" = "false false " ] \
   && ok "tar-in: a .. member is refused" || nok "tar-in: .. member: $(after dotdot 3)"
-[ "$(tail -n 1 tout)" = abs ] && ok "tar-in: an absolute member lands inside DIRECTORY" \
+# (cat ends its output with a newline of its own, as guestfish: skip the empty line)
+[ "$(sed '/^$/d' tout | tail -n 1)" = abs ] && ok "tar-in: an absolute member lands inside DIRECTORY" \
   || nok "tar-in: absolute member"
 [ "$rc" = 0 ] && ok "the tar-in session ends normally" || nok "gkfish exited with $rc"
 

@@ -128,7 +128,9 @@ gen_python (void)
   P ("    __slots__ = ()\n");
   for (size_t i = 0; gk_int_calls[i].name; i++) {
     const struct gk_int_call *c = &gk_int_calls[i];
-    const char *n = pyname (c->name);
+    /* A copy: pyname's ring of buffers is reused by the arguments' names. */
+    char n[132];
+    snprintf (n, sizeof n, "%s", pyname (c->name));
     P ("\n    def %s(self", n);
     for (size_t k = 0; c->args[k].type != GK_T_END; k++) P (", %s", pyname (c->args[k].name));
     if (has_opts (c)) {

@@ -65,11 +65,22 @@ for img in $list; do
   name=$(basename "$img")
   sum=$(sha256sum <"$img" | cut -c1-32)
   xml=$vcache/$name-$sum-$vver.xml
+  noapps=
+  # virt-inspector 1.48 on Debian fails on every rpm guest (its appliance
+  # has no /usr/lib/rpm/rpmrc: "rpmtsInitIterator"); for those the other
+  # fields come from a run with --no-applications, cached as such.
+  [ -f "$xml.noapps" ] && { xml=$xml.noapps; noapps=noapps; }
   if [ ! -f "$xml" ]; then
     t0=$(date +%s)
     # No OS found: exit 1 and an empty file, cached as such.
     timeout "$T" virt-inspector --format=raw -a "$img" >"$xml.tmp" 2>"$d/verr"
     rc=$?
+    if [ $rc != 0 ] && grep -q "internal_list_rpm_applications" "$d/verr"; then
+      rm -f "$xml.tmp"
+      xml=$xml.noapps; noapps=noapps
+      timeout "$T" virt-inspector --no-applications --format=raw -a "$img" >"$xml.tmp" 2>"$d/verr"
+      rc=$?
+    fi
     if [ $rc = 0 ] || grep -q "no operating system" "$d/verr"; then
       mv "$xml.tmp" "$xml"
     else
@@ -81,7 +92,7 @@ for img in $list; do
     echo "# virt-inspector $name: $(( $(date +%s) - t0 )) s"
   fi
   timeout "$T" "$GKINSPECTOR" -a "$img" --json >"$d/gk.json" 2>"$d/gkerr"
-  python3 "$top/tests/inspect-compare.py" "$name" "$d/gk.json" "$xml" >"$d/res"
+  python3 "$top/tests/inspect-compare.py" "$name" "$d/gk.json" "$xml" $noapps >"$d/res"
   cat "$d/res"
   pass=$((pass + $(grep -c '^ok' "$d/res")))
   fail=$((fail + $(grep -c '^not ok' "$d/res")))

@@ -151,6 +151,18 @@ do_write_append (const char *path, const char *content, size_t content_size)
   return write_file (path, content, content_size, O_APPEND);
 }
 
+/* guestfish's deprecated write-file: the first SIZE bytes of a string
+ * (0: all of it); never reads past the string's end. */
+int
+do_write_file (const char *path, const char *content, int size)
+{
+  size_t len = strlen (content);
+  if (size < 0 || (size_t) size > len)
+    return gk_int_err (EINVAL, "%s: size %d: must be 0 (the whole content) to %zu "
+                       "(its length)", path, size, len);
+  return write_file (path, content, size ? (size_t) size : len, O_TRUNC);
+}
+
 /* Set the times of the existing guest file open as the O_PATH FD to now.
  * futimens refuses O_PATH descriptors, but the /proc magic link names
  * exactly this inode; opening the file for real could fail or have side

@@ -392,6 +392,27 @@ do_set_uuid (const char *device, const char *uuid)
   return r;
 }
 
+/* guestfish's deprecated set-e2uuid: tune2fs -U, which also takes
+ * clear, random and time. */
+int
+do_set_e2uuid (const char *device, const char *uuid)
+{
+  if (!gk_int_is_uuid (uuid) && strcmp (uuid, "clear") != 0
+      && strcmp (uuid, "random") != 0 && strcmp (uuid, "time") != 0)
+    return gk_int_err (EINVAL, "%.64s: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) "
+                       "nor clear, random or time", uuid);
+  char *t = fs_type (device);
+  if (!t) return -1;
+  int ext = is_ext (t);
+  if (!ext)
+    gk_int_dev_err (EINVAL, device, "not an ext2/3/4 filesystem (%s)",
+                    *t ? t : "unknown");
+  free (t);
+  if (!ext || gk_int_check_unused (device) == -1) return -1;
+  const char *argv[] = { "tune2fs", "-U", uuid, device, NULL };
+  return gk_int_run_on_dev (device, NULL, argv);
+}
+
 /* ---- ext generation numbers --------------------------------------- */
 
 int64_t

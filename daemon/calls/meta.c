@@ -275,11 +275,12 @@ df_filter (char **lines)
   return NULL;
 }
 
-char *
-do_df (void)
+/* df with OPT, the guest's filesystems only (coreutils' df never wraps
+ * a line, so each has the five columns df_line expects). */
+static char *
+df_guest (const char *opt)
 {
-  /* -P: one line per filesystem even for long device names. */
-  const char *argv[] = { "df", "-kP", NULL };
+  const char *argv[] = { "df", opt, NULL };
   char *out = NULL;
   if (gk_int_run (&out, NULL, argv) == -1) {
     free (out);
@@ -297,4 +298,17 @@ do_df (void)
   if (!r)
     gk_int_err (ENOMEM, "df: out of memory");
   return r;
+}
+
+char *
+do_df (void)
+{
+  return df_guest ("-kP");
+}
+
+char *
+do_df_h (void)
+{
+  /* As guestfish: coreutils' "df -h" columns (Size Used Avail Use%). */
+  return df_guest ("-h");
 }

@@ -501,6 +501,41 @@ do_part_set_gpt_attributes (const char *device, int partnum,
  * default), replaces partition PARTNUM.  CYLS, HEADS, SECTORS are the
  * old disk geometry, which sfdisk no longer takes: 0 (the usual), or
  * ignored.  The partition must not be in use. */
+/* guestfish's deprecated sfdisk: a whole new table from LINES (sfdisk
+ * script lines); the geometry is ignored as in sfdisk-N. */
+int
+do_sfdisk (const char *device, int cyls, int heads, int sectors, char *const *lines)
+{
+  if (cyls < 0 || heads < 0 || sectors < 0)
+    return gk_int_dev_err (EINVAL, device, "cyls, heads and sectors must not be negative");
+  size_t len = 0, blank = 1;
+  for (size_t i = 0; lines[i]; i++) {
+    if (strpbrk (lines[i], "\n\r"))
+      return gk_int_dev_err (EINVAL, device, "sfdisk line %zu holds a newline", i + 1);
+    if (lines[i][strspn (lines[i], " \t")]) blank = 0;
+    len += strlen (lines[i]) + 1;
+  }
+  if (blank)
+    return gk_int_dev_err (EINVAL, device, "no sfdisk lines (\",\" is one partition "
+                           "filling the disk)");
+  if (gk_int_need_whole_disk (device) == -1
+      || gk_int_check_unused (device) == -1)
+    return -1;
+  char *script = malloc (len + 1), *p = script;
+  if (!script) return gk_int_err (ENOMEM, "out of memory");
+  for (size_t i = 0; lines[i]; i++) {
+    size_t n = strlen (lines[i]);
+    memcpy (p, lines[i], n);
+    p[n] = '\n';
+    p += n + 1;
+  }
+  *p = '\0';
+  int r = gk_int_pt_sfdisk (device, script, NULL, NULL);
+  free (script);
+  if (r == -1) return -1;
+  return gk_int_pt_sync_kernel (device);
+}
+
 int
 do_sfdisk_N (const char *device, int partnum, int cyls, int heads, int sectors,
              const char *line)

@@ -168,16 +168,34 @@ feed (void *opaque, const char *buf, size_t n)
   return 0;
 }
 
+#define MAX_EXCLUDES 256
+
+/* Append GNU tar's options for the metadata optional arguments that are
+ * set and true (BITS: the calls' GK_*_XATTRS, _SELINUX, _ACLS). */
+static size_t
+meta_flags (const char **argv, size_t n, const uint64_t bits[3],
+            int xattrs, int selinux, int acls)
+{
+  if ((gk_int_optargs_bitmask & bits[0]) && xattrs) argv[n++] = "--xattrs";
+  if ((gk_int_optargs_bitmask & bits[1]) && selinux) argv[n++] = "--selinux";
+  if ((gk_int_optargs_bitmask & bits[2]) && acls) argv[n++] = "--acls";
+  return n;
+}
+
 int
-do_tar_in (const char *directory, const char *compress)
+do_tar_in (const char *directory, const char *compress, int xattrs, int selinux,
+           int acls)
 {
   const char *z;
   if (compress_flag (compress, &z) == -1) return -1;
   char *dir = target_dir (directory);
   if (!dir) return -1;
   /* "-C ." : the confined child is already in DIR (its bind mount). */
-  const char *argv[] = { "tar", "-x", "-f", "-", "-C", ".", "--no-overwrite-dir",
-                         z, NULL };
+  const char *argv[16] = { "tar", "-x", "-f", "-", "-C", ".", "--no-overwrite-dir" };
+  size_t n = meta_flags (argv, 7, (const uint64_t[3]) { GK_TAR_IN_XATTRS,
+                         GK_TAR_IN_SELINUX, GK_TAR_IN_ACLS }, xattrs, selinux, acls);
+  argv[n++] = z;
+  argv[n] = NULL;
   struct sigaction ign = { .sa_handler = SIG_IGN }, old;
   sigaction (SIGPIPE, &ign, &old);
   struct tar t;
@@ -196,18 +214,73 @@ do_tar_in (const char *directory, const char *compress)
   return r;
 }
 
+/* tar-out's argument vector (malloc'd, with the --exclude= words in
+ * *EXCL_WORDS to free), or NULL + error. */
+static const char **
+out_argv (const char *dir, const char *z, int numericowner, char *const *excludes,
+          int xattrs, int selinux, int acls, char ***excl_words)
+{
+  uint64_t bm = gk_int_optargs_bitmask;
+  char *const *excl = (bm & GK_TAR_OUT_EXCLUDES) ? excludes : NULL;
+  size_t ne = excl ? gk_int_count_strings (excl) : 0;
+  *excl_words = NULL;
+  if (ne > MAX_EXCLUDES) {
+    gk_int_err (E2BIG, "excludes: %zu wildcards (at most %d)", ne, MAX_EXCLUDES);
+    return NULL;
+  }
+  const char **argv = calloc (16 + ne, sizeof *argv);
+  char **words = calloc (ne + 1, sizeof *words);
+  if (!argv || !words) goto nomem;
+  size_t n = 0;
+  argv[n++] = "tar";
+  argv[n++] = "-c";
+  argv[n++] = "-f";
+  argv[n++] = "-";
+  if ((bm & GK_TAR_OUT_NUMERICOWNER) && numericowner) argv[n++] = "--numeric-owner";
+  n = meta_flags (argv, n, (const uint64_t[3]) { GK_TAR_OUT_XATTRS,
+                  GK_TAR_OUT_SELINUX, GK_TAR_OUT_ACLS }, xattrs, selinux, acls);
+  if (z) argv[n++] = z;
+  /* One word each ("--exclude=W"): a wildcard starting with "-" stays a
+   * wildcard, never an option. */
+  for (size_t i = 0; i < ne; i++) {
+    if (asprintf (&words[i], "--exclude=%s", excl[i]) == -1) {
+      words[i] = NULL;
+      goto nomem;
+    }
+    argv[n++] = words[i];
+  }
+  argv[n++] = "-C";
+  argv[n++] = dir;
+  argv[n++] = ".";
+  argv[n] = NULL;
+  *excl_words = words;
+  return argv;
+
+ nomem:
+  gk_int_free_strings (words);
+  free (argv);
+  gk_int_err (ENOMEM, "out of memory");
+  return NULL;
+}
+
 int
-do_tar_out (const char *directory, const char *compress)
+do_tar_out (const char *directory, const char *compress, int numericowner,
+            char *const *excludes, int xattrs, int selinux, int acls)
 {
   const char *z;
   if (compress_flag (compress, &z) == -1) return -1;
   char *dir = target_dir (directory);
   if (!dir) return -1;
-  const char *argv[] = { "tar", "-c", "-f", "-", "-C", dir, z ? z : ".", z ? "." : NULL,
-                         NULL };
+  char **words;
+  const char **argv = out_argv (dir, z, numericowner, excludes, xattrs, selinux, acls,
+                                &words);
+  if (!argv) { free (dir); return -1; }
   struct tar t;
-  if (tar_start (&t, argv, 0, NULL) == -1) { free (dir); return -1; }
+  int started = tar_start (&t, argv, 0, NULL);
+  free (argv);
+  gk_int_free_strings (words);
   free (dir);
+  if (started == -1) return -1;
   size_t csz;
   char *buf = gk_int_chunk_buffer (&csz);
   int r = buf ? 0 : gk_int_err (ENOMEM, "out of memory");

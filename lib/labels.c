@@ -187,7 +187,9 @@ gk_int_local_list_disk_labels (gk_h *g)
   }
   return r;
  oom:
-  gk_free_strings (r);
+  /* (not gk_free_strings: handle.c is above this file) */
+  for (size_t i = 0; r && i < n; i++) free (r[i]);
+  free (r);
   gk_int_error_errno (g, ENOMEM, "list-disk-labels: out of memory");
   return NULL;
 }

@@ -78,7 +78,7 @@ resolve (gk_h *g, const char *call, const char *s, char **out)
   size_t nd = strspn (l + n, "0123456789");
   if (n == 0 || l[n + nd] != '\0' || (nd > 0 && l[n] == '0')) {
     gk_int_error_errno (g, ENOENT, "%s: %s: not a drive label name (expected "
-                        LABEL_PREFIX "LABEL or " LABEL_PREFIX "LABELN)", call, s);
+                        "/dev/disk/guestfs/LABEL or /dev/disk/guestfs/LABELN)", call, s);
     return -1;
   }
   for (size_t i = 0; i < g->nr_drives; i++) {

@@ -44,7 +44,7 @@ Sc: /dev/sdc" ] && ok "list-disk-labels: label: device, unlabelled drives left o
 cat > "$d/s.gf" <<EOS
 add-drive $d/a.img label:a
 add-drive $d/b.img label:bee format:raw
-scratch 8M label:sc
+scratch 16M label:sc
 run
 part-disk /dev/disk/guestfs/bee mbr
 mkfs ext4 /dev/disk/guestfs/bee1
@@ -57,7 +57,11 @@ blockdev-getsize64 /dev/disk/guestfs/sc
 part-init /dev/disk/guestfs/a gpt
 part-add /dev/disk/guestfs/a p 2048 4095
 part-list /dev/disk/guestfs/a
+pvcreate /dev/disk/guestfs/sc
+vgcreate vglab /dev/disk/guestfs/sc
+pvs
 list-disk-labels
+-vgcreate vgbad /dev/disk/guestfs/zz
 -blockdev-getsize64 /dev/disk/guestfs/nosuch
 -blockdev-getsize64 /dev/disk/guestfs/bee1x
 echo end
@@ -69,8 +73,12 @@ case $out in *labelled*) ok "write and cat through a labelled partition" ;;
   *) nok "cat /f: [$out]" ;; esac
 echo "$out" | grep -qx "/dev/sdb1" && ok "mounts names the partition /dev/sdb1" \
   || nok "mounts: [$out]"
-echo "$out" | grep -qx "8388608" && ok "blockdev-getsize64 on the labelled scratch drive" \
-  || nok "no 8388608 in [$out]"
+echo "$out" | grep -qx "16777216" && ok "blockdev-getsize64 on the labelled scratch drive" \
+  || nok "no 16777216 in [$out]"
+echo "$out" | grep -qx "/dev/sdc" && ok "pvcreate and vgcreate (a string list) on a label; pvs says /dev/sdc" \
+  || nok "pvs: [$out]"
+grep -q "vgcreate: /dev/disk/guestfs/zz: no drive has the label 'zz'" "$d/err" \
+  && ok "unknown label in a string list: error names it" || nok "stderr: [$(cat "$d/err")]"
 echo "$out" | grep -q "part_start: 1048576" && ok "part-add on a labelled disk" \
   || nok "part-list: [$out]"
 printf '%s\n' "$out" | grep -x -A3 "bee: /dev/sdb" >/dev/null \

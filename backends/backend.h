@@ -29,6 +29,8 @@ struct gk_int_drive {
   int has_backing;      /* qcow2 with a backing file (allowed) */
   uint64_t size;        /* virtual size in bytes (a read-only drive's overlay has it) */
   int blocksize;        /* sector size: 0 (default, 512) or 4096 */
+  char *label;          /* add-drive's label (/dev/disk/guestfs/LABEL), or NULL;
+                           the library's alone (lib/labels.c) */
 };
 
 /* The appliance a launch boots (lib/appliance.c finds or builds it). */

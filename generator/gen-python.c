@@ -21,9 +21,11 @@ static const char *const pykw[] = {
 static const char *
 pyname (const char *name)
 {
-  static char buf[8][132];
+  /* A ring: one statement uses the call's name and all its arguments'. */
+  enum { RING = GK_MAX_ARGS + GK_MAX_OPTARGS + 2 };
+  static char buf[RING][132];
   static int k;
-  char *b = buf[k++ % 8];
+  char *b = buf[k++ % RING];
   snprintf (b, 128, "%s", cname (name));
   for (size_t i = 0; pykw[i]; i++)
     if (strcmp (pykw[i], b) == 0) { strcat (b, "_"); break; }

@@ -24,12 +24,16 @@
 #include "api.h"
 #include "gen.h"
 
+/* cname and upper return one of a ring of buffers: one statement may
+ * use a call's name and all its arguments'. */
+#define NAME_RING (GK_MAX_ARGS + GK_MAX_OPTARGS + 2)
+
 char *
 cname (const char *name)          /* "mkdir-p" -> "mkdir_p" */
 {
-  static char buf[8][128];
+  static char buf[NAME_RING][128];
   static int k;
-  char *b = buf[k++ % 8];
+  char *b = buf[k++ % NAME_RING];
   snprintf (b, 128, "%s", name);
   for (char *p = b; *p; p++) if (*p == '-') *p = '_';
   return b;
@@ -38,9 +42,9 @@ cname (const char *name)          /* "mkdir-p" -> "mkdir_p" */
 char *
 upper (const char *s)
 {
-  static char buf[8][128];
+  static char buf[NAME_RING][128];
   static int k;
-  char *b = buf[k++ % 8];
+  char *b = buf[k++ % NAME_RING];
   size_t i;
   for (i = 0; s[i] && i < 127; i++) b[i] = s[i] == '-' ? '_' : toupper ((unsigned char) s[i]);
   b[i] = '\0';

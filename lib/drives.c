@@ -122,6 +122,7 @@ void
 gk_int_drive_free (struct gk_int_drive *d)
 {
   free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
+  free (d->label);
   if (d->fd > 0) close (d->fd);     /* (0: none, see open_image) */
   memset (d, 0, sizeof *d);
 }
@@ -132,6 +133,7 @@ struct add_opts {
   const char *cache, *iface;
   int ro, allow_backing, allow_data_file;
   int blocksize;                /* 0: qemu's default (512) */
+  const char *label;            /* NULL: none */
 };
 
 static void
@@ -146,6 +148,7 @@ read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
   if (opts->bitmask & GK_ADD_DRIVE_IFACE) o->iface = opts->iface;
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) o->allow_data_file = opts->allow_data_file;
   if (opts->bitmask & GK_ADD_DRIVE_BLOCKSIZE) o->blocksize = opts->blocksize;
+  if (opts->bitmask & GK_ADD_DRIVE_LABEL) o->label = opts->label;
 }
 
 /* What can be refused without touching the file (format, cachemode and
@@ -172,7 +175,7 @@ check_request (gk_h *g, const char *filename, const struct add_opts *o)
     gk_int_error_errno (g, EINVAL, "add-drive: %s: file names with ',' or ':' are not supported", filename);
     return -1;
   }
-  return 0;
+  return o->label ? gk_int_label_check (g, filename, o->label) : 0;
 }
 
 /* The descriptor the VM gets (as /proc/self/fd/N): a rename or a swapped
@@ -233,8 +236,9 @@ record_drive (gk_h *g, const char *filename, char *abs, int fd, const char *form
     .iface = strdup (o->iface), .readonly = o->ro, .allow_backing = o->allow_backing,
     .allow_data_file = o->allow_data_file, .has_backing = has_backing,
     .blocksize = o->blocksize == 512 ? 0 : o->blocksize,
+    .label = o->label ? strdup (o->label) : NULL,
   };
-  if (!d->format || !d->cachemode || !d->iface) {
+  if (!d->format || !d->cachemode || !d->iface || (o->label && !d->label)) {
     gk_int_drive_free (d);
     gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", filename);
     return -1;
@@ -308,11 +312,6 @@ gk_int_local_add_drive_scratch (gk_h *g, int64_t size,
                         (long long) size);
     return -1;
   }
-  if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_LABEL)) {
-    gk_int_error_errno (g, ENOTSUP, "add-drive-scratch: label: drive labels "
-                        "(/dev/disk/guestfs/LABEL) are not supported");
-    return -1;
-  }
   if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_BLOCKSIZE) && opts->blocksize != 512) {
     gk_int_error_errno (g, ENOTSUP, "add-drive-scratch: blocksize %d: only 512-byte "
                         "sectors are supported", opts->blocksize);
@@ -320,6 +319,7 @@ gk_int_local_add_drive_scratch (gk_h *g, int64_t size,
   }
   struct add_opts o;
   read_opts (NULL, &o);
+  if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_LABEL)) o.label = opts->label;
   if (check_request (g, "scratch", &o) == -1) return -1;
   int fd = scratch_file (g, size);
   if (fd == -1) return -1;

@@ -180,6 +180,18 @@ const char *gk_int_stage_path (gk_h *g);
 int gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d);
 void gk_int_drive_free (struct gk_int_drive *d);
 
+/* labels.c: drive labels.  gk_int_label_check: LABEL is valid and not
+ * yet on the handle (for add-drive of FILENAME); 0 or -1 + error.
+ * gk_int_labels_resolve: replace, in the caller's copies A and O of a
+ * call's arguments, every device argument /dev/disk/guestfs/LABEL[N]
+ * by its drive's /dev/sdX[N]; the new strings are LB's until
+ * gk_int_labels_free.  0, or -1 with the error set (nothing to free). */
+struct gk_int_labels { void **owned; size_t n, cap; };
+int gk_int_label_check (gk_h *g, const char *filename, const char *label);
+int gk_int_labels_resolve (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
+                           struct gk_int_optvals *o, struct gk_int_labels *lb);
+void gk_int_labels_free (struct gk_int_labels *lb);
+
 /* Wait up to GRACE_MS for the backend process to exit, then kill it;
  * then the backend's cleanup.  Returns its wait status (-1 if none). */
 int gk_int_backend_reap (gk_h *g, int grace_ms);

@@ -405,13 +405,31 @@ record_timings (gk_h *g, const struct gk_int_call *c, const struct local_file *l
   gk_int_timing_set (g, "xfer.guest_fsync", (int64_t) (h->xfer_fsync_ns / 1000));
 }
 
+static int call_resolved (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
+                          struct gk_int_optvals *o, union gk_int_val *r);
+
 int
 gk_int_call (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
              struct gk_int_optvals *o, union gk_int_val *r)
 {
   memset (r, 0, sizeof *r);
   /* State and arguments: checked from the table by the caller
-   * (gk_int_check_call). */
+   * (gk_int_check_call).  Drive labels become /dev/sdX in copies of
+   * the arguments (the caller's stay as given). */
+  union gk_int_val a_copy[GK_MAX_ARGS];
+  struct gk_int_optvals o_copy = o ? *o : (struct gk_int_optvals) { 0 };
+  if (a) memcpy (a_copy, a, gk_int_count_args (c->args) * sizeof *a);
+  struct gk_int_labels lb;
+  if (gk_int_labels_resolve (g, c, a_copy, &o_copy, &lb) == -1) return -1;
+  int rc = call_resolved (g, c, a_copy, o ? &o_copy : NULL, r);
+  gk_int_labels_free (&lb);
+  return rc;
+}
+
+static int
+call_resolved (gk_h *g, const struct gk_int_call *c, union gk_int_val *a,
+               struct gk_int_optvals *o, union gk_int_val *r)
+{
   struct local_file lf;
   local_find (c, &lf);
   if (local_open (g, c, a, &lf) == -1) return -1;

@@ -34,7 +34,7 @@ expect () {
 # ---- no appliance ------------------------------------------------------
 expect "scratch 0 is refused" 1 "add-drive-scratch: invalid size: 0" -- scratch 0
 expect "scratch -1 is refused" 1 "add-drive-scratch: invalid size: -1" -- add-drive-scratch -1
-expect "scratch label: is refused" 1 "label: drive labels" -- scratch 1M label:foo
+expect "scratch label: bad label is refused" 1 "label .f1.: only ASCII letters" -- scratch 1M label:f1
 expect "scratch blocksize:4096 is refused" 1 "only 512-byte sectors" -- scratch 1M blocksize:4096
 expect "kill-subprocess before launch is no error" 0 "" -- kill-subprocess : scratch 1M name:x blocksize:512
 [ -z "$out" ] && ok "kill-subprocess before launch prints nothing" || nok "printed [$out]"

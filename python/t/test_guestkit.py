@@ -57,6 +57,19 @@ class TestOffline(unittest.TestCase):
                 g.add_drive("/nonexistent/disk.img")
             self.assertEqual(cm.exception.errname, "ENOENT")
 
+    def test_drive_labels(self):
+        # add_drive's 8th optional argument (the generator once lost the
+        # method's call name past 7), and the label map.
+        with tempfile.NamedTemporaryFile() as f, guestkit.GuestKit() as g:
+            f.truncate(1 << 20)
+            g.add_drive(f.name, format="raw", label="foo")
+            g.add_drive_scratch(1 << 20, label="bar")
+            self.assertEqual(g.list_disk_labels(), ["foo", "/dev/sda", "bar", "/dev/sdb"])
+            with self.assertRaises(guestkit.Error) as cm:
+                g.add_drive(f.name, label="foo")
+            self.assertEqual(cm.exception.errname, "EINVAL")
+            self.assertIn("label 'foo' is already", cm.exception.message)
+
     def test_generated(self):
         # Every call of the table is a method, with the table's docs.
         for name in ("mkfs", "part_list", "statns", "pread", "inspect_os", "launch"):

@@ -256,8 +256,8 @@ test_tar_hostile (gk_h *g)
     char arch[350], where[32];
     path (arch, sizeof arch, "rt.tar");
     snprintf (where, sizeof where, "/rt-%s", zs[i]);
-    struct gk_tar_out_opts oo = { GK_TAR_OUT_COMPRESS, zs[i] };
-    struct gk_tar_in_opts io = { GK_TAR_IN_COMPRESS, zs[i] };
+    struct gk_tar_out_opts oo = { .bitmask = GK_TAR_OUT_COMPRESS, .compress = zs[i] };
+    struct gk_tar_in_opts io = { .bitmask = GK_TAR_IN_COMPRESS, .compress = zs[i] };
     gk_mkdir (g, where);
     int a = gk_tar_out (g, "/t", arch, &oo);
     int b = a == 0 ? gk_tar_in (g, arch, where, &io) : -1;

@@ -13,7 +13,19 @@
 # include <locale.h>
 # include <stdlib.h>
 # define GK_TEXTDOMAIN "guestkit"
-# define _(s) dgettext (GK_TEXTDOMAIN, s)
+# define _(s) gk_int_gettext (s)
+
+/* dgettext, never NULL (it is not declared so): under UBSan a possible
+ * NULL format makes gcc warn at every printf of a translated format. */
+static inline const char *
+gk_int_gettext (const char *s)
+  __attribute__ ((format_arg (1), returns_nonnull, nonnull (1)));
+static inline const char *
+gk_int_gettext (const char *s)
+{
+  const char *t = dgettext (GK_TEXTDOMAIN, s);
+  return t ? t : s;
+}
 
 /* Where the catalogs are: GUESTKIT_LOCALEDIR (the build tree's, for
  * tests; ignored in set-uid programs), else the installed ones. */

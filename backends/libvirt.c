@@ -60,15 +60,6 @@ lv_error (struct gk_int_vm *vm, const char *what)
 }
 
 static int
-kvm_usable (void)
-{
-  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
-  if (fd == -1) return 0;
-  close (fd);
-  return 1;
-}
-
-static int
 is_system (const char *uri)
 {
   return strncmp (uri, "qemu:///system", 14) == 0;
@@ -77,8 +68,8 @@ is_system (const char *uri)
 static int
 lv_prepare (struct gk_int_vm *vm, const char *variant)
 {
-  int kvm = kvm_usable () && !vm->kvm_broken;
-  if (kvm_usable () && vm->kvm_broken)
+  int kvm = gk_int_qemu_kvm_usable () && !vm->kvm_broken;
+  if (gk_int_qemu_kvm_usable () && vm->kvm_broken)
     gk_int_vm_debug (vm, "libvirt: KVM failed to run the appliance earlier on this boot: "
                      "using TCG (domain type qemu)");
   vm->used = kvm ? "libvirt:kvm" : "libvirt:tcg";

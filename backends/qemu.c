@@ -16,8 +16,9 @@ gk_int_qemu_binary (void)
   return q && *q ? q : "qemu-system-x86_64";
 }
 
-static int
-kvm_usable (void)
+/* 1 if /dev/kvm opens (it may still fail to run a guest: kvm-broken). */
+int
+gk_int_qemu_kvm_usable (void)
 {
   int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
   if (fd == -1) return 0;
@@ -54,14 +55,14 @@ qemu_prepare (struct gk_int_vm *vm, const char *variant)
   }
   int kvm;
   if (variant && strcmp (variant, "kvm") == 0) {
-    if (!kvm_usable ()) {
+    if (!gk_int_qemu_kvm_usable ()) {
       gk_int_vm_perror (vm, "launch: backend qemu:kvm: cannot open /dev/kvm");
       return -1;
     }
     kvm = 1;
   }
   else if (variant && strcmp (variant, "tcg") == 0) kvm = 0;
-  else if (!kvm_usable ()) kvm = 0;
+  else if (!gk_int_qemu_kvm_usable ()) kvm = 0;
   else if (vm->kvm_broken) {
     gk_int_vm_debug (vm, "qemu: /dev/kvm opens, but KVM failed to run the appliance "
                      "earlier on this boot: using TCG (set GUESTKIT_BACKEND=qemu:kvm "

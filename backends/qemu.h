@@ -50,4 +50,7 @@ char *gk_int_snap_key (char *const *tmpl_argv, const char *qemu_path, int kvm,
                        const int appliance_fds[3]);
 uint64_t gk_int_snap_fnv64 (const void *p, size_t n, uint64_t h);
 #define GK_FNV64_INIT UINT64_C (0xcbf29ce484222325)
+/* qemu.c: 1 if /dev/kvm opens (used by the qemu and libvirt backends). */
+int gk_int_qemu_kvm_usable (void);
+
 #endif

@@ -1,4 +1,6 @@
 #!/bin/sh
-# Every call's test from the API table (tests/test-api), on libvirt.
+# The API table's tests (tests/test-api), one call of each shape, on libvirt.
 . "${TOP_SRCDIR:-.}/tests/libvirt-skip.sh"
+GK_TEST_SHAPES=1
+export GK_TEST_SHAPES
 exec "${TOP_BUILDDIR:-.}/tests/test-api" "$@"

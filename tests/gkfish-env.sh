@@ -13,3 +13,16 @@ export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
 pass=0 fail=0
 ok () { pass=$((pass + 1)); echo "ok - $*"; }
 nok () { fail=$((fail + 1)); echo "not ok - $*"; }
+# fish_expect NAME WANT-RC WANT-STDERR-PATTERN GKFISH-ARGS...: run gkfish
+# (--backend=$GK_TEST_BACKEND when set), its stdout in $out; the exit
+# status must be WANT-RC and stderr (in $d/err) must hold the pattern,
+# anything if it is empty.
+fish_expect () {
+  name=$1 want_rc=$2 pat=$3
+  shift 3
+  # shellcheck disable=SC2086
+  out=$("$GKFISH" ${GK_TEST_BACKEND:+--backend=$GK_TEST_BACKEND} "$@" 2>"${d:?}/err"); rc=$?
+  if [ "$rc" != "$want_rc" ]; then nok "$name: exit status $rc, expected $want_rc: $(cat "$d/err")"
+  elif [ -n "$pat" ] && ! grep -q -- "$pat" "$d/err"; then nok "$name: stderr [$(cat "$d/err")] lacks [$pat]"
+  else ok "$name"; fi
+}

@@ -20,25 +20,15 @@ trap cleanup EXIT
 mkdir "$d/tmp"
 export TMPDIR="$d/tmp"
 
-# expect NAME WANT-RC WANT-STDERR-PATTERN GKFISH-ARGS...
-expect () {
-  name=$1 want_rc=$2 pat=$3
-  shift 3
-  # shellcheck disable=SC2086
-  out=$("$GKFISH" $backend "$@" 2>"$d/err"); rc=$?
-  if [ "$rc" != "$want_rc" ]; then nok "$name: exit status $rc, expected $want_rc: $(cat "$d/err")"
-  elif [ -n "$pat" ] && ! grep -q -- "$pat" "$d/err"; then nok "$name: stderr [$(cat "$d/err")] lacks [$pat]"
-  else ok "$name"; fi
-}
 
 # ---- no appliance ------------------------------------------------------
-expect "scratch 0 is refused" 1 "add-drive-scratch: invalid size: 0" -- scratch 0
-expect "scratch -1 is refused" 1 "add-drive-scratch: invalid size: -1" -- add-drive-scratch -1
-expect "scratch label: bad label is refused" 1 "label .f1.: only ASCII letters" -- scratch 1M label:f1
-expect "scratch blocksize:4096 is refused" 1 "only 512-byte sectors" -- scratch 1M blocksize:4096
-expect "kill-subprocess before launch is no error" 0 "" -- kill-subprocess : scratch 1M name:x blocksize:512
+fish_expect "scratch 0 is refused" 1 "add-drive-scratch: invalid size: 0" -- scratch 0
+fish_expect "scratch -1 is refused" 1 "add-drive-scratch: invalid size: -1" -- add-drive-scratch -1
+fish_expect "scratch label: bad label is refused" 1 "label .f1.: only ASCII letters" -- scratch 1M label:f1
+fish_expect "scratch blocksize:4096 is refused" 1 "only 512-byte sectors" -- scratch 1M blocksize:4096
+fish_expect "kill-subprocess before launch is no error" 0 "" -- kill-subprocess : scratch 1M name:x blocksize:512
 [ -z "$out" ] && ok "kill-subprocess before launch prints nothing" || nok "printed [$out]"
-expect "reopen before launch" 0 "" -- set-memsize 1024 : reopen : get-memsize
+fish_expect "reopen before launch" 0 "" -- set-memsize 1024 : reopen : get-memsize
 [ "$out" = 512 ] && ok "reopen: settings back to defaults" || nok "get-memsize after reopen: [$out]"
 
 # ---- one session: scratch, kill-subprocess, launch again, reopen --------

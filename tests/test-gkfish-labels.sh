@@ -13,28 +13,18 @@ d=$(mktemp -d /tmp/test-gkfish-labels.XXXXXX)
 trap 'rm -rf "$d"' EXIT
 export TMPDIR="$d"
 
-# expect NAME WANT-RC WANT-STDERR-PATTERN GKFISH-ARGS...
-expect () {
-  name=$1 want_rc=$2 pat=$3
-  shift 3
-  # shellcheck disable=SC2086
-  out=$("$GKFISH" $backend "$@" 2>"$d/err"); rc=$?
-  if [ "$rc" != "$want_rc" ]; then nok "$name: exit status $rc, expected $want_rc: $(cat "$d/err")"
-  elif [ -n "$pat" ] && ! grep -q -- "$pat" "$d/err"; then nok "$name: stderr [$(cat "$d/err")] lacks [$pat]"
-  else ok "$name"; fi
-}
 
 truncate -s 64M "$d/a.img" "$d/b.img"
 
 # ---- no appliance ------------------------------------------------------
-expect "label with a digit is refused" 1 "label 'a1': only ASCII letters" -- add-drive "$d/a.img" label:a1
-expect "label of 21 letters is refused" 1 "label 'abcdefghijklmnopqrstu': must be 1 to 20" -- \
+fish_expect "label with a digit is refused" 1 "label 'a1': only ASCII letters" -- add-drive "$d/a.img" label:a1
+fish_expect "label of 21 letters is refused" 1 "label 'abcdefghijklmnopqrstu': must be 1 to 20" -- \
   add "$d/a.img" label:abcdefghijklmnopqrstu
-expect "empty label is refused" 1 "label '': must be 1 to 20" -- add "$d/a.img" label:
-expect "label used twice is refused" 1 "label 'a' is already the label of drive 1" -- \
+fish_expect "empty label is refused" 1 "label '': must be 1 to 20" -- add "$d/a.img" label:
+fish_expect "label used twice is refused" 1 "label 'a' is already the label of drive 1" -- \
   add "$d/a.img" label:a : add-drive "$d/b.img" label:a
-expect "scratch label with a slash is refused" 1 "label 'x/y': only ASCII letters" -- scratch 1M label:x/y
-expect "list-disk-labels before launch" 0 "" -- add "$d/a.img" label:disk : add-drive "$d/b.img" : \
+fish_expect "scratch label with a slash is refused" 1 "label 'x/y': only ASCII letters" -- scratch 1M label:x/y
+fish_expect "list-disk-labels before launch" 0 "" -- add "$d/a.img" label:disk : add-drive "$d/b.img" : \
   scratch 8M label:Sc : list-disk-labels
 [ "$out" = "disk: /dev/sda
 Sc: /dev/sdc" ] && ok "list-disk-labels: label: device, unlabelled drives left out" \

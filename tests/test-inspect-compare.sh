@@ -11,15 +11,9 @@
 # $GK_TEST_IMAGES/virt-inspector/.  SKIP without virt-inspector
 # (scripts/install-deps.sh --with-libguestfs installs it).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
-export GKFISH
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
-T=${GK_TEST_TIMEOUT:-600}
+T=600
+. "$(dirname "$0")/gkfish-env.sh"
+. "$top/tests/inspect-check.sh"
 cache=${GK_TEST_IMAGES:-/var/tmp/gk-test-images}
 
 if ! command -v virt-inspector >/dev/null 2>&1; then
@@ -36,9 +30,6 @@ fi
 # libguestfs as bench/ runs it: its own qemu, TCG where KVM does not run.
 . "$top/bench/libguestfs-env.sh"
 
-d=$(mktemp -d /tmp/test-inspect-compare.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
 start=$(date +%s)
 # GK_COMPARE_IMAGES="DIR..." compares the images of those directories
 # instead of building the caches (a branch whose make-images.sh differs

@@ -7,34 +7,14 @@
 # FIFO, too many keys) give "unknown" or an error naming the hive, never
 # a crash or a hang.  One gkfish or gkinspector run per group.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
-export GKFISH
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
-T=${GK_TEST_TIMEOUT:-300}
+. "$(dirname "$0")/gkfish-env.sh"
+. "$top/tests/inspect-check.sh"
 
 for tool in jq hivexregedit hivexget python3 sfdisk; do
   if ! command -v $tool >/dev/null 2>&1 && ! [ -x /usr/sbin/$tool ] && ! [ -x /sbin/$tool ]; then
     echo "SKIP: $tool is not installed (scripts/install-deps.sh)"; exit 77
   fi
 done
-
-d=$(mktemp -d /tmp/test-inspect-windows.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
-run_ () { timeout "$T" "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
-expect () { name=$1; shift; if "$@"; then ok "$name"; else nok "$name (rc=$rc, stderr: $err)"; fi; }
-has () { printf '%s' "$1" | grep -q -- "$2"; }
-jq_is () {
-  v=$(printf '%s' "$out" | jq -r "$2" 2>&1)
-  if [ "$v" = "$3" ]; then ok "$1"; else nok "$1: $2 is [$v], expected [$3]"; fi
-}
 
 start=$(date +%s)
 images=${GK_WINDOWS_IMAGES:-${GK_TEST_IMAGES:-/var/tmp/gk-test-images}/windows}

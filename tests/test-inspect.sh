@@ -5,15 +5,8 @@
 # the disk end, a truncated qcow2).  One gkinspector or gkfish run, so one
 # appliance, per check group; every run is under a timeout.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-GKFISH=${GKFISH:-$top/fish/gkfish}
-GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
-export GKFISH
-export LD_LIBRARY_PATH="${TOP_BUILDDIR:-$top}/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-: "${GUESTKIT_DAEMON:=$top/daemon/guestkitd}"
-: "${GUESTKIT_APPLIANCE_BUILDER:=$top/appliance/make-appliance.sh}"
-export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
-T=${GK_TEST_TIMEOUT:-300}
+. "$(dirname "$0")/gkfish-env.sh"
+. "$top/tests/inspect-check.sh"
 
 for tool in debootstrap jq qemu-img; do
   if ! command -v $tool >/dev/null 2>&1 && ! [ -x /usr/sbin/$tool ]; then
@@ -27,20 +20,6 @@ if [ "$(id -u)" != 0 ] && ! ls "${GK_TEST_IMAGES:-/var/tmp/gk-test-images}"/debi
   echo "SKIP: debootstrap needs root (run once as root to cache the tree)"; exit 77
 fi
 
-d=$(mktemp -d /tmp/test-inspect.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-ok () { pass=$((pass + 1)); echo "ok - $*"; }
-nok () { fail=$((fail + 1)); echo "not ok - $*"; }
-run_ () { timeout "$T" "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
-# expect NAME TEST-EXPRESSION...: the expression is a shell test.
-expect () { name=$1; shift; if "$@"; then ok "$name"; else nok "$name (rc=$rc, stderr: $err)"; fi; }
-has () { printf '%s' "$1" | grep -q -- "$2"; }
-# jq_is NAME FILTER VALUE: the JSON in $out gives VALUE for FILTER.
-jq_is () {
-  v=$(printf '%s' "$out" | jq -r "$2" 2>&1)
-  if [ "$v" = "$3" ]; then ok "$1"; else nok "$1: $2 is [$v], expected [$3]"; fi
-}
 
 start=$(date +%s)
 images=$("$top/tests/images/make-images.sh") || { nok "building the test images"; echo "$pass passed, $fail failed"; exit 1; }

@@ -37,20 +37,24 @@ else logdir=${XDG_CACHE_HOME:-$HOME/.cache}/libvirt/qemu/log; fi
 domains () { virsh -c "$uri" list --all --name 2>/dev/null | grep "^guestkit-$1-" ; }
 qemus () { pgrep -f "guest=guestkit-$1-" ; }
 
-# 1. A clean run: the domain exists while it runs, nothing after.
+# session: gkfish in the background reading commands from fd 3, launched
+# (up to 120 s); sets $fish, $pump (its get-pid) and $dom.
 mkfifo "$d/in"
-"$GKFISH" --backend "$GK_TEST_BACKEND" -a "$img" < "$d/in" > "$d/out" 2>&1 &
-fish=$!
-exec 3> "$d/in"
-echo "launch" >&3
-echo "echo-daemon up" >&3
-echo "get-pid" >&3
-for _ in $(seq 1 600); do grep -q '^up$' "$d/out" && break; sleep 0.2; done
+session () {
+  "$GKFISH" --backend "$GK_TEST_BACKEND" -a "$img" < "$d/in" > "$d/out" 2>&1 &
+  fish=$!
+  exec 3> "$d/in"
+  printf 'launch\necho-daemon up\nget-pid\n' >&3
+  for _ in $(seq 1 600); do grep -q '^up$' "$d/out" && break; sleep 0.2; done
+  sleep 0.5
+  pump=$(sed -n '/^up$/{n;p;}' "$d/out")
+  dom=$(domains $fish)
+}
+
+# 1. A clean run: the domain exists while it runs, nothing after.
+session
 if grep -q '^up$' "$d/out"; then ok "gkfish --backend $GK_TEST_BACKEND launched"
 else nok "launch: $(cat "$d/out")"; fi
-sleep 0.5
-pump=$(sed -n '/^up$/{n;p;}' "$d/out")
-dom=$(domains $fish)
 if [ -n "$dom" ] && [ -n "$(qemus $fish)" ]; then ok "the running domain is listed: $dom"
 else nok "no domain guestkit-$fish-* or no qemu while it runs"; fi
 echo "exit" >&3
@@ -65,16 +69,7 @@ if [ -z "$left" ]; then ok "after shutdown: no domain, qemu, socket directory or
 else nok "left after shutdown: $left"; fi
 
 # 2. SIGKILL of the host program while the appliance runs.
-"$GKFISH" --backend "$GK_TEST_BACKEND" -a "$img" < "$d/in" > "$d/out" 2>&1 &
-fish=$!
-exec 3> "$d/in"
-echo "launch" >&3
-echo "echo-daemon up" >&3
-echo "get-pid" >&3
-for _ in $(seq 1 600); do grep -q '^up$' "$d/out" && break; sleep 0.2; done
-sleep 0.5
-pump=$(sed -n '/^up$/{n;p;}' "$d/out")
-dom=$(domains $fish)
+session
 q=$(qemus $fish)
 kill -9 $fish
 wait $fish 2>/dev/null

@@ -18,8 +18,11 @@ if [ "$(id -u)" = 0 ] && ! virsh -c "$uri" uri >/dev/null 2>&1 && [ -x /usr/sbin
        && ! grep -q '^namespaces' /etc/libvirt/qemu.conf; then
         echo 'namespaces = []   # guestkit CI chroot (tests/libvirt-skip.sh)' >> /etc/libvirt/qemu.conf
     fi
-    pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d
-    /usr/sbin/libvirtd -d
+    # The daemons outlive the test: none of our descriptors but 0-2 may
+    # go with them (a `flock LOCK make check` lock would be held forever).
+    nofds () { python3 -c 'import os, sys; os.closerange(3, 65536); os.execv(sys.argv[1], sys.argv[1:])' "$@"; }
+    pgrep -x virtlogd >/dev/null || nofds /usr/sbin/virtlogd -d
+    nofds /usr/sbin/libvirtd -d
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
         virsh -c "$uri" uri >/dev/null 2>&1 && break
         sleep 0.5

@@ -31,6 +31,7 @@ struct gk_int_drive {
   int blocksize;        /* sector size: 0 (default, 512) or 4096 */
   char *label;          /* add-drive's label (/dev/disk/guestfs/LABEL), or NULL;
                            the library's alone (lib/labels.c) */
+  int format_given;     /* given to add-drive, not detected (debug-drives) */
 };
 
 /* The appliance a launch boots (lib/appliance.c finds or builds it). */

@@ -39,6 +39,7 @@ const struct gk_int_call gk_int_calls[] = {
 #include "calls/luks.def"
 #include "calls/md.def"
 #include "calls/available.def"
+#include "calls/domain.def"
   { .name = NULL }
 };
 

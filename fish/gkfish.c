@@ -424,6 +424,33 @@ add_one (gk_h *g, const struct drive *d, int readonly)
   return e;
 }
 
+/* -d DOMAIN: add-domain through the command layer (traced by -x), with
+ * -c's URI and --ro. */
+static int
+add_domain (gk_h *g, const char *dom, const struct options *o)
+{
+  struct gk_cmd cmd = { .call = gk_int_lookup_call ("add-domain") };
+  int e = cmd.call && (cmd.args[0].s = strdup (dom)) ? 0 : -1;
+  if (e == -1) gk_fish_fail ("-d %s: out of memory", dom);
+  if (e == 0 && o->libvirt_uri) {
+    char *w = NULL;
+    if (asprintf (&w, "libvirturi:%s", o->libvirt_uri) == -1) w = NULL;
+    e = w ? gk_cmd_set_optarg (&cmd, w, stderr) : -1;
+    free (w);
+  }
+  if (e == 0 && o->readonly) e = gk_cmd_set_optarg (&cmd, "readonly:true", stderr);
+  /* As guestfish -d: disks the XML marks <readonly/> are added read-only. */
+  if (e == 0) e = gk_cmd_set_optarg (&cmd, "readonlydisk:read", stderr);
+  if (e == 0) {
+    /* The count add-domain returns is not printed for -d. */
+    FILE *null = fopen ("/dev/null", "w");
+    e = null ? gk_cmd_exec (g, &cmd, null, stderr) : -1;
+    if (null) fclose (null);
+  }
+  gk_cmd_clear (&cmd);
+  return e;
+}
+
 static int
 setup_handle (gk_h *g, const struct options *o)
 {
@@ -434,6 +461,10 @@ setup_handle (gk_h *g, const struct options *o)
   if (o->network && gk_set_network (g, 1) == -1) goto err;
   for (size_t i = 0; i < o->nr_drives; i++) {
     const struct drive *d = &o->drives[i];
+    if (d->domain) {
+      if (add_domain (g, d->file, o) == -1) return -1;
+      continue;
+    }
     if (d->prep >= 0 && gk_fish_prepare_file (&o->preps[d->prep]) == -1)
       return -1;
     if (uri_scheme (d->file) == -1) return -1;

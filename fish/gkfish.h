@@ -24,7 +24,8 @@
 #endif
 
 /* prep: -N index or -1; blocksize: --blocksize (0: the default, 512) */
-struct drive { const char *file; const char *format; int prep; int blocksize; };
+/* An -a image, a -N file (prep >= 0) or a -d libvirt domain (domain). */
+struct drive { const char *file; const char *format; int prep; int blocksize; int domain; };
 struct mnt { char *dev, *mountpoint, *options; };  /* one malloc'd block */
 struct prep { char *file; char *type; };           /* -N [FILE=]TYPE */
 
@@ -46,6 +47,7 @@ struct options {
   long remote_pid;      /* --remote=PID, 0: $GUESTFISH_PID or $GKFISH_PID */
   const char *script;   /* -f */
   const char *backend;
+  const char *libvirt_uri;       /* -c: where -d finds its domains */
   int network;          /* --network */
   int keys_from_stdin;  /* --keys-from-stdin */
   int echo_keys;        /* --echo-keys */

@@ -55,7 +55,9 @@ usage (FILE *f)
 "      --selinux            accepted and ignored, as in guestfish\n"
 "  -D, --no-dest-paths, -n, --no-sync, --pipe-error\n"
 "                           accepted, no effect (fish/README.md)\n"
-"  -c, -d, --live, --key    libvirt guests and --key: not supported (an error)\n"
+"  -d, --domain GUEST       add the disks of the libvirt domain GUEST\n"
+"  -c, --connect URI        the libvirt URI -d finds GUEST at\n"
+"      --live, --key        not supported (an error)\n"
 "      --long-options, --short-options  list the options (for completion)\n"
 "  -V, --version            print the version\n"
 "      --help               this help\n"
@@ -109,6 +111,7 @@ add_drive (struct options *o, const char *file, const char *format,
   o->drives[o->nr_drives].format = format;
   o->drives[o->nr_drives].prep = prep;
   o->drives[o->nr_drives].blocksize = blocksize;
+  o->drives[o->nr_drives].domain = 0;
   o->nr_drives++;
   return 0;
 }
@@ -241,9 +244,14 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
       /* As guestfish 1.48: accepted and silently ignored (SELinux labels
        * are set with selinux-relabel; fish/README.md says so). */
       break;
-    case 'c': case 'd': case OPT_LIVE:
-      gk_fish_fail ("%s: libvirt is not supported: add the guest's disk "
-                    "images with -a", c == 'c' ? "--connect" : c == 'd' ? "--domain" : "--live");
+    case 'c': o->libvirt_uri = optarg; break;
+    case 'd':
+      /* A domain's disks, in command-line order with the -a images. */
+      if (add_drive (o, optarg, NULL, 0, -1) == -1) return -1;
+      o->drives[o->nr_drives - 1].domain = 1;
+      break;
+    case OPT_LIVE:
+      gk_fish_fail ("--live: not supported (libguestfs removed it in 1.48)");
       return -1;
     case OPT_KEY:
       gk_fish_fail ("--key %s: not supported: give the keys with "

@@ -232,7 +232,8 @@ record_drive (gk_h *g, const char *filename, char *abs, int fd, const char *form
 {
   struct gk_int_drive *d = &g->drives[g->nr_drives];
   *d = (struct gk_int_drive) {
-    .filename = abs, .fd = fd, .format = strdup (format), .cachemode = strdup (o->cache),
+    .filename = abs, .fd = fd, .format = strdup (format), .format_given = o->format != NULL,
+    .cachemode = strdup (o->cache),
     .iface = strdup (o->iface), .readonly = o->ro, .allow_backing = o->allow_backing,
     .allow_data_file = o->allow_data_file, .has_backing = has_backing,
     .blocksize = o->blocksize == 512 ? 0 : o->blocksize,

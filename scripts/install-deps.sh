@@ -17,7 +17,7 @@ libarchive-dev libjson-c-dev yq python3 clang libclang-rt-dev man-db
 groff-base bash-completion procps time cryptsetup-bin
 mdadm parallel rpm db5.3-util sqlite3 gettext libhivex-dev libhivex-bin libwin-hivex-perl
 squashfs-tools policycoreutils
-libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+libxml2-dev libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 libvirt-daemon-system libvirt-daemon-system-sysv"
 if [ "${1:-}" = --with-libguestfs ]; then
   PKGS="$PKGS libguestfs-tools"

@@ -110,8 +110,8 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0, 0, NULL },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0, 0, NULL, 0 },
   };
   struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   int ovl[2] = { -1, 12 };
@@ -181,10 +181,10 @@ main (void)
   c.drive_fds = NULL;
   /* The other interfaces and cache modes (gkbench disk's matrix). */
   struct gk_int_drive m[4] = {
-    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL },
-    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0, 0, NULL },
-    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL },
-    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0, 0, NULL },
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0, 0, NULL, 0 },
   };
   struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);

@@ -13,3 +13,15 @@ export GUESTKIT_DAEMON GUESTKIT_APPLIANCE_BUILDER
 pass=0 fail=0
 ok () { pass=$((pass + 1)); echo "ok - $*"; }
 nok () { fail=$((fail + 1)); echo "not ok - $*"; }
+# expect NAME WANT-RC WANT-STDERR-PATTERN GKFISH-ARGS...: run gkfish
+# ($backend's words first) with stderr in $d/err and stdout in $out;
+# check the exit status and that stderr has the pattern ("" any).
+expect () {
+  name=$1 want_rc=$2 pat=$3
+  shift 3
+  # shellcheck disable=SC2086
+  out=$("$GKFISH" ${backend:-} "$@" 2>"$d/err"); rc=$?
+  if [ "$rc" != "$want_rc" ]; then nok "$name: exit status $rc, expected $want_rc: $(cat "$d/err")"
+  elif [ -n "$pat" ] && ! grep -q -- "$pat" "$d/err"; then nok "$name: stderr [$(cat "$d/err")] lacks [$pat]"
+  else ok "$name"; fi
+}

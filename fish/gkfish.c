@@ -374,12 +374,9 @@ setup_libguestfs_env (gk_h *g, const struct options *o)
     if (gk_set_memsize (g, (int) v) == -1) goto err;
   }
   /* GUESTKIT_BACKEND, being ours, and --backend take precedence. */
-  if (b && *b && !o->backend && !(own && *own)) {
-    if (strncmp (b, "libvirt", 7) == 0)
-      gk_fish_fail ("LIBGUESTFS_BACKEND=%s: libvirt is not supported, "
-                    "running qemu directly", b);
-    else if (gk_set_backend (g, b) == -1) goto err;
-  }
+  if (b && *b && !o->backend && !(own && *own) && gk_set_backend (g, b) == -1)
+    /* guestfish says so and goes on with its default backend. */
+    gk_fish_fail ("LIBGUESTFS_BACKEND=%s: %s", b, gk_last_error (g));
   return 0;
  err:
   gk_fish_fail ("%s", gk_last_error (g));

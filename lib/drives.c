@@ -157,11 +157,12 @@ read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
 }
 
 /* What can be refused without touching the file (format, cachemode and
- * iface are among the table's choices: lib/callcheck.c). */
+ * iface are among the table's choices: lib/callcheck.c).  NBD: FILENAME
+ * is an export name (nbd.c checks it; "" is the default export). */
 static int
-check_request (gk_h *g, const char *filename, const struct add_opts *o)
+check_request (gk_h *g, const char *filename, const struct add_opts *o, int nbd)
 {
-  if (!*filename) {
+  if (!*filename && !nbd) {
     gk_int_error_errno (g, EINVAL, "add-drive: empty file name");
     return -1;
   }
@@ -175,7 +176,7 @@ check_request (gk_h *g, const char *filename, const struct add_opts *o)
                         filename, o->blocksize);
     return -1;
   }
-  if (strchr (filename, ',') || strchr (filename, ':')) {
+  if (!nbd && (strchr (filename, ',') || strchr (filename, ':'))) {
     /* qemu's -drive syntax gives these a meaning. */
     gk_int_error_errno (g, EINVAL, "add-drive: %s: file names with ',' or ':' are not supported", filename);
     return -1;
@@ -281,12 +282,8 @@ add_nbd (gk_h *g, const char *export, const struct add_opts *o)
     gk_int_error_errno (g, EINVAL, "add-drive: nbd export '%s': %s", export, why);
     return -1;
   }
-  if (g->nr_drives >= GK_MAX_DRIVES) {
-    gk_int_error_errno (g, EINVAL, "add-drive: %s: too many drives (at most %d)",
-                        export, GK_MAX_DRIVES);
-    return -1;
-  }
-  if (o->label && gk_int_label_check (g, export, o->label) == -1) return -1;
+  /* (messages name the export, or the server for the default one) */
+  if (check_request (g, *export ? export : o->server[0], o, 1) == -1) return -1;
   char *host = NULL, *sock = NULL;
   int port;
   if (gk_int_nbd_server (o->server[0], &host, &port, &sock, &why) == -1) {
@@ -334,7 +331,7 @@ gk_int_local_add_drive (gk_h *g, const char *filename, const struct gk_add_drive
                         "(protocol:nbd)", filename);
     return -1;
   }
-  if (check_request (g, filename, &o) == -1) return -1;
+  if (check_request (g, filename, &o, 0) == -1) return -1;
   int fd = open_image (g, filename, o.ro);
   if (fd == -1) return -1;
   const char *format = o.format;
@@ -402,7 +399,7 @@ gk_int_local_add_drive_scratch (gk_h *g, int64_t size,
   struct add_opts o;
   read_opts (NULL, &o);
   if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_LABEL)) o.label = opts->label;
-  if (check_request (g, "scratch", &o) == -1) return -1;
+  if (check_request (g, "scratch", &o, 0) == -1) return -1;
   int fd = scratch_file (g, size);
   if (fd == -1) return -1;
   /* The name in messages (and for a backend that opens by name: the

@@ -51,6 +51,8 @@ expect "a comma in the export name" 1 "the export name has a ','" -- \
   add-drive "a,b" protocol:nbd server:unix:/tmp/s
 expect "format qcow2 over nbd" 1 "opened as raw only" -- \
   add-drive "" protocol:nbd server:unix:/tmp/s format:qcow2
+expect "blocksize checked as for a file" 1 "unix:/tmp/s: blocksize 1000: expected 512 or 4096" -- \
+  add-drive "" protocol:nbd server:unix:/tmp/s blocksize:1000
 expect "valid forms accepted (tcp, host:port, [ipv6]:port, unix)" 0 "" -- \
   add-drive "" protocol:nbd server:tcp:localhost:10809 : \
   add-drive e protocol:nbd server:example.org : add-drive e protocol:nbd "server:[::1]:99" : \

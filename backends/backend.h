@@ -31,8 +31,34 @@ struct gk_int_drive {
   int blocksize;        /* sector size: 0 (default, 512) or 4096 */
   char *label;          /* add-drive's label (/dev/disk/guestfs/LABEL), or NULL;
                            the library's alone (lib/labels.c) */
+  /* add-drive protocol:nbd (nbd.c): the export's name ("": the server's
+   * default), on HOST:PORT or the unix SOCKET.  NULL nbd_export: a local
+   * file.  An nbd drive has no fd (0) and is raw; its filename is an
+   * nbd:// URI, for messages only. */
+  char *nbd_export;
+  char *nbd_host;
+  int nbd_port;
+  char *nbd_socket;
   int format_given;     /* given to add-drive, not detected (debug-drives) */
 };
+
+/* nbd.c: NBD drives, checked strictly (their parts reach qemu's option
+ * strings).  Each check returns NULL when fine, else why not. */
+#define GK_NBD_DEFAULT_PORT 10809
+const char *gk_int_nbd_socket_bad (const char *socket);
+const char *gk_int_nbd_export_bad (const char *export);
+/* SERVER (tcp:HOST:PORT, tcp:HOST, HOST:PORT, HOST, [IPV6]:PORT, or
+ * unix:/SOCKET) into *HOST (malloc'd; IPv6 without brackets) and *PORT,
+ * or *SOCKET (malloc'd).  0, or -1 with *WHY (static text). */
+int gk_int_nbd_server (const char *server, char **host, int *port, char **socket,
+                       const char **why);
+/* The drive's name in messages: nbd://HOST:PORT/EXPORT or
+ * nbd+unix:///EXPORT?socket=SOCKET.  Malloc'd, NULL: out of memory. */
+char *gk_int_nbd_uri (const char *host, int port, const char *socket, const char *export);
+/* qemu's block options opening D's export, every key after PREFIX
+ * ("file.", "backing.file."): malloc'd, or NULL (out of memory, or a
+ * part that is not as the checks above require). */
+char *gk_int_nbd_opts (const struct gk_int_drive *d, const char *prefix);
 
 /* The appliance a launch boots (lib/appliance.c finds or builds it). */
 struct gk_int_appliance {
@@ -133,6 +159,8 @@ void gk_int_vm_debug (struct gk_int_vm *vm, const char *fmt, ...)
 pid_t gk_int_vm_spawn (struct gk_int_vm *vm, char *const *argv, int ctl, int console,
                        const int *inherit, size_t n);
 #define GK_INHERIT_MAX 63
+/* -1 + vm->err if a drive is an nbd export (BACKEND cannot attach one). */
+int gk_int_vm_refuse_nbd (struct gk_int_vm *vm, const char *backend);
 /* A file with no name in $TMPDIR (default /var/tmp): nothing to remove,
  * whatever kills us.  Its descriptor, or -1 + vm->err naming WHAT OF. */
 int gk_int_vm_tmpfile (struct gk_int_vm *vm, const char *what, const char *of);

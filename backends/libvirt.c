@@ -77,6 +77,7 @@ lv_prepare (struct gk_int_vm *vm, const char *variant)
     gk_int_vm_error (vm, EINVAL, "launch: backend libvirt: empty URI after 'libvirt:'");
     return -1;
   }
+  if (gk_int_vm_refuse_nbd (vm, "libvirt") == -1) return -1;
   /* "libvirt:URI" (set-backend or GUESTKIT_BACKEND), else the default. */
   vm->libvirt_uri = variant;
   const char *u = variant ? variant : DEFAULT_URI, *h = strstr (u, "://");

@@ -92,7 +92,21 @@ add_drive (struct gk_int_argv *a, const struct gk_int_qemu_cfg *c, size_t i, siz
   snprintf (img, sizeof img, "/proc/self/fd/%d", fd);
   const char *file = fd >= 0 ? img : d->filename;
   gk_int_argv_add (a, "-drive");
-  if (d->readonly) {
+  if (d->nbd_export) {
+    /* qemu connects to the export (raw only: add-drive refused
+     * qcow2); read-only, it is the overlay's backing node, which qemu
+     * opens read-only. */
+    int ov = c->overlay_fds ? c->overlay_fds[i] : -1;
+    char *nbd = gk_int_nbd_opts (d, d->readonly ? "backing.file." : "file.");
+    if (!nbd || (d->readonly && ov < 0)) { free (nbd); a->oom = 1; return; }
+    if (d->readonly)
+      gk_int_argv_addf (a, "file=/proc/self/fd/%d,format=qcow2,if=none,id=hd%zu,cache=%s,"
+                        "aio=threads,backing.driver=raw,%s", ov, i, d->cachemode, nbd);
+    else
+      gk_int_argv_addf (a, "%s,format=raw,if=none,id=hd%zu,cache=%s", nbd, i, d->cachemode);
+    free (nbd);
+  }
+  else if (d->readonly) {
     int ov = c->overlay_fds ? c->overlay_fds[i] : -1;
     if (ov < 0) { a->oom = 1; return; }
     gk_int_argv_addf (a, "file=/proc/self/fd/%d,format=qcow2,if=none,id=hd%zu,cache=%s,"

@@ -619,7 +619,11 @@ gk_int_qemu_restore (struct gk_int_vm *vm, struct gk_int_qemu_run *r, int ctl, i
     snprintf (vm->how, sizeof vm->how, "cold boot: restoring %s failed: %.600s", s.name,
               vm->err.msg ? vm->err.msg : "?");
     remember (vm, &s);
-    gk_int_qemu_restore_failed (vm);
+    /* Unless an nbd drive may be why (its server gone): qemu exits then
+     * too, and the saved state is not to blame. */
+    int nbd = 0;
+    for (size_t i = 0; i < vm->nr_drives; i++) nbd |= vm->drives[i].nbd_export != NULL;
+    if (!nbd) gk_int_qemu_restore_failed (vm);
   }
   else {
     snprintf (vm->how, sizeof vm->how, "restored snapshot %s%s", s.name,

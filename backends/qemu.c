@@ -115,7 +115,7 @@ gk_int_qemu_run_init (struct gk_int_vm *vm, const struct gk_int_appliance *ap,
     /* An allowed backing file is found relative to the image's own
      * directory, so such an image is opened by name (add-drive says so). */
     int n = QFD_DRIVES + 2 * (int) i;
-    if (!d->has_backing) { r->dfd[i] = n; r->inherit[n - 4] = d->fd; }
+    if (!d->has_backing && !d->nbd_export) { r->dfd[i] = n; r->inherit[n - 4] = d->fd; }
     if (d->readonly) {
       if ((r->ofd[i] = gk_int_qemu_overlay (vm, d)) == -1) { gk_int_qemu_run_free (r); return -1; }
       r->inherit[n + 1 - 4] = r->ofd[i];

@@ -4,6 +4,7 @@
 
 static const struct { const char *name; const struct gk_int_backend_ops *ops; } backends[] = {
   { "qemu", &gk_int_backend_qemu },
+  { "direct", &gk_int_backend_qemu },     /* libguestfs's name for it */
   { "uml", &gk_int_backend_uml },
   { "libvirt", &gk_int_backend_libvirt },
 };

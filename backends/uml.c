@@ -91,6 +91,7 @@ uml_prepare (struct gk_int_vm *vm, const char *variant)
                      "(set-network true needs the qemu backend)");
     return -1;
   }
+  if (gk_int_vm_refuse_nbd (vm, "uml") == -1) return -1;
   const char *bin = uml_binary ();
   const char *shown = bin ? bin : UML_DEFAULT;
   struct stat st;

@@ -100,3 +100,16 @@ gk_int_vm_tmpfile (struct gk_int_vm *vm, const char *what, const char *of)
     gk_int_vm_perror (vm, "launch: cannot create %s %s in %s", what, of, t);
   return fd;
 }
+
+int
+gk_int_vm_refuse_nbd (struct gk_int_vm *vm, const char *backend)
+{
+  for (size_t i = 0; i < vm->nr_drives; i++)
+    if (vm->drives[i].nbd_export) {
+      gk_int_vm_error (vm, ENOTSUP, "launch: backend %s: drive %zu (%s) is an nbd export, "
+                       "which only the qemu backend connects to", backend, i + 1,
+                       vm->drives[i].filename);
+      return -1;
+    }
+  return 0;
+}

@@ -62,7 +62,7 @@ enum gk_int_ret {
 #define GK_F_HEX       0x40  /* an int gkfish prints in hex, "0x83", as guestfish does */
 
 #define GK_MAX_ARGS 8
-#define GK_MAX_OPTARGS 10  /* 9 and the end: add-drive has 8 */
+#define GK_MAX_OPTARGS 12  /* 11 and the end: add-drive has 10 */
 
 struct gk_int_arg {
   const char *name;           /* C and shell name (underscores) */

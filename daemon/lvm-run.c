@@ -140,6 +140,9 @@ static char **
 report (const char *const *args, const char *fields, size_t nfields,
         size_t *nrows_r, char **text_r)
 {
+  /* PVs on md arrays (pvs, vgs, lvs as guestfish sees them): the
+   * arrays first, once per session (md.h). */
+  gk_int_md_auto_assemble ();
   size_t n = 0;
   while (args[n]) n++;
   const char *argv[n + 10];
@@ -294,6 +297,7 @@ gk_int_lvm_auto_activate (void)
 {
   if (activation_done) return;
   activation_done = 1;
+  gk_int_md_auto_assemble ();   /* VGs on md arrays */
   if (gk_int_lvm_activate_all () == -1) {
     gk_int_log ("automatic LVM activation: %s", gk_int_err_msg ());
     gk_int_err_clear ();

@@ -83,6 +83,12 @@ gk_int_md_auto_assemble (void)
   free (errs);
 }
 
+void
+gk_int_md_assembly_overruled (void)
+{
+  assembled = 1;
+}
+
 char **
 gk_int_md_arrays (void)
 {

@@ -60,7 +60,7 @@ value (enum gk_int_type t, const union gk_int_val *v, const char *optname)
     }
     break;
   case GK_T_STRINGLIST:
-    fputc ('"', trace_f);
+    fprintf (trace_f, "\"%s", pre);   /* an optional one: "server:tcp:h:p" */
     for (size_t i = 0; v->sl && v->sl[i]; i++) {
       if (i) fputc (' ', trace_f);
       gk_esc_write (trace_f, v->sl[i], strlen (v->sl[i]), 0);

@@ -374,42 +374,31 @@ setup_libguestfs_env (gk_h *g, const struct options *o)
     if (gk_set_memsize (g, (int) v) == -1) goto err;
   }
   /* GUESTKIT_BACKEND, being ours, and --backend take precedence. */
-  if (b && *b && !o->backend && !(own && *own)) {
-    if (strncmp (b, "libvirt", 7) == 0)
-      gk_fish_fail ("LIBGUESTFS_BACKEND=%s: libvirt is not supported, "
-                    "running qemu directly", b);
-    else if (gk_set_backend (g, b) == -1) goto err;
-  }
+  if (b && *b && !o->backend && !(own && *own) && gk_set_backend (g, b) == -1)
+    /* guestfish says so and goes on with its default backend. */
+    gk_fish_fail ("LIBGUESTFS_BACKEND=%s: %s", b, gk_last_error (g));
   return 0;
  err:
   gk_fish_fail ("%s", gk_last_error (g));
   return -1;
 }
 
-/* -a URI (guestfish: nbd://, ssh://, http(s)://, iscsi://, rbd://, ...):
- * guestkit adds only local files, which it opens itself, so a URI that
- * is not also a local file's name is an error naming the scheme. */
-static int
-uri_scheme (const char *file)
-{
-  size_t n = strspn (file, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
-  if (n == 0 || strncmp (file + n, "://", 3) != 0 || access (file, F_OK) == 0)
-    return 0;
-  gk_fish_fail ("-a %s: %.*s:// URIs are not supported: guestkit adds local "
-                "disk images only (make a local copy first, e.g. with "
-                "qemu-img convert)", file, (int) n, file);
-  return -1;
-}
-
 /* add-drive through the command layer, so that -x traces the -a drives
  * as guestfish does ("add_drive "d.img" "format:raw""). */
 static int
-add_one (gk_h *g, const struct drive *d, int readonly)
+add_one (gk_h *g, const struct drive *d, int readonly, const char *export, const char *server)
 {
   struct gk_cmd cmd = { .call = gk_int_lookup_call ("add-drive") };
   char w[64];
-  int e = cmd.call && (cmd.args[0].s = strdup (d->file)) ? 0 : -1;
+  int e = cmd.call && (cmd.args[0].s = strdup (export ? export : d->file)) ? 0 : -1;
   if (e == -1) gk_fish_fail ("-a %s: out of memory", d->file);
+  if (e == 0 && server) {     /* -a nbd://... (fish/uri.c) */
+    char *sw = NULL;
+    e = gk_cmd_set_optarg (&cmd, "protocol:nbd", stderr);
+    if (e == 0 && asprintf (&sw, "server:%s", server) == -1) { sw = NULL; e = -1; }
+    if (e == 0) e = gk_cmd_set_optarg (&cmd, sw, stderr);
+    free (sw);
+  }
   if (e == 0 && d->format) {
     snprintf (w, sizeof w, "format:%s", d->format);
     e = gk_cmd_set_optarg (&cmd, w, stderr);
@@ -467,13 +456,19 @@ setup_handle (gk_h *g, const struct options *o)
     }
     if (d->prep >= 0 && gk_fish_prepare_file (&o->preps[d->prep]) == -1)
       return -1;
-    if (uri_scheme (d->file) == -1) return -1;
+    char *export, *server;
+    int u = gk_fish_uri (d->file, &export, &server);
+    if (u == -1) return -1;
     /* Check here so a typo gets one plain line, not a library error. */
-    if (access (d->file, R_OK) == -1) {
-      gk_fish_fail ("%s: %s", d->file, strerror (errno));
+    const char *local = u == 2 ? export : d->file;
+    if (u != 1 && access (local, R_OK) == -1) {
+      gk_fish_fail ("%s: %s", local, strerror (errno));
+      free (export);
       return -1;
     }
-    if (add_one (g, d, o->readonly) == -1) return -1;
+    int r = add_one (g, d, o->readonly, export, server);
+    free (export); free (server);
+    if (r == -1) return -1;
   }
   return 0;
  err:

@@ -78,6 +78,11 @@ extern int gk_fish_interactive;
 
 /* "gkfish: message" (or "gkfish: FILE:LINE: message") to stderr. */
 void gk_fish_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+/* uri.c: -a FILE as a URI: 0 not one (a local file), 1 an nbd export
+ * (*EXPORT and *SERVER malloc'd, for add-drive protocol:nbd), 2 a
+ * file:// URI (*EXPORT the local path, malloc'd), -1 an error already
+ * printed (another scheme, a malformed URI). */
+int gk_fish_uri (const char *file, char **export, char **server);
 
 /* gkfish.c */
 /* Cancel the command in flight, if any (async-signal-safe). */

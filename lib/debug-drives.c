@@ -16,12 +16,15 @@ drive_line (const struct gk_int_drive *d)
   int iface = strcmp (d->iface, "virtio-blk") != 0;
   int cache = strcmp (d->cachemode, "writeback") != 0;
   char *s;
-  if (asprintf (&s, "%s%s%s%s%s%s%s%s%s%s%s protocol=file", d->filename,
+  /* An nbd drive is its export name, as libguestfs prints it. */
+  if (asprintf (&s, "%s%s%s%s%s%s%s%s%s%s%s protocol=%s",
+                d->nbd_export ? d->nbd_export : d->filename,
                 d->readonly ? " readonly" : "",
                 d->format_given ? " format=" : "", d->format_given ? d->format : "",
                 iface ? " iface=" : "", iface ? d->iface : "",
                 cache ? " cachemode=" : "", cache ? d->cachemode : "", bs,
-                d->label ? " label=" : "", d->label ? d->label : "") == -1)
+                d->label ? " label=" : "", d->label ? d->label : "",
+                d->nbd_export ? "nbd" : "file") == -1)
     return NULL;
   return s;
 }

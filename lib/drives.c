@@ -113,6 +113,7 @@ check_image (gk_h *g, int fd, const char *name, const char **format,
 int
 gk_int_drive_recheck (gk_h *g, struct gk_int_drive *d)
 {
+  if (d->nbd_export) return 0;  /* nothing local to look at */
   const char *format = d->format;
   return check_image (g, d->fd, d->filename, &format, d->allow_backing,
                       d->allow_data_file, &d->has_backing, &d->size);
@@ -122,7 +123,7 @@ void
 gk_int_drive_free (struct gk_int_drive *d)
 {
   free (d->filename); free (d->format); free (d->cachemode); free (d->iface);
-  free (d->label);
+  free (d->label); free (d->nbd_export); free (d->nbd_host); free (d->nbd_socket);
   if (d->fd > 0) close (d->fd);     /* (0: none, see open_image) */
   memset (d, 0, sizeof *d);
 }
@@ -134,6 +135,8 @@ struct add_opts {
   int ro, allow_backing, allow_data_file;
   int blocksize;                /* 0: qemu's default (512) */
   const char *label;            /* NULL: none */
+  const char *protocol;         /* NULL: file */
+  char *const *server;          /* NULL: none */
 };
 
 static void
@@ -149,14 +152,17 @@ read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) o->allow_data_file = opts->allow_data_file;
   if (opts->bitmask & GK_ADD_DRIVE_BLOCKSIZE) o->blocksize = opts->blocksize;
   if (opts->bitmask & GK_ADD_DRIVE_LABEL) o->label = opts->label;
+  if (opts->bitmask & GK_ADD_DRIVE_PROTOCOL) o->protocol = opts->protocol;
+  if (opts->bitmask & GK_ADD_DRIVE_SERVER) o->server = opts->server;
 }
 
 /* What can be refused without touching the file (format, cachemode and
- * iface are among the table's choices: lib/callcheck.c). */
+ * iface are among the table's choices: lib/callcheck.c).  NBD: FILENAME
+ * is an export name (nbd.c checks it; "" is the default export). */
 static int
-check_request (gk_h *g, const char *filename, const struct add_opts *o)
+check_request (gk_h *g, const char *filename, const struct add_opts *o, int nbd)
 {
-  if (!*filename) {
+  if (!*filename && !nbd) {
     gk_int_error_errno (g, EINVAL, "add-drive: empty file name");
     return -1;
   }
@@ -170,7 +176,7 @@ check_request (gk_h *g, const char *filename, const struct add_opts *o)
                         filename, o->blocksize);
     return -1;
   }
-  if (strchr (filename, ',') || strchr (filename, ':')) {
+  if (!nbd && (strchr (filename, ',') || strchr (filename, ':'))) {
     /* qemu's -drive syntax gives these a meaning. */
     gk_int_error_errno (g, EINVAL, "add-drive: %s: file names with ',' or ':' are not supported", filename);
     return -1;
@@ -248,12 +254,85 @@ record_drive (gk_h *g, const char *filename, char *abs, int fd, const char *form
   return 0;
 }
 
+/* guestfish's other protocols: named in the error, so a script's
+ * author sees what is missing. */
+static const char *const other_protocols[] = {
+  "ftp", "ftps", "gluster", "http", "https", "iscsi", "rbd", "sheepdog", "ssh", "tftp", NULL
+};
+
+/* protocol:nbd: EXPORT on o->server (exactly one).  The VM connects at
+ * launch; nothing is opened here. */
+static int
+add_nbd (gk_h *g, const char *export, const struct add_opts *o)
+{
+  size_t ns = 0;
+  while (o->server && o->server[ns]) ns++;
+  if (ns != 1) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: protocol nbd needs exactly one server "
+                        "(server:tcp:HOST:PORT or server:unix:/SOCKET), got %zu", export, ns);
+    return -1;
+  }
+  if (o->format && strcmp (o->format, "raw") != 0) {
+    /* A qcow2 header on the export could name any host file. */
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: nbd exports are opened as raw only "
+                        "(format %s refused)", export, o->format);
+    return -1;
+  }
+  const char *why = gk_int_nbd_export_bad (export);
+  if (why) {
+    gk_int_error_errno (g, EINVAL, "add-drive: nbd export '%s': %s", export, why);
+    return -1;
+  }
+  /* (messages name the export, or the server for the default one) */
+  if (check_request (g, *export ? export : o->server[0], o, 1) == -1) return -1;
+  char *host = NULL, *sock = NULL;
+  int port;
+  if (gk_int_nbd_server (o->server[0], &host, &port, &sock, &why) == -1) {
+    gk_int_error_errno (g, EINVAL, "add-drive: server %s: %s", o->server[0], why);
+    return -1;
+  }
+  char *uri = gk_int_nbd_uri (host, port, sock, export);
+  if (!uri || record_drive (g, export, uri, 0, "raw", o, 0) == -1) {
+    if (!uri) gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", export);
+    free (host); free (sock);
+    return -1;
+  }
+  struct gk_int_drive *d = &g->drives[g->nr_drives - 1];
+  d->nbd_host = host;
+  d->nbd_port = port;
+  d->nbd_socket = sock;
+  if (!(d->nbd_export = strdup (export))) {
+    gk_int_drive_free (d);
+    g->nr_drives--;
+    gk_int_error_errno (g, ENOMEM, "add-drive: %s: out of memory", export);
+    return -1;
+  }
+  return 0;
+}
+
 int
 gk_int_local_add_drive (gk_h *g, const char *filename, const struct gk_add_drive_opts *opts)
 {
   struct add_opts o;
   read_opts (opts, &o);
-  if (check_request (g, filename, &o) == -1) return -1;
+  if (o.protocol && strcmp (o.protocol, "nbd") == 0) return add_nbd (g, filename, &o);
+  if (o.protocol && strcmp (o.protocol, "file") != 0) {
+    for (size_t i = 0; other_protocols[i]; i++)
+      if (strcmp (o.protocol, other_protocols[i]) == 0) {
+        gk_int_error_errno (g, ENOTSUP, "add-drive: %s: protocol %s is not supported "
+                            "(guestkit adds local files and nbd exports)", filename, o.protocol);
+        return -1;
+      }
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: unknown protocol '%s' (file or nbd)",
+                        filename, o.protocol);
+    return -1;
+  }
+  if (o.server && o.server[0]) {
+    gk_int_error_errno (g, EINVAL, "add-drive: %s: server is only for a network protocol "
+                        "(protocol:nbd)", filename);
+    return -1;
+  }
+  if (check_request (g, filename, &o, 0) == -1) return -1;
   int fd = open_image (g, filename, o.ro);
   if (fd == -1) return -1;
   const char *format = o.format;
@@ -321,7 +400,7 @@ gk_int_local_add_drive_scratch (gk_h *g, int64_t size,
   struct add_opts o;
   read_opts (NULL, &o);
   if (opts && (opts->bitmask & GK_ADD_DRIVE_SCRATCH_LABEL)) o.label = opts->label;
-  if (check_request (g, "scratch", &o) == -1) return -1;
+  if (check_request (g, "scratch", &o, 0) == -1) return -1;
   int fd = scratch_file (g, size);
   if (fd == -1) return -1;
   /* The name in messages (and for a backend that opens by name: the

@@ -180,8 +180,17 @@ gk_free_strings (char **list)
 int
 gk_int_local_set_backend (gk_h *g, const char *backend)
 {
-  /* One of the table's choices; direct is libguestfs's name for qemu. */
-  if (strcmp (backend, "direct") == 0) backend = "qemu";
+  /* direct is libguestfs's name for qemu, kept as given (get-backend
+   * prints it back, as guestfish does; backends/registry.c knows it). */
+  static const char *const names[] = { "qemu", "qemu:kvm", "qemu:tcg", "direct", "uml",
+                                        "libvirt", NULL };
+  int ok = strncmp (backend, "libvirt:", 8) == 0;
+  for (size_t i = 0; !ok && names[i]; i++) ok = strcmp (backend, names[i]) == 0;
+  if (!ok) {
+    gk_int_error_errno (g, EINVAL, "set-backend: invalid backend: %s (valid: qemu, qemu:kvm, "
+                        "qemu:tcg, direct, uml, libvirt, libvirt:URI)", backend);
+    return -1;
+  }
   char *b = strdup (backend);
   if (!b) { gk_int_error_errno (g, ENOMEM, "set-backend: out of memory"); return -1; }
   free (g->backend);

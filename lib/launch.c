@@ -146,7 +146,7 @@ gk_int_local_launch (gk_h *g)
   const struct gk_int_backend_ops *ops = gk_int_find_backend (g->backend, &variant);
   if (!ops) {
     gk_int_error_errno (g, EINVAL, "launch: unknown backend '%s' "
-                        "(valid: qemu, qemu:kvm, qemu:tcg, uml, libvirt, libvirt:URI)", g->backend);
+                        "(valid: qemu, qemu:kvm, qemu:tcg, direct, uml, libvirt, libvirt:URI)", g->backend);
     return -1;
   }
   if ((int) g->nr_drives > ops->max_drives) {

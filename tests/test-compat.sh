@@ -38,11 +38,15 @@ check "LIBGUESTFS_MEMSIZE sets the memory" 0 "700"
 run_ env LIBGUESTFS_MEMSIZE=12 "$GKFISH" -- get-memsize
 check "LIBGUESTFS_MEMSIZE out of range is an error" 1 "" "set-memsize: 12 MiB is out of range"
 run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=direct "$GKFISH" -- get-backend
-check "LIBGUESTFS_BACKEND=direct is qemu" 0 "qemu"
+check "LIBGUESTFS_BACKEND=direct: get-backend prints direct, as guestfish" 0 "direct"
 run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=libvirt "$GKFISH" -- get-backend
-check "LIBGUESTFS_BACKEND=libvirt: qemu, with a notice" 0 "qemu" "libvirt is not supported"
-run_ "$GKFISH" -- set-backend direct : get-backend
-check "set-backend direct" 0 "qemu"
+check "LIBGUESTFS_BACKEND=libvirt: the libvirt backend" 0 "libvirt"
+run_ env -u GUESTKIT_BACKEND LIBGUESTFS_BACKEND=bogus "$GKFISH" -- get-backend
+check "LIBGUESTFS_BACKEND=bogus: guestfish's error, then the default" 0 "qemu" "invalid backend: bogus"
+run_ env -u GUESTKIT_BACKEND "$GKFISH" -- set-backend direct : get-backend
+check "set-backend direct: get-backend prints direct" 0 "direct"
+run_ env -u GUESTKIT_BACKEND "$GKFISH" -- set-backend foo : get-backend
+check "set-backend foo: refused with guestfish's words" 1 "" "invalid backend: foo"
 run_ env LIBGUESTFS_TRACE=1 "$GKFISH" -- set-memsize 300 : echo hi
 [ "$rc$out" = 0hi ] && [ "$err" = "gkfish: trace: set_memsize 300
 gkfish: trace: set_memsize = 0

@@ -91,7 +91,7 @@ fi
 
 "$gkbench" startup --backend nosuch --workdir "$d/w" > "$d/out" 2> "$d/err"
 rc=$?
-check '[ $rc = 1 ] && grep -q "backend nosuch does not work here: set-backend: unknown backend" "$d/err" && grep -q "no backend works here" "$d/err"' \
+check '[ $rc = 1 ] && grep -q "backend nosuch does not work here: set-backend: invalid backend" "$d/err" && grep -q "no backend works here" "$d/err"' \
   "an unknown backend alone: said why, exit 1"
 "$gkbench" upload --size 2G --image-size 1G --workdir "$d/w" > "$d/out" 2> "$d/err"
 rc=$?

@@ -106,12 +106,95 @@ snapshot_checks (const struct gk_int_qemu_cfg *base, char **cold)
   gk_free_strings (t); gk_free_strings (r); gk_free_strings (t2); gk_free_strings (t3);
 }
 
+/* add-drive protocol:nbd: the server string is parsed strictly (nothing
+ * that could end qemu's option value or start another), and the drive's
+ * options name the export, read-only under our overlay. */
+static void
+nbd_checks (void)
+{
+  static const struct { const char *in, *host, *sock; int port; } good[] = {
+    { "tcp:example.org:10810", "example.org", NULL, 10810 },
+    { "tcp:127.0.0.1", "127.0.0.1", NULL, 10809 },
+    { "nbd-host_1.lan:1", "nbd-host_1.lan", NULL, 1 },
+    { "localhost", "localhost", NULL, 10809 },
+    { "[::1]:65535", "::1", NULL, 65535 },
+    { "tcp:[fe80::1]", "fe80::1", NULL, 10809 },
+    { "unix:/run/nbd sock=x", NULL, "/run/nbd sock=x", 10809 },
+  };
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char *h, *so;
+    int port;
+    const char *why = NULL;
+    int r = gk_int_nbd_server (good[i].in, &h, &port, &so, &why);
+    CHECK (r == 0 && port == good[i].port
+           && (good[i].host ? h && strcmp (h, good[i].host) == 0 : !h)
+           && (good[i].sock ? so && strcmp (so, good[i].sock) == 0 : !so),
+           "nbd server '%s' parsed (%s)", good[i].in, why ? why : "ok");
+    free (h); free (so);
+  }
+  static const char *const bad[] = {
+    "", "tcp:", "tcp:h,driver=file:1", "h:1,server.path=/x", "-h", ".h", "h:0", "h:65536",
+    "h:+80", "h:80x", "h:", "[::1", "[::1]x", "[::1],x:1", "[zz::1]:1", "h\n:1", "unix:",
+    "unix:rel", "unix:/a,b", "unix:/a\tb", "h:1:2",
+    "unix:/0123456789012345678901234567890123456789012345678901234567890123456789"
+    "012345678901234567890123456789012345678",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char *h = (char *) 1, *so = (char *) 1;
+    int port;
+    const char *why = NULL;
+    int r = gk_int_nbd_server (bad[i], &h, &port, &so, &why);
+    CHECK (r == -1 && why && !h && !so, "nbd server '%s' refused (%s)", bad[i], why ? why : "-");
+    if (r == 0) { free (h); free (so); }
+  }
+  CHECK (gk_int_nbd_export_bad ("") == NULL && gk_int_nbd_export_bad ("dir/exp:1=x") == NULL
+         && gk_int_nbd_export_bad ("a,b") && gk_int_nbd_export_bad ("a\nb"),
+         "export names: anything but ',' and control characters");
+  char *u1 = gk_int_nbd_uri ("::1", 99, NULL, "e"), *u2 = gk_int_nbd_uri (NULL, 0, "/s", "");
+  CHECK (u1 && u2 && strcmp (u1, "nbd://[::1]:99/e") == 0
+         && strcmp (u2, "nbd+unix:///?socket=/s") == 0, "nbd drives' names in messages");
+  free (u1); free (u2);
+
+  struct gk_int_drive d[2] = {
+    { "nbd://h:10809/exp", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL,
+      "exp", "h", 10809, NULL, 0 },
+    { "nbd+unix:///?socket=/s", "raw", 1, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL,
+      "", NULL, 0, "/s", 0 },
+  };
+  int ov[2] = { -1, 13 }, dfd[2] = { -1, -1 };
+  struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL,
+                               dfd, 0, 0, 0, ov, 0, NULL, 0, 0, 0 };
+  char **v = gk_int_qemu_argv (&c);
+  CHECK (v && has (v, "file.driver=nbd,file.server.type=inet,file.server.host=h,"
+                   "file.server.port=10809,file.export=exp,format=raw,if=none,id=hd0,cache=writeback"),
+         "nbd over TCP, read/write: qemu connects, raw");
+  CHECK (v && has (v, "file=/proc/self/fd/13,format=qcow2,if=none,id=hd1,cache=none,aio=threads,"
+                   "backing.driver=raw,backing.file.driver=nbd,backing.file.server.type=unix,"
+                   "backing.file.server.path=/s"),
+         "nbd on a socket, read-only: the export is our overlay's backing node (default export)");
+  CHECK (v && !has_sub (v, "nbd://") && !has_sub (v, "nbd+unix"), "the nbd:// names stay out");
+  CHECK (v && has (v, "scsi-hd,drive=hd1,bus=scsi0.0,channel=0,scsi-id=1,lun=0,serial=gkd1"),
+         "an nbd drive's device as any drive's");
+  gk_free_strings (v);
+  d[0].nbd_host = (char *) "h,file.driver=file";
+  CHECK (gk_int_qemu_argv (&c) == NULL, "a host with a ',' never reaches the command line");
+  d[0].nbd_host = (char *) "h";
+  d[1].nbd_socket = (char *) "/s,x=y";
+  CHECK (gk_int_qemu_argv (&c) == NULL, "nor a socket with a ','");
+  d[1].nbd_socket = (char *) "/s";
+  d[0].nbd_export = (char *) "e,x=y";
+  CHECK (gk_int_qemu_argv (&c) == NULL, "nor an export name with a ','");
+  d[0].nbd_export = (char *) "exp";
+  ov[1] = -1;
+  CHECK (gk_int_qemu_argv (&c) == NULL, "a read-only nbd drive without an overlay is refused");
+}
+
 int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, 0 },
-    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
+    { "/img/b.qcow2", "qcow2", 1, "unsafe", "virtio-blk", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
   };
   struct gk_int_qemu_cfg c = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 2, d, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   int ovl[2] = { -1, 12 };
@@ -181,10 +264,10 @@ main (void)
   c.drive_fds = NULL;
   /* The other interfaces and cache modes (gkbench disk's matrix). */
   struct gk_int_drive m[4] = {
-    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, 0 },
-    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0, 0, NULL, 0 },
-    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, 0 },
-    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/s.img", "raw", 0, "none", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
+    { "/img/i.img", "raw", 0, "writethrough", "ide", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
+    { "/img/t.img", "qcow2", 0, "writeback", "virtio-scsi", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
+    { "/img/j.img", "raw", 0, "unsafe", "ide", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
   };
   struct gk_int_qemu_cfg cm = { "qemu-system-x86_64", 0, 512, "/k", "/i", "/r", 0, 4, m, 3, NULL, NULL, 0, 0, 0, NULL, 0, NULL, 0, 0, 0 };
   char **mx = gk_int_qemu_argv (&cm);
@@ -297,6 +380,7 @@ main (void)
   gk_free_strings (ser);
   gk_free_strings (sst);
   snapshot_checks (&c, tcg);
+  nbd_checks ();
   gk_free_strings (net);
   gk_free_strings (smp);
   gk_free_strings (mxn);

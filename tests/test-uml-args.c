@@ -36,8 +36,8 @@ int
 main (void)
 {
   struct gk_int_drive d[2] = {
-    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, 0 },
-    { "/img/b.img", "raw", 1, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, 0 },
+    { "/img/a.img", "raw", 0, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
+    { "/img/b.img", "raw", 1, "writeback", NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 0 },
   };
   int cow[2] = { -1, 5 };
   struct gk_int_uml_cfg c = {

@@ -104,6 +104,7 @@ do_md_create (const char *name, char *const *devices, int64_t missingbitmap,
     goto fail;
   }
   if (gk_int_md_load () == -1) goto fail;
+  gk_int_md_assembly_overruled ();
   int r = run_create (name, devs, total, nrdevices, spare,
                       (m & 8) ? chunk : 0, (m & 16) ? level : "raid1");
   for (size_t i = 0; i < total; i++) free (devs[i]);
@@ -117,6 +118,7 @@ do_md_create (const char *name, char *const *devices, int64_t missingbitmap,
 char **
 do_list_md_devices (void)
 {
+  gk_int_md_auto_assemble ();
   return gk_int_md_arrays ();
 }
 
@@ -174,6 +176,7 @@ int
 do_md_stop (const char *md)
 {
   if (need_array (md) == -1) return -1;
+  gk_int_md_assembly_overruled ();
   const char *argv[] = { "mdadm", "--stop", md, NULL };
   char *errs = NULL;
   int st = gk_int_run_status (NULL, &errs, NULL, argv);

@@ -45,6 +45,8 @@ const struct gk_int_call gk_int_calls[] = {
 
 const struct gk_int_struct gk_int_structs[] = {
   { "timing", { { "name", GK_FT_STRING }, { "usec", GK_FT_INT64 } } },
+  { "version", { { "major", GK_FT_INT64 }, { "minor", GK_FT_INT64 },
+                 { "release", GK_FT_INT64 }, { "extra", GK_FT_STRING } } },
   { "partition", { { "part_num", GK_FT_INT64 }, { "part_start", GK_FT_INT64 },
                    { "part_end", GK_FT_INT64 }, { "part_size", GK_FT_INT64 } } },
   { "statns", { { "st_dev", GK_FT_INT64 }, { "st_ino", GK_FT_INT64 },

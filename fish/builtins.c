@@ -1,5 +1,5 @@
 /* gkfish: the built-in commands (those that are not calls of the API
- * table): help, quit/exit, echo, lcd, time, glob. */
+ * table): help, quit/exit, echo, lcd, time, glob, setenv, unsetenv. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -16,6 +16,8 @@ static int bi_lcd (struct shell *, char **);
 static int bi_time (struct shell *, char **);
 static int bi_glob (struct shell *, char **);
 static int bi_timings (struct shell *, char **);
+static int bi_setenv (struct shell *, char **);
+static int bi_unsetenv (struct shell *, char **);
 
 static const struct builtin {
   const char *name, *usage, *desc;
@@ -40,12 +42,16 @@ static const struct builtin {
     gk_fish_bi_edit },
   { "vi", "vi FILE", "edit a guest file with vi", gk_fish_bi_edit },
   { "emacs", "emacs FILE", "edit a guest file with emacs", gk_fish_bi_edit },
+  { "setenv", "setenv VAR VALUE", "set a variable of gkfish's environment "
+    "(LIBGUESTFS_*, EDITOR, TMPDIR...)", bi_setenv },
+  { "unsetenv", "unsetenv VAR", "remove a variable from gkfish's environment",
+    bi_unsetenv },
 };
 #define NR_BUILTINS (sizeof builtins / sizeof builtins[0])
 
 const char *const gk_fish_builtin_names[] = {
   "help", "quit", "exit", "echo", "lcd", "time", "glob", "timings",
-  "alloc", "allocate", "sparse", "edit", "vi", "emacs", NULL
+  "alloc", "allocate", "sparse", "edit", "vi", "emacs", "setenv", "unsetenv", NULL
 };
 
 /* Written with a leading character, handled before splitting (script.c). */
@@ -304,4 +310,34 @@ bi_glob (struct shell *sh, char **words)
   }
   free (alt); free (idx); free (cmd);
   return r;
+}
+
+/* guestfish's setenv/unsetenv: the variables reach later host commands
+ * (!CMD, EDITOR) and settings read from the environment. */
+static int
+bi_setenv (struct shell *sh, char **words)
+{
+  (void) sh;
+  if (!words[1] || !words[2] || words[3]) {
+    gk_fish_fail ("setenv: expected two arguments\nusage: setenv VAR VALUE");
+    return CMD_ERROR;
+  }
+  if (!*words[1] || strchr (words[1], '=')) errno = EINVAL;
+  else if (setenv (words[1], words[2], 1) == 0) return CMD_OK;
+  gk_fish_fail ("setenv: %s: %s", words[1], strerror (errno));
+  return CMD_ERROR;
+}
+
+static int
+bi_unsetenv (struct shell *sh, char **words)
+{
+  (void) sh;
+  if (!words[1] || words[2]) {
+    gk_fish_fail ("unsetenv: expected one argument\nusage: unsetenv VAR");
+    return CMD_ERROR;
+  }
+  if (!*words[1] || strchr (words[1], '=')) errno = EINVAL;
+  else if (unsetenv (words[1]) == 0) return CMD_OK;
+  gk_fish_fail ("unsetenv: %s: %s", words[1], strerror (errno));
+  return CMD_ERROR;
 }

@@ -539,8 +539,11 @@ conv_val (const struct gk_int_call *c, const struct gk_int_arg *a,
     if (parse_bool (w, &v->i) == -1) expected = "true or false";
     break;
   case GK_T_INT:
-    if (parse_int (w, INT32_MIN, INT32_MAX, &n) == -1)
-      expected = "an integer (42, 0755 octal, 0x1f hex)";
+    /* guestfish reads every integer with its size suffixes
+     * (disk-create clustersize:128K). */
+    if (parse_int (w, INT32_MIN, INT32_MAX, &n) == -1
+        && (parse_sized (w, &n) == -1 || n < INT32_MIN || n > INT32_MAX))
+      expected = "an integer (42, 0755 octal, 0x1f hex, 64K)";
     else v->i = (int32_t) n;
     break;
   case GK_T_INT64:

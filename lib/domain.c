@@ -179,7 +179,7 @@ add_disk (gk_h *g, const char *dom, const struct ddisk *d, int ro,
   if (d->blocksize) { ao.bitmask |= GK_ADD_DRIVE_BLOCKSIZE; ao.blocksize = d->blocksize; }
   if (opts && (opts->bitmask & GK_ADD_DOMAIN_IFACE)) {
     ao.bitmask |= GK_ADD_DRIVE_IFACE;
-    ao.iface = strcmp (opts->iface, "virtio") == 0 ? "virtio-blk" : opts->iface;
+    ao.iface = opts->iface;
   }
   if (opts && (opts->bitmask & GK_ADD_DOMAIN_CACHEMODE)) {
     ao.bitmask |= GK_ADD_DRIVE_CACHEMODE;

@@ -148,7 +148,8 @@ read_opts (const struct gk_add_drive_opts *opts, struct add_opts *o)
   if (opts->bitmask & GK_ADD_DRIVE_READONLY) o->ro = opts->readonly;
   if (opts->bitmask & GK_ADD_DRIVE_CACHEMODE) o->cache = opts->cachemode;
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_BACKING) o->allow_backing = opts->allow_backing;
-  if (opts->bitmask & GK_ADD_DRIVE_IFACE) o->iface = opts->iface;
+  if (opts->bitmask & GK_ADD_DRIVE_IFACE)   /* libguestfs's "virtio" */
+    o->iface = strcmp (opts->iface, "virtio") == 0 ? "virtio-blk" : opts->iface;
   if (opts->bitmask & GK_ADD_DRIVE_ALLOW_DATA_FILE) o->allow_data_file = opts->allow_data_file;
   if (opts->bitmask & GK_ADD_DRIVE_BLOCKSIZE) o->blocksize = opts->blocksize;
   if (opts->bitmask & GK_ADD_DRIVE_LABEL) o->label = opts->label;

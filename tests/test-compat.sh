@@ -67,6 +67,24 @@ check "disk-create raw 10M, then a qcow2 overlay of it, before launch" 0 ""
 run_ "$GKFISH" -- disk-create "$d/dc2.img" raw 1MB : disk-create "$d/dc3.img" raw 1KiB
 [ "$rc" = 0 ] && [ "$(stat -c %s "$d/dc2.img")" = 1000000 ] && [ "$(stat -c %s "$d/dc3.img")" = 1024 ] \
   && ok "size suffixes: 1MB is 1000000 (exactly, as guestfish), 1KiB 1024" || nok "1MB/1KiB: $rc [$err]"
+run_ "$GKFISH" -- disk-create "$d/dc5.qcow2" qcow2 1M clustersize:128K
+[ "$rc" = 0 ] && qemu-img info "$d/dc5.qcow2" | grep -q "^cluster_size: 131072" \
+  && ok "size suffixes on int arguments too (clustersize:128K)" || nok "clustersize:128K: $rc [$err]"
+# What libguestfs's own tests use: setenv/unsetenv, version, add-drive-opts
+# and iface:virtio (libguestfs's name for virtio-blk).
+run_ "$GKFISH" -- setenv GK_T1 "a b" : '!echo "[$GK_T1]"' : unsetenv GK_T1 : '!echo "[${GK_T1-unset}]"'
+check "setenv and unsetenv reach host commands" 0 "[a b]
+[unset]"
+run_ "$GKFISH" -- setenv A=b c
+check "setenv of a name with '=' is an error" 1 "" "setenv: A=b: Invalid argument"
+run_ "$GKFISH" version
+check "version: the library's, as gkfish --version" 0 "major: $(echo "$("$GKFISH" --version)" | sed 's/.* \([0-9]*\)\..*/\1/')
+minor: $("$GKFISH" --version | sed 's/.* [0-9]*\.\([0-9]*\)\..*/\1/')
+release: $("$GKFISH" --version | sed 's/.* [0-9]*\.[0-9]*\.\([0-9]*\).*/\1/')
+extra: "
+run_ "$GKFISH" -- add-drive-opts "$d/dc.img" iface:virtio format:raw : add-drive-opts "$d/dc.img" readonly:true iface:ide : debug-drives
+check "add-drive-opts; iface:virtio is virtio-blk" 0 "$d/dc.img format=raw protocol=file
+$d/dc.img readonly iface=ide protocol=file"
 run_ "$GKFISH" -- disk-create "$d/dc4.img" raw 10X
 check "disk-create raw 10X: a usage error" 1 "" "expected a 64 bit integer"
 run_ "$GKFISH" -- disk-create "$d/dc4.img" raw -1

@@ -2,7 +2,8 @@
  * virt-inspector.
  *
  *   gkinspector -a IMG [-a IMG2 ...] [--format=raw|qcow2] [--json]
- *               [--no-applications] [-v]
+ *               [--no-applications] [--keys-from-stdin] [--echo-keys]
+ *               [--key ID:key:KEY_STRING|ID:file:FILENAME ...] [-v]
  *
  * The images are always added read-only.  One appliance: inspect-os,
  * then the inspect-get-* calls for each root.  Exit status 0 if at least

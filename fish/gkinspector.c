@@ -2,7 +2,8 @@
  * virt-inspector.
  *
  *   gkinspector -a IMG [-a IMG2 ...] [--format=raw|qcow2] [--json]
- *               [--no-applications] [-v]
+ *               [--no-applications] [--keys-from-stdin] [--echo-keys]
+ *               [--key ID:key:KEY_STRING|ID:file:FILENAME ...] [-v]
  *
  * The images are always added read-only.  One appliance: inspect-os,
  * then the inspect-get-* calls for each root.  Exit status 0 if at least
@@ -39,6 +40,10 @@ usage (FILE *f)
 "                           standard input, one a line (default: the\n"
 "                           terminal, without echo)\n"
 "      --echo-keys          do not turn echo off while a key is typed\n"
+"      --key ID:key:KEY_STRING, --key ID:file:FILENAME\n"
+"                           open the LUKS device ID (/dev/sda2 or its LUKS\n"
+"                           UUID) with this key, or the first line of\n"
+"                           FILENAME, instead of asking (repeatable)\n"
 "  -v, --verbose            debug messages from the library and appliance\n"
 "  -V, --version            print the version\n"
 "  -h, --help               this help\n"), f);
@@ -114,6 +119,7 @@ main (int argc, char **argv)
     { "no-applications", no_argument, NULL, 'n' },
     { "keys-from-stdin", no_argument, NULL, 'K' },
     { "echo-keys", no_argument, NULL, 'E' },
+    { "key", required_argument, NULL, 'k' },
     { "verbose", no_argument, NULL, 'v' },
     { "version", no_argument, NULL, 'V' },
     { "help", no_argument, NULL, 'h' },
@@ -156,6 +162,14 @@ main (int argc, char **argv)
     case 'n': apps = 0; break;
     case 'K': keys_stdin = 1; break;
     case 'E': keys_echo = 1; break;
+    case 'k':
+      /* Checked (and the key wiped from argv) now, before the launch. */
+      if (gk_keys_add_selector (optarg, "gkinspector") == -1) {
+        gk_keys_free_selectors ();
+        gk_close (g);
+        return 1;
+      }
+      break;
     case 'v': verbose = 1; gk_set_debug (g, 1); break;
     case 'V': printf ("gkinspector (guestkit) %s\n", PACKAGE_VERSION); gk_close (g); return 0;
     case 'h': usage (stdout); gk_close (g); return 0;
@@ -212,6 +226,7 @@ main (int argc, char **argv)
   for (size_t i = 0; reps && i < n; i++) free_report (&reps[i]);
   free (reps);
   gk_free_strings (roots);
+  gk_keys_free_selectors ();
   gk_close (g);
   if (fflush (stdout) == EOF) ret = 1;
   return ret;

@@ -6,6 +6,7 @@
 #include "gkfish.h"
 #include "grow.h"
 #include "i18n.h"
+#include "keys.h"
 #include "mountorder.h"
 
 static void
@@ -51,13 +52,17 @@ usage (FILE *f)
 "      --keys-from-stdin    read key arguments (LUKS passphrases) from\n"
 "                           standard input, one a line, not the terminal\n"
 "      --echo-keys          do not turn echo off while a key is typed\n"
+"      --key ID:key:KEY_STRING, --key ID:file:FILENAME\n"
+"                           -i: open the LUKS device ID (/dev/sda2 or its\n"
+"                           LUKS UUID) with this key, or the first line of\n"
+"                           FILENAME, instead of asking (repeatable)\n"
 "      --csh                --listen prints csh syntax (setenv)\n"
 "      --selinux            accepted and ignored, as in guestfish\n"
 "  -D, --no-dest-paths, -n, --no-sync, --pipe-error\n"
 "                           accepted, no effect (fish/README.md)\n"
 "  -d, --domain GUEST       add the disks of the libvirt domain GUEST\n"
 "  -c, --connect URI        the libvirt URI -d finds GUEST at\n"
-"      --live, --key        not supported (an error)\n"
+"      --live               not supported (an error)\n"
 "      --long-options, --short-options  list the options (for completion)\n"
 "  -V, --version            print the version\n"
 "      --help               this help\n"
@@ -155,6 +160,7 @@ gk_fish_free_options (struct options *o)
     free (o->preps[i].type);
   }
   free (o->preps);
+  gk_keys_free_selectors ();
 }
 
 static int
@@ -254,9 +260,9 @@ gk_fish_parse_options (int argc, char **argv, struct options *o)
       gk_fish_fail ("--live: not supported (libguestfs removed it in 1.48)");
       return -1;
     case OPT_KEY:
-      gk_fish_fail ("--key %s: not supported: give the keys with "
-                    "--keys-from-stdin (one a line)", optarg);
-      return -1;
+      /* Checked (and the key wiped from argv) now, before any launch. */
+      if (gk_keys_add_selector (optarg, gk_cmd_prefix ()) == -1) return -1;
+      break;
     case OPT_CSH: o->csh = 1; break;
     case 'D': case 'n': case OPT_PIPE_ERROR:
       /* No effect here: gkfish does not complete host paths (-D), always

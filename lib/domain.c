@@ -185,7 +185,9 @@ add_disk (gk_h *g, const char *dom, const struct ddisk *d, int ro,
     ao.bitmask |= GK_ADD_DRIVE_CACHEMODE;
     ao.cachemode = opts->cachemode;
   }
-  if (gk_add_drive (g, d->file, &ao) == 0) return 0;
+  /* (IFACE and CACHEMODE were checked as add-domain's choices, the same
+   * as add-drive's.) */
+  if (gk_int_local_add_drive (g, d->file, &ao) == 0) return 0;
   char *why = strdup (gk_last_error (g) ? gk_last_error (g) : "add-drive failed");
   int e = gk_last_errno (g);
   gk_int_error_errno (g, e ? e : EINVAL, "add-domain: %s: disk %s: %s", dom,

@@ -66,7 +66,8 @@ def have_option(opt):
     argv = [opt]
     if name in ARG_OPTS and "=" not in opt:
         argv.append({"-a": "/dev/null", "--add": "/dev/null", "-f": "/dev/null",
-                     "--file": "/dev/null", "-N": "fs", "--new": "fs"}.get(name, "x"))
+                     "--file": "/dev/null", "-N": "fs", "--new": "fs",
+                     "--key": "/dev/sda1:key:x"}.get(name, "x"))
     if name in ("-h", "--cmd-help", "--help", "-V", "--version"):
         argv = [opt]
     else:

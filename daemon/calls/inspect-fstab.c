@@ -266,37 +266,43 @@ resolve (const struct gk_insp_devs *ds, const char *spec)
   return d ? d : dm_name (spec);
 }
 
-/* A btrfs entry with subvol=VOL names the subvolume: DEV (malloc'd)
+/* A btrfs entry with subvol=VOL names the subvolume: *DEV (malloc'd)
  * becomes btrfsvol:DEV/VOL (VOL without its leading '/'), as libguestfs
- * names it.  DEV is kept for other entries, and for a VOL that is not a
- * usable name (logged).  NULL when out of memory. */
-static char *
-with_subvol (char *dev, const struct gk_fstab_ent *e)
+ * names it.  0 (*DEV replaced, or kept for other entries); 1 if VOL is
+ * no usable name (logged; the entry is left out: DEV alone would be
+ * another subvolume); -1 when out of memory. */
+static int
+with_subvol (char **dev, const struct gk_fstab_ent *e)
 {
-  if (strcmp (e->vfstype, "btrfs") != 0) return dev;
+  if (strcmp (e->vfstype, "btrfs") != 0) return 0;
   char vol[512] = "";
+  int found = 0;
   for (const char *o = e->opts; o && *o;) {
     size_t n = strcspn (o, ",");
-    if (n > 7 && strncmp (o, "subvol=", 7) == 0) {
+    if (n >= 7 && strncmp (o, "subvol=", 7) == 0) {
       const char *v = o + 7;
       size_t k = n - 7;
       while (k > 0 && *v == '/') { v++; k--; }
+      found = k < sizeof vol ? 1 : -1;
       snprintf (vol, sizeof vol, "%.*s", (int) (k < sizeof vol ? k : 0), v);
     }
     o += n + (o[n] == ',');
   }
-  if (!*vol) return dev;
-  char *name = gk_int_btrfsvol_join (dev, vol), *d;
+  if (found == -1) return 1;
+  if (!found || !*vol) return 0;        /* subvol=/: the top, DEV itself */
+  char *name = gk_int_btrfsvol_join (*dev, vol), *d;
   const char *rest;
-  if (name && gk_int_btrfsvol_split (name, &d, &rest) == -1) {
+  if (!name) return -1;
+  if (gk_int_btrfsvol_split (name, &d, &rest) == -1) {
     gk_int_log ("inspect: fstab: %s: %s", e->file, gk_int_err_msg ());
     gk_int_err_clear ();
     free (name);
-    return dev;
+    return 1;
   }
-  if (name) free (d);
-  free (dev);
-  return name;
+  free (d);
+  free (*dev);
+  *dev = name;
+  return 0;
 }
 
 static int
@@ -343,9 +349,15 @@ gk_int_insp_fstab (const char *fstab, size_t len, const struct gk_insp_devs *ds,
       gk_int_log ("inspect: fstab: %.200s: no such device here", e.spec);
       continue;
     }
-    if (kind == 1 && !(dev = with_subvol (dev, &e))) {
+    int sv = kind == 1 ? with_subvol (&dev, &e) : 0;
+    if (sv == -1) {
+      free (dev);
       free (text);
-      return gk_int_err (ENOMEM, "out of memory");
+      return -1;
+    }
+    if (sv == 1) {
+      free (dev);
+      continue;
     }
     int rc = kind == 2 ? push (&r->swaps, &ns, dev)
       : push (&r->mounts, &nm, e.file) == 0 ? push (&r->mounts, &nm, dev) : -1;

@@ -33,6 +33,9 @@ KNOWN = {
     ("fedora-rpm.img", "package_management"):
         "libguestfs 1.48 says dnf only if /usr/bin/dnf exists (the test "
         "image has no dnf binary); gkinspector by the version (Fedora >= 22)",
+    ("fedora-btrfs.img", "package_management"):
+        "libguestfs 1.48 says dnf only if /usr/bin/dnf exists (the test "
+        "image has no dnf binary); gkinspector by the version (Fedora >= 22)",
     ("debian.img", "product_name"):
         "libguestfs 1.48 names a Debian by /etc/debian_version (12.x); "
         "gkinspector by PRETTY_NAME of os-release",

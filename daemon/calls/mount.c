@@ -278,6 +278,11 @@ do_mount_options (const char *options, const char *mountable,
   }
   type = do_vfs_type (mountable);
   if (!type) goto out;
+  if (b == 1 && strcmp (type, "btrfs") != 0) {
+    gk_int_err (EINVAL, "%s: holds %s, not btrfs (no subvolumes)", user,
+                *type ? type : "no filesystem");
+    goto out;
+  }
   if (!*type) {
     gk_int_err (EINVAL, "%s: no filesystem found (cannot mount)", user);
     goto out;

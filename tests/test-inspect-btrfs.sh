@@ -16,6 +16,9 @@ T=${GK_TEST_TIMEOUT:-300}
 for tool in rpmbuild db5.3_load jq; do
   command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is not installed (scripts/install-deps.sh)"; exit 77; }
 done
+# The appliance takes btrfs from the host (appliance/files.list: optional).
+command -v mkfs.btrfs >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ] ||
+  { echo "SKIP: btrfs-progs is not installed (scripts/install-deps.sh)"; exit 77; }
 d=$(mktemp -d /tmp/test-inspect-btrfs.XXXXXX)
 trap 'rm -rf "$d"' EXIT
 run_ () { timeout "$T" "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }

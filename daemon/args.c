@@ -29,7 +29,14 @@ gk_int_args_check (const struct gk_int_call *c, const union gk_int_val *a)
     if (d->sub == GK_S_PATHNAME) {
       if (gk_int_check_path (a[i].s) == -1 || gk_int_need_root () <= 0) return -1;
     }
-    else if (d->sub == GK_S_DEVICE || d->sub == GK_S_MOUNTABLE) {
+    else if (d->sub == GK_S_MOUNTABLE) {
+      char *dev;
+      const char *vol;
+      int r = gk_int_btrfsvol_split (a[i].s, &dev, &vol);
+      free (r == 1 ? dev : NULL);
+      if (r == -1 || (r == 0 && gk_int_dev_name_ok (a[i].s) == -1)) return -1;
+    }
+    else if (d->sub == GK_S_DEVICE) {
       if (gk_int_dev_name_ok (a[i].s) == -1) return -1;
     }
   }
@@ -56,7 +63,18 @@ gk_int_run_call (const struct gk_int_call *c, union gk_int_val *a,
     if (d->type != GK_T_STRING
         || (d->sub != GK_S_DEVICE && d->sub != GK_S_MOUNTABLE))
       continue;
-    char *dev = gk_int_dev_from_user (a[i].s);
+    char *bdev = NULL;
+    const char *vol = NULL;
+    if (d->sub == GK_S_MOUNTABLE
+        && gk_int_btrfsvol_split (a[i].s, &bdev, &vol) == -1)
+      return -1;
+    char *dev = gk_int_dev_from_user (bdev ? bdev : a[i].s);
+    free (bdev);
+    if (dev && vol) {           /* btrfsvol:/dev/vda2/VOL */
+      char *j = gk_int_btrfsvol_join (dev, vol);
+      free (dev);
+      dev = j;
+    }
     if (!dev) return -1;
     free (a[i].s);
     a[i].s = dev;

@@ -124,6 +124,13 @@ int gk_int_md_running (const char *state_file);
 char *gk_int_dev_dm_to_lv (const char *dev);
 /* "/dev/vda1" -> "/dev/sda1".  malloc'd copy; unknown names are copied. */
 char *gk_int_dev_to_user (const char *dev);
+/* btrfsvol.c: "btrfsvol:DEV/VOL" (a btrfs subvolume, as libguestfs
+ * names it): 1 with *DEV_R (malloc'd) and *VOL_R (inside S) set; 0 if S
+ * does not start with "btrfsvol:"; -1 + EINVAL if it does but is not of
+ * that form (VOL empty, with ',' or a leading '/').  Pure. */
+int gk_int_btrfsvol_split (const char *s, char **dev_r, const char **vol_r);
+/* "btrfsvol:DEV/VOL", malloc'd, or NULL + error. */
+char *gk_int_btrfsvol_join (const char *dev, const char *vol);
 /* Translate every device name in a list in place (for returns). */
 void gk_int_devs_to_user (char **list);
 /* Replace appliance device names inside free text (df output ...). */

@@ -66,6 +66,8 @@ free_report (struct os_report *r)
   gk_free_strings (r->drives);
   gk_free_strings (r->mountpoints);
   gk_free_strings (r->filesystems);
+  free (r->machine_id); free (r->bootloader);
+  gk_free_strings (r->kernels);
   if (r->apps) gk_free_application2_list (r->apps);
 }
 
@@ -90,6 +92,9 @@ gather (gk_h *g, const char *root, int apps, struct os_report *r)
       || !(r->variant = gk_inspect_get_product_variant (g, root))
       || !(r->build = gk_inspect_get_build_id (g, root))
       || !(r->drives = gk_inspect_get_drive_mappings (g, root))
+      || !(r->machine_id = gk_inspect_get_machine_id (g, root))
+      || !(r->bootloader = gk_inspect_get_bootloader (g, root))
+      || !(r->kernels = gk_inspect_get_kernels (g, root))
       || (strcmp (r->type, "windows") == 0
           && !(r->systemroot = gk_inspect_get_windows_systemroot (g, root)))) {
     const char *m = gk_last_error (g);

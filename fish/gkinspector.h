@@ -16,6 +16,8 @@ struct os_report {
   char **drives;                        /* pairs: drive letter, device */
   char **mountpoints;                   /* pairs: mount point, device */
   char **filesystems;
+  char *machine_id, *bootloader;        /* "unknown" when not known */
+  char **kernels;                       /* versions, maybe none */
   struct gk_application2_list *apps;    /* NULL with --no-applications */
 };
 

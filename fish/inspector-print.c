@@ -66,6 +66,15 @@ gk_insp_print_text (FILE *f, const struct os_report *r, size_t n)
     text_field (f, "package management", r->pkgmgmt);
     text_field (f, "product variant", r->variant);
     text_field (f, "build id", r->build);
+    if (strcmp (r->machine_id, "unknown") != 0)
+      text_field (f, "machine id", r->machine_id);
+    text_field (f, "boot loader", r->bootloader);
+    if (r->kernels[0]) fputs ("  kernels:\n", f);
+    for (size_t k = 0; r->kernels[k]; k++) {
+      fputs ("    ", f);
+      text_str (f, r->kernels[k]);
+      fputc ('\n', f);
+    }
     if (r->systemroot) text_field (f, "windows systemroot", r->systemroot);
     if (r->ccs) text_field (f, "windows current control set", r->ccs);
     if (r->drives && r->drives[0]) fputs ("  drive mappings:\n", f);
@@ -136,6 +145,15 @@ gk_insp_print_json (FILE *f, const struct os_report *r, size_t n)
     json_key (f, "package_management", r->pkgmgmt, 1);
     json_key (f, "product_variant", r->variant, 1);
     json_key (f, "build_id", r->build, 1);
+    if (strcmp (r->machine_id, "unknown") != 0)
+      json_key (f, "machine_id", r->machine_id, 1);
+    json_key (f, "bootloader", r->bootloader, 1);
+    fputs ("      \"kernels\": [", f);
+    for (size_t k = 0; r->kernels[k]; k++) {
+      if (k) fputs (", ", f);
+      json_str (f, r->kernels[k]);
+    }
+    fputs ("],\n", f);
     if (r->systemroot) json_key (f, "windows_systemroot", r->systemroot, 1);
     if (r->ccs) json_key (f, "windows_current_control_set", r->ccs, 1);
     fputs ("      \"drive_mappings\": {", f);

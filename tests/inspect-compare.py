@@ -11,6 +11,7 @@ came from virt-inspector --no-applications (it cannot list this guest's
 packages), so applications are not compared.  Exit status 0.
 """
 import json
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -33,6 +34,9 @@ KNOWN = {
     ("fedora-rpm.img", "package_management"):
         "libguestfs 1.48 says dnf only if /usr/bin/dnf exists (the test "
         "image has no dnf binary); gkinspector by the version (Fedora >= 22)",
+    ("fedora-btrfs.img", "package_management"):
+        "libguestfs 1.48 says dnf only if /usr/bin/dnf exists (the test "
+        "image has no dnf binary); gkinspector by the version (Fedora >= 22)",
     ("debian.img", "product_name"):
         "libguestfs 1.48 names a Debian by /etc/debian_version (12.x); "
         "gkinspector by PRETTY_NAME of os-release",
@@ -44,6 +48,15 @@ def known(image, field):
         if img in (image, "*") and (fld == "*" or field.split()[-1] == fld):
             return why
     return None
+
+
+def btrfsvol(name):
+    """libguestfs 1.48 leaves the device of a btrfsvol: name as its
+    appliance saw it (btrfsvol:/dev/sdb2/root in one run, /dev/sda2 in
+    another: its own disk may come first), where plain device names are
+    given back as the user's.  Each comparison adds one disk, the user's
+    /dev/sda: the disk letter is put right, partition and subvolume kept."""
+    return re.sub(r"^btrfsvol:/dev/sd[a-z]+([0-9]*)/", r"btrfsvol:/dev/sda\1/", name)
 
 
 def virt_roots(path):
@@ -71,15 +84,15 @@ def virt_roots(path):
             "windows_systemroot": t("windows_systemroot"),
             "windows_current_control_set": t("windows_current_control_set"),
             "mountpoints": sorted(
-                (m.text or "", m.get("dev", "")) for m in os_.iter("mountpoint")),
-            "filesystems": sorted(f.get("dev", "") for f in os_.iter("filesystem")),
+                (m.text or "", btrfsvol(m.get("dev", ""))) for m in os_.iter("mountpoint")),
+            "filesystems": sorted(btrfsvol(f.get("dev", "")) for f in os_.iter("filesystem")),
             "drive_mappings": sorted(
                 (d.get("name", ""), d.text or "") for d in os_.iter("drive_mapping")),
             "apps": [(a.findtext("name") or "", a.findtext("display_name") or "",
                       a.findtext("version") or "")
                      for a in os_.iter("application")],
         }
-        roots[os_.findtext("root")] = r
+        roots[btrfsvol(os_.findtext("root") or "")] = r
     return roots
 
 

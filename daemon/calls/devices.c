@@ -172,22 +172,35 @@ vfs_field (const char *dev, enum field f)
   return r;
 }
 
+/* A btrfs subvolume (btrfsvol:DEV/VOL) has its filesystem's type,
+ * label and UUID: those of DEV. */
+static char *
+mountable_field (const char *mountable, enum field f)
+{
+  char *dev = NULL;
+  const char *vol;
+  if (gk_int_btrfsvol_split (mountable, &dev, &vol) == -1) return NULL;
+  char *r = vfs_field (dev ? dev : mountable, f);
+  free (dev);
+  return r;
+}
+
 char *
 do_vfs_type (const char *mountable)
 {
-  return vfs_field (mountable, F_TYPE);
+  return mountable_field (mountable, F_TYPE);
 }
 
 char *
 do_vfs_label (const char *mountable)
 {
-  return vfs_field (mountable, F_LABEL);
+  return mountable_field (mountable, F_LABEL);
 }
 
 char *
 do_vfs_uuid (const char *mountable)
 {
-  return vfs_field (mountable, F_UUID);
+  return mountable_field (mountable, F_UUID);
 }
 
 /* --- list-filesystems --- */

@@ -89,32 +89,12 @@ cmp_apps (const void *a, const void *b)
   return strcmp (x->app2_name, y->app2_name);
 }
 
-/* The device of R holding guest path PATH (the longest mount point
- * that is a prefix of it), and *REL the path on that device. */
-static const char *
-device_for (const struct gk_insp_root *r, const char *path, const char **rel)
-{
-  const char *dev = r->dev;
-  size_t best = 1;
-  *rel = path;
-  for (size_t i = 0; r->mounts[i] && r->mounts[i + 1]; i += 2) {
-    size_t n = strlen (r->mounts[i]);
-    if (n > best && strncmp (path, r->mounts[i], n) == 0
-        && (path[n] == '/' || path[n] == '\0')) {
-      best = n;
-      dev = r->mounts[i + 1];
-      *rel = path[n] ? path + n : "/";
-    }
-  }
-  return dev;
-}
-
 /* Mount the device of R holding PATH; *REL the path on it. */
 static int
 mount_for (const struct gk_insp_root *r, const char *path, const char **rel,
            struct gk_insp_mnt *m)
 {
-  const char *dev = device_for (r, path, rel);
+  const char *dev = gk_int_insp_device_for (r, path, rel);
   char *type = do_vfs_type (dev);
   int ret = type ? gk_int_insp_mount (dev, type, m) : -1;
   free (type);

@@ -266,6 +266,45 @@ resolve (const struct gk_insp_devs *ds, const char *spec)
   return d ? d : dm_name (spec);
 }
 
+/* A btrfs entry with subvol=VOL names the subvolume: *DEV (malloc'd)
+ * becomes btrfsvol:DEV/VOL (VOL without its leading '/'), as libguestfs
+ * names it.  0 (*DEV replaced, or kept for other entries); 1 if VOL is
+ * no usable name (logged; the entry is left out: DEV alone would be
+ * another subvolume); -1 when out of memory. */
+static int
+with_subvol (char **dev, const struct gk_fstab_ent *e)
+{
+  if (strcmp (e->vfstype, "btrfs") != 0) return 0;
+  char vol[512] = "";
+  int found = 0;
+  for (const char *o = e->opts; o && *o;) {
+    size_t n = strcspn (o, ",");
+    if (n >= 7 && strncmp (o, "subvol=", 7) == 0) {
+      const char *v = o + 7;
+      size_t k = n - 7;
+      while (k > 0 && *v == '/') { v++; k--; }
+      found = k < sizeof vol ? 1 : -1;
+      snprintf (vol, sizeof vol, "%.*s", (int) (k < sizeof vol ? k : 0), v);
+    }
+    o += n + (o[n] == ',');
+  }
+  if (found == -1) return 1;
+  if (!found || !*vol) return 0;        /* subvol=/: the top, DEV itself */
+  char *name = gk_int_btrfsvol_join (*dev, vol), *d;
+  const char *rest;
+  if (!name) return -1;
+  if (gk_int_btrfsvol_split (name, &d, &rest) == -1) {
+    gk_int_log ("inspect: fstab: %s: %s", e->file, gk_int_err_msg ());
+    gk_int_err_clear ();
+    free (name);
+    return 1;
+  }
+  free (d);
+  free (*dev);
+  *dev = name;
+  return 0;
+}
+
 static int
 push (char ***v, size_t *n, const char *s)
 {
@@ -308,6 +347,16 @@ gk_int_insp_fstab (const char *fstab, size_t len, const struct gk_insp_devs *ds,
     char *dev = resolve (ds, e.spec);
     if (!dev) {
       gk_int_log ("inspect: fstab: %.200s: no such device here", e.spec);
+      continue;
+    }
+    int sv = kind == 1 ? with_subvol (&dev, &e) : 0;
+    if (sv == -1) {
+      free (dev);
+      free (text);
+      return -1;
+    }
+    if (sv == 1) {
+      free (dev);
       continue;
     }
     int rc = kind == 2 ? push (&r->swaps, &ns, dev)

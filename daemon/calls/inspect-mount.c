@@ -52,10 +52,11 @@ options_for (const char *type, const char **fstype, const char **data)
 }
 
 /* Where DEV (device number RDEV) is mounted already, from mountinfo:
- * the shortest mount point (the filesystem's own root, normally).  FUSE
- * mounts (ntfs-3g) have an anonymous device number, but DEV as source. */
+ * the shortest mount point whose root in the filesystem is WANT ("/":
+ * all of it; "/VOL" a btrfs subvolume).  FUSE mounts (ntfs-3g) have an
+ * anonymous device number, but DEV as source. */
 static int
-find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
+find_mounted (const char *dev, dev_t rdev, const char *want, char *dir, size_t dlen)
 {
   FILE *f = fopen ("/proc/self/mountinfo", "re");
   if (!f) return -1;
@@ -65,7 +66,7 @@ find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
     unsigned maj, min;
     char root[4096], mp[4096];
     /* id parent maj:min root mountpoint ...; only mounts of the
-     * filesystem's root directory ("/") show all of it. */
+     * directory WANT show what we look for. */
     if (sscanf (line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, mp) != 4
         || mp[0] != '/')
       continue;
@@ -73,7 +74,7 @@ find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
     const char *sep = strstr (line, " - ");
     if (sep) sscanf (sep + 3, "%*s %4095s", source);
     if ((makedev (maj, min) != rdev && strcmp (source, dev) != 0)
-        || strcmp (root, "/") != 0 || strchr (mp, '\\'))
+        || strcmp (root, want) != 0 || strchr (mp, '\\'))
       continue;
     if (found == -1 || strlen (mp) < strlen (dir)) {
       snprintf (dir, dlen, "%s", mp);
@@ -84,13 +85,31 @@ find_mounted (const char *dev, dev_t rdev, char *dir, size_t dlen)
   return found;
 }
 
-int
-gk_int_insp_mount (const char *dev, const char *type, struct gk_insp_mnt *m)
+/* btrfsvol:DEV/VOL: *DEV_R (malloc'd) and the mount data with
+ * subvol=VOL in BUF; *WANT "/VOL" for find_mounted. */
+static int
+subvol_options (const char *name, const char **data, char **dev_r,
+                char *buf, size_t blen, char *want, size_t wlen)
 {
-  const char *fstype, *data;
-  options_for (type, &fstype, &data);
-  m->ours = 0;
-  m->rootfd = -1;
+  const char *vol;
+  int b = gk_int_btrfsvol_split (name, dev_r, &vol);
+  if (b != 1) return b;
+  snprintf (want, wlen, "/%s", vol);
+  if ((size_t) snprintf (buf, blen, "subvol=%s%s%s", vol, *data ? "," : "",
+                         *data ? *data : "") >= blen) {
+    free (*dev_r);
+    return gk_int_err (EINVAL, "%.200s: subvolume name too long", name);
+  }
+  *data = buf;
+  return 1;
+}
+
+/* gk_int_insp_mount of device DEV (NAME, as the user's errors name it). */
+static int
+insp_mount (const char *name, const char *dev, const char *type,
+            const char *fstype, const char *data, const char *want,
+            struct gk_insp_mnt *m)
+{
   if (mkdir (INSP_DIR, 0700) == -1 && errno != EEXIST)
     return gk_int_perr ("%s", INSP_DIR);
   snprintf (m->dir, sizeof m->dir, "%s/%u", INSP_DIR, counter++);
@@ -115,24 +134,40 @@ gk_int_insp_mount (const char *dev, const char *type, struct gk_insp_mnt *m)
     struct stat st;
     rmdir (m->dir);
     if (e == EBUSY && stat (dev, &st) == 0
-        && find_mounted (dev, st.st_rdev, m->dir, sizeof m->dir) == 0) {
+        && find_mounted (dev, st.st_rdev, want, m->dir, sizeof m->dir) == 0) {
       gk_int_err_clear ();
       gk_int_log ("inspect: %s is mounted on %s already; reading it there",
-                  dev, m->dir);
+                  name, m->dir);
     }
     else if (strcmp (type, "ntfs") == 0)
       return -1;                /* ntfs-3g's error */
     else
-      return gk_int_dev_err (e, dev, "cannot mount %s read-only for "
+      return gk_int_dev_err (e, name, "cannot mount %s read-only for "
                              "inspection: %s", type, strerror (e));
   }
   m->rootfd = open (m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (m->rootfd == -1) {
     int e = errno;
     gk_int_insp_umount (m);
-    return gk_int_dev_err (e, dev, "%s: %s", m->dir, strerror (e));
+    return gk_int_dev_err (e, name, "%s: %s", m->dir, strerror (e));
   }
   return 0;
+}
+
+int
+gk_int_insp_mount (const char *name, const char *type, struct gk_insp_mnt *m)
+{
+  const char *fstype, *data;
+  options_for (type, &fstype, &data);
+  m->ours = 0;
+  m->rootfd = -1;
+  char *bdev = NULL, want[4200] = "/", buf[4200];
+  int b = subvol_options (name, &data, &bdev, buf, sizeof buf, want, sizeof want);
+  if (b == -1) return -1;
+  const char *dev = b == 1 ? bdev : name;
+  int r = insp_mount (name, dev, type, fstype, data, want, m);
+  free (bdev);
+  return r;
 }
 
 void
@@ -147,6 +182,24 @@ gk_int_insp_umount (struct gk_insp_mnt *m)
     gk_int_log ("inspect: umount %s: %s", m->dir, strerror (errno));
   rmdir (m->dir);
   m->ours = 0;
+}
+
+const char *
+gk_int_insp_device_for (const struct gk_insp_root *r, const char *path, const char **rel)
+{
+  const char *dev = r->dev;
+  size_t best = 1;
+  *rel = path;
+  for (size_t i = 0; r->mounts[i] && r->mounts[i + 1]; i += 2) {
+    size_t n = strlen (r->mounts[i]);
+    if (n > best && strncmp (path, r->mounts[i], n) == 0
+        && (path[n] == '/' || path[n] == '\0')) {
+      best = n;
+      dev = r->mounts[i + 1];
+      *rel = path[n] ? path + n : "/";
+    }
+  }
+  return dev;
 }
 
 int

@@ -10,6 +10,7 @@
  * logged and skipped: one damaged partition must not hide the others.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +38,19 @@ inspect_activate_lvm (void)
 }
 
 static void
+free_root (struct gk_insp_root *r)
+{
+  free (r->dev);
+  gk_int_free_strings (r->drives);
+  gk_int_free_strings (r->mounts);
+  gk_int_free_strings (r->swaps);
+  gk_int_free_strings (r->kernels);
+}
+
+static void
 free_roots (void)
 {
-  for (size_t i = 0; i < nroots; i++) {
-    free (roots[i].dev);
-    gk_int_free_strings (roots[i].mounts);
-    gk_int_free_strings (roots[i].swaps);
-    gk_int_free_strings (roots[i].drives);
-  }
+  for (size_t i = 0; i < nroots; i++) free_root (&roots[i]);
   free (roots);
   roots = NULL;
   nroots = 0;
@@ -59,14 +65,14 @@ mountable_type (const char *t)
     && !(n > 7 && strcmp (t + n - 7, "_member") == 0);
 }
 
-/* Look at D; append to ROOTS if it is one.  -1 only on fatal errors. */
+/* Look at NAME (a device or btrfsvol:DEV/VOL, blkid TYPE); append to
+ * ROOTS if it is one.  -1 only on fatal errors. */
 static int
-inspect_one (const struct gk_insp_dev *d, const struct gk_insp_devs *ds)
+inspect_one (const char *name, const char *type, const struct gk_insp_devs *ds)
 {
-  if (!mountable_type (d->type)) return 0;
   struct gk_insp_mnt m;
-  if (gk_int_insp_mount (d->dev, d->type, &m) == -1) {
-    gk_int_log ("inspect: skipping %s: %s", d->dev, gk_int_err_msg ());
+  if (gk_int_insp_mount (name, type, &m) == -1) {
+    gk_int_log ("inspect: skipping %s: %s", name, gk_int_err_msg ());
     gk_int_err_clear ();
     return 0;
   }
@@ -74,32 +80,55 @@ inspect_one (const struct gk_insp_dev *d, const struct gk_insp_devs *ds)
   memset (&r, 0, sizeof r);
   char *fstab = NULL;
   size_t flen = 0;
-  int is_root = gk_int_insp_linux (m.rootfd, &r, &fstab, &flen)
-    || gk_int_insp_windows (m.rootfd, &r);
-  gk_int_insp_umount (&m);
-  if (!is_root) return 0;
+  int ret = 0;
+  int is_linux = gk_int_insp_linux (m.rootfd, &r, &fstab, &flen);
+  if (!is_linux && !gk_int_insp_windows (m.rootfd, &r)) goto out;
 
-  int ret = -1;
+  ret = -1;
   struct gk_insp_root *v = realloc (roots, (nroots + 1) * sizeof *v);
-  if (!v || !(r.dev = strdup (d->dev))) {
-    if (v) roots = v;
-    gk_int_free_strings (r.drives);
+  if (v) roots = v;
+  if (!v || !(r.dev = strdup (name))) {
     gk_int_err (ENOMEM, "out of memory");
     goto out;
   }
-  roots = v;
-  if (gk_int_insp_fstab (fstab, flen, ds, &r) == -1) {
-    free (r.dev);
-    gk_int_free_strings (r.drives);
-    gk_int_free_strings (r.mounts);
-    gk_int_free_strings (r.swaps);
-    goto out;
+  /* fstab first: the boot files are on the filesystems it puts at /boot
+   * and /boot/efi, read while the root is still mounted. */
+  if (gk_int_insp_fstab (fstab, flen, ds, &r) == -1) goto out;
+  if (is_linux) {
+    if (gk_int_insp_boot (m.rootfd, &r) == -1) goto out;
+  }
+  else {
+    snprintf (r.machine_id, sizeof r.machine_id, "unknown");
+    snprintf (r.bootloader, sizeof r.bootloader, "unknown");
+    if (!(r.kernels = calloc (1, sizeof *r.kernels))) {
+      gk_int_err (ENOMEM, "out of memory");
+      goto out;
+    }
   }
   roots[nroots++] = r;
+  memset (&r, 0, sizeof r);
   ret = 0;
  out:
+  free_root (&r);
+  gk_int_insp_umount (&m);
   free (fstab);
   return ret;
+}
+
+/* D, and if it holds btrfs, its subvolumes. */
+static int
+inspect_dev (const struct gk_insp_dev *d, const struct gk_insp_devs *ds)
+{
+  if (!mountable_type (d->type)) return 0;
+  if (inspect_one (d->dev, d->type, ds) == -1) return -1;
+  if (strcmp (d->type, "btrfs") != 0) return 0;
+  char **vols = gk_int_insp_btrfs_subvols (d->dev, d->type);
+  if (!vols) return -1;
+  int r = 0;
+  for (size_t i = 0; vols[i] && r == 0; i++)
+    r = inspect_one (vols[i], d->type, ds);
+  gk_int_free_strings (vols);
+  return r;
 }
 
 char **
@@ -130,7 +159,7 @@ do_inspect_os (void)
   if (gk_int_insp_devices (&ds) == -1) return NULL;
   int r = 0;
   for (size_t i = 0; i < ds.n && r == 0; i++)
-    r = inspect_one (&ds.v[i], &ds);
+    r = inspect_dev (&ds.v[i], &ds);
   gk_int_insp_free_devices (&ds);
   if (r == -1) {
     free_roots ();
@@ -281,4 +310,25 @@ do_inspect_get_filesystems (const char *root)
   char **out = user_copy (devs, 0, 1);
   free (devs);
   return out;
+}
+
+char *
+do_inspect_get_machine_id (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->machine_id) : NULL;
+}
+
+char *
+do_inspect_get_bootloader (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? dup_or_err (r->bootloader) : NULL;
+}
+
+char **
+do_inspect_get_kernels (const char *root)
+{
+  const struct gk_insp_root *r = gk_int_insp_find_root (root);
+  return r ? user_copy (r->kernels, SIZE_MAX, 1) : NULL;   /* no devices */
 }

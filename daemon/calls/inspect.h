@@ -7,6 +7,8 @@
  *   inspect-registry.c the Windows registry, read with libhivex
  *   inspect-get-windows.c  the calls only Windows answers
  *   inspect-fstab.c    probing the candidates, resolving fstab names
+ *   inspect-btrfs.c    the btrfs subvolumes worth looking at
+ *   inspect-boot.c     machine id, kernels, boot loader of a Linux root
  *   inspect-apps.c     the package lists: the dpkg database, and which
  *                      rpm database to read
  *   inspect-rpm.c      the rpm database, read with the appliance's rpm
@@ -40,6 +42,9 @@ struct gk_insp_root {
   char **drives;        /* pairs: drive letter, device (appliance name) */
   char **mounts;        /* pairs: guest mount point, device; "/" first */
   char **swaps;         /* swap devices named by fstab */
+  /* Linux (inspect-boot.c): "unknown" when not known. */
+  char machine_id[33], bootloader[16];
+  char **kernels;       /* versions, sorted; empty list when none */
 };
 
 /* A filesystem mounted for inspection.  OURS: we mounted it (and will
@@ -47,11 +52,16 @@ struct gk_insp_root {
 struct gk_insp_mnt { char dir[4096]; int rootfd; int ours; };
 
 /* inspect-mount.c */
-/* Mount DEV (blkid TYPE) read-only, noexec, nosuid, nodev, without
- * journal replay, on a private directory; -1 + error naming DEV. */
-int gk_int_insp_mount (const char *dev, const char *type,
+/* Mount NAME (a device, or a btrfs subvolume btrfsvol:DEV/VOL; blkid
+ * TYPE) read-only, noexec, nosuid, nodev, without journal replay, on a
+ * private directory; -1 + error naming NAME. */
+int gk_int_insp_mount (const char *name, const char *type,
                        struct gk_insp_mnt *m);
 void gk_int_insp_umount (struct gk_insp_mnt *m);
+/* The device of R holding guest path PATH (the longest mount point
+ * that is a prefix of it), and *REL the path on that device. */
+const char *gk_int_insp_device_for (const struct gk_insp_root *r,
+                                    const char *path, const char **rel);
 /* Read at most MAX bytes of regular file PATH (resolved inside ROOTFD)
  * into a malloc'd buffer (NUL-terminated, *LEN_R set).  NULL if absent,
  * not a regular file or unreadable (no error set: a missing file is a
@@ -93,6 +103,16 @@ void gk_int_insp_free_devices (struct gk_insp_devs *d);
 /* Fill R->mounts and R->swaps from FSTAB (may be NULL). */
 int gk_int_insp_fstab (const char *fstab, size_t len,
                        const struct gk_insp_devs *d, struct gk_insp_root *r);
+
+/* inspect-btrfs.c: the btrfs subvolumes of DEV (blkid TYPE) worth
+ * looking at, as btrfsvol:DEV/PATH names (bounded; an empty list if
+ * they cannot be listed), or NULL + error when out of memory. */
+char **gk_int_insp_btrfs_subvols (const char *dev, const char *type);
+
+/* inspect-boot.c: R's machine id, kernels and boot loader, from ROOTFD
+ * (R's root, mounted) and the filesystems R->mounts puts at /boot,
+ * /boot/efi and /efi.  -1 + error only when out of memory. */
+int gk_int_insp_boot (int rootfd, struct gk_insp_root *r);
 
 /* inspect-rpm.c: read the rpm database in directory DIR of ROOTFD (a
  * guest path), each package through ADD (struct gk_dpkg_pkg of

@@ -254,14 +254,35 @@ do_mount_options (const char *options, const char *mountable,
                   const char *mountpoint)
 {
   unsigned long flags;
-  char *data = NULL, *type = NULL, *target = NULL, *user = NULL;
+  char *data = NULL, *type = NULL, *target = NULL, *user = NULL, *bdev = NULL;
   int ret = -1;
 
   if (parse_options (options, &flags, &data) == -1) goto out;
   user = gk_int_dev_to_user (mountable);
   if (!user) goto out;
+  /* btrfsvol:DEV/VOL: DEV with subvol=VOL before the user's options. */
+  const char *vol;
+  int b = gk_int_btrfsvol_split (mountable, &bdev, &vol);
+  if (b == -1) goto out;
+  if (b == 1) {
+    size_t n = strlen (vol) + (data ? strlen (data) : 0) + 10;
+    char *d = n <= OPTIONS_MAX ? malloc (n) : NULL;
+    if (!d) {
+      gk_int_err (n <= OPTIONS_MAX ? ENOMEM : EINVAL, "%s: options too long", user);
+      goto out;
+    }
+    snprintf (d, n, "subvol=%s%s%s", vol, data ? "," : "", data ? data : "");
+    free (data);
+    data = d;
+    mountable = bdev;
+  }
   type = do_vfs_type (mountable);
   if (!type) goto out;
+  if (b == 1 && strcmp (type, "btrfs") != 0) {
+    gk_int_err (EINVAL, "%s: holds %s, not btrfs (no subvolumes)", user,
+                *type ? type : "no filesystem");
+    goto out;
+  }
   if (!*type) {
     gk_int_err (EINVAL, "%s: no filesystem found (cannot mount)", user);
     goto out;
@@ -317,6 +338,7 @@ do_mount_options (const char *options, const char *mountable,
   free (type);
   free (target);
   free (user);
+  free (bdev);
   return ret;
 }
 

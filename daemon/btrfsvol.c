@@ -77,3 +77,22 @@ gk_int_btrfsvol_join (const char *dev, const char *vol)
   snprintf (r, n, "%s%s/%s", PREFIX, dev, vol);
   return r;
 }
+
+/* gk_int_dev_to_user for any mountable: a btrfsvol: name gets its
+ * device part translated (a malformed one is copied as it is). */
+char *
+gk_int_mountable_to_user (const char *m)
+{
+  char *bdev;
+  const char *vol;
+  int b = strncmp (m, PREFIX, strlen (PREFIX)) == 0 ? gk_int_btrfsvol_split (m, &bdev, &vol) : 0;
+  if (b == 1) {
+    char *u = gk_int_dev_to_user (bdev);
+    char *r = u ? gk_int_btrfsvol_join (u, vol) : NULL;
+    free (bdev);
+    free (u);
+    return r;
+  }
+  if (b == -1) gk_int_err_clear ();
+  return gk_int_dev_to_user (m);
+}

@@ -5,7 +5,8 @@
  *   argument is absolute, has no ".." that climbs above "/", no NUL, and
  *   is shorter than PATH_MAX (and a filesystem is mounted at "/"); a GK_S_DEVICE / GK_S_MOUNTABLE argument has been checked to
  *   exist and is already translated to the appliance's name (/dev/vda1);
- *   use gk_int_dev_to_user() when a device name goes back to the user.
+ *   use gk_int_dev_to_user() (gk_int_mountable_to_user() in the calls) when a
+ *   device name goes back to the user.
  * - On error, call gk_int_err() or gk_int_perr() exactly once and return
  *   -1 (or NULL).  The message names the path or device and says why, e.g.
  *   "/etc/foo: No such file or directory"; the library prefixes the call
@@ -131,6 +132,9 @@ char *gk_int_dev_to_user (const char *dev);
 int gk_int_btrfsvol_split (const char *s, char **dev_r, const char **vol_r);
 /* "btrfsvol:DEV/VOL", malloc'd, or NULL + error. */
 char *gk_int_btrfsvol_join (const char *dev, const char *vol);
+/* gk_int_dev_to_user (devname.c) that also translates the device of a
+ * btrfsvol: name (what the calls return for mountables). */
+char *gk_int_mountable_to_user (const char *m);
 /* Translate every device name in a list in place (for returns). */
 void gk_int_devs_to_user (char **list);
 /* Replace appliance device names inside free text (df output ...). */

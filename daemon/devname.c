@@ -521,18 +521,6 @@ to_user (char *const *disks, const char *dev)
 char *
 gk_int_dev_to_user (const char *dev)
 {
-  char *bdev;
-  const char *vol;
-  int b = strncmp (dev, "btrfsvol:", 9) == 0
-    ? gk_int_btrfsvol_split (dev, &bdev, &vol) : 0;
-  if (b == 1) {
-    char *u = gk_int_dev_to_user (bdev);
-    char *r = u ? gk_int_btrfsvol_join (u, vol) : NULL;
-    free (bdev);
-    free (u);
-    return r;
-  }
-  if (b == -1) gk_int_err_clear ();     /* malformed: copied as it is */
   char **disks = scan_disks (0);
   char *r = to_user (disks, dev);
   gk_int_free_strings (disks);

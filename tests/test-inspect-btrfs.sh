@@ -11,23 +11,13 @@
 # byte-identical.  One appliance per run, each under a timeout.
 set -u
 . "$(dirname "$0")/gkfish-env.sh"
-GKINSPECTOR=${GKINSPECTOR:-${TOP_BUILDDIR:-$top}/fish/gkinspector}
-T=${GK_TEST_TIMEOUT:-300}
+. "$top/tests/inspect-check.sh"
 for tool in rpmbuild db5.3_load jq; do
   command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is not installed (scripts/install-deps.sh)"; exit 77; }
 done
 # The appliance takes btrfs from the host (appliance/files.list: optional).
 command -v mkfs.btrfs >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.btrfs ] || [ -x /sbin/mkfs.btrfs ] ||
   { echo "SKIP: btrfs-progs is not installed (scripts/install-deps.sh)"; exit 77; }
-d=$(mktemp -d /tmp/test-inspect-btrfs.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-run_ () { timeout "$T" "$@" >"$d/out" 2>"$d/err"; rc=$?; out=$(cat "$d/out"); err=$(cat "$d/err"); }
-expect () { name=$1; shift; if "$@"; then ok "$name"; else nok "$name (rc=$rc, stdout: $out, stderr: $err)"; fi; }
-has () { printf '%s' "$1" | grep -q -- "$2"; }
-jq_is () {
-  v=$(printf '%s' "$out" | jq -r "$2" 2>&1)
-  if [ "$v" = "$3" ]; then ok "$1"; else nok "$1: $2 is [$v], expected [$3]"; fi
-}
 
 start=$(date +%s)
 images=$(GKFISH=$GKFISH "$top/tests/images/make-btrfs-images.sh") || {

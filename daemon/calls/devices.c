@@ -30,7 +30,7 @@ static int
 dev_perr (const char *dev, const char *what)
 {
   int e = errno;
-  char *u = gk_int_dev_to_user (dev);
+  char *u = gk_int_mountable_to_user (dev);
   errno = e;
   if (what && *what)
     gk_int_perr ("%s: %s", u ? u : dev, what);
@@ -157,7 +157,7 @@ vfs_field (const char *dev, enum field f)
     return NULL;
   }
   if (p.ambivalent) {
-    char *u = gk_int_dev_to_user (dev);
+    char *u = gk_int_mountable_to_user (dev);
     gk_int_log ("%s: several filesystem signatures, not reporting any",
                 u ? u : dev);
     free (u);
@@ -459,7 +459,7 @@ do_zero (const char *device)
   int fd = open (device, O_WRONLY | O_CLOEXEC | O_EXCL);
   if (fd == -1) {
     if (errno == EBUSY) {
-      char *u = gk_int_dev_to_user (device);
+      char *u = gk_int_mountable_to_user (device);
       gk_int_err (EBUSY, "%s: device is in use (mounted?)", u ? u : device);
       free (u);
       return -1;
@@ -499,7 +499,7 @@ do_zero (const char *device)
    * old view until the next re-read, as fdisk does. */
   if (ioctl (fd, BLKRRPART, 0) == -1 && errno != EINVAL) {
     int e = errno;
-    char *u = gk_int_dev_to_user (device);
+    char *u = gk_int_mountable_to_user (device);
     gk_int_log ("%s: re-reading the partition table: %s", u ? u : device,
                 strerror (e));
     free (u);

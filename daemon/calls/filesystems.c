@@ -520,7 +520,7 @@ do_vfs_minimum_size (const char *mountable)
   char *out = NULL;
   const char *argv[] = { "resize2fs", "-P", mountable, NULL };
   if (gk_int_run (&out, NULL, argv) == -1) {
-    char *u = gk_int_dev_to_user (mountable);
+    char *u = gk_int_mountable_to_user (mountable);
     char *m = strdup (gk_int_err_msg ());
     gk_int_err_clear ();
     gk_int_err (EIO, "%s: %s", u ? u : mountable, m ? m : "resize2fs failed");

@@ -43,7 +43,7 @@ windows_string (const char *root, int ccs)
   int win = strcmp (r->type, "windows") == 0;
   const char *v = ccs ? r->ccs : r->systemroot;
   if (win && *v) return str_or_unknown (v);
-  char *u = gk_int_dev_to_user (root);
+  char *u = gk_int_mountable_to_user (root);
   gk_int_err (EINVAL, "%s: %s", u ? u : root, !win ? "not a Windows root"
               : "its SYSTEM hive gives no current control set "
               "(HKLM\\SYSTEM\\Select)");
@@ -71,7 +71,7 @@ do_inspect_get_drive_mappings (const char *root)
   size_t n = gk_int_count_strings (r->drives);
   char **out = calloc (n + 1, sizeof *out);
   for (size_t i = 0; out && i < n; i++)
-    if (!(out[i] = i % 2 ? gk_int_dev_to_user (r->drives[i]) : strdup (r->drives[i]))) {
+    if (!(out[i] = i % 2 ? gk_int_mountable_to_user (r->drives[i]) : strdup (r->drives[i]))) {
       gk_int_free_strings (out);
       out = NULL;
     }

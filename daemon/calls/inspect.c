@@ -140,7 +140,7 @@ do_inspect_get_roots (void)
     return NULL;
   }
   for (size_t i = 0; i < nroots; i++)
-    if (!(list[i] = gk_int_dev_to_user (roots[i].dev))) {
+    if (!(list[i] = gk_int_mountable_to_user (roots[i].dev))) {
       gk_int_free_strings (list);
       gk_int_err (ENOMEM, "out of memory");
       return NULL;
@@ -181,7 +181,7 @@ gk_int_insp_find_root (const char *root)
       if (stat (roots[i].dev, &b) == 0 && S_ISBLK (b.st_mode)
           && a.st_rdev == b.st_rdev)
         return &roots[i];
-  char *u = gk_int_dev_to_user (root);
+  char *u = gk_int_mountable_to_user (root);
   gk_int_err (EINVAL, "%s: not a root found by inspect-os%s", u ? u : root,
               inspected ? "" : " (call inspect-os first)");
   free (u);
@@ -269,7 +269,7 @@ user_copy (char **list, size_t first, size_t step)
   if (!out) goto oom;
   for (size_t i = 0; i < n; i++) {
     int is_dev = i >= first && (i - first) % step == 0;
-    out[i] = is_dev ? gk_int_dev_to_user (list[i]) : strdup (list[i]);
+    out[i] = is_dev ? gk_int_mountable_to_user (list[i]) : strdup (list[i]);
     if (!out[i]) goto oom;
   }
   return out;

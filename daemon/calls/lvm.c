@@ -80,7 +80,7 @@ char *
 do_pvuuid (const char *device)
 {
   const char *a[] = { "pvs", device, NULL };
-  char *u = gk_int_dev_to_user (device);
+  char *u = gk_int_mountable_to_user (device);
   char *r = gk_int_lvm_report_one (a, "pv_uuid", u ? u : device);
   free (u);
   return r;

@@ -258,7 +258,7 @@ do_mount_options (const char *options, const char *mountable,
   int ret = -1;
 
   if (parse_options (options, &flags, &data) == -1) goto out;
-  user = gk_int_dev_to_user (mountable);
+  user = gk_int_mountable_to_user (mountable);
   if (!user) goto out;
   /* btrfsvol:DEV/VOL: DEV with subvol=VOL before the user's options. */
   const char *vol;
@@ -614,7 +614,7 @@ list_mounted (int with_paths)
   size_t n = 0;
   for (size_t i = 0; i < m.n; i++) {
     if (!gk_int_mnt_is_dev (&m.v[i])) continue;
-    list[n] = gk_int_dev_to_user (m.v[i].source);
+    list[n] = gk_int_mountable_to_user (m.v[i].source);
     if (!list[n++]) goto fail;
     if (with_paths) {
       list[n] = strdup (m.v[i].guest);
@@ -661,7 +661,7 @@ do_sync (void)
     int fd = open (disks[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd == -1 || fsync (fd) == -1) {
       int e = errno;
-      char *u = gk_int_dev_to_user (disks[i]);
+      char *u = gk_int_mountable_to_user (disks[i]);
       gk_int_err (e, "%s: %s: %s", u ? u : disks[i],
                   fd == -1 ? "open" : "fsync", strerror (e));
       free (u);

@@ -231,7 +231,7 @@ do_is_zero_device (const char *device)
   int fd = open_dev (device, O_RDONLY);
   if (fd == -1) return -1;
   fcntl (fd, F_SETFL, 0);
-  char *u = gk_int_dev_to_user (device);
+  char *u = gk_int_mountable_to_user (device);
   int r = gk_int_fd_is_zero (fd, u ? u : device);
   free (u);
   close (fd);

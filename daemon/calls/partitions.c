@@ -398,7 +398,7 @@ do_part_to_dev (const char *partition)
   char *disk;
   int num;
   if (split_part (partition, &disk, &num) == -1) return NULL;
-  char *u = gk_int_dev_to_user (disk);
+  char *u = gk_int_mountable_to_user (disk);
   free (disk);
   if (!u) gk_int_err (ENOMEM, "out of memory");
   return u;

@@ -14,4 +14,10 @@ trap 'exit 130' INT TERM HUP
 TMPDIR=$dir
 export TMPDIR
 cd "$dir" || exit 99
-"$prog" "$@"
+# GK_TEST_LOCK=FILE: one test program at a time among everyone who uses
+# FILE (flock), e.g. a long make distcheck on a shared machine.
+if [ -n "${GK_TEST_LOCK:-}" ]; then
+  flock "$GK_TEST_LOCK" "$prog" "$@"
+else
+  "$prog" "$@"
+fi

@@ -18,8 +18,11 @@ if [ "$(id -u)" = 0 ] && ! virsh -c "$uri" uri >/dev/null 2>&1 && [ -x /usr/sbin
        && ! grep -q '^namespaces' /etc/libvirt/qemu.conf; then
         echo 'namespaces = []   # guestkit CI chroot (tests/libvirt-skip.sh)' >> /etc/libvirt/qemu.conf
     fi
-    pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d
-    /usr/sbin/libvirtd -d
+    # The daemons outlive the test: without our descriptors (3-9), or a
+    # lock the caller holds (flock /tmp/gk-heavy.lock make check ...) is
+    # held by libvirtd for good.
+    pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+    /usr/sbin/libvirtd -d 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
         virsh -c "$uri" uri >/dev/null 2>&1 && break
         sleep 0.5

@@ -10,6 +10,7 @@
 #include "gkbatch.h"
 #include "grow.h"
 #include "cmd.h"
+#include "i18n.h"
 
 double
 gkb_now (void)
@@ -25,7 +26,7 @@ gkb_warn (const char *fmt, ...)
   va_list ap;
   fputs ("gkbatch: ", stderr);
   va_start (ap, fmt);
-  vfprintf (stderr, fmt, ap);
+  vfprintf (stderr, _(fmt), ap);
   va_end (ap);
   fputc ('\n', stderr);
 }
@@ -104,10 +105,10 @@ summary (const struct gkb_opts *o, FILE *out, const struct gkb_counts *c,
     json_object_put (s);
   }
   fflush (out);
-  fprintf (stderr, "gkbatch: %zu images: %zu ok, %zu failed (%zu retryable), %zu timed out, "
-           "%zu skipped, %zu not started; %.1f s, %.1f images/min%s\n",
-           c->total, c->ok, c->failed, c->retryable, c->timeout, c->skipped,
-           c->total - c->done, elapsed, rate, interrupted ? "; interrupted" : "");
+  gkb_warn ("%zu images: %zu ok, %zu failed (%zu retryable), %zu timed out, "
+            "%zu skipped, %zu not started; %.1f s, %.1f images/min%s",
+            c->total, c->ok, c->failed, c->retryable, c->timeout, c->skipped,
+            c->total - c->done, elapsed, rate, interrupted ? _("; interrupted") : "");
 }
 
 static int
@@ -161,6 +162,7 @@ int
 main (int argc, char **argv)
 {
   struct gkb_opts o;
+  gk_int_i18n_program ();
   int r = gkb_parse_options (argc, argv, &o);
   if (r != 0) return r == 1 ? GKB_EXIT_OK : GKB_EXIT_USAGE;
   gk_cmd_set_prefix ("gkbatch");
@@ -194,10 +196,10 @@ main (int argc, char **argv)
   int dflt = o.jobs == 0;
   if (dflt) o.jobs = gkb_default_jobs ();
   long jobs = o.jobs;
-  fprintf (stderr, "gkbatch: %zu images", l.n);
-  if (o.shard_n) fprintf (stderr, " (shard %u/%u of %zu listed)", o.shard_k, o.shard_n, listed);
-  fprintf (stderr, ", -j %ld%s%s\n", jobs, dflt ? " (default: from cores and memory)" : "",
-           o.dry_run ? ", dry run" : "");
+  fprintf (stderr, _("gkbatch: %zu images"), l.n);
+  if (o.shard_n) fprintf (stderr, _(" (shard %u/%u of %zu listed)"), o.shard_k, o.shard_n, listed);
+  fprintf (stderr, ", -j %ld%s%s\n", jobs, dflt ? _(" (default: from cores and memory)") : "",
+           o.dry_run ? _(", dry run") : "");
   struct sigaction sa = { .sa_handler = on_signal };
   sigemptyset (&sa.sa_mask);
   sigaction (SIGINT, &sa, NULL);

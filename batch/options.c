@@ -6,12 +6,13 @@
 #include <unistd.h>
 #include "gkbatch.h"
 #include "grow.h"
+#include "i18n.h"
 #include "mountorder.h"
 
 static void
 usage (FILE *f)
 {
-  fprintf (f,
+  fprintf (f, _(
 "gkbatch: run a gkfish script over many disk images\n"
 "\n"
 "usage: gkbatch [OPTIONS] -f SCRIPT IMAGE...\n"
@@ -51,7 +52,7 @@ usage (FILE *f)
 "  -h, --help             this help\n"
 "\n"
 "Exit status: 0 all ok, 1 some failed, 2 usage, 3 only retryable\n"
-"failures (timeouts, appliance died), 130 interrupted.\n");
+"failures (timeouts, appliance died), 130 interrupted.\n"));
 }
 
 enum {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "gkbatch.h"
 #include "hostspawn.h"
+#include "i18n.h"
 
 volatile sig_atomic_t gkb_interrupted;
 
@@ -478,7 +479,7 @@ gkb_run (const struct gkb_opts *o, const struct gkb_script *s, char **paths,
   /* Our directory goes when empty: no overlay awaits a commit. */
   if (tmpdir && rmdir (tmpdir) == -1 && errno == ENOTEMPTY)
     gkb_warn ("overlays awaiting a commit are kept in %s; rerun%s to commit them", tmpdir,
-              o->journal ? " with the same journal" : "");
+              o->journal ? _(" with the same journal") : "");
   free (tmpdir);
   free (u.jobs);
   return u.fatal ? -1 : 0;

@@ -14,6 +14,7 @@
 #include "gkbatch.h"
 #include "grow.h"
 #include "cmd.h"
+#include "i18n.h"
 
 static int
 is_builtin (const char *w)
@@ -64,7 +65,7 @@ add (struct gkb_script *s, char **words, size_t lineno)
     gk_cmd_set_prefix ("gkbatch");
     fclose (m);
     if (r == -1) {
-      fputs (msg ? msg : "gkbatch: usage error\n", stderr);
+      fputs (msg ? msg : _("gkbatch: usage error\n"), stderr);
       free (msg);
       gk_cmd_free_words (words);
       return -1;

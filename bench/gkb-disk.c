@@ -51,7 +51,7 @@ make_image (const char *path, const char *format, int64_t size)
   if (strcmp (format, "raw") == 0) {
     int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int r = fd == -1 || ftruncate (fd, size) == -1 ? -1 : 0;
-    if (r == -1) fprintf (stderr, "gkbench: %s: %s\n", path, strerror (errno));
+    if (r == -1) gkb_error ("%s: %s", path, strerror (errno));
     if (fd != -1) close (fd);
     return r;
   }
@@ -62,7 +62,7 @@ make_image (const char *path, const char *format, int64_t size)
                    (char *) path, sz, NULL };
   int st = gkb_run (argv, NULL, NULL, NULL);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    fprintf (stderr, "gkbench: qemu-img create %s failed (is qemu-utils installed?)\n", path);
+    gkb_error ("qemu-img create %s failed (is qemu-utils installed?)", path);
     return -1;
   }
   return 0;
@@ -127,8 +127,8 @@ one (struct gkb_results *r, const struct gkb_opts *o, const char *backend,
   ret = gk_shutdown (g);
  out:
   if (ret == -1 && !gkb_stop && !*why_r)
-    fprintf (stderr, "gkbench: disk %s %s %s %s: %s\n", backend, c->iface, c->format,
-             c->cache, gk_last_error (g));
+    gkb_error ("disk %s %s %s %s: %s", backend, c->iface, c->format,
+               c->cache, gk_last_error (g));
   free (used);
   gkb_close (g);
   unlink (img);
@@ -159,7 +159,7 @@ check_list (const char *opt, const char *list, const char *const *choices, size_
     size_t k = strcspn (p, ","), i = 0;
     while (i < n && !(strlen (choices[i]) == k && strncmp (p, choices[i], k) == 0)) i++;
     if (i == n) {
-      fprintf (stderr, "gkbench: %s: unknown value '%.*s'\n", opt, (int) k, p);
+      gkb_error ("%s: unknown value '%.*s'", opt, (int) k, p);
       return -1;
     }
     p += k;
@@ -193,13 +193,13 @@ gkb_disk (struct gkb_results *r, const struct gkb_opts *o)
   /* UML: ubd on raw images, the two cache modes it has. */
   size_t nu = filter (uc, o->all || o->caches ? 2 : 1, o);
   if (nq == 0 && nu == 0) {
-    fprintf (stderr, "gkbench: disk: no configuration matches --iface/--format/--cache "
-             "(the default set varies one setting at a time; --all has every combination)\n");
+    gkb_error ("disk: no configuration matches --iface/--format/--cache "
+               "(the default set varies one setting at a time; --all has every combination)");
     return -1;
   }
   if (o->disk_size > o->image_size / 2) {
-    fprintf (stderr, "gkbench: --disk-size %lld does not fit in the image: at most half "
-             "of --image-size (%lld)\n", (long long) o->disk_size, (long long) o->image_size);
+    gkb_error ("--disk-size %lld does not fit in the image: at most half "
+               "of --image-size (%lld)", (long long) o->disk_size, (long long) o->image_size);
     return -1;
   }
   char img[4096];
@@ -222,8 +222,8 @@ gkb_disk (struct gkb_results *r, const struct gkb_opts *o)
             /* Does not work here: say why once and drop it. */
             gkb_note (r, "disk: %s %s %s %s skipped: %s", o->backends[b], iface,
                       c->format, c->cache, why);
-            fprintf (stderr, "gkbench: disk: %s %s %s %s does not work here, skipped: %s\n",
-                     o->backends[b], iface, c->format, c->cache, why);
+            gkb_error ("disk: %s %s %s %s does not work here, skipped: %s",
+                       o->backends[b], iface, c->format, c->cache, why);
             c->dead = 1;
             free (why);
           }

@@ -18,11 +18,11 @@ gkb_plot (const struct gkb_results *r, const char *path)
   const char *ext = strrchr (path, '.');
   int svg = ext && strcmp (ext, ".svg") == 0;
   if (!svg && !(ext && strcmp (ext, ".png") == 0)) {
-    fprintf (stderr, "gkbench: --plot %s: the name must end in .svg or .png\n", path);
+    gkb_error ("--plot %s: the name must end in .svg or .png", path);
     return -1;
   }
   if (strchr (path, '\'') || strchr (path, '\n')) {
-    fprintf (stderr, "gkbench: --plot %s: quotes and newlines are not supported in the name\n", path);
+    gkb_error ("--plot %s: quotes and newlines are not supported in the name", path);
     return -1;
   }
   struct panel pn[64];
@@ -35,15 +35,15 @@ gkb_plot (const struct gkb_results *r, const char *path)
     if (j == np && f->main.n) pn[np++] = (struct panel) { f->group, f->name, f->unit };
   }
   if (np == 0) {
-    fprintf (stderr, "gkbench: --plot: nothing was measured, no plot\n");
+    gkb_error ("--plot: nothing was measured, no plot");
     return -1;
   }
   char dir[] = "/tmp/gkbench-plot.XXXXXX";
-  if (!mkdtemp (dir)) { fprintf (stderr, "gkbench: mkdtemp: %s\n", strerror (errno)); return -1; }
+  if (!mkdtemp (dir)) { gkb_error ("mkdtemp: %s", strerror (errno)); return -1; }
   char script[64], data[80];
   snprintf (script, sizeof script, "%s/plot.gp", dir);
   FILE *gp = fopen (script, "we");
-  if (!gp) { fprintf (stderr, "gkbench: %s: %s\n", script, strerror (errno)); rmdir (dir); return -1; }
+  if (!gp) { gkb_error ("%s: %s", script, strerror (errno)); rmdir (dir); return -1; }
   int h = 330 * (int) np;
   fprintf (gp, "set terminal %s size 1200,%d\nset output '%s'\n", svg ? "svg" : "png", h, path);
   fprintf (gp, "set multiplot layout %zu,1\nset style fill solid 0.5 border -1\n"
@@ -77,10 +77,10 @@ gkb_plot (const struct gkb_results *r, const char *path)
   int ok = st != -1 && WIFEXITED (st) && WEXITSTATUS (st) == 0;
   if (!ok) {
     if (st != -1 && WIFEXITED (st) && WEXITSTATUS (st) == 127)
-      fprintf (stderr, "gkbench: --plot: gnuplot is not installed (apt-get install "
-               "gnuplot-nox); no plot written\n");
+      gkb_error ("--plot: gnuplot is not installed (apt-get install "
+                 "gnuplot-nox); no plot written");
     else
-      fprintf (stderr, "gkbench: --plot: gnuplot failed; script and log kept in %s\n", dir);
+      gkb_error ("--plot: gnuplot failed; script and log kept in %s", dir);
     return -1;
   }
   for (size_t p = 0; p < np; p++) {

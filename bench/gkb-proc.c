@@ -13,6 +13,7 @@
 #include "gkbench.h"
 #include "hostspawn.h"
 #include "fullio.h"
+#include "i18n.h"
 
 double
 gkb_now (void)
@@ -65,14 +66,29 @@ gkb_group_cpu (pid_t pgrp)
   return (double) t / (double) (hz > 0 ? hz : 100);
 }
 
+static void
+vsay (const char *fmt, va_list ap)
+{
+  fputs ("gkbench: ", stderr);
+  vfprintf (stderr, _(fmt), ap);
+  fputc ('\n', stderr);
+}
+
 void
 gkb_progress (const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  fputs ("gkbench: ", stderr);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
+  vsay (fmt, ap);
+  va_end (ap);
+}
+
+void
+gkb_error (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vsay (fmt, ap);
   va_end (ap);
 }
 
@@ -128,7 +144,7 @@ gkb_copy (const char *src, const char *dst)
   char *argv[] = { "cp", "--sparse=always", (char *) src, (char *) dst, NULL };
   int st = gkb_run (argv, NULL, NULL, NULL);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    if (!gkb_stop) fprintf (stderr, "gkbench: cp %s %s failed\n", src, dst);
+    if (!gkb_stop) gkb_error ("cp %s %s failed", src, dst);
     return -1;
   }
   return 0;

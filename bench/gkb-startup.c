@@ -128,7 +128,7 @@ measure (const struct gkb_opts *o, const char *backend, const char *channel, enu
   return 0;
  fail:
   if (!gkb_stop)
-    fprintf (stderr, "gkbench: startup %s%s: %s\n", backend, path_suffix[path], gk_last_error (g));
+    gkb_error ("startup %s%s: %s", backend, path_suffix[path], gk_last_error (g));
   gkb_close (g);
   free (m->used); m->used = NULL;
   gk_free_timing_list (m->t); m->t = NULL;
@@ -147,7 +147,7 @@ took_path (struct gkb_results *r, const struct meas *m, const char *cfg, enum pa
   gkb_note (r, "%s: a launch %s; not counted", cfg,
             restored ? "restored although set-snapshot was false"
             : "booted cold instead of restoring (GUESTKIT_DEBUG=1 says why)");
-  fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
+  gkb_error ("%s", r->notes[r->nnotes - 1]);
   return 0;
 }
 
@@ -208,7 +208,7 @@ one_libguestfs (struct gkb_results *r)
   double wall, cpu, rss;
   int st = gkb_run_rss (argv, NULL, &wall, &cpu, &rss);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    if (!gkb_stop) fprintf (stderr, "gkbench: guestfish -a %s run failed\n", gkb_empty_drive);
+    if (!gkb_stop) gkb_error ("guestfish -a %s run failed", gkb_empty_drive);
     return -1;
   }
   struct gkb_fig *f = gkb_fig (r, "startup", "launch+shutdown", "libguestfs", "s", 0);

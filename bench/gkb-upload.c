@@ -28,7 +28,7 @@ make_data (const char *path, int64_t size)
   int in = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
   int out = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (in == -1 || out == -1) {
-    fprintf (stderr, "gkbench: %s: %s\n", in == -1 ? "/dev/urandom" : path, strerror (errno));
+    gkb_error ("%s: %s", in == -1 ? "/dev/urandom" : path, strerror (errno));
     if (in != -1) close (in);
     if (out != -1) close (out);
     return -1;
@@ -44,7 +44,7 @@ make_data (const char *path, int64_t size)
   if (close (out) == -1) r = -1;
   close (in);
   if (r == -1) {
-    fprintf (stderr, "gkbench: %s: %s\n", path, strerror (errno));
+    gkb_error ("%s: %s", path, strerror (errno));
     unlink (path);
   }
   return r;
@@ -61,7 +61,7 @@ make_pristine (const char *path, int64_t image, int64_t size, const char *backen
     gkb_progress ("upload: making the ext2 image %s", path);
     int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd == -1 || ftruncate (fd, image) == -1) {
-      fprintf (stderr, "gkbench: %s: %s\n", path, strerror (errno));
+      gkb_error ("%s: %s", path, strerror (errno));
       if (fd != -1) close (fd);
       return -1;
     }
@@ -77,15 +77,15 @@ make_pristine (const char *path, int64_t image, int64_t size, const char *backen
                     || gk_mkfs (g, "ext2", "/dev/sda1", NULL) == -1))
       || gk_mount (g, "/dev/sda1", "/") == -1 || !(sv = gk_statvfs (g, "/"))
       || gk_shutdown (g) == -1) {
-    fprintf (stderr, "gkbench: making %s: %s\n", path, gk_last_error (g));
+    gkb_error ("making %s: %s", path, gk_last_error (g));
     if (fresh) unlink (path);
     goto out;
   }
   int64_t avail = sv->bavail * sv->frsize;
   if (size > avail) {
-    fprintf (stderr, "gkbench: --size %lld is bigger than the free space of the "
-             "%lld-byte image (%lld bytes): use a smaller --size or a larger "
-             "--image-size\n", (long long) size, (long long) image, (long long) avail);
+    gkb_error ("--size %lld is bigger than the free space of the "
+               "%lld-byte image (%lld bytes): use a smaller --size or a larger "
+               "--image-size", (long long) size, (long long) image, (long long) avail);
     goto out;
   }
   r = 0;
@@ -153,7 +153,7 @@ one (struct gkb_results *r, const struct gkb_opts *o, const struct paths *p,
   ret = gk_shutdown (g);
  out:
   if (ret == -1 && !gkb_stop)
-    fprintf (stderr, "gkbench: upload %s: %s\n", backend, gk_last_error (g));
+    gkb_error ("upload %s: %s", backend, gk_last_error (g));
   free (used);
   free (cfg);
   gkb_close (g);
@@ -178,7 +178,7 @@ one_libguestfs (struct gkb_results *r, const struct gkb_opts *o, const struct pa
   int st = gkb_run (argv, p->lgout, NULL, NULL);
   unlink (p->disk);
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
-    if (!gkb_stop) fprintf (stderr, "gkbench: guestfish upload run failed (output in %s)\n", p->lgout);
+    if (!gkb_stop) gkb_error ("guestfish upload run failed (output in %s)", p->lgout);
     return -1;
   }
   FILE *fp = fopen (p->lgout, "re");
@@ -190,7 +190,7 @@ one_libguestfs (struct gkb_results *r, const struct gkb_opts *o, const struct pa
     if (sscanf (line, "elapsed time: %lf seconds", &v[nv]) == 1) nv++;
   fclose (fp);
   if (nv != 5) {
-    fprintf (stderr, "gkbench: guestfish printed %d of 5 timings (output in %s)\n", nv, p->lgout);
+    gkb_error ("guestfish printed %d of 5 timings (output in %s)", nv, p->lgout);
     return -1;
   }
   /* upload and fill + their sync: guestkit's upload and fill end with fsync. */
@@ -222,8 +222,8 @@ gkb_upload (struct gkb_results *r, const struct gkb_opts *o)
   snprintf (p.disk, sizeof p.disk, "%s/upload-disk.img", o->workdir);
   snprintf (p.lgout, sizeof p.lgout, "%s/guestfish.out", o->workdir);
   if (o->size > o->image_size) {
-    fprintf (stderr, "gkbench: --size %lld is bigger than the image (--image-size %lld)\n",
-             (long long) o->size, (long long) o->image_size);
+    gkb_error ("--size %lld is bigger than the image (--image-size %lld)",
+               (long long) o->size, (long long) o->image_size);
     return -1;
   }
   if (make_data (p.data, o->size) == -1

@@ -16,6 +16,7 @@
 #include "gkbench.h"
 #include "gkb-limiter.h"
 #include "gkb-output.h"
+#include "i18n.h"
 
 volatile sig_atomic_t gkb_stop;
 static gk_h *volatile current;      /* the handle Ctrl-C cancels */
@@ -33,7 +34,7 @@ gk_h *
 gkb_open (void)
 {
   gk_h *g = gk_create ();
-  if (!g) fprintf (stderr, "gkbench: cannot create a guestkit handle\n");
+  if (!g) gkb_error ("cannot create a guestkit handle");
   current = g;
   return g;
 }
@@ -100,7 +101,7 @@ gkb_each_run (const struct gkb_opts *o, const char *what, int runs,
 static void
 usage (FILE *fp)
 {
-  fputs ("usage: gkbench [OPTIONS] startup|upload|disk|all ...\n"
+  fputs (_("usage: gkbench [OPTIONS] startup|upload|disk|all ...\n"
          "  startup   launch-to-ready per backend (qemu: by restore and by cold boot),\n"
          "            with the phases, the first calls, the backend's peak RSS\n"
          "  upload    upload, upload-no-write, write-no-upload into a fresh ext2 image\n"
@@ -127,7 +128,7 @@ usage (FILE *fp)
          "  --json FILE, --csv FILE, --markdown FILE, --plot FILE.svg|FILE.png\n"
          "  --workdir DIR         images and data (default /var/tmp/gkbench-UID)\n"
          "Progress goes to stderr, the table to stdout.  Ctrl-C stops after the\n"
-         "current measurement and writes what was measured (exit 130).\n", fp);
+         "current measurement and writes what was measured (exit 130).\n"), fp);
 }
 
 /* "500M" -> bytes; -1 if not a positive size up to 1 TiB. */
@@ -156,7 +157,7 @@ static FILE *
 open_out (const char *opt, const char *path)
 {
   FILE *fp = fopen (path, "we");
-  if (!fp) fprintf (stderr, "gkbench: %s %s: %s\n", opt, path, strerror (errno));
+  if (!fp) gkb_error ("%s %s: %s", opt, path, strerror (errno));
   return fp;
 }
 
@@ -190,7 +191,7 @@ libguestfs_works (struct gkb_results *r)
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
     gkb_note (r, "--compare-libguestfs: guestfish is not installed (apt-get install "
               "libguestfs-tools); compared nothing");
-    fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
+    gkb_error ("%s", r->notes[r->nnotes - 1]);
     return 0;
   }
   /* The same accelerator as ours: where our qemu fell back to TCG (no
@@ -208,7 +209,7 @@ libguestfs_works (struct gkb_results *r)
   if (st == -1 || !WIFEXITED (st) || WEXITSTATUS (st) != 0) {
     gkb_note (r, "--compare-libguestfs: `guestfish --format=raw -a %s run` fails here "
               "(LIBGUESTFS_BACKEND=direct); compared nothing", gkb_empty_drive);
-    fprintf (stderr, "gkbench: %s\n", r->notes[r->nnotes - 1]);
+    gkb_error ("%s", r->notes[r->nnotes - 1]);
     return 0;
   }
   return 1;
@@ -225,13 +226,13 @@ parse_channels (const char *clist, struct gkb_opts *o, char **copy)
   for (const char *p = clist ? clist : ""; *p; p++) ccap += *p == ',';
   o->channels = calloc (ccap, sizeof *o->channels);
   if ((clist && !*copy) || !o->channels) {
-    fprintf (stderr, "gkbench: out of memory\n");
+    gkb_error ("out of memory");
     goto fail1;
   }
   for (char *save = NULL, *ch = *copy ? strtok_r (*copy, ",", &save) : NULL; ch;
        ch = strtok_r (NULL, ",", &save)) {
     if (strcmp (ch, "virtio-serial") && strcmp (ch, "serial")) {
-      fprintf (stderr, "gkbench: --channel %s: expected virtio-serial or serial\n", ch);
+      gkb_error ("--channel %s: expected virtio-serial or serial", ch);
       free (o->channels); o->channels = NULL;
       free (*copy); *copy = NULL;
       return 2;
@@ -262,6 +263,7 @@ main (int argc, char **argv)
                         .disk_size = 256LL << 20, .ops = 2000 };
   const char *blist = "qemu,uml", *clist = NULL, *json = NULL, *csv = NULL, *md = NULL, *plot = NULL;
   int c, explicit_backends = 0;
+  gk_int_i18n_program ();
   while ((c = getopt_long (argc, argv, "h", lo, NULL)) != -1) {
     int64_t *sz = NULL;
     switch (c) {
@@ -269,7 +271,7 @@ main (int argc, char **argv)
     case 'r':
       o.runs = atoi (optarg);
       if (o.runs < 1 || o.runs > 1000) {
-        fprintf (stderr, "gkbench: --runs %s: expected 1..1000\n", optarg);
+        gkb_error ("--runs %s: expected 1..1000", optarg);
         return 2;
       }
       break;
@@ -279,7 +281,7 @@ main (int argc, char **argv)
     case 'o':
       o.ops = atoll (optarg);
       if (o.ops < 4 || o.ops > 1000000) {
-        fprintf (stderr, "gkbench: --ops %s: expected 4..1000000\n", optarg);
+        gkb_error ("--ops %s: expected 4..1000000", optarg);
         return 2;
       }
       break;
@@ -296,7 +298,7 @@ main (int argc, char **argv)
     case 'H': clist = optarg; break;
     case 'P':
       if (strcmp (optarg, "blk") && strcmp (optarg, "serial")) {
-        fprintf (stderr, "gkbench: --datapath %s: expected blk or serial\n", optarg);
+        gkb_error ("--datapath %s: expected blk or serial", optarg);
         return 2;
       }
       o.datapath = optarg;
@@ -305,8 +307,8 @@ main (int argc, char **argv)
     default: usage (stderr); return 2;
     }
     if (sz && (*sz = parse_size (optarg)) == -1) {
-      fprintf (stderr, "gkbench: --%s %s: expected a size like 4M or 1G (at most 1T)\n",
-               lo[c == 's' ? 2 : c == 'I' ? 3 : 4].name, optarg);
+      gkb_error ("--%s %s: expected a size like 4M or 1G (at most 1T)",
+                 lo[c == 's' ? 2 : c == 'I' ? 3 : 4].name, optarg);
       return 2;
     }
   }
@@ -317,14 +319,14 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "disk")) want[2] = 1;
     else if (!strcmp (argv[i], "all")) want[0] = want[1] = want[2] = 1;
     else {
-      fprintf (stderr, "gkbench: unknown command '%s' (startup, upload, disk, all)\n", argv[i]);
+      gkb_error ("unknown command '%s' (startup, upload, disk, all)", argv[i]);
       return 2;
     }
   }
   if (!want[0] && !want[1] && !want[2]) { usage (stderr); return 2; }
   if (want[1] && o.size > o.image_size) {
-    fprintf (stderr, "gkbench: --size %lld is bigger than the image (--image-size %lld)\n",
-             (long long) o.size, (long long) o.image_size);
+    gkb_error ("--size %lld is bigger than the image (--image-size %lld)",
+               (long long) o.size, (long long) o.image_size);
     return 2;
   }
 
@@ -343,14 +345,14 @@ main (int argc, char **argv)
   if (plot) {
     const char *ext = strrchr (plot, '.');
     if (!ext || (strcmp (ext, ".svg") && strcmp (ext, ".png"))) {
-      fprintf (stderr, "gkbench: --plot %s: the name must end in .svg or .png\n", plot);
+      gkb_error ("--plot %s: the name must end in .svg or .png", plot);
       goto fail;
     }
     char *copy = strdup (plot);
     int bad = !copy || access (dirname (copy), W_OK) == -1;
     free (copy);
     if (bad) {
-      fprintf (stderr, "gkbench: --plot %s: directory not writable: %s\n", plot, strerror (errno));
+      gkb_error ("--plot %s: directory not writable: %s", plot, strerror (errno));
       goto fail;
     }
   }
@@ -361,7 +363,7 @@ main (int argc, char **argv)
     o.workdir = wd;
   }
   if (mkdir (o.workdir, 0700) == -1 && errno != EEXIST) {
-    fprintf (stderr, "gkbench: --workdir %s: %s\n", o.workdir, strerror (errno));
+    gkb_error ("--workdir %s: %s", o.workdir, strerror (errno));
     goto fail;
   }
 
@@ -369,7 +371,7 @@ main (int argc, char **argv)
   snprintf (empty, sizeof empty, "%s/empty.img", o.workdir);
   int efd = open (empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (efd == -1 || ftruncate (efd, 1 << 20) == -1) {
-    fprintf (stderr, "gkbench: %s: %s\n", empty, strerror (errno));
+    gkb_error ("%s: %s", empty, strerror (errno));
     goto fail;
   }
   close (efd);
@@ -393,21 +395,21 @@ main (int argc, char **argv)
   size_t cap = 1;
   for (const char *p = blist; *p; p++) cap += *p == ',';
   o.backends = calloc (cap, sizeof *o.backends);
-  if (!bl || !o.backends) { fprintf (stderr, "gkbench: out of memory\n"); goto fail; }
+  if (!bl || !o.backends) { gkb_error ("out of memory"); goto fail; }
   for (char *save = NULL, *b = strtok_r (bl, ",", &save); b && !gkb_stop; b = strtok_r (NULL, ",", &save)) {
     gkb_progress ("checking backend %s", b);
     char *why = backend_problem (b);
     if (why) {
       gkb_note (&r, "backend %s does not work here, skipped: %s", b, why);
-      fprintf (stderr, "gkbench: backend %s does not work here: %s%s\n", b, why,
-               explicit_backends ? "; going on with the others" : "");
+      gkb_error ("backend %s does not work here: %s%s", b, why,
+                 explicit_backends ? _("; going on with the others") : "");
       free (why);
       continue;
     }
     o.backends[o.nbackends++] = b;
   }
   if (o.nbackends == 0 && !gkb_stop) {
-    fprintf (stderr, "gkbench: no backend works here (tried %s)\n", blist);
+    gkb_error ("no backend works here (tried %s)", blist);
     goto fail;
   }
   if (o.libguestfs && !gkb_stop) o.libguestfs = libguestfs_works (&r);
@@ -418,7 +420,7 @@ main (int argc, char **argv)
   if (want[1] && !gkb_stop && gkb_upload (&r, &o) == -1) err = 1;
   if (want[2] && !gkb_stop && gkb_disk (&r, &o) == -1) err = 1;
   r.interrupted = gkb_stop != 0;
-  if (r.interrupted) fprintf (stderr, "gkbench: interrupted: writing what was measured\n");
+  if (r.interrupted) gkb_error ("interrupted: writing what was measured");
   char la[128] = "";
   FILE *lf = fopen ("/proc/loadavg", "re");
   if (lf) { if (fgets (la, sizeof la, lf)) la[strcspn (la, "\n")] = '\0'; fclose (lf); }
@@ -433,7 +435,7 @@ main (int argc, char **argv)
     if (!outs[i]) continue;
     writers[i] (outs[i], &r);
     if (fclose (outs[i]) != 0) {
-      fprintf (stderr, "gkbench: writing %s: %s\n", names[i], strerror (errno));
+      gkb_error ("writing %s: %s", names[i], strerror (errno));
       err = 1;
     }
   }

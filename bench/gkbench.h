@@ -65,7 +65,10 @@ int gkb_plot (const struct gkb_results *r, const char *path);
 double gkb_now (void);                    /* monotonic seconds */
 double gkb_group_cpu (pid_t pgrp);        /* host CPU s of a process group */
 double gkb_self_cpu (void);               /* CPU s of this process */
+/* "gkbench: " and FMT in the user's language (common/i18n.h) on stderr:
+ * progress and errors.  The tables, JSON and CSV stay untranslated. */
 void gkb_progress (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+void gkb_error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Run ARGV (its own process group), output to OUT (a path, or NULL: to
  * /dev/null); *wall_r, *cpu_r: its wall and CPU time (with its waited-for
  * children).  Returns the exit status, or -1.  Killed on gkb_stop. */

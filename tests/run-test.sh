@@ -14,4 +14,14 @@ trap 'exit 130' INT TERM HUP
 TMPDIR=$dir
 export TMPDIR
 cd "$dir" || exit 99
-"$prog" "$@"
+# GK_TEST_LOCK=FILE: one test program at a time among everyone who uses
+# FILE (flock), e.g. a long make distcheck on a shared machine; not the
+# tests GK_TEST_NO_VM names (Makefile.am: those that boot no appliance).
+case " ${GK_TEST_NO_VM:-} " in
+  *" tests/$(basename "$prog") "*) GK_TEST_LOCK= ;;
+esac
+if [ -n "${GK_TEST_LOCK:-}" ]; then
+  flock "$GK_TEST_LOCK" "$prog" "$@"
+else
+  "$prog" "$@"
+fi

@@ -1,11 +1,12 @@
 #!/bin/sh
 # make install into a staging directory (DESTDIR), as a packager or CI
 # does: every tool, the daemon, the appliance builder, the library, header
-# and pkg-config file, the man pages and the completion are there; the
-# staged tools run against the staged library and report the package
-# version; examples/mount-ls.c builds with `pkg-config --cflags --libs
-# guestkit` against the stage and loads the staged library; make
-# uninstall leaves nothing.  Booting the staged appliance is left to the
+# and pkg-config file, the man pages, the completion, the German catalog
+# and the Python binding are there; the staged tools and the binding run
+# against the staged library and report the package version;
+# examples/mount-ls.c builds with `pkg-config --cflags --libs guestkit`
+# against the stage and loads the staged library; make uninstall leaves
+# nothing.  Booting the staged appliance is left to the
 # other tests (slow under TCG).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +72,19 @@ check '"$stage$bindir/gkfish" -- help mkdir-p | grep -q "^usage: mkdir-p path"' 
 for t in gkinspector gkbench gkbatch; do
   check '"$stage$bindir/$t" --help > /dev/null 2>&1' "staged $t --help"
 done
+# One version everywhere: the tools, pkg-config (below) and the binding.
+for t in gkinspector gkbatch; do
+  v=$("$stage$bindir/$t" --version 2>&1)
+  check 'case $v in *" $version") true ;; *) false ;; esac' "staged $t --version: $v"
+done
+# The Python binding, when configure found python3.
+pydir=$(var guestkitpydir)
+if [ -n "$pydir" ]; then
+  check '[ -f "$stage$pydir/__init__.py" ] && [ -f "$stage$pydir/_actions.py" ] && [ -f "$stage$pydir/_config.py" ]' \
+    "the Python binding is installed in $pydir"
+  pv=$(cd / && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$stage$pydir/.." python3 -c 'import guestkit; print(guestkit.__file__, guestkit.__version__)' 2>&1)
+  check '[ "$pv" = "$stage$pydir/__init__.py $version" ]' "the staged binding imports with the staged library: $pv"
+fi
 # The German catalog (po/), when built with translations.
 if [ -f "$b/po/locale/de/LC_MESSAGES/guestkit.mo" ]; then
   localedir=$(var localedir)

@@ -37,14 +37,17 @@ fail=$(( ${f:-0} + ${e:-0} )); pass=$(( ${ran:-0} - fail - ${s:-0} ))
 # The installed package (only the binding's install target, into a stage):
 # it imports with the staged directory alone on the path and is the same
 # code as the build tree's.
-pydir=$(${MAKE:-make} -s -C "$b" --no-print-directory -f Makefile -f - print-pydir <<'EOM'
+# make without the calling make's flags: under make distcheck they bring
+# "Entering directory" lines and jobserver warnings into the output.
+mk () { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} "$@"; }
+pydir=$(mk -s -C "$b" --no-print-directory -f Makefile -f - print-pydir <<'EOM'
 print-pydir:
 	@echo '$(guestkitpydir)'
 EOM
 )
 stage=$(mktemp -d "${TMPDIR:-/tmp}/test-python-stage.XXXXXX")
 trap 'rm -f "$out"; rm -rf "$stage"' EXIT
-if ${MAKE:-make} -s -C "$b" install-nodist_guestkitpyPYTHON DESTDIR="$stage" > "$stage.log" 2>&1 \
+if mk -s -C "$b" install-nodist_guestkitpyPYTHON DESTDIR="$stage" > "$stage.log" 2>&1 \
    && [ -n "$pydir" ] && cmp -s "$stage$pydir/_actions.py" "$b/python/guestkit/_actions.py" \
    && got=$(cd / && PYTHONPATH="$stage$pydir/.." "$py" -c 'import guestkit; print(guestkit.__file__); g = guestkit.GuestKit(); print(g.get_memsize()); g.close()') \
    && [ "$got" = "$(printf '%s\n512' "$stage$pydir/__init__.py")" ]; then

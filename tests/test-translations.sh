@@ -1,12 +1,14 @@
 #!/bin/sh
 # Translations (issue 18): with LANGUAGE=de and a UTF-8 locale (C.UTF-8,
 # which Debian's libc-bin always has), gkfish's usage, its own errors and
-# the library's errors come out in German from the build tree's catalogs
-# (GUESTKIT_LOCALEDIR), and in English without a locale.  Text a user or
-# the guest supplies ("%n%s%x" in a path) is printed as given: it is an
-# argument of the translated format, never the format.  msgfmt refuses a
-# catalog whose translation changes a format's arguments.  The last check
-# boots an appliance (an error the daemon formats).
+# the library's errors, and gkbench's and gkbatch's usage and errors come
+# out in German from the build tree's catalogs (GUESTKIT_LOCALEDIR), and
+# in English without a locale; gkbatch's results (JSON, CSV) never change.
+# Text a user or the guest supplies ("%n%s%x" in a path) is printed as
+# given: it is an argument of the translated format, never the format.
+# msgfmt refuses a catalog whose translation changes a format's
+# arguments.  The last check boots an appliance (an error the daemon
+# formats).
 set -u
 . "$(dirname "$0")/gkfish-env.sh"
 s=${TOP_SRCDIR:-$top}
@@ -58,6 +60,40 @@ has "$d/out" "gkfish: add-drive: $d/%n%s%x: weder eine reguläre Datei noch ein 
 de "$gkfish" -- 'no%n%s%x' > "$d/out" 2>&1
 has "$d/out" "gkfish: unbekannter Befehl 'no%n%s%x' ('help' zeigt die Befehle)" "a gkfish error with '%n%s%x' in the command"
 
+# gkbench and gkbatch: usage, errors and gkbatch's summary in German;
+# their results (gkbatch's JSON lines and CSV) the same in every language.
+gkbench=$b/bench/gkbench gkbatch=$b/batch/gkbatch
+de "$gkbench" --help > "$d/out" 2>&1
+has "$d/out" "Aufruf: gkbench [OPTIONEN] startup|upload|disk|all ..." "gkbench --help in German"
+de "$gkbench" --runs 0 startup > "$d/out" 2>&1
+has "$d/out" "gkbench: --runs 0: 1..1000 erwartet" "a gkbench error in German"
+de "$gkbench" 'no%n%s%x' > "$d/out" 2>&1
+has "$d/out" "gkbench: unbekannter Befehl 'no%n%s%x' (startup, upload, disk, all)" "a gkbench error with '%n%s%x' as given"
+en "$gkbench" 'no%n%s%x' > "$d/out" 2>&1
+has "$d/out" "gkbench: unknown command 'no%n%s%x' (startup, upload, disk, all)" "the gkbench error in English without a locale"
+de "$gkbatch" --help > "$d/out" 2>&1
+has "$d/out" "gkbatch: ein gkfish-Skript über viele Disk-Images ausführen" "gkbatch --help in German"
+de "$gkbatch" --in-place -f /dev/null x.img > "$d/out" 2>&1
+has "$d/out" "gkbatch: --in-place braucht --rw" "a gkbatch error in German"
+echo 'echo hi' > "$d/s.gf"
+truncate -s 1M "$d/a.img"
+for l in de en; do
+  for f in json csv; do
+    a=; [ $f = csv ] && a=--csv
+    # shellcheck disable=SC2086
+    $l "$gkbatch" --dry-run -j 1 $a -f "$d/s.gf" "$d/a.img" > "$d/$l.$f" 2> "$d/$l.err"
+    # The timings differ from run to run.
+    sed -E 's/[0-9]+\.[0-9]+/T/g' "$d/$l.$f" > "$d/$l.$f.n"
+  done
+done
+has "$d/de.err" "gkbatch: 1 Images, -j 1, Probelauf" "gkbatch's start line in German"
+if grep -q "^gkbatch: 1 Images: 1 ok, 0 fehlgeschlagen (0 wiederholbar), .*Images/min\$" "$d/de.err"
+then ok "gkbatch's summary in German"; else nok "gkbatch's summary in German: $(cat "$d/de.err")"; fi
+if grep -q '"status":"ok"' "$d/de.json" && cmp -s "$d/de.json.n" "$d/en.json.n" && cmp -s "$d/de.csv.n" "$d/en.csv.n" \
+    && head -1 "$d/de.csv" | grep -q '^path,status,'
+then ok "gkbatch's JSON lines and CSV are the same under LANGUAGE=de"
+else nok "gkbatch's results differ by language: $(diff "$d/de.json.n" "$d/en.json.n"; diff "$d/de.csv.n" "$d/en.csv.n")"; fi
+
 # The catalog: every message of po/guestkit.pot translated, none fuzzy;
 # a translation that changes a format is refused (msgfmt --check).
 if command -v msgfmt >/dev/null; then
@@ -75,7 +111,8 @@ if command -v msgfmt >/dev/null; then
     (cd "$s" && xgettext --from-code=UTF-8 --language=C -o "$d/now.pot" --keyword=_ --keyword=N_ \
       --keyword=gk_int_error:2 --keyword=gk_int_error_errno:3 --keyword=gk_int_perror:2 \
       --keyword=gk_int_vm_error:3 --keyword=gk_int_vm_perror:2 --keyword=gk_fish_fail:1 \
-      --keyword=errmsg:2 --keyword=fail:1 --files-from=po/POTFILES 2>/dev/null)
+      --keyword=errmsg:2 --keyword=fail:1 --keyword=gkb_warn:1 --keyword=gkb_error:1 \
+      --keyword=gkb_progress:1 --files-from=po/POTFILES 2>/dev/null)
     new=$(msgcmp --use-untranslated "$s/po/de.po" "$d/now.pot" 2>&1 | grep -c 'this message is used but not defined')
     echo "# $new messages in the sources are newer than po/de.po (make update-po, then translate)"
   fi

@@ -145,6 +145,28 @@ run_qemu_img (gk_h *g, char *const *argv)
   return -1;
 }
 
+/* backingformat not given: qemu-img (7.x) no longer guesses it, libguestfs
+ * does, so as it: qcow2 if BACKING (relative to FILENAME's directory, as
+ * qemu reads it) starts with the qcow2 magic, else raw.  The user names
+ * this file; its contents only choose between the two. */
+static const char *
+backing_format (const char *filename, const char *backing)
+{
+  char path[4096];
+  const char *slash = strrchr (filename, '/');
+  if (backing[0] == '/' || !slash)
+    snprintf (path, sizeof path, "%s", backing);
+  else
+    snprintf (path, sizeof path, "%.*s/%s", (int) (slash - filename), filename, backing);
+  unsigned char magic[4] = { 0 };
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd >= 0) {
+    if (read (fd, magic, sizeof magic) != (ssize_t) sizeof magic) memset (magic, 0, sizeof magic);
+    close (fd);
+  }
+  return memcmp (magic, "QFI\xfb", 4) == 0 ? "qcow2" : "raw";
+}
+
 int
 gk_int_local_disk_create (gk_h *g, const char *filename, const char *format,
                           int64_t size, const struct gk_disk_create_opts *op)
@@ -174,6 +196,7 @@ gk_int_local_disk_create (gk_h *g, const char *filename, const char *format,
   argv[n++] = "-o"; argv[n++] = o;
   if (back) { argv[n++] = "-b"; argv[n++] = back; }
   if (m & GK_DISK_CREATE_BACKINGFORMAT) { argv[n++] = "-F"; argv[n++] = (char *) op->backingformat; }
+  else if (back) { argv[n++] = "-F"; argv[n++] = (char *) backing_format (filename, op->backingfile); }
   argv[n++] = "--";
   argv[n++] = file;
   if (*sz) argv[n++] = sz;

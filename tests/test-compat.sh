@@ -67,6 +67,11 @@ check "disk-create raw 10M, then a qcow2 overlay of it, before launch" 0 ""
 run_ "$GKFISH" -- disk-create "$d/dc2.img" raw 1MB : disk-create "$d/dc3.img" raw 1KiB
 [ "$rc" = 0 ] && [ "$(stat -c %s "$d/dc2.img")" = 1000000 ] && [ "$(stat -c %s "$d/dc3.img")" = 1024 ] \
   && ok "size suffixes: 1MB is 1000000 (exactly, as guestfish), 1KiB 1024" || nok "1MB/1KiB: $rc [$err]"
+run_ "$GKFISH" -- disk-create "$d/dc6.qcow2" qcow2 -1 backingfile:dc.img : disk-create "$d/dc7.qcow2" qcow2 -1 backingfile:"$d/dc6.qcow2"
+[ "$rc" = 0 ] && qemu-img info "$d/dc6.qcow2" | grep -q "^backing file format: raw" \
+  && qemu-img info "$d/dc7.qcow2" | grep -q "^backing file format: qcow2" \
+  && ok "disk-create without backingformat: raw / qcow2 from the backing file (relative to the overlay)" \
+  || nok "backing format detection: $rc [$err]"
 run_ "$GKFISH" -- disk-create "$d/dc5.qcow2" qcow2 1M clustersize:128K
 [ "$rc" = 0 ] && qemu-img info "$d/dc5.qcow2" | grep -q "^cluster_size: 131072" \
   && ok "size suffixes on int arguments too (clustersize:128K)" || nok "clustersize:128K: $rc [$err]"

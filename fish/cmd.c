@@ -861,9 +861,12 @@ gk_cmd_exec (gk_h *g, struct gk_cmd *cmd, FILE *out, FILE *errf)
   union gk_int_val r;
 
   memset (&r, 0, sizeof r);
-  gk_cmd_trace_call (cmd);
+  /* Traced when the handle says so (set-trace, gkfish -x) and the
+   * program gave a stream (gk_cmd_set_trace). */
+  int traced = gk_get_trace (g) == 1;
+  if (traced) gk_cmd_trace_call (cmd);
   int e = gk_int_call_generic (g, c, cmd->args, &cmd->opt, &r);
-  gk_cmd_trace_ret (c, e == 0, &r);
+  if (traced) gk_cmd_trace_ret (c, e == 0, &r);
   if (e == -1) {
     /* The library's message already names the call ("mkdir: /a/b: No
      * such file or directory"), so only our prefix goes in front. */

@@ -444,6 +444,7 @@ static int
 setup_handle (gk_h *g, const struct options *o)
 {
   if (o->verbose) gk_set_debug (g, 1);
+  if (o->echo) gk_set_trace (g, 1);
   gk_fish_progress_setup (g, o->progress);
   if (setup_libguestfs_env (g, o) == -1) return -1;
   if (o->backend && gk_set_backend (g, o->backend) == -1) goto err;
@@ -517,7 +518,7 @@ main (int argc, char **argv)
   gk_keys_set_mode (o.keys_from_stdin, o.echo_keys);
   gk_cmd_set_key_reader (read_key_arg);
   if (env_flag ("LIBGUESTFS_TRACE")) o.echo = 1;
-  if (o.echo) gk_cmd_set_trace (stderr);
+  gk_cmd_set_trace (stderr);      /* where; whether: the handle's trace */
   gk_cmd_set_string_newline (1);
   if (env_flag ("LIBGUESTFS_DEBUG")) o.verbose = 1;
   if (o.remote) {
@@ -542,9 +543,10 @@ main (int argc, char **argv)
    * only once the handler can no longer see it. */
   gk_fish_in_command = 1;
   struct gk_cmd sd = { .call = gk_int_lookup_call ("shutdown") };
-  if (sd.call) gk_cmd_trace_call (&sd);       /* -x: as guestfish traces it */
+  int traced = sd.call && gk_get_trace (sh.g) == 1;
+  if (traced) gk_cmd_trace_call (&sd);       /* -x: as guestfish traces it */
   int sr = gk_shutdown (sh.g);
-  if (sd.call) gk_cmd_trace_ret (sd.call, sr == 0, NULL);
+  if (traced) gk_cmd_trace_ret (sd.call, sr == 0, NULL);
   gk_fish_in_command = 0;
   sig_handle = NULL;
   gk_close (sh.g);

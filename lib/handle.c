@@ -88,8 +88,8 @@ gk_close (gk_h *g)
 
 /* guestfish's reopen: as gk_close then gk_create, on the same handle:
  * the appliance is shut down (unmount, sync), the drives are dropped
- * and the settings are the defaults again; the debug flag, the progress
- * callback and cancellation stay.  A failed shutdown is reported, but
+ * and the settings are the defaults again; the debug and trace flags,
+ * the progress callback and cancellation stay.  A failed shutdown is reported, but
  * the handle is new all the same. */
 int
 gk_int_local_reopen (gk_h *g)
@@ -103,12 +103,13 @@ gk_int_local_reopen (gk_h *g)
     errnum = g->last_errno;
     if (g->last_error) err = strdup (g->last_error);
   }
-  int debug = g->debug, cancel_fd = g->cancel_fd;
+  int debug = g->debug, trace = g->trace, cancel_fd = g->cancel_fd;
   gk_progress_cb cb = g->progress_cb;
   void *opaque = g->progress_opaque;
   handle_release (g);
   memset (g, 0, sizeof *g);
   g->debug = debug;
+  g->trace = trace;
   g->cancel_fd = cancel_fd;
   g->progress_cb = cb;
   g->progress_opaque = opaque;

@@ -28,6 +28,7 @@ struct gk_int_backend_ops;
 struct gk_h {
   enum gk_int_state state;
   int debug;
+  int trace;                      /* set-trace: the command layer traces each call */
   char *last_error;
   int last_errno;
 

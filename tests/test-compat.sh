@@ -82,6 +82,16 @@ check "setenv and unsetenv reach host commands" 0 "[a b]
 [unset]"
 run_ "$GKFISH" -- setenv A=b c
 check "setenv of a name with '=' is an error" 1 "" "setenv: A=b: Invalid argument"
+# set-trace (alias trace) mid-script, and parse-environment reading
+# LIBGUESTFS_TRACE again (libguestfs's booleans, t and f included).
+run_ "$GKFISH" -- set-memsize 600 : trace on : get-memsize : trace off : get-memsize
+check "trace on/off: only the calls in between are traced" 0 "600
+600" "gkfish: trace: get_memsize = 600"
+[ "$(grep -c "trace:" "$d/err")" = 4 ] && ok "trace: get_memsize and set_trace false, call and result" \
+  || nok "trace lines: $(cat "$d/err")"
+run_ "$GKFISH" -- setenv LIBGUESTFS_TRACE t : parse-environment : get-trace : setenv LIBGUESTFS_TRACE f : parse-environment : get-trace
+check "parse-environment: LIBGUESTFS_TRACE t, then f" 0 "true
+false" "-"
 run_ "$GKFISH" version
 check "version: the library's, as gkfish --version" 0 "major: $(echo "$("$GKFISH" --version)" | sed 's/.* \([0-9]*\)\..*/\1/')
 minor: $("$GKFISH" --version | sed 's/.* [0-9]*\.\([0-9]*\)\..*/\1/')

@@ -1,24 +1,11 @@
-/* guestkit: set-trace, get-trace and parse-environment: the settings
- * libguestfs reads from LIBGUESTFS_TRACE and LIBGUESTFS_DEBUG. */
+/* guestkit: parse-environment, the settings libguestfs reads from
+ * LIBGUESTFS_TRACE and LIBGUESTFS_DEBUG. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "guestkit.h"
 #include "internal.h"
-
-int
-gk_int_local_set_trace (gk_h *g, int trace)
-{
-  g->trace = trace != 0;
-  return 0;
-}
-
-int
-gk_int_local_get_trace (gk_h *g)
-{
-  return g->trace;
-}
 
 /* libguestfs's booleans: 1/0, true/false, t/f, yes/no, y/n, on/off; 1 or
  * 0, -1 for anything else (the setting is then left as it is). */

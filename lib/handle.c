@@ -300,3 +300,16 @@ gk_int_local_get_snapshot (gk_h *g)
   return g->snapshot;
 }
 
+int
+gk_int_local_set_trace (gk_h *g, int trace)
+{
+  g->trace = trace != 0;
+  return 0;
+}
+
+int
+gk_int_local_get_trace (gk_h *g)
+{
+  return g->trace;
+}
+

@@ -46,12 +46,18 @@ static const struct builtin {
     "(LIBGUESTFS_*, EDITOR, TMPDIR...)", bi_setenv },
   { "unsetenv", "unsetenv VAR", "remove a variable from gkfish's environment",
     bi_unsetenv },
+  { "event", "event NAME EVENTS SCRIPT", "run SCRIPT on EVENTS (close, "
+    "subprocess_quit, launch_done, enter, or *)", gk_fish_bi_event },
+  { "list-events", "list-events", "list the event handlers", gk_fish_bi_list_events },
+  { "delete-event", "delete-event NAME", "remove the event handlers NAME",
+    gk_fish_bi_delete_event },
 };
 #define NR_BUILTINS (sizeof builtins / sizeof builtins[0])
 
 const char *const gk_fish_builtin_names[] = {
   "help", "quit", "exit", "echo", "lcd", "time", "glob", "timings",
-  "alloc", "allocate", "sparse", "edit", "vi", "emacs", "setenv", "unsetenv", NULL
+  "alloc", "allocate", "sparse", "edit", "vi", "emacs", "setenv", "unsetenv",
+  "event", "list-events", "delete-event", NULL
 };
 
 /* Written with a leading character, handled before splitting (script.c). */

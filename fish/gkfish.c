@@ -115,10 +115,12 @@ gk_fish_ensure_launched (struct shell *sh)
   }
   /* Through the command layer, so that -x traces it as guestfish does. */
   struct gk_cmd launch = { .call = gk_int_lookup_call ("launch") };
+  gk_fish_events_fire (GK_FISH_EV_ENTER, "launch");
   if (gk_cmd_exec (sh->g, &launch, stdout, stderr) == -1) {
     sh->launch_failed = 1;
     return -1;
   }
+  gk_fish_events_fire (GK_FISH_EV_LAUNCH_DONE, NULL);
   return after_launch (sh);
 }
 
@@ -139,6 +141,7 @@ run_call (struct shell *sh, char **words)
     goto out;
   int is_launch = strcmp (cmd.call->name, "launch") == 0;
   int is_add = strcmp (cmd.call->name, "add-drive") == 0
+    || strcmp (cmd.call->name, "add-domain") == 0
     || strcmp (cmd.call->name, "add-drive-ro") == 0
     || strcmp (cmd.call->name, "add-drive-scratch") == 0;
   /* After these the handle is before launch again (reopen: with no
@@ -151,8 +154,21 @@ run_call (struct shell *sh, char **words)
   }
   /* "run" after -m or -N launched it: already done, as the user wants. */
   if (is_launch && sh->launched) { r = CMD_OK; goto out; }
+  if (gk_fish_events_wanted (GK_FISH_EV_ENTER)) {
+    char name[128];
+    snprintf (name, sizeof name, "%s", cmd.call->name);
+    for (char *p = name; *p; p++) if (*p == '-') *p = '_';
+    gk_fish_events_fire (GK_FISH_EV_ENTER, name);
+  }
+  int was_up = sh->launched;
+  /* reopen closes the handle: its close handlers run, then it has none. */
+  if (is_reopen) gk_fish_events_fire (GK_FISH_EV_CLOSE, NULL);
   int e = gk_cmd_exec (sh->g, &cmd, stdout, stderr);
   gk_fish_progress_end (e == 0);
+  if (is_reopen) gk_fish_events_clear ();
+  if ((is_kill || is_reopen || strcmp (cmd.call->name, "shutdown") == 0) && was_up)
+    gk_fish_events_fire (GK_FISH_EV_SUBPROCESS_QUIT, NULL);
+  if (is_launch && e == 0) gk_fish_events_fire (GK_FISH_EV_LAUNCH_DONE, NULL);
   if (is_kill || is_reopen) {
     sh->launched = sh->launch_failed = 0;
     sh->relaunch = 1;
@@ -547,6 +563,9 @@ main (int argc, char **argv)
   if (traced) gk_cmd_trace_call (&sd);       /* -x: as guestfish traces it */
   int sr = gk_shutdown (sh.g);
   if (traced) gk_cmd_trace_ret (sd.call, sr == 0, NULL);
+  if (sh.launched) gk_fish_events_fire (GK_FISH_EV_SUBPROCESS_QUIT, NULL);
+  gk_fish_events_fire (GK_FISH_EV_CLOSE, NULL);
+  gk_fish_events_clear ();
   gk_fish_in_command = 0;
   sig_handle = NULL;
   gk_close (sh.g);

@@ -101,6 +101,21 @@ typedef int (*gk_fish_builtin_fn) (struct shell *, char **);
 gk_fish_builtin_fn gk_fish_find_builtin (const char *name);
 extern const char *const gk_fish_builtin_names[];
 
+/* events.c: guestfish's event handlers (event, list-events,
+ * delete-event), fired by the shell; the order is guestfish's bits. */
+enum gk_fish_event {
+  GK_FISH_EV_CLOSE, GK_FISH_EV_SUBPROCESS_QUIT, GK_FISH_EV_LAUNCH_DONE,
+  GK_FISH_EV_PROGRESS, GK_FISH_EV_APPLIANCE, GK_FISH_EV_LIBRARY,
+  GK_FISH_EV_TRACE, GK_FISH_EV_ENTER,
+};
+int gk_fish_bi_event (struct shell *sh, char **words);
+int gk_fish_bi_list_events (struct shell *sh, char **words);
+int gk_fish_bi_delete_event (struct shell *sh, char **words);
+/* Run the handlers of EV with TEXT (or none) as "$@". */
+void gk_fish_events_fire (enum gk_fish_event ev, const char *text);
+int gk_fish_events_wanted (enum gk_fish_event ev);
+void gk_fish_events_clear (void);
+
 /* script.c */
 int gk_fish_run_stream (struct shell *sh, FILE *f, const char *name);
 int gk_fish_run_script (struct shell *sh, const char *file);

@@ -355,6 +355,12 @@ serve_one (struct shell *sh, int c)
     if (!f) { if (in != -1) close (in); gk_fish_fail ("stdin: %s", strerror (errno)); r = CMD_ERROR; }
     else { r = gk_fish_run_stream (sh, f, "stdin"); fclose (f); }
   }
+  /* "quit": the handle's close handlers write to this client, the last
+   * one that sees the server (guestfish's order). */
+  if (r == CMD_QUIT) {
+    gk_fish_events_fire (GK_FISH_EV_CLOSE, NULL);
+    gk_fish_events_clear ();
+  }
   fflush (stdout); fflush (stderr);
   clearerr (stdout); clearerr (stderr);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);

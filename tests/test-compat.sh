@@ -92,6 +92,25 @@ check "trace on/off: only the calls in between are traced" 0 "600
 run_ "$GKFISH" -- setenv LIBGUESTFS_TRACE t : parse-environment : get-trace : setenv LIBGUESTFS_TRACE f : parse-environment : get-trace
 check "parse-environment: LIBGUESTFS_TRACE t, then f" 0 "true
 false" "-"
+# Event handlers (guestfish's event, list-events, delete-event): numbered
+# in the order set, "launch" is launch_done, reopen runs the close
+# handlers and drops them all, enter gets the call's name.
+run_ "$GKFISH" -a /dev/null -- event ev1 '*' 'echo $EVENT $@' : event ev1 '*' 'echo $EVENT $@' : \
+  event ev2 close,launch 'echo $EVENT $@' : list-events : delete-event ev1 : list-events : \
+  event ev3 enter 'echo $EVENT $@' : get-memsize : reopen : list-events : -delete-event ev3
+check "event, list-events, delete-event, enter, reopen's close" 0 '"ev1" (0): *: echo $EVENT $@
+"ev1" (1): *: echo $EVENT $@
+"ev2" (2): close,launch_done: echo $EVENT $@
+"ev2" (2): close,launch_done: echo $EVENT $@
+enter get_memsize
+512
+enter reopen
+close' "delete-event: ev3: no event handler of that name"
+run_ "$GKFISH" -- event e bogus 'true'
+check "an unknown event is refused" 1 "" "event: unknown event 'bogus'"
+run_ "$GKFISH" -- event f enter 'echo "[$1]"; false' : get-memsize
+check "a failing handler is no error; \$1 is the call" 0 "[get_memsize]
+512"
 run_ "$GKFISH" version
 check "version: the library's, as gkfish --version" 0 "major: $(echo "$("$GKFISH" --version)" | sed 's/.* \([0-9]*\)\..*/\1/')
 minor: $("$GKFISH" --version | sed 's/.* [0-9]*\.\([0-9]*\)\..*/\1/')
@@ -220,8 +239,14 @@ R mkdir /etc : write /etc/os-release "ID=debian
 VERSION_ID=12" : write /etc/hostname compat : \
   write /etc/fstab "/dev/sda1 / ext4 defaults 0 1"
 check "write a minimal guest" 0 ""
+# An event handler set over --remote: its close handler writes to the
+# client that ends the server (libguestfs's test-remote-events).
+R event close_event close "echo closed"
+check "event over --remote" 0 ""
+R list-events
+check "list-events over --remote" 0 '"close_event" (0): close: echo closed'
 R exit
-check "--remote exit" 0 ""
+check "--remote exit: the close handler's output reaches that client" 0 "closed"
 i=0
 while kill -0 "$server" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 server=

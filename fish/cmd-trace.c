@@ -83,9 +83,13 @@ gk_cmd_trace_call (const struct gk_cmd *cmd)
   name (c->name);
   for (size_t i = 0; c->args[i].type != GK_T_END; i++)
     value (c->args[i].type, &cmd->args[i], NULL);
-  for (size_t i = 0; c->optargs[i].type != GK_T_END; i++)
-    if (cmd->opt.bitmask & (UINT64_C (1) << i))
-      value (c->optargs[i].type, &cmd->opt.v[i], c->optargs[i].name);
+  /* libguestfs lists add_drive's readonly before its format (scripts and
+   * its tests grep "readonly:true.*format:qcow2"): readonly first. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; c->optargs[i].type != GK_T_END; i++)
+      if ((cmd->opt.bitmask & (UINT64_C (1) << i))
+          && (strcmp (c->optargs[i].name, "readonly") == 0) == (pass == 0))
+        value (c->optargs[i].type, &cmd->opt.v[i], c->optargs[i].name);
   fputc ('\n', trace_f);
   fflush (trace_f);
 }

@@ -34,21 +34,6 @@ slurp (const char *path, size_t *len)
   return buf;
 }
 
-/* "'...'" for /bin/sh, the temporary path being ours but TMPDIR not. */
-static char *
-shell_quote (const char *s)
-{
-  char *q = malloc (strlen (s) * 4 + 3), *p = q;
-  if (!q) return NULL;
-  *p++ = '\'';
-  for (; *s; s++) {
-    if (*s == '\'') { memcpy (p, "'\\''", 4); p += 4; }
-    else *p++ = *s;
-  }
-  *p++ = '\''; *p = '\0';
-  return q;
-}
-
 /* Upload LOCAL over PATH and give it back the mode and owner in ST. */
 static int
 put_back (gk_h *g, const char *local, const char *path, const struct gk_statns *st)
@@ -74,7 +59,15 @@ gk_fish_bi_edit (struct shell *sh, char **words)
   if (!editor || !*editor) editor = "vi";
   if (gk_fish_ensure_launched (sh) == -1) return CMD_ERROR;
 
-  const char *path = words[1];
+  /* A symbolic link is edited through: its target changes, the link
+   * stays (as guestfish).  realpath resolves it inside the guest. */
+  char *real = gk_realpath (sh->g, words[1]);
+  if (!real) real = strdup (words[1]);   /* download says what is wrong */
+  if (!real) {
+    gk_fish_fail ("%s: out of memory", words[0]);
+    return CMD_ERROR;
+  }
+  const char *path = real;
   struct gk_statns *st = NULL;
   const char *tmp = getenv ("TMPDIR");
   char dir[4096], file[4200];
@@ -82,6 +75,7 @@ gk_fish_bi_edit (struct shell *sh, char **words)
   if (!mkdtemp (dir)) {
     gk_fish_fail ("%s: cannot make a temporary directory in %s: %s", words[0],
                   tmp && *tmp ? tmp : "/tmp", strerror (errno));
+    free (real);
     return CMD_ERROR;
   }
   /* The copy keeps the file's name, so that editors pick its mode. */
@@ -100,7 +94,7 @@ gk_fish_bi_edit (struct shell *sh, char **words)
     gk_fish_fail ("%s: %s: %s", words[0], file, strerror (errno));
     goto out;
   }
-  if (!(q = shell_quote (file)) || asprintf (&cmd, "%s %s", editor, q) == -1) {
+  if (!(q = gk_fish_shell_quote (file))  /* TMPDIR is not ours */ || asprintf (&cmd, "%s %s", editor, q) == -1) {
     cmd = NULL;
     gk_fish_fail ("%s: out of memory", words[0]);
     goto out;
@@ -120,7 +114,7 @@ gk_fish_bi_edit (struct shell *sh, char **words)
  out:
   unlink (file);
   rmdir (dir);
-  free (before); free (after); free (cmd); free (q);
+  free (before); free (after); free (cmd); free (q); free (real);
   if (st) gk_free_statns (st);
   return r;
 }

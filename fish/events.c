@@ -131,24 +131,15 @@ gk_fish_events_wanted (enum gk_fish_event ev)
   return 0;
 }
 
-/* "set -- 'TEXT'; SCRIPT": TEXT single-quoted (a ' as '\''), so that
- * nothing in it is shell syntax. */
+/* "set -- 'TEXT'; SCRIPT": TEXT one quoted word, nothing in it is shell
+ * syntax. */
 static char *
 command (const char *script, const char *text)
 {
-  size_t n = strlen (script) + 16 + (text ? 4 * strlen (text) : 0);
-  char *c = malloc (n), *p = c;
-  if (!c) return NULL;
-  p += sprintf (p, "set -- ");
-  if (text) {
-    *p++ = '\'';
-    for (const char *t = text; *t; t++) {
-      if (*t == '\'') { memcpy (p, "'\\''", 4); p += 4; }
-      else *p++ = *t;
-    }
-    *p++ = '\'';
-  }
-  sprintf (p, "; %s", script);
+  char *q = text ? gk_fish_shell_quote (text) : strdup ("");
+  char *c = NULL;
+  if (q && asprintf (&c, "set -- %s; %s", q, script) == -1) c = NULL;
+  free (q);
   return c;
 }
 

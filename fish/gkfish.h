@@ -124,6 +124,8 @@ int gk_fish_run_script (struct shell *sh, const char *file);
 int gk_fish_host_line (struct shell *sh, const char *line, int *handled);
 /* Run a host shell command; CMD_OK if it exited with status 0. */
 int gk_fish_system (const char *cmd);
+/* S as one word for /bin/sh: '...' with each ' as '\''; malloc'd. */
+char *gk_fish_shell_quote (const char *s);
 
 /* prepared.c: create the -N image P (before launch); after launch,
  * partition and format them.  Both -1 on error (message printed). */

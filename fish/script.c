@@ -25,6 +25,20 @@ host_status (const char *cmd, int status)
   return CMD_ERROR;
 }
 
+char *
+gk_fish_shell_quote (const char *s)
+{
+  char *q = malloc (strlen (s) * 4 + 3), *p = q;
+  if (!q) return NULL;
+  *p++ = '\'';
+  for (; *s; s++) {
+    if (*s == '\'') { memcpy (p, "'\\''", 4); p += 4; }
+    else *p++ = *s;
+  }
+  *p++ = '\''; *p = '\0';
+  return q;
+}
+
 int
 gk_fish_system (const char *cmd)
 {

@@ -275,10 +275,14 @@ dev: "*) ;; *) out="unexpected: $out" ;; esac
 [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -qx "mode: 33152" \
   && ok "edit with EDITOR a sed script: changed, uploaded, mode 0600 kept" \
   || nok "edit, changed: $rc [$out] [$err]"
+run_ env EDITOR="sed -i s/changed/linked/" "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- \
+  ln-s e /elink : edit /elink : is-symlink /elink : cat /e
+check "edit through a symbolic link: the target changes, the link stays" 0 "true
+linked"
 run_ env EDITOR=false "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- edit /e
 check "edit: an editor that fails is an error" 1 "" "the editor (false) failed; /e is unchanged"
 run_ env EDITOR=false "$GKFISH" -a "$d/disk.img" -m /dev/sda1 -- cat /e
-check "... and the file is as it was" 0 "changed"
+check "... and the file is as it was" 0 "linked"
 # make check gives each test a TMPDIR of its own (tests/run-test.sh).
 leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'gkfish-edit.*' -user "$(id -u)" 2>/dev/null)
 [ -z "$leftover" ] && ok "edit leaves no temporary directory" || nok "edit left $leftover"
